@@ -1,0 +1,1 @@
+//! JSONata engine (in progress).
