@@ -3,6 +3,17 @@
 //! The library is layered; dependencies point one way, top to bottom:
 //! - [`definition`]: the typed, validated model of an ASL document.
 //! - [`jsonpath`], [`intrinsics`], [`payload`]: the JSONPath query language.
-//! - `stepyard_jsonata`: the JSONata query language (its own crate).
+//! - [`jsonata_template`]: `{% … %}` templates over the `stepyard_jsonata` engine.
 //! - [`interpreter`]: runs a validated definition, talking to the outside
 //!   world only through traits ([`task`], [`clock`], [`history`]).
+
+pub mod clock;
+pub mod definition;
+pub mod history;
+pub mod interpreter;
+pub mod intrinsics;
+pub mod jsonata_template;
+pub mod jsonpath;
+pub mod payload;
+pub mod task;
+pub mod timestamp;

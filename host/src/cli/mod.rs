@@ -1,0 +1,49 @@
+//! Command-line parsing and dispatch. `anyhow` lives here, at the edge.
+
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Run Amazon States Language state machines locally.
+#[derive(Debug, Parser)]
+#[command(name = "stepyard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one execution of a state machine and print how it ended.
+    Run(run::RunArgs),
+    /// Check a definition the way CreateStateMachine does.
+    Validate(validate::ValidateArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads a definition file, naming the file in the error.
+fn read_definition(path: &PathBuf) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read definition {}", path.display()))?;
+    String::from_utf8(bytes)
+        .with_context(|| format!("definition {} is not valid UTF-8", path.display()))
+}

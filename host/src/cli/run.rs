@@ -1,0 +1,177 @@
+//! `stepyard run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::{Map, Value, json};
+use stepyard::clock::ScaledClock;
+use stepyard::definition::StateMachine;
+use stepyard::history::{HistoryObserver, MemoryHistory, NoHistory};
+use stepyard::interpreter::{
+    ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services,
+};
+use stepyard::task::NoTasks;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The ASL definition (JSON file).
+    definition: PathBuf,
+    /// Execution input as JSON text (default `{}`).
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// Read the execution input from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    input_file: Option<PathBuf>,
+    /// Print one JSON object: {"status", "output", "error", "cause"}.
+    #[arg(long)]
+    json: bool,
+    /// Include the execution history (GetExecutionHistory's events).
+    #[arg(long)]
+    history: bool,
+    /// Multiply every wait, retry interval and timeout by F; 0 runs in
+    /// virtual time (no real waiting, same order of events).
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    time_scale: f64,
+    /// The execution's name (default: a UUID).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
+        bail!(
+            "--time-scale must be a finite number >= 0, got {}",
+            args.time_scale
+        );
+    }
+    let text = super::read_definition(&args.definition)?;
+    let input = read_input(&args)?;
+    let machine = match StateMachine::parse(&text) {
+        Ok(m) => Arc::new(m),
+        Err(invalid) => {
+            if args.json {
+                let out = json!({
+                    "status": "INVALID_DEFINITION",
+                    "error": "InvalidDefinition",
+                    "cause": invalid.aws_message(),
+                    "diagnostics": invalid.diagnostics,
+                });
+                println!("{out}");
+            } else {
+                eprintln!("{}: invalid definition", args.definition.display());
+                for d in &invalid.diagnostics {
+                    eprintln!("  {} {}: {}", d.location, d.code, d.message);
+                }
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+
+    let virtual_time = args.time_scale == 0.0;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(virtual_time)
+        .build()
+        .context("cannot start the async runtime")?;
+    let history = Arc::new(MemoryHistory::new());
+    let observer: Arc<dyn HistoryObserver> = if args.history {
+        history.clone()
+    } else {
+        Arc::new(NoHistory)
+    };
+    let machine_name = args
+        .definition
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.trim_end_matches(".asl").to_owned())
+        .unwrap_or_else(|| "StateMachine".to_owned());
+    let execution_name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let result = runtime.block_on(async {
+        let scale = if virtual_time { 1.0 } else { args.time_scale };
+        let services = Services {
+            tasks: Arc::new(NoTasks),
+            clock: Arc::new(ScaledClock::new(scale)),
+            history: observer,
+        };
+        let interpreter = Interpreter::new(machine, services);
+        let spec = ExecutionSpec::local(&machine_name, &execution_name, input);
+        interpreter.execute(&spec).await
+    });
+    print_result(&args, &result, args.history.then(|| history.events()));
+    Ok(if result.status == ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn read_input(args: &RunArgs) -> anyhow::Result<Value> {
+    let text = match (&args.input, &args.input_file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            std::io::read_to_string(std::io::stdin()).context("cannot read input from stdin")?
+        }
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read input file {}", path.display()))?,
+        (None, None) => return Ok(Value::Object(Map::new())),
+    };
+    if text.len() > MAX_PAYLOAD_BYTES {
+        bail!(
+            "the execution input is {} bytes; AWS accepts at most {MAX_PAYLOAD_BYTES}",
+            text.len()
+        );
+    }
+    let value: Value =
+        serde_json::from_str(&text).context("the execution input is not valid JSON")?;
+    Ok(value)
+}
+
+fn print_result(
+    args: &RunArgs,
+    result: &ExecutionResult,
+    history: Option<Vec<stepyard::history::HistoryEvent>>,
+) {
+    if args.json {
+        let mut out = json!({
+            "status": result.status.as_str(),
+            "output": result.output,
+            "error": result.error,
+            "cause": result.cause,
+        });
+        if let Some(events) = history {
+            out["history"] = Value::Array(events.iter().map(|e| e.to_json()).collect());
+        }
+        println!("{out}");
+        return;
+    }
+    if let Some(events) = history {
+        for e in events {
+            println!("{}", e.to_json());
+        }
+    }
+    println!("status: {}", result.status.as_str());
+    match result.status {
+        ExecutionStatus::Succeeded => {
+            let output = result
+                .output
+                .as_ref()
+                .map(|o| serde_json::to_string_pretty(o).unwrap_or_default())
+                .unwrap_or_default();
+            println!("output: {output}");
+        }
+        _ => {
+            if let Some(e) = &result.error {
+                println!("error: {e}");
+            }
+            if let Some(c) = &result.cause {
+                println!("cause: {c}");
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Problems found in a definition, reported the way AWS's
+//! `ValidateStateMachineDefinition` reports them.
+
+use std::fmt;
+
+/// How bad a diagnostic is. Only errors make a definition invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, with AWS's code and a JSON-pointer-like location
+/// (`/States/Charge/Retry/0/BackoffRate`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub location: String,
+}
+
+/// AWS's diagnostic codes.
+pub mod codes {
+    pub const SCHEMA_VALIDATION_FAILED: &str = "SCHEMA_VALIDATION_FAILED";
+    pub const INVALID_JSON_DESCRIPTION: &str = "INVALID_JSON_DESCRIPTION";
+    pub const MISSING_DESCRIPTION: &str = "MISSING_DESCRIPTION";
+    pub const MISSING_TRANSITION_TARGET: &str = "MISSING_TRANSITION_TARGET";
+    pub const MISSING_END_STATE: &str = "MISSING_END_STATE";
+    pub const DUPLICATE_STATE_NAME: &str = "DUPLICATE_STATE_NAME";
+    pub const INVALID_STATE_NAME: &str = "INVALID_STATE_NAME";
+    pub const INVALID_RESOURCE: &str = "INVALID_RESOURCE";
+}
+
+impl Diagnostic {
+    pub fn error(
+        code: &'static str,
+        message: impl Into<String>,
+        location: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            location: location.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} at {}", self.code, self.message, self.location)
+    }
+}
+
+/// A definition AWS would refuse, with every problem found.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct InvalidDefinition {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl InvalidDefinition {
+    /// The error text AWS's CreateStateMachine gives for `InvalidDefinition`.
+    pub fn aws_message(&self) -> String {
+        let joined: Vec<String> = self.diagnostics.iter().map(Diagnostic::to_string).collect();
+        format!("Invalid State Machine Definition: '{}'", joined.join(", "))
+    }
+}
+
+impl fmt::Display for InvalidDefinition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.aws_message())
+    }
+}

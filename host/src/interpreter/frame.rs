@@ -1,0 +1,242 @@
+//! Everything a state's expressions can see while it runs: its input, the
+//! context object (`$$` / `$states.context`) and the variables in scope.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+use stepyard_jsonata::{Env, Variables};
+
+use super::Execution;
+use super::error::{Failure, names};
+use super::scope::Scope;
+use crate::definition::State;
+use crate::intrinsics::PathResolver;
+use crate::jsonata_template::{JsonataTemplate, QueryFailure};
+use crate::jsonpath::{JsonPath, PathError, PathRoot};
+
+/// One state's run: where it was entered and what its expressions see.
+pub(crate) struct Frame<'a> {
+    pub exec: &'a Execution<'a>,
+    pub state: &'a State,
+    pub scope: &'a Scope<'a>,
+    /// Id of the `…StateEntered` event (AWS cites it in error causes).
+    pub entered_id: u64,
+    /// The event `…StateEntered` followed.
+    pub entered_previous: u64,
+    pub entered_time: String,
+    pub retry_count: u32,
+    context: OnceLock<Value>,
+}
+
+impl<'a> Frame<'a> {
+    pub(crate) fn new(
+        exec: &'a Execution<'a>,
+        state: &'a State,
+        scope: &'a Scope<'a>,
+        entered_id: u64,
+        entered_previous: u64,
+    ) -> Frame<'a> {
+        Frame {
+            exec,
+            state,
+            scope,
+            entered_id,
+            entered_previous,
+            entered_time: crate::timestamp::format_millis(exec.clock.now()),
+            retry_count: 0,
+            context: OnceLock::new(),
+        }
+    }
+
+    /// Starts another attempt (Retry): `$$.State.RetryCount` changes.
+    pub(crate) fn set_retry_count(&mut self, n: u32) {
+        self.retry_count = n;
+        self.context = OnceLock::new();
+    }
+
+    /// The context object, built on first use.
+    pub(crate) fn context(&self) -> &Value {
+        self.context.get_or_init(|| self.build_context(None))
+    }
+
+    /// The context object with `Map.Item` set, for a Map state's `ItemSelector`.
+    pub(crate) fn context_for_item(&self, index: usize, value: &Value) -> Value {
+        self.build_context(Some((index, value)))
+    }
+
+    fn build_context(&self, item: Option<(usize, &Value)>) -> Value {
+        let spec = self.exec.spec;
+        let mut execution = json!({
+            "Id": spec.execution_arn,
+            "Input": spec.input,
+            "Name": spec.execution_name,
+            "RoleArn": spec.role_arn,
+            "StartTime": self.exec.start_time,
+        });
+        if !spec.express {
+            execution["RedriveCount"] = json!(0);
+        }
+        let mut state = json!({"EnteredTime": self.entered_time, "Name": self.state.name});
+        if matches!(self.state.kind, crate::definition::StateKind::Task(_)) {
+            state["RetryCount"] = json!(self.retry_count);
+        }
+        let mut ctx = json!({
+            "Execution": execution,
+            "State": state,
+            "StateMachine": {"Id": spec.state_machine_arn, "Name": spec.state_machine_name},
+        });
+        if let Some((index, value)) = item {
+            ctx["Map"] = json!({"Item": {"Index": index, "Value": value}});
+        }
+        ctx
+    }
+
+    /// AWS's prefix for errors the interpreter raises about a state.
+    pub(crate) fn cause_prefix(&self) -> String {
+        format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}).",
+            self.state.name, self.entered_id
+        )
+    }
+
+    /// A `States.Runtime` failure about this state.
+    pub(crate) fn runtime(&self, detail: impl AsRef<str>) -> Failure {
+        Failure::new(
+            names::RUNTIME,
+            format!("{} {}", self.cause_prefix(), detail.as_ref()),
+        )
+    }
+
+    /// A `States.QueryEvaluationError` failure about this state.
+    pub(crate) fn query_error(&self, detail: impl AsRef<str>) -> Failure {
+        let mut f = Failure::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!("{} {}", self.cause_prefix(), detail.as_ref()),
+        );
+        f.evaluation = true;
+        f
+    }
+
+    /// A resolver for JSONPath expressions over `input`.
+    pub(crate) fn resolver<'r>(&'r self, input: &'r Value) -> Resolver<'r> {
+        Resolver {
+            frame: self,
+            input,
+            context: None,
+        }
+    }
+
+    /// Evaluates a JSONPath (`$`, `$$`, `$var`) against `input`.
+    pub(crate) fn select<'r>(
+        &'r self,
+        path: &JsonPath,
+        input: &'r Value,
+    ) -> Result<Cow<'r, Value>, PathError> {
+        self.select_with(path, input, None)
+    }
+
+    fn select_with<'r>(
+        &'r self,
+        path: &JsonPath,
+        input: &'r Value,
+        context: Option<&'r Value>,
+    ) -> Result<Cow<'r, Value>, PathError> {
+        match path.root() {
+            PathRoot::Input => path.select(input),
+            PathRoot::Context => path.select(context.unwrap_or_else(|| self.context())),
+            PathRoot::Variable(name) => match self.scope.get(name) {
+                Some(v) => path.select(v),
+                None => Err(undefined_variable(path)),
+            },
+        }
+    }
+
+    /// The `$states` variable for a JSONata evaluation.
+    pub(crate) fn states_var(
+        &self,
+        input: &Value,
+        result: Option<&Value>,
+        error_output: Option<&Value>,
+    ) -> Value {
+        let mut m = Map::with_capacity(4);
+        m.insert("input".into(), input.clone());
+        m.insert("context".into(), self.context().clone());
+        if let Some(r) = result {
+            m.insert("result".into(), r.clone());
+        }
+        if let Some(e) = error_output {
+            m.insert("errorOutput".into(), e.clone());
+        }
+        Value::Object(m)
+    }
+
+    /// Evaluates a JSONata template with `$states` bound to `states`.
+    pub(crate) fn jsonata(
+        &self,
+        template: &JsonataTemplate,
+        states: &Value,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        let vars = JsonataVariables {
+            states,
+            scope: self.scope,
+        };
+        let now = self.exec.clock.now().timestamp_millis();
+        let env = Env::new()
+            .with_variables(&vars)
+            .aws_functions(true)
+            .now_millis(now);
+        let input = states.get("input").unwrap_or(&Value::Null);
+        template
+            .evaluate(input, &env, field)
+            .map_err(|f| self.query_failure(&f))
+    }
+
+    pub(crate) fn query_failure(&self, failure: &QueryFailure) -> Failure {
+        self.query_error(failure.describe())
+    }
+}
+
+/// Resolves JSONPath roots for a state.
+pub(crate) struct Resolver<'r> {
+    frame: &'r Frame<'r>,
+    input: &'r Value,
+    context: Option<&'r Value>,
+}
+
+impl<'r> Resolver<'r> {
+    /// Uses `context` for `$$` instead of the state's context object.
+    pub(crate) fn with_context(mut self, context: &'r Value) -> Self {
+        self.context = Some(context);
+        self
+    }
+}
+
+impl PathResolver for Resolver<'_> {
+    fn resolve<'a>(&'a self, path: &JsonPath) -> Result<Cow<'a, Value>, PathError> {
+        self.frame.select_with(path, self.input, self.context)
+    }
+}
+
+fn undefined_variable(path: &JsonPath) -> PathError {
+    PathError::NotFound {
+        normalized: path.as_str().to_owned(),
+    }
+}
+
+/// `$states` plus the workflow variables, for JSONata.
+struct JsonataVariables<'v> {
+    states: &'v Value,
+    scope: &'v Scope<'v>,
+}
+
+impl Variables for JsonataVariables<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        if name == "states" {
+            Some(self.states)
+        } else {
+            self.scope.get(name)
+        }
+    }
+}

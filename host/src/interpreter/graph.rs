@@ -1,0 +1,219 @@
+//! The state loop: enter a state, run it, exit it, follow the transition,
+//! and route failures through `Catch`.
+
+use serde_json::{Map, Value};
+
+use super::Execution;
+use super::error::{Failure, names};
+use super::events::{Cursor, MAX_HISTORY_EVENTS};
+use super::frame::Frame;
+use super::limits::exceeds_payload_limit;
+use super::scope::Scope;
+use super::states::{jsonata, jsonpath};
+use crate::clock::BoxFuture;
+use crate::definition::{
+    Catcher, DataFlow, Graph, QueryLanguage, ResultPath, State, StateIndex, StateKind, Transition,
+};
+use crate::history::EventDetails;
+
+/// A graph's end: its output, or the failure that ended it, with the cursor
+/// of the last event on its path.
+pub(crate) type GraphResult = Result<(Value, Cursor), (Failure, Cursor)>;
+
+/// A state's successful end.
+pub(crate) struct Done {
+    pub output: Value,
+    pub assigned: Option<Map<String, Value>>,
+    /// Set by Choice; other states follow their `Next`/`End`.
+    pub next: Option<StateIndex>,
+}
+
+enum Step {
+    Next(StateIndex, Value),
+    End(Value),
+}
+
+/// Runs `graph` from its start with `input`, in a scope that reads `parent`.
+pub(crate) fn run_graph<'a>(
+    exec: &'a Execution<'a>,
+    graph: &'a Graph,
+    input: Value,
+    parent: Option<&'a Scope<'a>>,
+    cursor: Cursor,
+) -> BoxFuture<'a, GraphResult> {
+    Box::pin(async move {
+        let mut scope = Scope::child(parent);
+        let mut cursor = cursor;
+        let mut index = graph.start_at;
+        let mut input = input;
+        loop {
+            if exec.events.overflowed() {
+                let failure = Failure::new(
+                    names::RUNTIME,
+                    format!(
+                        "The execution history reached the limit of {MAX_HISTORY_EVENTS} events."
+                    ),
+                );
+                return Err((failure, cursor));
+            }
+            match run_state(exec, &graph.states[index], input, &mut scope, &mut cursor).await {
+                Ok(Step::Next(next, output)) => {
+                    index = next;
+                    input = output;
+                }
+                Ok(Step::End(output)) => return Ok((output, cursor)),
+                Err(failure) => return Err((failure, cursor)),
+            }
+        }
+    })
+}
+
+async fn run_state(
+    exec: &Execution<'_>,
+    state: &State,
+    input: Value,
+    scope: &mut Scope<'_>,
+    cursor: &mut Cursor,
+) -> Result<Step, Failure> {
+    let entered_previous = cursor.last;
+    let entered_id = exec.events.advance(cursor, || EventDetails::StateEntered {
+        state_type: state.type_name(),
+        name: state.name.clone(),
+        input: input.clone(),
+    });
+    // Catchers apply the error to the raw input, which the state consumes.
+    let raw_input = (!state.catch.is_empty()).then(|| input.clone());
+
+    let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous);
+    let outcome = match &state.io {
+        DataFlow::JsonPath(flow) => jsonpath::run(&mut frame, flow, input, cursor).await,
+        DataFlow::Jsonata(flow) => jsonata::run(&mut frame, flow, input, cursor).await,
+    };
+    let done = match outcome {
+        Ok(done) => {
+            if exceeds_payload_limit(&done.output) {
+                return Err(data_limit(state));
+            }
+            done
+        }
+        Err(failure) => {
+            if failure.evaluation {
+                record_evaluation_failure(&frame, &failure, cursor);
+            }
+            let Some(raw_input) = raw_input else {
+                return Err(failure);
+            };
+            let Some(catcher) = state
+                .catch
+                .iter()
+                .find(|c| failure.matches(&c.error_equals))
+            else {
+                return Err(failure);
+            };
+            catch(&frame, catcher, &failure, raw_input)?
+        }
+    };
+    drop(frame);
+
+    let Done {
+        output,
+        assigned,
+        next,
+    } = done;
+    exec.events.advance(cursor, || EventDetails::StateExited {
+        state_type: state.type_name(),
+        name: state.name.clone(),
+        output: output.clone(),
+        assigned: assigned.clone(),
+    });
+    if let Some(vars) = assigned {
+        scope.assign(vars);
+    }
+    match (next, state.transition) {
+        (Some(next), _) | (None, Transition::Next(next)) => Ok(Step::Next(next, output)),
+        (None, _) => Ok(Step::End(output)),
+    }
+}
+
+/// AWS records interpreter-side evaluation errors (JSONata) as an
+/// `EvaluationFailed` event; a Map or Parallel state then also fails.
+fn record_evaluation_failure(frame: &Frame<'_>, failure: &Failure, cursor: &mut Cursor) {
+    let events = &frame.exec.events;
+    // Waits evaluate after entering; other states evaluate as they enter, so
+    // AWS links the event to the one before the state.
+    let previous = if matches!(frame.state.kind, StateKind::Wait(_)) {
+        cursor.last
+    } else {
+        frame.entered_previous
+    };
+    let id = events.record(previous, || EventDetails::EvaluationFailed {
+        error: failure.error.clone().unwrap_or_default(),
+        cause: failure.cause.clone().unwrap_or_default(),
+        location: None,
+        state: frame.state.name.clone(),
+    });
+    cursor.last = id;
+    match frame.state.kind {
+        StateKind::Map(_) => {
+            events.advance(cursor, || EventDetails::MapStateFailed);
+        }
+        StateKind::Parallel(_) => {
+            events.advance(cursor, || EventDetails::ParallelStateFailed);
+        }
+        _ => {}
+    }
+}
+
+/// Handles a caught failure: the catcher's output, assignments and target.
+fn catch(
+    frame: &Frame<'_>,
+    catcher: &Catcher,
+    failure: &Failure,
+    raw_input: Value,
+) -> Result<Done, Failure> {
+    let error_output = failure.to_output();
+    let (output, assigned) = match frame.state.query_language {
+        QueryLanguage::JsonPath => {
+            let assigned = match &catcher.assign {
+                Some(assign) => Some(jsonpath::evaluate_assign(frame, assign, &error_output)?),
+                None => None,
+            };
+            let output = match &catcher.result_path {
+                ResultPath::Whole => error_output,
+                ResultPath::Null => raw_input,
+                ResultPath::Path(p) => p
+                    .apply(raw_input, error_output)
+                    .map_err(|e| Failure::new(names::RESULT_PATH_MATCH_FAILURE, e.to_string()))?,
+            };
+            (output, assigned)
+        }
+        QueryLanguage::Jsonata => {
+            let states = frame.states_var(&raw_input, None, Some(&error_output));
+            let assigned = match &catcher.assign {
+                Some(assign) => Some(jsonata::evaluate_assign(frame, assign, &states)?),
+                None => None,
+            };
+            let output = match &catcher.output {
+                Some(t) => frame.jsonata(t, &states, "Output")?,
+                None => error_output,
+            };
+            (output, assigned)
+        }
+    };
+    Ok(Done {
+        output,
+        assigned,
+        next: Some(catcher.next),
+    })
+}
+
+/// `States.DataLimitExceeded` for a state whose output is too large.
+pub(crate) fn data_limit(state: &State) -> Failure {
+    Failure::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!(
+            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+            state.name
+        ),
+    )
+}

@@ -1,0 +1,54 @@
+//! Parallel: run every branch on the same input, concurrently; the result
+//! is the array of branch outputs. The first failing branch fails the state.
+
+use futures_util::future::try_join_all;
+use serde_json::Value;
+
+use crate::definition::ParallelState;
+use crate::history::EventDetails;
+use crate::interpreter::error::Failure;
+use crate::interpreter::events::Cursor;
+use crate::interpreter::frame::Frame;
+use crate::interpreter::graph::run_graph;
+use crate::interpreter::retry::RetryState;
+
+pub(crate) async fn run(
+    frame: &mut Frame<'_>,
+    parallel: &ParallelState,
+    input: Value,
+    cursor: &mut Cursor,
+) -> Result<Value, Failure> {
+    let exec = frame.exec;
+    let mut retry = RetryState::default();
+    loop {
+        exec.events
+            .advance(cursor, || EventDetails::ParallelStateStarted);
+        let start = *cursor;
+        let branches = parallel
+            .branches
+            .iter()
+            .map(|graph| run_graph(exec, graph, input.clone(), Some(frame.scope), start));
+        let failure = match try_join_all(branches).await {
+            Ok(outputs) => {
+                // AWS links what follows to the newest event of the branches.
+                cursor.last = exec.events.latest();
+                exec.events
+                    .side(cursor, || EventDetails::ParallelStateSucceeded);
+                return Ok(Value::Array(outputs.into_iter().map(|(v, _)| v).collect()));
+            }
+            Err((failure, branch_cursor)) => {
+                cursor.last = branch_cursor.last;
+                exec.events
+                    .advance(cursor, || EventDetails::ParallelStateFailed);
+                failure
+            }
+        };
+        match retry.next_delay(&frame.state.retry, &failure) {
+            Some(delay) => {
+                exec.clock.sleep(delay).await;
+                frame.set_retry_count(retry.total);
+            }
+            None => return Err(failure),
+        }
+    }
+}

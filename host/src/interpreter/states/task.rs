@@ -1,0 +1,273 @@
+//! Task: call the resource through the [`TaskInvoker`], with timeouts and
+//! retries, recording AWS's task or Lambda events.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::definition::{Dynamic, TaskState};
+use crate::history::EventDetails;
+use crate::interpreter::error::{Failure, names};
+use crate::interpreter::events::Cursor;
+use crate::interpreter::frame::Frame;
+use crate::interpreter::limits::exceeds_payload_limit;
+use crate::interpreter::retry::RetryState;
+use crate::task::{ResourceKind, TaskContext, TaskFailure, TaskRequest};
+
+const REGION: &str = "us-east-1";
+
+/// The state's `TimeoutSeconds` and `HeartbeatSeconds`, resolved.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Timeouts {
+    pub timeout: Option<u64>,
+    pub heartbeat: Option<u64>,
+}
+
+pub(crate) fn timeouts_jsonpath(
+    frame: &Frame<'_>,
+    task: &TaskState,
+    input: &Value,
+) -> Result<Timeouts, Failure> {
+    let resolve = |d: Option<&Dynamic<u64>>| -> Result<Option<u64>, Failure> {
+        Ok(match d {
+            None => None,
+            Some(Dynamic::Literal(n)) => Some(*n),
+            Some(Dynamic::Path(p)) => {
+                let v = frame
+                    .select(p, input)
+                    .map_err(|e| frame.runtime(format!("Invalid path '{}' : {e}", p.as_str())))?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Some(n),
+                    _ => {
+                        return Err(frame.runtime(format!(
+                            "The value referenced by '{}' must be a positive integer, but was: {}",
+                            p.as_str(),
+                            v
+                        )));
+                    }
+                }
+            }
+            Some(_) => None,
+        })
+    };
+    Ok(Timeouts {
+        timeout: resolve(task.timeout_seconds.as_ref())?,
+        heartbeat: resolve(task.heartbeat_seconds.as_ref())?,
+    })
+}
+
+pub(crate) fn timeouts_jsonata(
+    frame: &Frame<'_>,
+    task: &TaskState,
+    states: &Value,
+) -> Result<Timeouts, Failure> {
+    let resolve = |d: Option<&Dynamic<u64>>, field: &str| -> Result<Option<u64>, Failure> {
+        Ok(match d {
+            None => None,
+            Some(Dynamic::Literal(n)) => Some(*n),
+            Some(Dynamic::Jsonata(t)) => {
+                let v = frame.jsonata(t, states, field)?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Some(n),
+                    _ => {
+                        return Err(frame.query_error(format!(
+                            "The {field} field must evaluate to a positive integer, but was: {v}"
+                        )));
+                    }
+                }
+            }
+            Some(_) => None,
+        })
+    };
+    Ok(Timeouts {
+        timeout: resolve(task.timeout_seconds.as_ref(), "TimeoutSeconds")?,
+        heartbeat: resolve(task.heartbeat_seconds.as_ref(), "HeartbeatSeconds")?,
+    })
+}
+
+enum Attempt {
+    Succeeded(Value),
+    Failed(TaskFailure),
+    TimedOut,
+}
+
+/// Invokes the task (with retries) and returns its result.
+pub(crate) async fn run(
+    frame: &mut Frame<'_>,
+    task: &TaskState,
+    args: Value,
+    timeouts: Timeouts,
+    cursor: &mut Cursor,
+) -> Result<Value, Failure> {
+    let exec = frame.exec;
+    let mut retry = RetryState::default();
+    loop {
+        scheduled(frame, task, &args, timeouts, cursor);
+        let request = TaskRequest {
+            resource: task.resource.clone(),
+            kind: task.kind.clone(),
+            input: args.clone(),
+            context: TaskContext {
+                execution_arn: exec.spec.execution_arn.clone(),
+                execution_name: exec.spec.execution_name.clone(),
+                state_machine_arn: exec.spec.state_machine_arn.clone(),
+                state_name: frame.state.name.clone(),
+                retry_count: frame.retry_count,
+                idempotency_key: format!("{}#{}", exec.spec.execution_arn, frame.entered_id),
+                task_token: None,
+                timeout_seconds: timeouts.timeout,
+            },
+        };
+        let call = exec.tasks.invoke(request);
+        let attempt = match timeouts.timeout {
+            None => call.await.map_or_else(Attempt::Failed, Attempt::Succeeded),
+            Some(secs) => {
+                let deadline = exec.clock.sleep(Duration::from_secs(secs));
+                tokio::select! {
+                    r = call => r.map_or_else(Attempt::Failed, Attempt::Succeeded),
+                    () = deadline => Attempt::TimedOut,
+                }
+            }
+        };
+        let failure = match attempt {
+            Attempt::Succeeded(output) => {
+                if exceeds_payload_limit(&output) {
+                    let failure = crate::interpreter::graph::data_limit(frame.state);
+                    failed(frame, task, &failure, cursor);
+                    return Err(failure);
+                }
+                succeeded(frame, task, &output, cursor);
+                return Ok(output);
+            }
+            Attempt::Failed(f) => {
+                let failure = Failure::raw(Some(f.error), f.cause);
+                failed(frame, task, &failure, cursor);
+                failure
+            }
+            Attempt::TimedOut => {
+                let failure = Failure::raw(Some(names::TIMEOUT.to_owned()), None);
+                timed_out(frame, task, &failure, cursor);
+                failure
+            }
+        };
+        match retry.next_delay(&frame.state.retry, &failure) {
+            Some(delay) => {
+                exec.clock.sleep(delay).await;
+                frame.set_retry_count(retry.total);
+            }
+            None => return Err(failure),
+        }
+    }
+}
+
+fn scheduled(frame: &Frame<'_>, task: &TaskState, args: &Value, t: Timeouts, cursor: &mut Cursor) {
+    let events = &frame.exec.events;
+    match &task.kind {
+        ResourceKind::LambdaFunction { .. } => {
+            events.advance(cursor, || EventDetails::LambdaFunctionScheduled {
+                resource: task.resource.clone(),
+                input: args.clone(),
+                timeout: t.timeout,
+            });
+            events.advance(cursor, || EventDetails::LambdaFunctionStarted);
+        }
+        kind => {
+            let (resource_type, resource) = names_of(kind);
+            events.advance(cursor, || EventDetails::TaskScheduled {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                region: REGION.to_owned(),
+                parameters: args.clone(),
+                timeout: t.timeout,
+                heartbeat: t.heartbeat,
+            });
+            events.advance(cursor, || EventDetails::TaskStarted {
+                resource_type,
+                resource,
+            });
+        }
+    }
+}
+
+fn succeeded(frame: &Frame<'_>, task: &TaskState, output: &Value, cursor: &mut Cursor) {
+    let events = &frame.exec.events;
+    match &task.kind {
+        ResourceKind::LambdaFunction { .. } => {
+            events.advance(cursor, || EventDetails::LambdaFunctionSucceeded {
+                output: output.clone(),
+            });
+        }
+        kind => {
+            let (resource_type, resource) = names_of(kind);
+            events.advance(cursor, || EventDetails::TaskSucceeded {
+                resource_type,
+                resource,
+                output: output.clone(),
+            });
+        }
+    }
+}
+
+fn failed(frame: &Frame<'_>, task: &TaskState, failure: &Failure, cursor: &mut Cursor) {
+    let events = &frame.exec.events;
+    let (error, cause) = (failure.error.clone(), failure.cause.clone());
+    match &task.kind {
+        ResourceKind::LambdaFunction { .. } => {
+            events.advance(cursor, || EventDetails::LambdaFunctionFailed {
+                error,
+                cause,
+            });
+        }
+        kind => {
+            let (resource_type, resource) = names_of(kind);
+            events.advance(cursor, || EventDetails::TaskFailed {
+                resource_type,
+                resource,
+                error,
+                cause,
+            });
+        }
+    }
+}
+
+fn timed_out(frame: &Frame<'_>, task: &TaskState, failure: &Failure, cursor: &mut Cursor) {
+    let events = &frame.exec.events;
+    let (error, cause) = (failure.error.clone(), failure.cause.clone());
+    match &task.kind {
+        ResourceKind::LambdaFunction { .. } => {
+            events.advance(cursor, || EventDetails::LambdaFunctionTimedOut {
+                error,
+                cause,
+            });
+        }
+        kind => {
+            let (resource_type, resource) = names_of(kind);
+            events.advance(cursor, || EventDetails::TaskTimedOut {
+                resource_type,
+                resource,
+                error,
+                cause,
+            });
+        }
+    }
+}
+
+/// `resourceType` and `resource` as AWS writes them in task events.
+fn names_of(kind: &ResourceKind) -> (String, String) {
+    match kind {
+        ResourceKind::Service {
+            resource_type,
+            resource,
+            pattern,
+        } => {
+            let suffix = match pattern {
+                crate::task::IntegrationPattern::RequestResponse => "",
+                crate::task::IntegrationPattern::Sync => ".sync",
+                crate::task::IntegrationPattern::WaitForTaskToken => ".waitForTaskToken",
+            };
+            (resource_type.clone(), format!("{resource}{suffix}"))
+        }
+        ResourceKind::Activity { arn } => ("activity".to_owned(), arn.clone()),
+        ResourceKind::LambdaFunction { function } => ("lambda".to_owned(), function.clone()),
+    }
+}
