@@ -40,11 +40,7 @@ impl ScaledClock {
     /// A clock starting at the system's wall time. `scale` must be positive
     /// and finite; anything else is treated as 1.
     pub fn new(scale: f64) -> ScaledClock {
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
+        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
         ScaledClock {
             origin_wall: Utc::now(),
             origin: tokio::time::Instant::now(),

@@ -214,30 +214,19 @@ impl EventDetails {
                 "executionSucceededEventDetails",
                 json!({"output": text(output), "outputDetails": untruncated}),
             ),
-            ExecutionFailed { error, cause } => {
-                ("executionFailedEventDetails", failure(error, cause))
-            }
-            ExecutionTimedOut { error, cause } => {
-                ("executionTimedOutEventDetails", failure(error, cause))
-            }
-            ExecutionAborted { error, cause } => {
-                ("executionAbortedEventDetails", failure(error, cause))
-            }
+            ExecutionFailed { error, cause } => ("executionFailedEventDetails", failure(error, cause)),
+            ExecutionTimedOut { error, cause } => ("executionTimedOutEventDetails", failure(error, cause)),
+            ExecutionAborted { error, cause } => ("executionAbortedEventDetails", failure(error, cause)),
             StateEntered { name, input, .. } => (
                 "stateEnteredEventDetails",
                 json!({"name": name, "input": text(input), "inputDetails": untruncated}),
             ),
             StateExited {
-                name,
-                output,
-                assigned,
-                ..
+                name, output, assigned, ..
             } => {
-                let mut m =
-                    json!({"name": name, "output": text(output), "outputDetails": untruncated});
+                let mut m = json!({"name": name, "output": text(output), "outputDetails": untruncated});
                 if let Some(vars) = assigned {
-                    let rendered: Map<String, Value> =
-                        vars.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+                    let rendered: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), text(v))).collect();
                     m["assignedVariables"] = Value::Object(rendered);
                     m["assignedVariablesDetails"] = untruncated;
                 }
@@ -258,10 +247,7 @@ impl EventDetails {
                 if let Some(h) = heartbeat {
                     m["heartbeatInSeconds"] = (*h).into();
                 }
-                (
-                    "taskScheduledEventDetails",
-                    with_resource(resource_type, resource, m),
-                )
+                ("taskScheduledEventDetails", with_resource(resource_type, resource, m))
             }
             TaskStarted {
                 resource_type,
@@ -315,35 +301,23 @@ impl EventDetails {
                 "lambdaFunctionSucceededEventDetails",
                 json!({"output": text(output), "outputDetails": untruncated}),
             ),
-            LambdaFunctionFailed { error, cause } => {
-                ("lambdaFunctionFailedEventDetails", failure(error, cause))
+            LambdaFunctionFailed { error, cause } => ("lambdaFunctionFailedEventDetails", failure(error, cause)),
+            LambdaFunctionTimedOut { error, cause } => ("lambdaFunctionTimedOutEventDetails", failure(error, cause)),
+            MapStateStarted { length } => ("mapStateStartedEventDetails", json!({"length": length})),
+            MapIterationStarted { name, index } => {
+                ("mapIterationStartedEventDetails", json!({"name": name, "index": index}))
             }
-            LambdaFunctionTimedOut { error, cause } => {
-                ("lambdaFunctionTimedOutEventDetails", failure(error, cause))
-            }
-            MapStateStarted { length } => {
-                ("mapStateStartedEventDetails", json!({"length": length}))
-            }
-            MapIterationStarted { name, index } => (
-                "mapIterationStartedEventDetails",
-                json!({"name": name, "index": index}),
-            ),
             MapIterationSucceeded { name, index } => (
                 "mapIterationSucceededEventDetails",
                 json!({"name": name, "index": index}),
             ),
-            MapIterationFailed { name, index } => (
-                "mapIterationFailedEventDetails",
-                json!({"name": name, "index": index}),
-            ),
-            MapIterationAborted { name, index } => (
-                "mapIterationAbortedEventDetails",
-                json!({"name": name, "index": index}),
-            ),
-            MapRunStarted { map_run_arn } => (
-                "mapRunStartedEventDetails",
-                json!({"mapRunArn": map_run_arn}),
-            ),
+            MapIterationFailed { name, index } => {
+                ("mapIterationFailedEventDetails", json!({"name": name, "index": index}))
+            }
+            MapIterationAborted { name, index } => {
+                ("mapIterationAbortedEventDetails", json!({"name": name, "index": index}))
+            }
+            MapRunStarted { map_run_arn } => ("mapRunStartedEventDetails", json!({"mapRunArn": map_run_arn})),
             MapRunFailed { error, cause } => ("mapRunFailedEventDetails", failure(error, cause)),
             EvaluationFailed {
                 error,
@@ -424,11 +398,7 @@ impl MemoryHistory {
 
     /// The events so far, sorted by id.
     pub fn events(&self) -> Vec<HistoryEvent> {
-        let mut v = self
-            .events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let mut v = self.events.lock().unwrap_or_else(|e| e.into_inner()).clone();
         v.sort_by_key(|e| e.id);
         v
     }

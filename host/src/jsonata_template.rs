@@ -82,11 +82,7 @@ impl JsonataTemplate {
     pub fn compile(value: &Value) -> Result<JsonataTemplate, Vec<TemplateError>> {
         let mut errors = Vec::new();
         let t = compile_at(value, String::new(), &mut errors);
-        if errors.is_empty() {
-            Ok(t)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(t) } else { Err(errors) }
     }
 
     /// True when the template holds no expression at all.
@@ -95,12 +91,7 @@ impl JsonataTemplate {
     }
 
     /// Evaluates the template; `field` names it in errors (`Output`, `Arguments`...).
-    pub fn evaluate(
-        &self,
-        input: &Value,
-        env: &Env<'_>,
-        field: &str,
-    ) -> Result<Value, QueryFailure> {
+    pub fn evaluate(&self, input: &Value, env: &Env<'_>, field: &str) -> Result<Value, QueryFailure> {
         match self {
             JsonataTemplate::Literal(v) => Ok(v.clone()),
             JsonataTemplate::Expression(e) => evaluate_expr(e, input, env, field),
@@ -139,12 +130,7 @@ impl JsonataTemplate {
     }
 }
 
-fn evaluate_expr(
-    e: &Expr,
-    input: &Value,
-    env: &Env<'_>,
-    field: &str,
-) -> Result<Value, QueryFailure> {
+fn evaluate_expr(e: &Expr, input: &Value, env: &Env<'_>, field: &str) -> Result<Value, QueryFailure> {
     match e.expression.evaluate(Some(input), env) {
         Ok(Some(v)) => Ok(v),
         Ok(None) => Err(QueryFailure::Undefined {
@@ -198,9 +184,7 @@ fn compile_at(value: &Value, pointer: String, errors: &mut Vec<TemplateError>) -
     // Fold expression-free containers back into one literal, so evaluating
     // them is a single clone.
     match compiled {
-        JsonataTemplate::Object(_) | JsonataTemplate::Array(_)
-            if compiled.expressions().is_empty() =>
-        {
+        JsonataTemplate::Object(_) | JsonataTemplate::Array(_) if compiled.expressions().is_empty() => {
             JsonataTemplate::Literal(value.clone())
         }
         other => other,

@@ -43,12 +43,7 @@ impl ResourceKind {
                 arn: resource.to_owned(),
             };
         }
-        if parts.len() >= 6
-            && parts[0] == "arn"
-            && parts[2] == "states"
-            && parts[3].is_empty()
-            && parts[4].is_empty()
-        {
+        if parts.len() >= 6 && parts[0] == "arn" && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
             let service = parts[5];
             let action = parts.get(6).copied().unwrap_or_default();
             let (action, pattern) = if let Some(a) = action.strip_suffix(".sync") {
@@ -64,10 +59,7 @@ impl ResourceKind {
                 "aws-sdk" => {
                     let mut it = action.splitn(2, ':');
                     let svc = it.next().unwrap_or_default();
-                    (
-                        format!("aws-sdk:{svc}"),
-                        it.next().unwrap_or_default().to_owned(),
-                    )
+                    (format!("aws-sdk:{svc}"), it.next().unwrap_or_default().to_owned())
                 }
                 _ => (service.to_owned(), action.to_owned()),
             };
@@ -177,9 +169,7 @@ mod tests {
     #[test]
     fn lambda_arns_and_bare_names_are_functions() {
         assert_eq!(
-            ResourceKind::classify(
-                "arn:aws:lambda:us-east-1:123456789012:function:orderPlacement:prod"
-            ),
+            ResourceKind::classify("arn:aws:lambda:us-east-1:123456789012:function:orderPlacement:prod"),
             ResourceKind::LambdaFunction {
                 function: "orderPlacement".into()
             }

@@ -1,20 +1,12 @@
 //! Timestamps as ASL accepts them: RFC 3339 with an uppercase `T`, seconds,
 //! optional fraction and a mandatory offset (`Z` or `±hh:mm`).
 
-use chrono::{
-    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc,
-};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 
 /// Parses a timestamp; `None` when it is not one AWS accepts.
 pub fn parse(s: &str) -> Option<DateTime<FixedOffset>> {
     let b = s.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let year = digits(&b[0..4])? as i32;
@@ -56,9 +48,7 @@ pub fn parse(s: &str) -> Option<DateTime<FixedOffset>> {
         return None;
     }
     let offset = FixedOffset::east_opt(offset_seconds)?;
-    offset
-        .from_local_datetime(&NaiveDateTime::new(date, time))
-        .single()
+    offset.from_local_datetime(&NaiveDateTime::new(date, time)).single()
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
@@ -103,9 +93,6 @@ mod tests {
 
     #[test]
     fn equal_instants_in_different_offsets_compare_equal() {
-        assert_eq!(
-            parse("2016-03-14T01:00:00Z"),
-            parse("2016-03-14T02:00:00+01:00")
-        );
+        assert_eq!(parse("2016-03-14T01:00:00Z"), parse("2016-03-14T02:00:00+01:00"));
     }
 }

@@ -42,8 +42,6 @@ pub fn main() -> ExitCode {
 /// Reads a definition file, naming the file in the error.
 fn read_definition(path: &PathBuf) -> anyhow::Result<String> {
     use anyhow::Context;
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read definition {}", path.display()))?;
-    String::from_utf8(bytes)
-        .with_context(|| format!("definition {} is not valid UTF-8", path.display()))
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read definition {}", path.display()))?;
+    String::from_utf8(bytes).with_context(|| format!("definition {} is not valid UTF-8", path.display()))
 }

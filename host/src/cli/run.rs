@@ -42,10 +42,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
-        bail!(
-            "--time-scale must be a finite number >= 0, got {}",
-            args.time_scale
-        );
+        bail!("--time-scale must be a finite number >= 0, got {}", args.time_scale);
     }
     let text = super::read_definition(&args.definition)?;
     let input = read_input(&args)?;
@@ -88,10 +85,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .and_then(|s| s.to_str())
         .map(|s| s.trim_end_matches(".asl").to_owned())
         .unwrap_or_else(|| "StateMachine".to_owned());
-    let execution_name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let execution_name = args.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };
         let services = Services {
@@ -117,8 +111,9 @@ fn read_input(args: &RunArgs) -> anyhow::Result<Value> {
         (None, Some(path)) if path.as_os_str() == "-" => {
             std::io::read_to_string(std::io::stdin()).context("cannot read input from stdin")?
         }
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read input file {}", path.display()))?,
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read input file {}", path.display()))?
+        }
         (None, None) => return Ok(Value::Object(Map::new())),
     };
     if text.len() > MAX_PAYLOAD_BYTES {
@@ -127,16 +122,11 @@ fn read_input(args: &RunArgs) -> anyhow::Result<Value> {
             text.len()
         );
     }
-    let value: Value =
-        serde_json::from_str(&text).context("the execution input is not valid JSON")?;
+    let value: Value = serde_json::from_str(&text).context("the execution input is not valid JSON")?;
     Ok(value)
 }
 
-fn print_result(
-    args: &RunArgs,
-    result: &ExecutionResult,
-    history: Option<Vec<stepyard::history::HistoryEvent>>,
-) {
+fn print_result(args: &RunArgs, result: &ExecutionResult, history: Option<Vec<stepyard::history::HistoryEvent>>) {
     if args.json {
         let mut out = json!({
             "status": result.status.as_str(),

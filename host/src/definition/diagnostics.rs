@@ -34,11 +34,7 @@ pub mod codes {
 }
 
 impl Diagnostic {
-    pub fn error(
-        code: &'static str,
-        message: impl Into<String>,
-        location: impl Into<String>,
-    ) -> Self {
+    pub fn error(code: &'static str, message: impl Into<String>, location: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,

@@ -108,8 +108,7 @@ mod tests {
 
     #[test]
     fn duplicated_state_names_are_reported_with_their_object() {
-        let text =
-            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Succeed"}}}"#;
+        let text = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Succeed"}}}"#;
         let (value, dups) = parse(text).unwrap();
         assert_eq!(
             dups,

@@ -34,8 +34,7 @@ impl StateMachine {
                 "/",
             )],
         })?;
-        parse::parse_machine(&value, &duplicates)
-            .map_err(|diagnostics| InvalidDefinition { diagnostics })
+        parse::parse_machine(&value, &duplicates).map_err(|diagnostics| InvalidDefinition { diagnostics })
     }
 
     /// Validates an already-parsed JSON value (duplicate keys are no longer visible).

@@ -58,11 +58,7 @@ pub struct Graph {
 
 impl Graph {
     pub(crate) fn new(start_at: StateIndex, states: Vec<State>) -> Graph {
-        let by_name = states
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), i))
-            .collect();
+        let by_name = states.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
         Graph {
             start_at,
             states,

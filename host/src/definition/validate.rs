@@ -30,14 +30,11 @@ pub(crate) fn check_graph(parser: &mut Parser, graph: &Graph, location: &str) {
             &format!("{location}/States/{}", state.name),
         );
     }
-    let terminal = graph.states.iter().any(|s| {
-        s.transition == Transition::End || matches!(s.kind, StateKind::Succeed | StateKind::Fail(_))
-    });
+    let terminal = graph
+        .states
+        .iter()
+        .any(|s| s.transition == Transition::End || matches!(s.kind, StateKind::Succeed | StateKind::Fail(_)));
     if !terminal {
-        parser.error(
-            codes::MISSING_END_STATE,
-            "Workflow has no terminal state",
-            location,
-        );
+        parser.error(codes::MISSING_END_STATE, "Workflow has no terminal state", location);
     }
 }

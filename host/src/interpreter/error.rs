@@ -121,9 +121,6 @@ mod tests {
 
     #[test]
     fn error_output_omits_missing_parts() {
-        assert_eq!(
-            Failure::raw(Some("E".into()), None).to_output(),
-            json!({"Error": "E"})
-        );
+        assert_eq!(Failure::raw(Some("E".into()), None).to_output(), json!({"Error": "E"}));
     }
 }

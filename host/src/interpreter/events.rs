@@ -57,11 +57,7 @@ impl<'a> EventLog<'a> {
     }
 
     /// Records an event after `cursor` and moves the cursor to it.
-    pub(crate) fn advance(
-        &self,
-        cursor: &mut Cursor,
-        details: impl FnOnce() -> EventDetails,
-    ) -> u64 {
+    pub(crate) fn advance(&self, cursor: &mut Cursor, details: impl FnOnce() -> EventDetails) -> u64 {
         let id = self.record(cursor.last, details);
         cursor.last = id;
         id

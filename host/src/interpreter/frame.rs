@@ -102,10 +102,7 @@ impl<'a> Frame<'a> {
 
     /// A `States.Runtime` failure about this state.
     pub(crate) fn runtime(&self, detail: impl AsRef<str>) -> Failure {
-        Failure::new(
-            names::RUNTIME,
-            format!("{} {}", self.cause_prefix(), detail.as_ref()),
-        )
+        Failure::new(names::RUNTIME, format!("{} {}", self.cause_prefix(), detail.as_ref()))
     }
 
     /// A `States.QueryEvaluationError` failure about this state.
@@ -128,11 +125,7 @@ impl<'a> Frame<'a> {
     }
 
     /// Evaluates a JSONPath (`$`, `$$`, `$var`) against `input`.
-    pub(crate) fn select<'r>(
-        &'r self,
-        path: &JsonPath,
-        input: &'r Value,
-    ) -> Result<Cow<'r, Value>, PathError> {
+    pub(crate) fn select<'r>(&'r self, path: &JsonPath, input: &'r Value) -> Result<Cow<'r, Value>, PathError> {
         self.select_with(path, input, None)
     }
 
@@ -153,12 +146,7 @@ impl<'a> Frame<'a> {
     }
 
     /// The `$states` variable for a JSONata evaluation.
-    pub(crate) fn states_var(
-        &self,
-        input: &Value,
-        result: Option<&Value>,
-        error_output: Option<&Value>,
-    ) -> Value {
+    pub(crate) fn states_var(&self, input: &Value, result: Option<&Value>, error_output: Option<&Value>) -> Value {
         let mut m = Map::with_capacity(4);
         m.insert("input".into(), input.clone());
         m.insert("context".into(), self.context().clone());
@@ -172,21 +160,13 @@ impl<'a> Frame<'a> {
     }
 
     /// Evaluates a JSONata template with `$states` bound to `states`.
-    pub(crate) fn jsonata(
-        &self,
-        template: &JsonataTemplate,
-        states: &Value,
-        field: &str,
-    ) -> Result<Value, Failure> {
+    pub(crate) fn jsonata(&self, template: &JsonataTemplate, states: &Value, field: &str) -> Result<Value, Failure> {
         let vars = JsonataVariables {
             states,
             scope: self.scope,
         };
         let now = self.exec.clock.now().timestamp_millis();
-        let env = Env::new()
-            .with_variables(&vars)
-            .aws_functions(true)
-            .now_millis(now);
+        let env = Env::new().with_variables(&vars).aws_functions(true).now_millis(now);
         let input = states.get("input").unwrap_or(&Value::Null);
         template
             .evaluate(input, &env, field)

@@ -50,9 +50,7 @@ pub(crate) fn run_graph<'a>(
             if exec.events.overflowed() {
                 let failure = Failure::new(
                     names::RUNTIME,
-                    format!(
-                        "The execution history reached the limit of {MAX_HISTORY_EVENTS} events."
-                    ),
+                    format!("The execution history reached the limit of {MAX_HISTORY_EVENTS} events."),
                 );
                 return Err((failure, cursor));
             }
@@ -103,11 +101,7 @@ async fn run_state(
             let Some(raw_input) = raw_input else {
                 return Err(failure);
             };
-            let Some(catcher) = state
-                .catch
-                .iter()
-                .find(|c| failure.matches(&c.error_equals))
-            else {
+            let Some(catcher) = state.catch.iter().find(|c| failure.matches(&c.error_equals)) else {
                 return Err(failure);
             };
             catch(&frame, catcher, &failure, raw_input)?
@@ -115,11 +109,7 @@ async fn run_state(
     };
     drop(frame);
 
-    let Done {
-        output,
-        assigned,
-        next,
-    } = done;
+    let Done { output, assigned, next } = done;
     exec.events.advance(cursor, || EventDetails::StateExited {
         state_type: state.type_name(),
         name: state.name.clone(),
@@ -165,12 +155,7 @@ fn record_evaluation_failure(frame: &Frame<'_>, failure: &Failure, cursor: &mut 
 }
 
 /// Handles a caught failure: the catcher's output, assignments and target.
-fn catch(
-    frame: &Frame<'_>,
-    catcher: &Catcher,
-    failure: &Failure,
-    raw_input: Value,
-) -> Result<Done, Failure> {
+fn catch(frame: &Frame<'_>, catcher: &Catcher, failure: &Failure, raw_input: Value) -> Result<Done, Failure> {
     let error_output = failure.to_output();
     let (output, assigned) = match frame.state.query_language {
         QueryLanguage::JsonPath => {

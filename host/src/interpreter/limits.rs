@@ -48,9 +48,7 @@ mod tests {
         assert!(!exceeds_payload_limit(&just_fits));
         let over = json!("a".repeat(MAX_PAYLOAD_BYTES - 1));
         assert!(exceeds_payload_limit(&over));
-        assert!(exceeds_payload_limit(
-            &json!({"k": "a".repeat(MAX_PAYLOAD_BYTES)})
-        ));
+        assert!(exceeds_payload_limit(&json!({"k": "a".repeat(MAX_PAYLOAD_BYTES)})));
         assert!(!exceeds_payload_limit(&json!({"k": 1})));
     }
 }

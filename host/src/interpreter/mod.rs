@@ -137,13 +137,7 @@ impl Interpreter {
             role_arn: spec.role_arn.clone(),
         });
 
-        let run = graph::run_graph(
-            &exec,
-            &self.machine.graph,
-            spec.input.clone(),
-            None,
-            Cursor::default(),
-        );
+        let run = graph::run_graph(&exec, &self.machine.graph, spec.input.clone(), None, Cursor::default());
         let outcome = match self.machine.timeout_seconds {
             None => Some(run.await),
             Some(secs) => {
@@ -156,10 +150,9 @@ impl Interpreter {
         };
         match outcome {
             Some(Ok((output, cursor))) => {
-                exec.events
-                    .record(cursor.last, || EventDetails::ExecutionSucceeded {
-                        output: output.clone(),
-                    });
+                exec.events.record(cursor.last, || EventDetails::ExecutionSucceeded {
+                    output: output.clone(),
+                });
                 ExecutionResult {
                     status: ExecutionStatus::Succeeded,
                     output: Some(output),
@@ -168,11 +161,10 @@ impl Interpreter {
                 }
             }
             Some(Err((failure, cursor))) => {
-                exec.events
-                    .record(cursor.last, || EventDetails::ExecutionFailed {
-                        error: failure.error.clone(),
-                        cause: failure.cause.clone(),
-                    });
+                exec.events.record(cursor.last, || EventDetails::ExecutionFailed {
+                    error: failure.error.clone(),
+                    cause: failure.cause.clone(),
+                });
                 ExecutionResult {
                     status: ExecutionStatus::Failed,
                     output: None,
@@ -183,11 +175,10 @@ impl Interpreter {
             None => {
                 let latest = exec.events.latest();
                 // AWS reports an execution-level timeout with neither error nor cause.
-                exec.events
-                    .record(latest, || EventDetails::ExecutionTimedOut {
-                        error: None,
-                        cause: None,
-                    });
+                exec.events.record(latest, || EventDetails::ExecutionTimedOut {
+                    error: None,
+                    cause: None,
+                });
                 ExecutionResult {
                     status: ExecutionStatus::TimedOut,
                     output: None,

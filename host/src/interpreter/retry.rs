@@ -19,11 +19,7 @@ impl RetryState {
     /// The wait before the next attempt, or `None` when `failure` is not
     /// retried. Only the first retrier whose `ErrorEquals` matches counts;
     /// once it is exhausted the error goes on to `Catch`.
-    pub(crate) fn next_delay(
-        &mut self,
-        retriers: &[Retrier],
-        failure: &Failure,
-    ) -> Option<Duration> {
+    pub(crate) fn next_delay(&mut self, retriers: &[Retrier], failure: &Failure) -> Option<Duration> {
         if self.attempts.len() < retriers.len() {
             self.attempts.resize(retriers.len(), 0);
         }
@@ -111,10 +107,6 @@ mod tests {
     #[test]
     fn zero_max_attempts_never_retries() {
         let r = retrier(1, 0, 2.0, None, Jitter::None);
-        assert!(
-            RetryState::default()
-                .next_delay(&[r], &Failure::new("X", ""))
-                .is_none()
-        );
+        assert!(RetryState::default().next_delay(&[r], &Failure::new("X", "")).is_none());
     }
 }

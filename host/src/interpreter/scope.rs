@@ -54,10 +54,7 @@ mod tests {
         outer.assign(Map::from_iter([("x".to_owned(), json!(1))]));
         let mut inner = Scope::child(Some(&outer));
         assert_eq!(inner.get("x"), Some(&json!(1)));
-        inner.assign(Map::from_iter([
-            ("x".to_owned(), json!(2)),
-            ("y".to_owned(), json!(3)),
-        ]));
+        inner.assign(Map::from_iter([("x".to_owned(), json!(2)), ("y".to_owned(), json!(3))]));
         assert_eq!(inner.get("x"), Some(&json!(2)));
         assert_eq!(outer.get("x"), Some(&json!(1)));
         assert_eq!(outer.get("y"), None);

@@ -42,11 +42,7 @@ impl JsonPath {
         } else {
             return Err(PathSyntaxError);
         };
-        let parts = rest
-            .split('.')
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let parts = rest.split('.').filter(|p| !p.is_empty()).map(str::to_owned).collect();
         Ok(JsonPath {
             src: src.to_owned(),
             root,

@@ -32,10 +32,7 @@ pub enum PayloadError {
         source: PathError,
     },
     #[error("{source}")]
-    Intrinsic {
-        field: String,
-        source: IntrinsicError,
-    },
+    Intrinsic { field: String, source: IntrinsicError },
 }
 
 fn compile(v: &Value, errs: &mut Vec<TemplateError>) -> Node {
@@ -87,12 +84,7 @@ fn eval(n: &Node, r: &dyn PathResolver, field: &str) -> Result<Value, PayloadErr
             }
             Value::Object(m)
         }
-        Node::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| eval(v, r, field))
-                .collect::<Result<_, _>>()?,
-        ),
+        Node::Array(items) => Value::Array(items.iter().map(|v| eval(v, r, field)).collect::<Result<_, _>>()?),
     })
 }
 

@@ -10,12 +10,7 @@ use crate::jsonpath::{JsonPath, ReferencePath};
 use crate::payload::PayloadTemplate;
 
 /// Reports every field of `obj` that is not in `allowed`.
-pub(crate) fn reject_unknown(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    allowed: &[&str],
-    location: &str,
-) {
+pub(crate) fn reject_unknown(parser: &mut Parser, obj: &Map<String, Value>, allowed: &[&str], location: &str) {
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
             parser.schema(format!("Field '{key}' is not supported"), location);
@@ -24,30 +19,14 @@ pub(crate) fn reject_unknown(
 }
 
 /// Reports the missing ones among `required`, in one diagnostic as AWS does.
-pub(crate) fn require(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    required: &[&str],
-    location: &str,
-) {
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|k| !obj.contains_key(*k))
-        .collect();
+pub(crate) fn require(parser: &mut Parser, obj: &Map<String, Value>, required: &[&str], location: &str) {
+    let missing: Vec<&str> = required.iter().copied().filter(|k| !obj.contains_key(*k)).collect();
     if !missing.is_empty() {
-        parser.schema(
-            format!("These fields are required: [{}]", missing.join(", ")),
-            location,
-        );
+        parser.schema(format!("These fields are required: [{}]", missing.join(", ")), location);
     }
 }
 
-pub(crate) fn query_language(
-    parser: &mut Parser,
-    value: &Value,
-    location: &str,
-) -> Option<QueryLanguage> {
+pub(crate) fn query_language(parser: &mut Parser, value: &Value, location: &str) -> Option<QueryLanguage> {
     match value.as_str() {
         Some("JSONPath") => Some(QueryLanguage::JsonPath),
         Some("JSONata") => Some(QueryLanguage::Jsonata),
@@ -61,12 +40,7 @@ pub(crate) fn query_language(
     }
 }
 
-pub(crate) fn opt_string(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    key: &str,
-    location: &str,
-) -> Option<String> {
+pub(crate) fn opt_string(parser: &mut Parser, obj: &Map<String, Value>, key: &str, location: &str) -> Option<String> {
     match obj.get(key)? {
         Value::String(s) => Some(s.clone()),
         _ => {
@@ -122,12 +96,7 @@ pub(crate) fn opt_non_negative_int(
 }
 
 /// A JSONPath (`$…`, `$$…`, `$var…`) given as a string field.
-pub(crate) fn json_path(
-    parser: &mut Parser,
-    value: &Value,
-    key: &str,
-    location: &str,
-) -> Option<JsonPath> {
+pub(crate) fn json_path(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<JsonPath> {
     let parsed = value.as_str().and_then(|s| JsonPath::parse(s).ok());
     if parsed.is_none() {
         parser.schema(
@@ -139,12 +108,7 @@ pub(crate) fn json_path(
 }
 
 /// A reference path (definite, no filters) given as a string field.
-pub(crate) fn reference_path(
-    parser: &mut Parser,
-    value: &Value,
-    key: &str,
-    location: &str,
-) -> Option<ReferencePath> {
+pub(crate) fn reference_path(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<ReferencePath> {
     let parsed = value.as_str().and_then(|s| ReferencePath::parse(s).ok());
     if parsed.is_none() {
         parser.schema(
@@ -156,48 +120,28 @@ pub(crate) fn reference_path(
 }
 
 /// `InputPath` / `OutputPath`.
-pub(crate) fn optional_path(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    key: &str,
-    location: &str,
-) -> OptionalPath {
+pub(crate) fn optional_path(parser: &mut Parser, obj: &Map<String, Value>, key: &str, location: &str) -> OptionalPath {
     match obj.get(key) {
         None => OptionalPath::Whole,
         Some(Value::Null) => OptionalPath::Null,
-        Some(v) => {
-            json_path(parser, v, key, location).map_or(OptionalPath::Whole, OptionalPath::Path)
-        }
+        Some(v) => json_path(parser, v, key, location).map_or(OptionalPath::Whole, OptionalPath::Path),
     }
 }
 
 /// `ResultPath` (of a state or a catcher).
-pub(crate) fn result_path(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    location: &str,
-) -> ResultPath {
+pub(crate) fn result_path(parser: &mut Parser, obj: &Map<String, Value>, location: &str) -> ResultPath {
     match obj.get("ResultPath") {
         None => ResultPath::Whole,
         Some(Value::Null) => ResultPath::Null,
-        Some(v) => reference_path(parser, v, "ResultPath", location)
-            .map_or(ResultPath::Whole, ResultPath::Path),
+        Some(v) => reference_path(parser, v, "ResultPath", location).map_or(ResultPath::Whole, ResultPath::Path),
     }
 }
 
 /// A payload template (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath `Assign`).
-pub(crate) fn payload(
-    parser: &mut Parser,
-    value: &Value,
-    key: &str,
-    location: &str,
-) -> Option<PayloadTemplate> {
+pub(crate) fn payload(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<PayloadTemplate> {
     let loc = format!("{location}/{key}");
     if !value.is_object() && key != "Assign" {
-        parser.schema(
-            format!("The value for the field '{key}' must be an OBJECT"),
-            &loc,
-        );
+        parser.schema(format!("The value for the field '{key}' must be an OBJECT"), &loc);
         return None;
     }
     match PayloadTemplate::compile(value) {
@@ -212,12 +156,7 @@ pub(crate) fn payload(
 }
 
 /// A JSONata template field (`Arguments`, `Output`, `Items`…).
-pub(crate) fn jsonata(
-    parser: &mut Parser,
-    value: &Value,
-    key: &str,
-    location: &str,
-) -> Option<JsonataTemplate> {
+pub(crate) fn jsonata(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<JsonataTemplate> {
     let loc = format!("{location}/{key}");
     match JsonataTemplate::compile(value) {
         Ok(t) => Some(t),
@@ -231,12 +170,7 @@ pub(crate) fn jsonata(
 }
 
 /// `Assign` in the given language.
-pub(crate) fn assign(
-    parser: &mut Parser,
-    value: &Value,
-    location: &str,
-    language: QueryLanguage,
-) -> Option<Assign> {
+pub(crate) fn assign(parser: &mut Parser, value: &Value, location: &str, language: QueryLanguage) -> Option<Assign> {
     let loc = format!("{location}/Assign");
     let Some(map) = value.as_object() else {
         parser.schema("The value for the field 'Assign' must be an OBJECT", &loc);
@@ -248,10 +182,7 @@ pub(crate) fn assign(
             parser.schema(format!("The variable name '{name}' is not valid"), &loc);
         }
         if language == QueryLanguage::Jsonata && key.ends_with(".$") {
-            parser.schema(
-                format!("The field '{key}' is not supported in a JSONata state"),
-                &loc,
-            );
+            parser.schema(format!("The field '{key}' is not supported in a JSONata state"), &loc);
         }
     }
     match language {
@@ -264,10 +195,7 @@ pub(crate) fn assign(
 pub(crate) fn valid_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_');
-    first_ok
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
-        && name != "states"
-        && name.len() <= 80
+    first_ok && chars.all(|c| c.is_alphanumeric() || c == '_') && name != "states" && name.len() <= 80
 }
 
 /// A number field that JSONPath states give literally (`Key`) or by path
@@ -325,9 +253,7 @@ pub(crate) fn dynamic_signed(
             Some(n) if (min..=max).contains(&n) => Some(Dynamic::Literal(n)),
             _ => {
                 parser.schema(
-                    format!(
-                        "The value for the field '{key}' must be an INTEGER between {min} and {max}"
-                    ),
+                    format!("The value for the field '{key}' must be an INTEGER between {min} and {max}"),
                     &format!("{location}/{key}"),
                 );
                 None

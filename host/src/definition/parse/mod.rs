@@ -42,10 +42,7 @@ fn location_or_root(location: &str) -> &str {
 }
 
 /// Parses a whole definition value.
-pub(crate) fn parse_machine(
-    value: &Value,
-    duplicates: &[DuplicateKey],
-) -> Result<StateMachine, Vec<Diagnostic>> {
+pub(crate) fn parse_machine(value: &Value, duplicates: &[DuplicateKey]) -> Result<StateMachine, Vec<Diagnostic>> {
     let mut parser = Parser {
         diagnostics: Vec::new(),
         names: HashMap::new(),
@@ -80,8 +77,7 @@ pub(crate) fn parse_machine(
     parser.machine_language = language;
     let comment = fields::opt_string(&mut parser, obj, "Comment", "");
     let version = fields::opt_string(&mut parser, obj, "Version", "");
-    let timeout_seconds =
-        fields::opt_positive_int(&mut parser, obj, "TimeoutSeconds", "", 99_999_999);
+    let timeout_seconds = fields::opt_positive_int(&mut parser, obj, "TimeoutSeconds", "", 99_999_999);
 
     let graph = if obj.contains_key("StartAt") && obj.contains_key("States") {
         parse_graph(&mut parser, obj, "", language)
@@ -126,10 +122,7 @@ pub(crate) fn parse_graph(
     let states_obj = match obj.get("States") {
         Some(Value::Object(m)) => m,
         Some(_) => {
-            parser.schema(
-                "The value for the field 'States' must be an OBJECT",
-                &states_loc,
-            );
+            parser.schema("The value for the field 'States' must be an OBJECT", &states_loc);
             return None;
         }
         None => {
@@ -138,19 +131,12 @@ pub(crate) fn parse_graph(
         }
     };
     if states_obj.is_empty() {
-        parser.schema(
-            "The field 'States' must have at least one state",
-            &states_loc,
-        );
+        parser.schema("The field 'States' must have at least one state", &states_loc);
         return None;
     }
 
     // Names first, so transitions can be resolved while parsing each state.
-    let indexes: HashMap<&str, StateIndex> = states_obj
-        .keys()
-        .enumerate()
-        .map(|(i, k)| (k.as_str(), i))
-        .collect();
+    let indexes: HashMap<&str, StateIndex> = states_obj.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let mut states: Vec<State> = Vec::with_capacity(states_obj.len());
     let mut complete = true;
     for (name, value) in states_obj {

@@ -15,16 +15,8 @@ const STATES_ALL: &str = "States.ALL";
 const OPERATORS: &[(&str, Operator, Operand_)] = &[
     ("StringEquals", Operator::StringEquals, Operand_::String),
     ("StringLessThan", Operator::StringLessThan, Operand_::String),
-    (
-        "StringGreaterThan",
-        Operator::StringGreaterThan,
-        Operand_::String,
-    ),
-    (
-        "StringLessThanEquals",
-        Operator::StringLessThanEquals,
-        Operand_::String,
-    ),
+    ("StringGreaterThan", Operator::StringGreaterThan, Operand_::String),
+    ("StringLessThanEquals", Operator::StringLessThanEquals, Operand_::String),
     (
         "StringGreaterThanEquals",
         Operator::StringGreaterThanEquals,
@@ -32,16 +24,8 @@ const OPERATORS: &[(&str, Operator, Operand_)] = &[
     ),
     ("StringMatches", Operator::StringMatches, Operand_::String),
     ("NumericEquals", Operator::NumericEquals, Operand_::Number),
-    (
-        "NumericLessThan",
-        Operator::NumericLessThan,
-        Operand_::Number,
-    ),
-    (
-        "NumericGreaterThan",
-        Operator::NumericGreaterThan,
-        Operand_::Number,
-    ),
+    ("NumericLessThan", Operator::NumericLessThan, Operand_::Number),
+    ("NumericGreaterThan", Operator::NumericGreaterThan, Operand_::Number),
     (
         "NumericLessThanEquals",
         Operator::NumericLessThanEquals,
@@ -53,16 +37,8 @@ const OPERATORS: &[(&str, Operator, Operand_)] = &[
         Operand_::Number,
     ),
     ("BooleanEquals", Operator::BooleanEquals, Operand_::Bool),
-    (
-        "TimestampEquals",
-        Operator::TimestampEquals,
-        Operand_::Timestamp,
-    ),
-    (
-        "TimestampLessThan",
-        Operator::TimestampLessThan,
-        Operand_::Timestamp,
-    ),
+    ("TimestampEquals", Operator::TimestampEquals, Operand_::Timestamp),
+    ("TimestampLessThan", Operator::TimestampLessThan, Operand_::Timestamp),
     (
         "TimestampGreaterThan",
         Operator::TimestampGreaterThan,
@@ -92,30 +68,18 @@ const PATH_OPERATORS: &[(&str, Operator)] = &[
     ("StringLessThanPath", Operator::StringLessThan),
     ("StringGreaterThanPath", Operator::StringGreaterThan),
     ("StringLessThanEqualsPath", Operator::StringLessThanEquals),
-    (
-        "StringGreaterThanEqualsPath",
-        Operator::StringGreaterThanEquals,
-    ),
+    ("StringGreaterThanEqualsPath", Operator::StringGreaterThanEquals),
     ("NumericEqualsPath", Operator::NumericEquals),
     ("NumericLessThanPath", Operator::NumericLessThan),
     ("NumericGreaterThanPath", Operator::NumericGreaterThan),
     ("NumericLessThanEqualsPath", Operator::NumericLessThanEquals),
-    (
-        "NumericGreaterThanEqualsPath",
-        Operator::NumericGreaterThanEquals,
-    ),
+    ("NumericGreaterThanEqualsPath", Operator::NumericGreaterThanEquals),
     ("BooleanEqualsPath", Operator::BooleanEquals),
     ("TimestampEqualsPath", Operator::TimestampEquals),
     ("TimestampLessThanPath", Operator::TimestampLessThan),
     ("TimestampGreaterThanPath", Operator::TimestampGreaterThan),
-    (
-        "TimestampLessThanEqualsPath",
-        Operator::TimestampLessThanEquals,
-    ),
-    (
-        "TimestampGreaterThanEqualsPath",
-        Operator::TimestampGreaterThanEquals,
-    ),
+    ("TimestampLessThanEqualsPath", Operator::TimestampLessThanEquals),
+    ("TimestampGreaterThanEqualsPath", Operator::TimestampGreaterThanEquals),
 ];
 
 #[derive(Clone, Copy)]
@@ -189,17 +153,10 @@ fn choice_branch(
             None
         }
     };
-    let assign = obj
-        .get("Assign")
-        .and_then(|v| fields::assign(parser, v, loc, language));
+    let assign = obj.get("Assign").and_then(|v| fields::assign(parser, v, loc, language));
     let (rule, output) = match language {
         QueryLanguage::Jsonata => {
-            fields::reject_unknown(
-                parser,
-                obj,
-                &["Condition", "Next", "Comment", "Assign", "Output"],
-                loc,
-            );
+            fields::reject_unknown(parser, obj, &["Condition", "Next", "Comment", "Assign", "Output"], loc);
             let condition = match obj.get("Condition") {
                 Some(v @ Value::String(s)) if expression_text(s).is_some() => {
                     fields::jsonata(parser, v, "Condition", loc)
@@ -232,18 +189,9 @@ fn choice_branch(
     })
 }
 
-fn rule(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    top: bool,
-    depth: usize,
-) -> Option<ChoiceRule> {
+fn rule(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, top: bool, depth: usize) -> Option<ChoiceRule> {
     if depth > MAX_RULE_DEPTH {
-        parser.schema(
-            format!("Choice rules nest deeper than {MAX_RULE_DEPTH} levels"),
-            loc,
-        );
+        parser.schema(format!("Choice rules nest deeper than {MAX_RULE_DEPTH} levels"), loc);
         return None;
     }
     if !top && obj.contains_key("Next") {
@@ -266,9 +214,7 @@ fn rule(
     }
     let operator_keys: Vec<&String> = obj
         .keys()
-        .filter(|k| {
-            OPERATORS.iter().any(|(n, ..)| n == k) || PATH_OPERATORS.iter().any(|(n, _)| n == k)
-        })
+        .filter(|k| OPERATORS.iter().any(|(n, ..)| n == k) || PATH_OPERATORS.iter().any(|(n, _)| n == k))
         .collect();
     for key in obj.keys() {
         let known = matches!(
@@ -304,8 +250,7 @@ fn rule(
                     parser.schema("The value for the field 'Not' must be an OBJECT", &sub_loc);
                     return None;
                 };
-                rule(parser, inner, &sub_loc, false, depth + 1)
-                    .map(|r| ChoiceRule::Not(Box::new(r)))
+                rule(parser, inner, &sub_loc, false, depth + 1).map(|r| ChoiceRule::Not(Box::new(r)))
             }
             _ => {
                 let list = match value.as_array() {
@@ -355,17 +300,12 @@ fn rule(
             },
         });
     }
-    let &(name, operator, kind) = OPERATORS
-        .iter()
-        .find(|(n, ..)| *n == key)
-        .expect("filtered above");
+    let &(name, operator, kind) = OPERATORS.iter().find(|(n, ..)| *n == key).expect("filtered above");
     let ok = match kind {
         Operand_::String => value.is_string(),
         Operand_::Number => value.is_number(),
         Operand_::Bool => value.is_boolean(),
-        Operand_::Timestamp => value
-            .as_str()
-            .is_some_and(|s| crate::timestamp::parse(s).is_some()),
+        Operand_::Timestamp => value.as_str().is_some_and(|s| crate::timestamp::parse(s).is_some()),
     };
     if !ok {
         let expected = match kind {
@@ -374,10 +314,7 @@ fn rule(
             Operand_::Bool => "a BOOLEAN",
             Operand_::Timestamp => "a valid ISO-8601 timestamp",
         };
-        parser.schema(
-            format!("The value for the field '{key}' must be {expected}"),
-            &kloc,
-        );
+        parser.schema(format!("The value for the field '{key}' must be {expected}"), &kloc);
         return None;
     }
     Some(ChoiceRule::Compare {
@@ -390,12 +327,7 @@ fn rule(
     })
 }
 
-fn error_equals(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    last: bool,
-) -> Option<Vec<String>> {
+fn error_equals(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, last: bool) -> Option<Vec<String>> {
     let Some(v) = obj.get("ErrorEquals") else {
         parser.schema("These fields are required: [ErrorEquals]", loc);
         return None;
@@ -418,10 +350,7 @@ fn error_equals(
         if names.len() > 1 {
             parser.schema("States.ALL must appear alone in ErrorEquals", &eloc);
         } else if !last {
-            parser.schema(
-                "States.ALL must appear in the last retrier or catcher",
-                &eloc,
-            );
+            parser.schema("States.ALL must appear in the last retrier or catcher", &eloc);
         }
     }
     Some(names)
@@ -461,11 +390,8 @@ pub(crate) fn retriers(parser: &mut Parser, obj: &Map<String, Value>, loc: &str)
         );
         let errors = error_equals(parser, robj, &rloc, i + 1 == list.len());
         let interval_seconds =
-            fields::opt_positive_int(parser, robj, "IntervalSeconds", &rloc, 99_999_999)
-                .unwrap_or(1);
-        let max_attempts =
-            fields::opt_non_negative_int(parser, robj, "MaxAttempts", &rloc, 99_999_999)
-                .unwrap_or(3);
+            fields::opt_positive_int(parser, robj, "IntervalSeconds", &rloc, 99_999_999).unwrap_or(1);
+        let max_attempts = fields::opt_non_negative_int(parser, robj, "MaxAttempts", &rloc, 99_999_999).unwrap_or(3);
         let backoff_rate = match robj.get("BackoffRate") {
             None => 2.0,
             Some(b) => match b.as_f64() {
@@ -479,8 +405,7 @@ pub(crate) fn retriers(parser: &mut Parser, obj: &Map<String, Value>, loc: &str)
                 }
             },
         };
-        let max_delay_seconds =
-            fields::opt_positive_int(parser, robj, "MaxDelaySeconds", &rloc, 31_622_400);
+        let max_delay_seconds = fields::opt_positive_int(parser, robj, "MaxDelaySeconds", &rloc, 31_622_400);
         let jitter = match robj.get("JitterStrategy").map(|j| j.as_str()) {
             None | Some(Some("NONE")) => Jitter::None,
             Some(Some("FULL")) => Jitter::Full,

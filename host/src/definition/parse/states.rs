@@ -93,9 +93,7 @@ fn allowed_fields(type_name: &str, language: QueryLanguage) -> Vec<&'static str>
     f
 }
 
-const TYPES: &[&str] = &[
-    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
-];
+const TYPES: &[&str] = &["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
 
 pub(crate) fn parse_state(
     parser: &mut Parser,
@@ -117,10 +115,7 @@ pub(crate) fn parse_state(
         Some(Value::String(t)) if TYPES.contains(&t.as_str()) => t.as_str(),
         Some(other) => {
             parser.schema(
-                format!(
-                    "Invalid State Type: {}",
-                    other.as_str().unwrap_or("(not a string)")
-                ),
+                format!("Invalid State Type: {}", other.as_str().unwrap_or("(not a string)")),
                 &format!("{loc}/Type"),
             );
             return None;
@@ -170,9 +165,7 @@ pub(crate) fn parse_state(
     let transition = transition(parser, obj, type_name, loc, indexes);
     let io = data_flow(parser, obj, loc, language);
     let assign = match obj.get("Assign") {
-        Some(v) if !matches!(type_name, "Succeed" | "Fail") => {
-            fields::assign(parser, v, loc, language)
-        }
+        Some(v) if !matches!(type_name, "Succeed" | "Fail") => fields::assign(parser, v, loc, language),
         _ => None,
     };
     let (retry, catch) = if matches!(type_name, "Task" | "Parallel" | "Map") {
@@ -214,12 +207,7 @@ pub(crate) fn parse_state(
 }
 
 /// A JSONPath state may not hold `{% … %}` in the fields AWS evaluates.
-fn check_no_jsonata_in_jsonpath(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    language: QueryLanguage,
-) {
+fn check_no_jsonata_in_jsonpath(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: QueryLanguage) {
     if language != QueryLanguage::JsonPath {
         return;
     }
@@ -263,10 +251,7 @@ fn transition(
         }
         (None, Some(Value::Bool(true))) => Some(Transition::End),
         (None, Some(_)) => {
-            parser.schema(
-                "The value for the field 'End' must be true",
-                &format!("{loc}/End"),
-            );
+            parser.schema("The value for the field 'End' must be true", &format!("{loc}/End"));
             None
         }
         (Some(next), None) => target(parser, next, "Next", loc, indexes).map(Transition::Next),
@@ -301,12 +286,7 @@ pub(crate) fn target(
     }
 }
 
-fn data_flow(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    language: QueryLanguage,
-) -> Option<DataFlow> {
+fn data_flow(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: QueryLanguage) -> Option<DataFlow> {
     let before = parser.diagnostics.len();
     let flow = match language {
         QueryLanguage::JsonPath => DataFlow::JsonPath(JsonPathFlow {
@@ -332,12 +312,7 @@ fn data_flow(
     (parser.diagnostics.len() == before).then_some(flow)
 }
 
-fn task(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    language: QueryLanguage,
-) -> Option<TaskState> {
+fn task(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: QueryLanguage) -> Option<TaskState> {
     let resource = match obj.get("Resource") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(_) => {
@@ -352,19 +327,9 @@ fn task(
             return None;
         }
     };
-    let timeout_seconds =
-        fields::dynamic_int(parser, obj, "TimeoutSeconds", loc, language, 1, 99_999_999);
-    let heartbeat_seconds = fields::dynamic_int(
-        parser,
-        obj,
-        "HeartbeatSeconds",
-        loc,
-        language,
-        1,
-        99_999_999,
-    );
-    if let (Some(Dynamic::Literal(t)), Some(Dynamic::Literal(h))) =
-        (&timeout_seconds, &heartbeat_seconds)
+    let timeout_seconds = fields::dynamic_int(parser, obj, "TimeoutSeconds", loc, language, 1, 99_999_999);
+    let heartbeat_seconds = fields::dynamic_int(parser, obj, "HeartbeatSeconds", loc, language, 1, 99_999_999);
+    if let (Some(Dynamic::Literal(t)), Some(Dynamic::Literal(h))) = (&timeout_seconds, &heartbeat_seconds)
         && h >= t
     {
         parser.schema(
@@ -394,23 +359,20 @@ fn task(
     })
 }
 
-fn wait(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    language: QueryLanguage,
-) -> Option<WaitState> {
+fn wait(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: QueryLanguage) -> Option<WaitState> {
     let present: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
         .into_iter()
         .filter(|k| obj.contains_key(*k))
         .collect();
     if present.len() != 1 {
-        parser.schema("A Wait state must have exactly one of Seconds, SecondsPath, Timestamp or TimestampPath", loc);
+        parser.schema(
+            "A Wait state must have exactly one of Seconds, SecondsPath, Timestamp or TimestampPath",
+            loc,
+        );
         return None;
     }
     if obj.contains_key("Seconds") || obj.contains_key("SecondsPath") {
-        fields::dynamic_signed(parser, obj, "Seconds", loc, language, 0, 99_999_999)
-            .map(WaitState::Seconds)
+        fields::dynamic_signed(parser, obj, "Seconds", loc, language, 0, 99_999_999).map(WaitState::Seconds)
     } else {
         if let Some(Value::String(s)) = obj.get("Timestamp")
             && expression_text(s).is_none()
@@ -447,12 +409,7 @@ fn parallel(parser: &mut Parser, obj: &Map<String, Value>, loc: &str) -> Option<
             ok = false;
             continue;
         };
-        fields::reject_unknown(
-            parser,
-            bobj,
-            &["StartAt", "States", "Comment", "QueryLanguage"],
-            &bloc,
-        );
+        fields::reject_unknown(parser, bobj, &["StartAt", "States", "Comment", "QueryLanguage"], &bloc);
         let language = parser.machine_language;
         match parse_graph(parser, bobj, &bloc, language) {
             Some(g) => graphs.push(g),
@@ -462,20 +419,12 @@ fn parallel(parser: &mut Parser, obj: &Map<String, Value>, loc: &str) -> Option<
     ok.then_some(ParallelState { branches: graphs })
 }
 
-fn map(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    loc: &str,
-    language: QueryLanguage,
-) -> Option<MapState> {
+fn map(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: QueryLanguage) -> Option<MapState> {
     let (processor_value, processor_key) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
         (Some(p), None) => (p, "ItemProcessor"),
         (None, Some(i)) => (i, "Iterator"),
         (Some(_), Some(_)) => {
-            parser.schema(
-                "The fields 'ItemProcessor' and 'Iterator' are mutually exclusive",
-                loc,
-            );
+            parser.schema("The fields 'ItemProcessor' and 'Iterator' are mutually exclusive", loc);
             return None;
         }
         (None, None) => {
@@ -494,13 +443,7 @@ fn map(
     fields::reject_unknown(
         parser,
         pobj,
-        &[
-            "StartAt",
-            "States",
-            "Comment",
-            "ProcessorConfig",
-            "QueryLanguage",
-        ],
+        &["StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"],
         &ploc,
     );
     let mode = processor_mode(parser, pobj, &ploc);
@@ -533,44 +476,18 @@ fn map(
     };
     let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
         (Some(_), Some(_)) => {
-            parser.schema(
-                "The fields 'ItemSelector' and 'Parameters' are mutually exclusive",
-                loc,
-            );
+            parser.schema("The fields 'ItemSelector' and 'Parameters' are mutually exclusive", loc);
             return None;
         }
         (Some(v), None) => match language {
-            QueryLanguage::JsonPath => Some(ItemSelector::JsonPath(fields::payload(
-                parser,
-                v,
-                "ItemSelector",
-                loc,
-            )?)),
-            QueryLanguage::Jsonata => Some(ItemSelector::Jsonata(fields::jsonata(
-                parser,
-                v,
-                "ItemSelector",
-                loc,
-            )?)),
+            QueryLanguage::JsonPath => Some(ItemSelector::JsonPath(fields::payload(parser, v, "ItemSelector", loc)?)),
+            QueryLanguage::Jsonata => Some(ItemSelector::Jsonata(fields::jsonata(parser, v, "ItemSelector", loc)?)),
         },
-        (None, Some(v)) => Some(ItemSelector::JsonPath(fields::payload(
-            parser,
-            v,
-            "Parameters",
-            loc,
-        )?)),
+        (None, Some(v)) => Some(ItemSelector::JsonPath(fields::payload(parser, v, "Parameters", loc)?)),
         (None, None) => None,
     };
-    let max_concurrency = fields::dynamic_int(
-        parser,
-        obj,
-        "MaxConcurrency",
-        loc,
-        language,
-        0,
-        i64::from(u32::MAX),
-    )
-    .unwrap_or(Dynamic::Literal(0));
+    let max_concurrency = fields::dynamic_int(parser, obj, "MaxConcurrency", loc, language, 0, i64::from(u32::MAX))
+        .unwrap_or(Dynamic::Literal(0));
     let tolerated_failure_count = fields::dynamic_int(
         parser,
         obj,

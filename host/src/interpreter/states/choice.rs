@@ -4,9 +4,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::definition::{
-    Assign, ChoiceRule, ChoiceState, Comparison, Operand, Operator, StateIndex,
-};
+use crate::definition::{Assign, ChoiceRule, ChoiceState, Comparison, Operand, Operator, StateIndex};
 use crate::interpreter::error::{Failure, names};
 use crate::interpreter::frame::Frame;
 use crate::jsonpath::JsonPath;
@@ -14,11 +12,7 @@ use crate::jsonpath::JsonPath;
 /// The state to go to, and which rule matched (`None` for `Default`).
 pub(crate) type Decision = (StateIndex, Option<usize>);
 
-pub(crate) fn decide_jsonpath(
-    frame: &Frame<'_>,
-    choice: &ChoiceState,
-    input: &Value,
-) -> Result<Decision, Failure> {
+pub(crate) fn decide_jsonpath(frame: &Frame<'_>, choice: &ChoiceState, input: &Value) -> Result<Decision, Failure> {
     for (i, branch) in choice.choices.iter().enumerate() {
         if eval_rule(frame, &branch.rule, input, 0)? {
             return Ok((branch.next, Some(i)));
@@ -27,11 +21,7 @@ pub(crate) fn decide_jsonpath(
     default(choice)
 }
 
-pub(crate) fn decide_jsonata(
-    frame: &Frame<'_>,
-    choice: &ChoiceState,
-    states: &Value,
-) -> Result<Decision, Failure> {
+pub(crate) fn decide_jsonata(frame: &Frame<'_>, choice: &ChoiceState, states: &Value) -> Result<Decision, Failure> {
     for (i, branch) in choice.choices.iter().enumerate() {
         let ChoiceRule::Condition(template) = &branch.rule else {
             continue;
@@ -87,12 +77,7 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn eval_rule(
-    frame: &Frame<'_>,
-    rule: &ChoiceRule,
-    input: &Value,
-    depth: usize,
-) -> Result<bool, Failure> {
+fn eval_rule(frame: &Frame<'_>, rule: &ChoiceRule, input: &Value, depth: usize) -> Result<bool, Failure> {
     Ok(match rule {
         ChoiceRule::And(rules) => {
             for r in rules {
@@ -111,20 +96,12 @@ fn eval_rule(
             false
         }
         ChoiceRule::Not(r) => !eval_rule(frame, r, input, depth + 1)?,
-        ChoiceRule::Compare {
-            variable,
-            comparison,
-        } => compare(frame, variable, comparison, input)?,
+        ChoiceRule::Compare { variable, comparison } => compare(frame, variable, comparison, input)?,
         ChoiceRule::Condition(_) => false,
     })
 }
 
-fn compare(
-    frame: &Frame<'_>,
-    variable: &JsonPath,
-    comparison: &Comparison,
-    input: &Value,
-) -> Result<bool, Failure> {
+fn compare(frame: &Frame<'_>, variable: &JsonPath, comparison: &Comparison, input: &Value) -> Result<bool, Failure> {
     let resolved = frame.select(variable, input).ok();
     if comparison.operator == Operator::IsPresent {
         return Ok(resolved.is_some() == comparison.operand.as_bool());
@@ -160,14 +137,8 @@ pub(crate) fn test(op: Operator, value: &Value, operand: &Value) -> bool {
         StringEquals => str_cmp(value, operand) == Some(Ordering::Equal),
         StringLessThan => str_cmp(value, operand) == Some(Ordering::Less),
         StringGreaterThan => str_cmp(value, operand) == Some(Ordering::Greater),
-        StringLessThanEquals => matches!(
-            str_cmp(value, operand),
-            Some(Ordering::Less | Ordering::Equal)
-        ),
-        StringGreaterThanEquals => matches!(
-            str_cmp(value, operand),
-            Some(Ordering::Greater | Ordering::Equal)
-        ),
+        StringLessThanEquals => matches!(str_cmp(value, operand), Some(Ordering::Less | Ordering::Equal)),
+        StringGreaterThanEquals => matches!(str_cmp(value, operand), Some(Ordering::Greater | Ordering::Equal)),
         StringMatches => match (value.as_str(), operand.as_str()) {
             (Some(s), Some(p)) => wildcard_match(p, s),
             _ => false,
@@ -175,37 +146,20 @@ pub(crate) fn test(op: Operator, value: &Value, operand: &Value) -> bool {
         NumericEquals => num_cmp(value, operand) == Some(Ordering::Equal),
         NumericLessThan => num_cmp(value, operand) == Some(Ordering::Less),
         NumericGreaterThan => num_cmp(value, operand) == Some(Ordering::Greater),
-        NumericLessThanEquals => matches!(
-            num_cmp(value, operand),
-            Some(Ordering::Less | Ordering::Equal)
-        ),
-        NumericGreaterThanEquals => matches!(
-            num_cmp(value, operand),
-            Some(Ordering::Greater | Ordering::Equal)
-        ),
+        NumericLessThanEquals => matches!(num_cmp(value, operand), Some(Ordering::Less | Ordering::Equal)),
+        NumericGreaterThanEquals => matches!(num_cmp(value, operand), Some(Ordering::Greater | Ordering::Equal)),
         BooleanEquals => matches!((value, operand), (Value::Bool(a), Value::Bool(b)) if a == b),
         TimestampEquals => ts_cmp(value, operand) == Some(Ordering::Equal),
         TimestampLessThan => ts_cmp(value, operand) == Some(Ordering::Less),
         TimestampGreaterThan => ts_cmp(value, operand) == Some(Ordering::Greater),
-        TimestampLessThanEquals => matches!(
-            ts_cmp(value, operand),
-            Some(Ordering::Less | Ordering::Equal)
-        ),
-        TimestampGreaterThanEquals => matches!(
-            ts_cmp(value, operand),
-            Some(Ordering::Greater | Ordering::Equal)
-        ),
+        TimestampLessThanEquals => matches!(ts_cmp(value, operand), Some(Ordering::Less | Ordering::Equal)),
+        TimestampGreaterThanEquals => matches!(ts_cmp(value, operand), Some(Ordering::Greater | Ordering::Equal)),
         IsNull => value.is_null() == expect(),
         IsPresent => expect(),
         IsNumeric => value.is_number() == expect(),
         IsString => value.is_string() == expect(),
         IsBoolean => value.is_boolean() == expect(),
-        IsTimestamp => {
-            value
-                .as_str()
-                .is_some_and(|s| crate::timestamp::parse(s).is_some())
-                == expect()
-        }
+        IsTimestamp => value.as_str().is_some_and(|s| crate::timestamp::parse(s).is_some()) == expect(),
     }
 }
 

@@ -49,11 +49,7 @@ fn resolve(
     })
 }
 
-pub(crate) fn jsonata(
-    frame: &Frame<'_>,
-    fail: &FailState,
-    states: &Value,
-) -> Result<Failure, Failure> {
+pub(crate) fn jsonata(frame: &Frame<'_>, fail: &FailState, states: &Value) -> Result<Failure, Failure> {
     let eval = |field: Option<&Dynamic<String>>, name: &str| -> Result<Option<String>, Failure> {
         Ok(match field {
             None => None,

@@ -67,11 +67,7 @@ pub(crate) async fn run(
         Some(t) => frame.jsonata(t, &states, "Output")?,
         None => result.unwrap_or(input),
     };
-    Ok(Done {
-        output,
-        assigned,
-        next,
-    })
+    Ok(Done { output, assigned, next })
 }
 
 fn arguments(

@@ -44,11 +44,7 @@ pub(crate) async fn run(
             };
             let timeouts = task::timeouts_jsonpath(frame, t, effective)?;
             let result = task::run(frame, t, args, timeouts, cursor).await?;
-            (
-                select_result(frame, &flow.result_selector, result)?,
-                None,
-                true,
-            )
+            (select_result(frame, &flow.result_selector, result)?, None, true)
         }
         StateKind::Parallel(p) => {
             let args = match &flow.parameters {
@@ -56,19 +52,11 @@ pub(crate) async fn run(
                 None => effective.clone(),
             };
             let result = parallel::run(frame, p, args, cursor).await?;
-            (
-                select_result(frame, &flow.result_selector, result)?,
-                None,
-                true,
-            )
+            (select_result(frame, &flow.result_selector, result)?, None, true)
         }
         StateKind::Map(m) => {
             let result = map::run_jsonpath(frame, m, effective, cursor).await?;
-            (
-                select_result(frame, &flow.result_selector, result)?,
-                None,
-                true,
-            )
+            (select_result(frame, &flow.result_selector, result)?, None, true)
         }
         StateKind::Choice(c) => {
             let next = choice::decide_jsonpath(frame, c, effective)?;
@@ -107,11 +95,7 @@ pub(crate) async fn run(
 
 /// `InputPath`: the part of the input the state works on, or `None` for
 /// the whole input (which then needs no copy).
-pub(crate) fn input_path(
-    frame: &Frame<'_>,
-    path: &OptionalPath,
-    input: &Value,
-) -> Result<Option<Value>, Failure> {
+pub(crate) fn input_path(frame: &Frame<'_>, path: &OptionalPath, input: &Value) -> Result<Option<Value>, Failure> {
     match path {
         OptionalPath::Whole => Ok(None),
         OptionalPath::Null => Ok(Some(Value::Object(Map::new()))),
@@ -121,11 +105,7 @@ pub(crate) fn input_path(
 
 /// Selects `path`; a definite path that finds nothing fails the state as
 /// AWS fails an `InputPath`/`OutputPath`.
-fn select_or_fail<'v>(
-    frame: &'v Frame<'_>,
-    path: &JsonPath,
-    input: &'v Value,
-) -> Result<Cow<'v, Value>, Failure> {
+fn select_or_fail<'v>(frame: &'v Frame<'_>, path: &JsonPath, input: &'v Value) -> Result<Cow<'v, Value>, Failure> {
     frame
         .select(path, input)
         .map_err(|e| frame.runtime(format!("Invalid path '{}' : {}", path.as_str(), e)))
@@ -140,11 +120,7 @@ fn output_path(frame: &Frame<'_>, path: &OptionalPath, output: Value) -> Result<
 }
 
 /// Evaluates a payload template (`Parameters`, `ItemSelector`…) over `input`.
-pub(crate) fn parameters(
-    frame: &Frame<'_>,
-    template: &PayloadTemplate,
-    input: &Value,
-) -> Result<Value, Failure> {
+pub(crate) fn parameters(frame: &Frame<'_>, template: &PayloadTemplate, input: &Value) -> Result<Value, Failure> {
     template
         .evaluate(&frame.resolver(input))
         .map_err(|e| payload_failure(frame, e, input))
@@ -156,15 +132,13 @@ pub(crate) fn payload_failure(frame: &Frame<'_>, error: PayloadError, input: &Va
         PayloadError::PathNotFound { field, path, .. } => frame.runtime(format!(
             "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
         )),
-        PayloadError::Intrinsic { source, .. } => Failure::new(names::INTRINSIC_FAILURE, format!("{} {source}", frame.cause_prefix())),
+        PayloadError::Intrinsic { source, .. } => {
+            Failure::new(names::INTRINSIC_FAILURE, format!("{} {source}", frame.cause_prefix()))
+        }
     }
 }
 
-fn select_result(
-    frame: &Frame<'_>,
-    selector: &Option<PayloadTemplate>,
-    result: Value,
-) -> Result<Value, Failure> {
+fn select_result(frame: &Frame<'_>, selector: &Option<PayloadTemplate>, result: Value) -> Result<Value, Failure> {
     match selector {
         None => Ok(result),
         Some(t) => parameters(frame, t, &result),
@@ -172,12 +146,7 @@ fn select_result(
 }
 
 /// `ResultPath`: where the result goes in the raw input.
-fn result_path(
-    frame: &Frame<'_>,
-    path: &ResultPath,
-    input: Value,
-    result: Value,
-) -> Result<Value, Failure> {
+fn result_path(frame: &Frame<'_>, path: &ResultPath, input: Value, result: Value) -> Result<Value, Failure> {
     match path {
         ResultPath::Whole => Ok(result),
         ResultPath::Null => Ok(input),

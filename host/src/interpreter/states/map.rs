@@ -7,9 +7,7 @@ use serde_json::Value;
 
 use super::choice::type_name;
 use super::jsonpath::payload_failure;
-use crate::definition::{
-    Dynamic, ItemSelector, MapItems, MapState, OptionalPathOrWhole, ProcessorMode,
-};
+use crate::definition::{Dynamic, ItemSelector, MapItems, MapState, OptionalPathOrWhole, ProcessorMode};
 use crate::history::{EventDetails, NoHistory};
 use crate::interpreter::Execution;
 use crate::interpreter::error::{Failure, names};
@@ -49,9 +47,7 @@ pub(crate) async fn run_jsonpath(
         MapItems::Jsonata(_) => input.clone(),
     };
     let Value::Array(items) = items else {
-        return Err(frame.runtime(format!(
-            "The Map state's items must be an array but was: {items}"
-        )));
+        return Err(frame.runtime(format!("The Map state's items must be an array but was: {items}")));
     };
     let selected = select_items_jsonpath(frame, map, input, items)?;
     run(
@@ -65,13 +61,7 @@ pub(crate) async fn run_jsonpath(
             let count = match &map.tolerated_failure_count {
                 None => None,
                 Some(Dynamic::Literal(n)) => Some(*n),
-                Some(Dynamic::Path(p)) => Some(integer_at(
-                    frame,
-                    p,
-                    input,
-                    "ToleratedFailureCountPath",
-                    "integer",
-                )?),
+                Some(Dynamic::Path(p)) => Some(integer_at(frame, p, input, "ToleratedFailureCountPath", "integer")?),
                 Some(_) => None,
             };
             let percentage = match &map.tolerated_failure_percentage {
@@ -111,11 +101,7 @@ pub(crate) async fn run_jsonata(
             match v {
                 Value::Array(a) => a,
                 other => {
-                    let text = t
-                        .expressions()
-                        .first()
-                        .map(|e| e.text.clone())
-                        .unwrap_or_default();
+                    let text = t.expressions().first().map(|e| e.text.clone()).unwrap_or_default();
                     return Err(frame.query_error(format!(
                         "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {other}",
                         type_name(&other)
@@ -126,9 +112,7 @@ pub(crate) async fn run_jsonata(
         MapItems::Path(_) => match &input {
             Value::Array(a) => a.clone(),
             other => {
-                return Err(
-                    frame.query_error(format!("Map state input must be an array but was: {other}"))
-                );
+                return Err(frame.query_error(format!("Map state input must be an array but was: {other}")));
             }
         },
     };
@@ -152,16 +136,17 @@ pub(crate) async fn run_jsonata(
         max_concurrency,
         cursor,
         |frame: &Frame<'_>| {
-            let count = match &map.tolerated_failure_count {
-                Some(Dynamic::Literal(n)) => Some(*n),
-                Some(Dynamic::Jsonata(t)) => {
-                    let v = frame.jsonata(t, states, "ToleratedFailureCount")?;
-                    Some(v.as_u64().ok_or_else(|| {
-                        frame.query_error("ToleratedFailureCount must be a non-negative integer.")
-                    })?)
-                }
-                _ => None,
-            };
+            let count =
+                match &map.tolerated_failure_count {
+                    Some(Dynamic::Literal(n)) => Some(*n),
+                    Some(Dynamic::Jsonata(t)) => {
+                        let v = frame.jsonata(t, states, "ToleratedFailureCount")?;
+                        Some(v.as_u64().ok_or_else(|| {
+                            frame.query_error("ToleratedFailureCount must be a non-negative integer.")
+                        })?)
+                    }
+                    _ => None,
+                };
             let percentage = match &map.tolerated_failure_percentage {
                 Some(Dynamic::Literal(p)) => Some(*p),
                 Some(Dynamic::Jsonata(t)) => {
@@ -169,9 +154,7 @@ pub(crate) async fn run_jsonata(
                     match v.as_f64() {
                         Some(p) if (0.0..=100.0).contains(&p) => Some(p),
                         _ => {
-                            return Err(frame.query_error(
-                                "ToleratedFailurePercentage must be between 0 and 100.",
-                            ));
+                            return Err(frame.query_error("ToleratedFailurePercentage must be between 0 and 100."));
                         }
                     }
                 }
@@ -229,11 +212,7 @@ fn integer_at(
     )))
 }
 
-fn float_at(
-    frame: &Frame<'_>,
-    path: &crate::jsonpath::JsonPath,
-    input: &Value,
-) -> Result<f64, Failure> {
+fn float_at(frame: &Frame<'_>, path: &crate::jsonpath::JsonPath, input: &Value) -> Result<f64, Failure> {
     let v = frame
         .select(path, input)
         .map_err(|e| frame.runtime(format!("Invalid path '{}' : {e}", path.as_str())))?;
@@ -272,9 +251,7 @@ async fn run(
     let mut retry = RetryState::default();
     loop {
         exec.events
-            .advance(cursor, || EventDetails::MapStateStarted {
-                length: items.len(),
-            });
+            .advance(cursor, || EventDetails::MapStateStarted { length: items.len() });
         let (tolerated_count, tolerated_percentage) = tolerance(frame)?;
         let plan = Plan {
             items: items.clone(),
@@ -291,17 +268,18 @@ async fn run(
                 exec.events.side(cursor, || EventDetails::MapStateSucceeded);
                 return Ok(Value::Array(outputs));
             }
-            Err(failure) => {
-                exec.events.advance(cursor, || EventDetails::MapStateFailed);
-                failure
-            }
+            Err(failure) => failure,
         };
         match retry.next_delay(&frame.state.retry, &failure) {
             Some(delay) => {
                 exec.clock.sleep(delay).await;
                 frame.set_retry_count(retry.total);
             }
-            None => return Err(failure),
+            None => {
+                // Only the final failure is recorded; a retry starts the state over.
+                exec.events.advance(cursor, || EventDetails::MapStateFailed);
+                return Err(failure);
+            }
         }
     }
 }
@@ -343,11 +321,10 @@ async fn iterate(
     let spawn = |index: usize, item: Value, link: Cursor| {
         let mut start = link;
         if record_iterations {
-            exec.events
-                .advance(&mut start, || EventDetails::MapIterationStarted {
-                    name: name.clone(),
-                    index,
-                });
+            exec.events.advance(&mut start, || EventDetails::MapIterationStarted {
+                name: name.clone(),
+                index,
+            });
         }
         let fut = run_graph(exec, &map.processor, item, parent_scope, start);
         async move { (index, fut.await) }
@@ -361,11 +338,10 @@ async fn iterate(
         match result {
             Ok((output, end)) => {
                 if record_iterations {
-                    exec.events
-                        .side(&end, || EventDetails::MapIterationSucceeded {
-                            name: name.clone(),
-                            index,
-                        });
+                    exec.events.side(&end, || EventDetails::MapIterationSucceeded {
+                        name: name.clone(),
+                        index,
+                    });
                 }
                 link = end;
                 outputs[index] = Some(output);
@@ -379,12 +355,7 @@ async fn iterate(
                 }
                 link = end;
                 failures += 1;
-                if !tolerated(
-                    failures,
-                    total,
-                    plan.tolerated_count,
-                    plan.tolerated_percentage,
-                ) {
+                if !tolerated(failures, total, plan.tolerated_count, plan.tolerated_percentage) {
                     *cursor = end;
                     return Err(
                         if plan.tolerated_count.is_some() || plan.tolerated_percentage.is_some() {
@@ -410,10 +381,7 @@ async fn iterate(
     } else {
         link.last
     };
-    Ok(outputs
-        .into_iter()
-        .map(|o| o.unwrap_or(Value::Null))
-        .collect())
+    Ok(outputs.into_iter().map(|o| o.unwrap_or(Value::Null)).collect())
 }
 
 fn tolerated(failures: u64, total: usize, count: Option<u64>, percentage: Option<f64>) -> bool {
@@ -421,8 +389,7 @@ fn tolerated(failures: u64, total: usize, count: Option<u64>, percentage: Option
         return false;
     }
     let within_count = count.is_some_and(|c| failures <= c);
-    let within_percentage =
-        percentage.is_some_and(|p| total > 0 && (failures as f64) * 100.0 / (total as f64) <= p);
+    let within_percentage = percentage.is_some_and(|p| total > 0 && (failures as f64) * 100.0 / (total as f64) <= p);
     within_count || within_percentage
 }
 
@@ -437,9 +404,7 @@ async fn distributed(
     let exec = frame.exec;
     let map_run_arn = format!(
         "{}/{}:{}",
-        exec.spec
-            .state_machine_arn
-            .replace(":stateMachine:", ":mapRun:"),
+        exec.spec.state_machine_arn.replace(":stateMachine:", ":mapRun:"),
         frame.state.name,
         uuid::Uuid::new_v4()
     );
@@ -457,8 +422,7 @@ async fn distributed(
     let mut child_cursor = Cursor::default();
     match iterate(frame, map, &child, plan, &mut child_cursor, false).await {
         Ok(outputs) => {
-            exec.events
-                .advance(cursor, || EventDetails::MapRunSucceeded);
+            exec.events.advance(cursor, || EventDetails::MapRunSucceeded);
             Ok(outputs)
         }
         Err(failure) => {

@@ -21,8 +21,7 @@ pub(crate) async fn run(
     let exec = frame.exec;
     let mut retry = RetryState::default();
     loop {
-        exec.events
-            .advance(cursor, || EventDetails::ParallelStateStarted);
+        exec.events.advance(cursor, || EventDetails::ParallelStateStarted);
         let start = *cursor;
         let branches = parallel
             .branches
@@ -32,14 +31,11 @@ pub(crate) async fn run(
             Ok(outputs) => {
                 // AWS links what follows to the newest event of the branches.
                 cursor.last = exec.events.latest();
-                exec.events
-                    .side(cursor, || EventDetails::ParallelStateSucceeded);
+                exec.events.side(cursor, || EventDetails::ParallelStateSucceeded);
                 return Ok(Value::Array(outputs.into_iter().map(|(v, _)| v).collect()));
             }
             Err((failure, branch_cursor)) => {
                 cursor.last = branch_cursor.last;
-                exec.events
-                    .advance(cursor, || EventDetails::ParallelStateFailed);
                 failure
             }
         };
@@ -48,7 +44,11 @@ pub(crate) async fn run(
                 exec.clock.sleep(delay).await;
                 frame.set_retry_count(retry.total);
             }
-            None => return Err(failure),
+            None => {
+                // Only the final failure is recorded; a retry starts the state over.
+                exec.events.advance(cursor, || EventDetails::ParallelStateFailed);
+                return Err(failure);
+            }
         }
     }
 }

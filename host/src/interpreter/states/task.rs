@@ -23,11 +23,7 @@ pub(crate) struct Timeouts {
     pub heartbeat: Option<u64>,
 }
 
-pub(crate) fn timeouts_jsonpath(
-    frame: &Frame<'_>,
-    task: &TaskState,
-    input: &Value,
-) -> Result<Timeouts, Failure> {
+pub(crate) fn timeouts_jsonpath(frame: &Frame<'_>, task: &TaskState, input: &Value) -> Result<Timeouts, Failure> {
     let resolve = |d: Option<&Dynamic<u64>>| -> Result<Option<u64>, Failure> {
         Ok(match d {
             None => None,
@@ -56,11 +52,7 @@ pub(crate) fn timeouts_jsonpath(
     })
 }
 
-pub(crate) fn timeouts_jsonata(
-    frame: &Frame<'_>,
-    task: &TaskState,
-    states: &Value,
-) -> Result<Timeouts, Failure> {
+pub(crate) fn timeouts_jsonata(frame: &Frame<'_>, task: &TaskState, states: &Value) -> Result<Timeouts, Failure> {
     let resolve = |d: Option<&Dynamic<u64>>, field: &str| -> Result<Option<u64>, Failure> {
         Ok(match d {
             None => None,
@@ -213,10 +205,7 @@ fn failed(frame: &Frame<'_>, task: &TaskState, failure: &Failure, cursor: &mut C
     let (error, cause) = (failure.error.clone(), failure.cause.clone());
     match &task.kind {
         ResourceKind::LambdaFunction { .. } => {
-            events.advance(cursor, || EventDetails::LambdaFunctionFailed {
-                error,
-                cause,
-            });
+            events.advance(cursor, || EventDetails::LambdaFunctionFailed { error, cause });
         }
         kind => {
             let (resource_type, resource) = names_of(kind);
@@ -235,10 +224,7 @@ fn timed_out(frame: &Frame<'_>, task: &TaskState, failure: &Failure, cursor: &mu
     let (error, cause) = (failure.error.clone(), failure.cause.clone());
     match &task.kind {
         ResourceKind::LambdaFunction { .. } => {
-            events.advance(cursor, || EventDetails::LambdaFunctionTimedOut {
-                error,
-                cause,
-            });
+            events.advance(cursor, || EventDetails::LambdaFunctionTimedOut { error, cause });
         }
         kind => {
             let (resource_type, resource) = names_of(kind);
