@@ -45,7 +45,8 @@ impl ResourceKind {
         }
         if parts.len() >= 6 && parts[0] == "arn" && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
             let service = parts[5];
-            let action = parts.get(6).copied().unwrap_or_default();
+            let joined = parts.get(6..).map(|p| p.join(":")).unwrap_or_default();
+            let action = joined.as_str();
             let (action, pattern) = if let Some(a) = action.strip_suffix(".sync") {
                 (a, IntegrationPattern::Sync)
             } else if let Some(a) = action.strip_suffix(".sync:2") {

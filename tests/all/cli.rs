@@ -1,0 +1,92 @@
+//! The `stepyard` binary's contract: `--json` output and exit codes.
+
+use std::io::Write;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn stepyard() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_stepyard"))
+}
+
+fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stepyard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::File::create(&path).unwrap().write_all(text.as_bytes()).unwrap();
+    path
+}
+
+fn run_json(def: &str, input: &str, extra: &[&str]) -> (Value, i32) {
+    let path = write_temp(&format!("{}.json", fastrand_name()), def);
+    let out = stepyard().arg("run").arg(&path).args(["--input", input, "--json"]).args(extra).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}")), out.status.code().unwrap())
+}
+
+fn fastrand_name() -> String {
+    uuid_like()
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("def{}", N.fetch_add(1, Ordering::SeqCst))
+}
+
+#[test]
+fn run_json_prints_one_object_and_exits_zero_on_success() {
+    let (v, code) = run_json(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#, r#"{"x":1}"#, &[]);
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert_eq!(v["output"], json!({"x": 1}));
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn failed_executions_exit_non_zero_with_error_and_cause() {
+    let (v, code) = run_json(r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}"#, "{}", &[]);
+    assert_eq!((v["status"].as_str(), v["error"].as_str(), v["cause"].as_str()), (Some("FAILED"), Some("E"), Some("C")));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn invalid_definitions_report_status_and_aws_message() {
+    let (v, code) = run_json(r#"{"StartAt":"A"}"#, "{}", &[]);
+    assert_eq!(v["status"], "INVALID_DEFINITION");
+    assert_eq!(v["error"], "InvalidDefinition");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn history_flag_adds_events() {
+    let (v, _) = run_json(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#, "{}", &["--history"]);
+    let types: Vec<&str> = v["history"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+}
+
+#[test]
+fn time_scale_zero_skips_real_waiting() {
+    let started = std::time::Instant::now();
+    let (v, _) = run_json(r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":86400,"End":true}}}"#, "{}", &["--time-scale", "0"]);
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert!(started.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn malformed_input_is_a_clear_error() {
+    let path = write_temp("ok.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#);
+    let out = stepyard().arg("run").arg(&path).args(["--input", "{not json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("not valid JSON"), "{stderr}");
+}
+
+#[test]
+fn validate_exits_one_and_lists_diagnostics() {
+    let path = write_temp("bad.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#);
+    let out = stepyard().arg("validate").arg(&path).arg("--json").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(v["diagnostics"][0]["location"], "/States/A/Next");
+}

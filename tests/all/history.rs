@@ -1,0 +1,92 @@
+//! History events: AWS's types, ids and previous-event links.
+
+use serde_json::json;
+
+use crate::support::{FakeTasks, Step, run, run_with};
+
+fn links(out: &crate::support::Outcome) -> Vec<(String, u64, u64)> {
+    out.events.iter().map(|e| (e.details.type_name(), e.id, e.previous_event_id)).collect()
+}
+
+#[test]
+fn a_pass_chain_links_each_event_to_the_one_before() {
+    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}}"#;
+    let out = run(def, json!({}));
+    let expected = [
+        ("ExecutionStarted", 1, 0),
+        ("PassStateEntered", 2, 0),
+        ("PassStateExited", 3, 2),
+        ("PassStateEntered", 4, 3),
+        ("PassStateExited", 5, 4),
+        ("ExecutionSucceeded", 6, 5),
+    ];
+    let expected: Vec<_> = expected.iter().map(|(t, i, p)| (t.to_string(), *i, *p)).collect();
+    assert_eq!(links(&out), expected);
+}
+
+#[test]
+fn lambda_arns_record_lambda_events_and_retries_repeat_them() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:123456789012:function:f",
+        "Retry":[{"ErrorEquals":["E"],"MaxAttempts":1}],"End":true}}}"#;
+    let tasks = FakeTasks::new().function("f", |_, n| if n == 0 { Step::Err("E", "x") } else { Step::Ok(json!(1)) });
+    let out = run_with(def, json!({}), tasks);
+    assert_eq!(
+        out.event_types(),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionFailed",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+#[test]
+fn service_integrations_record_task_events_with_resource_type() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+        "Parameters":{"FunctionName":"f","Payload":{}},"End":true}}}"#;
+    let out = run_with(def, json!({}), FakeTasks::new().function("f", |_, _| Step::Ok(json!({"Payload": 1}))));
+    let scheduled = out.events.iter().find(|e| e.details.type_name() == "TaskScheduled").unwrap().to_json();
+    assert_eq!(scheduled["taskScheduledEventDetails"]["resourceType"], "lambda");
+    assert_eq!(scheduled["taskScheduledEventDetails"]["resource"], "invoke");
+    assert_eq!(scheduled["taskScheduledEventDetails"]["parameters"], r#"{"FunctionName":"f","Payload":{}}"#);
+}
+
+#[test]
+fn sequential_map_iterations_link_like_aws() {
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,
+        "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#;
+    let out = run(def, json!([1, 2]));
+    let expected = [
+        ("ExecutionStarted", 1, 0),
+        ("MapStateEntered", 2, 0),
+        ("MapStateStarted", 3, 2),
+        ("MapIterationStarted", 4, 3),
+        ("PassStateEntered", 5, 4),
+        ("PassStateExited", 6, 5),
+        ("MapIterationSucceeded", 7, 6),
+        ("MapIterationStarted", 8, 6),
+        ("PassStateEntered", 9, 8),
+        ("PassStateExited", 10, 9),
+        ("MapIterationSucceeded", 11, 10),
+        ("MapStateSucceeded", 12, 11),
+        ("MapStateExited", 13, 11),
+        ("ExecutionSucceeded", 14, 13),
+    ];
+    let expected: Vec<_> = expected.iter().map(|(t, i, p)| (t.to_string(), *i, *p)).collect();
+    assert_eq!(links(&out), expected);
+}
+
+#[test]
+fn error_causes_cite_the_entered_event_id() {
+    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","InputPath":"$.x","End":true}}}"#;
+    let out = run(def, json!({}));
+    assert!(out.cause().contains("(entered at the event id #4)"), "{}", out.cause());
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the interpreter through its public API, and the CLI.
+
+mod cli;
+mod data_flow;
+mod errors;
+mod history;
+mod map_parallel;
+mod support;
+mod time;
+mod validation;
+mod variables;

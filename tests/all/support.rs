@@ -1,0 +1,148 @@
+//! Test doubles behind the interpreter's traits, and a runner.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use stepyard::clock::{BoxFuture, Clock, ScaledClock};
+use stepyard::definition::StateMachine;
+use stepyard::history::{HistoryEvent, MemoryHistory};
+use stepyard::interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
+use stepyard::task::{TaskFailure, TaskInvoker, TaskRequest};
+
+/// What a fake function does when called.
+pub type Behaviour = Arc<dyn Fn(&TaskRequest, usize) -> Step + Send + Sync>;
+
+/// One call's outcome, after an optional virtual-time delay.
+pub enum Step {
+    Ok(Value),
+    Err(&'static str, &'static str),
+    /// Sleep on the clock first, then answer.
+    After(Duration, Box<Step>),
+}
+
+/// A task invoker whose functions are closures, keyed by function name
+/// (the last `:`-part of a Lambda ARN, or `FunctionName` for lambda:invoke).
+#[derive(Default)]
+pub struct FakeTasks {
+    functions: HashMap<String, Behaviour>,
+    pub calls: Arc<Mutex<Vec<(String, Value, chrono::DateTime<chrono::Utc>)>>>,
+    pub in_flight: Arc<AtomicUsize>,
+    pub max_in_flight: Arc<AtomicUsize>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl FakeTasks {
+    pub fn new() -> FakeTasks {
+        FakeTasks::default()
+    }
+
+    pub fn function(mut self, name: &str, f: impl Fn(&TaskRequest, usize) -> Step + Send + Sync + 'static) -> Self {
+        self.functions.insert(name.to_owned(), Arc::new(f));
+        self
+    }
+
+    fn name_of(request: &TaskRequest) -> String {
+        match &request.kind {
+            stepyard::task::ResourceKind::LambdaFunction { function } => function.clone(),
+            _ => request.input.get("FunctionName").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+impl TaskInvoker for FakeTasks {
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        let name = Self::name_of(&request);
+        let clock = self.clock.clone().expect("run() installs the clock");
+        let now = clock.now();
+        let attempt = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((name.clone(), request.input.clone(), now));
+            calls.iter().filter(|(n, ..)| *n == name).count() - 1
+        };
+        let behaviour = self.functions.get(&name).cloned();
+        let in_flight = self.in_flight.clone();
+        let max_in_flight = self.max_in_flight.clone();
+        Box::pin(async move {
+            let Some(behaviour) = behaviour else {
+                return Err(TaskFailure::new("Lambda.ResourceNotFoundException", format!("no function {name}")));
+            };
+            let now_running = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            max_in_flight.fetch_max(now_running, Ordering::SeqCst);
+            let mut step = behaviour(&request, attempt);
+            let result = loop {
+                match step {
+                    Step::Ok(v) => break Ok(v),
+                    Step::Err(e, c) => break Err(TaskFailure::new(e, c)),
+                    Step::After(d, next) => {
+                        clock.sleep(d).await;
+                        step = *next;
+                    }
+                }
+            };
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+    }
+}
+
+/// The end of a test execution, with its history.
+pub struct Outcome {
+    pub result: ExecutionResult,
+    pub events: Vec<HistoryEvent>,
+    /// Virtual seconds the execution took.
+    pub elapsed: f64,
+}
+
+impl Outcome {
+    pub fn output(&self) -> &Value {
+        assert_eq!(
+            self.result.status.as_str(),
+            "SUCCEEDED",
+            "execution failed: {:?} {:?}",
+            self.result.error,
+            self.result.cause
+        );
+        self.result.output.as_ref().unwrap()
+    }
+
+    pub fn error(&self) -> &str {
+        assert_eq!(self.result.status.as_str(), "FAILED", "expected a failure, got {:?}", self.result.output);
+        self.result.error.as_deref().unwrap_or("")
+    }
+
+    pub fn cause(&self) -> &str {
+        self.result.cause.as_deref().unwrap_or("")
+    }
+
+    pub fn event_types(&self) -> Vec<String> {
+        self.events.iter().map(|e| e.details.type_name()).collect()
+    }
+}
+
+pub fn parse(definition: &str) -> StateMachine {
+    StateMachine::parse(definition).unwrap_or_else(|e| panic!("invalid definition: {e}"))
+}
+
+/// Runs `definition` on `input` in virtual time with `tasks`.
+pub fn run_with(definition: &str, input: Value, mut tasks: FakeTasks) -> Outcome {
+    let machine = Arc::new(parse(definition));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    runtime.block_on(async move {
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::real());
+        tasks.clock = Some(clock.clone());
+        let history = Arc::new(MemoryHistory::new());
+        let services = Services { tasks: Arc::new(tasks), clock: clock.clone(), history: history.clone() };
+        let interpreter = Interpreter::new(machine, services);
+        let spec = ExecutionSpec::local("Test", "exec-1", input);
+        let started = tokio::time::Instant::now();
+        let result = interpreter.execute(&spec).await;
+        Outcome { result, events: history.events(), elapsed: started.elapsed().as_secs_f64() }
+    })
+}
+
+pub fn run(definition: &str, input: Value) -> Outcome {
+    run_with(definition, input, FakeTasks::new())
+}
