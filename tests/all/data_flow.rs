@@ -67,7 +67,10 @@ fn context_object_exposes_execution_and_state() {
     let def = r#"{"StartAt":"Here","States":{"Here":{"Type":"Pass",
         "Parameters":{"name.$":"$$.State.Name","input.$":"$$.Execution.Input","sm.$":"$$.StateMachine.Name"},"End":true}}}"#;
     let out = run(def, json!({"k": "v"}));
-    assert_eq!(out.output(), &json!({"name": "Here", "input": {"k": "v"}, "sm": "Test"}));
+    assert_eq!(
+        out.output(),
+        &json!({"name": "Here", "input": {"k": "v"}, "sm": "Test"})
+    );
 }
 
 #[test]

@@ -11,8 +11,13 @@ const FLAKY: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f
 
 #[test]
 fn retries_back_off_geometrically_in_clock_time() {
-    let tasks = FakeTasks::new()
-        .function("flaky", |_, attempt| if attempt < 2 { Step::Err("Transient", "try again") } else { Step::Ok(json!("done")) });
+    let tasks = FakeTasks::new().function("flaky", |_, attempt| {
+        if attempt < 2 {
+            Step::Err("Transient", "try again")
+        } else {
+            Step::Ok(json!("done"))
+        }
+    });
     let calls = tasks.calls.clone();
     let out = run_with(FLAKY, json!({}), tasks);
     assert_eq!(out.output(), &json!("done"));
@@ -27,7 +32,10 @@ fn exhausted_retries_fall_through_to_catch_with_error_output() {
     let tasks = FakeTasks::new().function("flaky", |_, _| Step::Err("Transient", "still down"));
     let calls = tasks.calls.clone();
     let out = run_with(FLAKY, json!({"keep": 1}), tasks);
-    assert_eq!(out.output(), &json!({"keep": 1, "error": {"Error": "Transient", "Cause": "still down"}}));
+    assert_eq!(
+        out.output(),
+        &json!({"keep": 1, "error": {"Error": "Transient", "Cause": "still down"}})
+    );
     assert_eq!(calls.lock().unwrap().len(), 4, "one call and three retries");
 }
 
@@ -43,7 +51,11 @@ fn unmatched_errors_are_not_retried() {
 #[test]
 fn uncaught_task_error_fails_the_execution_with_its_name_and_cause() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f","End":true}}}"#;
-    let out = run_with(def, json!({}), FakeTasks::new().function("f", |_, _| Step::Err("PaymentDeclined", "card")));
+    let out = run_with(
+        def,
+        json!({}),
+        FakeTasks::new().function("f", |_, _| Step::Err("PaymentDeclined", "card")),
+    );
     assert_eq!(out.error(), "PaymentDeclined");
     assert_eq!(out.cause(), "card");
 }
@@ -51,8 +63,9 @@ fn uncaught_task_error_fails_the_execution_with_its_name_and_cause() {
 #[test]
 fn task_timeout_raises_states_timeout_at_the_deadline() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSeconds":5,"End":true}}}"#;
-    let tasks = FakeTasks::new()
-        .function("slow", |_, _| Step::After(std::time::Duration::from_secs(60), Box::new(Step::Ok(json!(1)))));
+    let tasks = FakeTasks::new().function("slow", |_, _| {
+        Step::After(std::time::Duration::from_secs(60), Box::new(Step::Ok(json!(1))))
+    });
     let out = run_with(def, json!({}), tasks);
     assert_eq!(out.error(), "States.Timeout");
     assert!((out.elapsed - 5.0).abs() < 0.01, "timed out after {}s", out.elapsed);
@@ -64,8 +77,9 @@ fn task_failed_wildcard_does_not_catch_timeouts() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"slow","TimeoutSeconds":1,
         "Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Caught"}],"End":true},
         "Caught":{"Type":"Succeed"}}}"#;
-    let tasks = FakeTasks::new()
-        .function("slow", |_, _| Step::After(std::time::Duration::from_secs(10), Box::new(Step::Ok(json!(1)))));
+    let tasks = FakeTasks::new().function("slow", |_, _| {
+        Step::After(std::time::Duration::from_secs(10), Box::new(Step::Ok(json!(1))))
+    });
     assert_eq!(run_with(def, json!({}), tasks).error(), "States.Timeout");
 }
 
@@ -74,7 +88,11 @@ fn states_all_does_not_catch_runtime_errors() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f","InputPath":"$.nope",
         "Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},
         "Caught":{"Type":"Succeed"}}}"#;
-    let out = run_with(def, json!({}), FakeTasks::new().function("f", |_, _| Step::Ok(json!(1))));
+    let out = run_with(
+        def,
+        json!({}),
+        FakeTasks::new().function("f", |_, _| Step::Ok(json!(1))),
+    );
     assert_eq!(out.error(), "States.Runtime");
 }
 
@@ -93,7 +111,13 @@ fn retry_count_is_visible_in_the_context_object() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f",
         "ResultSelector":{"attempt.$":"$$.State.RetryCount"},
         "Retry":[{"ErrorEquals":["E"],"MaxAttempts":2}],"End":true}}}"#;
-    let tasks = FakeTasks::new().function("f", |_, attempt| if attempt < 2 { Step::Err("E", "") } else { Step::Ok(json!({})) });
+    let tasks = FakeTasks::new().function("f", |_, attempt| {
+        if attempt < 2 {
+            Step::Err("E", "")
+        } else {
+            Step::Ok(json!({}))
+        }
+    });
     let out = run_with(def, json!({}), tasks);
     assert_eq!(out.output(), &json!({"attempt": 2}));
 }
@@ -103,6 +127,10 @@ fn fail_inside_a_catch_target_ends_the_execution() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f",
         "Catch":[{"ErrorEquals":["Declined"],"Next":"Cancelled"}],"End":true},
         "Cancelled":{"Type":"Fail","Error":"OrderCancelled","Cause":"payment declined"}}}"#;
-    let out = run_with(def, json!({}), FakeTasks::new().function("f", |_, _| Step::Err("Declined", "")));
+    let out = run_with(
+        def,
+        json!({}),
+        FakeTasks::new().function("f", |_, _| Step::Err("Declined", "")),
+    );
     assert_eq!(out.error(), "OrderCancelled");
 }

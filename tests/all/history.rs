@@ -5,7 +5,10 @@ use serde_json::json;
 use crate::support::{FakeTasks, Step, run, run_with};
 
 fn links(out: &crate::support::Outcome) -> Vec<(String, u64, u64)> {
-    out.events.iter().map(|e| (e.details.type_name(), e.id, e.previous_event_id)).collect()
+    out.events
+        .iter()
+        .map(|e| (e.details.type_name(), e.id, e.previous_event_id))
+        .collect()
 }
 
 #[test]
@@ -29,7 +32,13 @@ fn lambda_arns_record_lambda_events_and_retries_repeat_them() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
         "Resource":"arn:aws:lambda:us-east-1:123456789012:function:f",
         "Retry":[{"ErrorEquals":["E"],"MaxAttempts":1}],"End":true}}}"#;
-    let tasks = FakeTasks::new().function("f", |_, n| if n == 0 { Step::Err("E", "x") } else { Step::Ok(json!(1)) });
+    let tasks = FakeTasks::new().function("f", |_, n| {
+        if n == 0 {
+            Step::Err("E", "x")
+        } else {
+            Step::Ok(json!(1))
+        }
+    });
     let out = run_with(def, json!({}), tasks);
     assert_eq!(
         out.event_types(),
@@ -52,11 +61,23 @@ fn lambda_arns_record_lambda_events_and_retries_repeat_them() {
 fn service_integrations_record_task_events_with_resource_type() {
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
         "Parameters":{"FunctionName":"f","Payload":{}},"End":true}}}"#;
-    let out = run_with(def, json!({}), FakeTasks::new().function("f", |_, _| Step::Ok(json!({"Payload": 1}))));
-    let scheduled = out.events.iter().find(|e| e.details.type_name() == "TaskScheduled").unwrap().to_json();
+    let out = run_with(
+        def,
+        json!({}),
+        FakeTasks::new().function("f", |_, _| Step::Ok(json!({"Payload": 1}))),
+    );
+    let scheduled = out
+        .events
+        .iter()
+        .find(|e| e.details.type_name() == "TaskScheduled")
+        .unwrap()
+        .to_json();
     assert_eq!(scheduled["taskScheduledEventDetails"]["resourceType"], "lambda");
     assert_eq!(scheduled["taskScheduledEventDetails"]["resource"], "invoke");
-    assert_eq!(scheduled["taskScheduledEventDetails"]["parameters"], r#"{"FunctionName":"f","Payload":{}}"#);
+    assert_eq!(
+        scheduled["taskScheduledEventDetails"]["parameters"],
+        r#"{"FunctionName":"f","Payload":{}}"#
+    );
 }
 
 #[test]
@@ -86,7 +107,8 @@ fn sequential_map_iterations_link_like_aws() {
 
 #[test]
 fn error_causes_cite_the_entered_event_id() {
-    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","InputPath":"$.x","End":true}}}"#;
+    let def =
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","InputPath":"$.x","End":true}}}"#;
     let out = run(def, json!({}));
     assert!(out.cause().contains("(entered at the event id #4)"), "{}", out.cause());
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod data_flow;
 mod errors;
+mod fuzz;
 mod history;
 mod map_parallel;
 mod support;

@@ -25,7 +25,10 @@ fn map_max_concurrency_bounds_running_iterations() {
     let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":3,
         "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"work","End":true}}},"End":true}}}"#;
     let tasks = FakeTasks::new().function("work", |req, _| {
-        Step::After(Duration::from_secs(1), Box::new(Step::Ok(json!({"done": req.input.clone()}))))
+        Step::After(
+            Duration::from_secs(1),
+            Box::new(Step::Ok(json!({"done": req.input.clone()}))),
+        )
     });
     let max = tasks.max_in_flight.clone();
     let out = run_with(def, json!([1, 2, 3, 4, 5, 6, 7]), tasks);
@@ -75,7 +78,11 @@ fn parallel_runs_branches_concurrently_and_collects_in_branch_order() {
         {"StartAt":"Fast","States":{"Fast":{"Type":"Wait","Seconds":10,"Next":"B"},"B":{"Type":"Pass","Result":"b","End":true}}}]}}}"#;
     let out = run(def, json!({}));
     assert_eq!(out.output(), &json!(["a", "b"]));
-    assert!((out.elapsed - 10.0).abs() < 0.01, "branches ran one after the other: {}", out.elapsed);
+    assert!(
+        (out.elapsed - 10.0).abs() < 0.01,
+        "branches ran one after the other: {}",
+        out.elapsed
+    );
 }
 
 #[test]
@@ -96,5 +103,11 @@ fn parallel_retry_reruns_every_branch() {
     let tasks = FakeTasks::new().function("f", |_, n| if n < 2 { Step::Err("E", "") } else { Step::Ok(json!(n)) });
     let out = run_with(def, json!({}), tasks);
     assert_eq!(out.output(), &json!([2]));
-    assert_eq!(out.event_types().iter().filter(|t| *t == "ParallelStateStarted").count(), 3);
+    assert_eq!(
+        out.event_types()
+            .iter()
+            .filter(|t| *t == "ParallelStateStarted")
+            .count(),
+        3
+    );
 }

@@ -47,7 +47,12 @@ impl FakeTasks {
     fn name_of(request: &TaskRequest) -> String {
         match &request.kind {
             stepyard::task::ResourceKind::LambdaFunction { function } => function.clone(),
-            _ => request.input.get("FunctionName").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            _ => request
+                .input
+                .get("FunctionName")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }
@@ -67,7 +72,10 @@ impl TaskInvoker for FakeTasks {
         let max_in_flight = self.max_in_flight.clone();
         Box::pin(async move {
             let Some(behaviour) = behaviour else {
-                return Err(TaskFailure::new("Lambda.ResourceNotFoundException", format!("no function {name}")));
+                return Err(TaskFailure::new(
+                    "Lambda.ResourceNotFoundException",
+                    format!("no function {name}"),
+                ));
             };
             let now_running = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             max_in_flight.fetch_max(now_running, Ordering::SeqCst);
@@ -109,7 +117,12 @@ impl Outcome {
     }
 
     pub fn error(&self) -> &str {
-        assert_eq!(self.result.status.as_str(), "FAILED", "expected a failure, got {:?}", self.result.output);
+        assert_eq!(
+            self.result.status.as_str(),
+            "FAILED",
+            "expected a failure, got {:?}",
+            self.result.output
+        );
         self.result.error.as_deref().unwrap_or("")
     }
 
@@ -129,17 +142,29 @@ pub fn parse(definition: &str) -> StateMachine {
 /// Runs `definition` on `input` in virtual time with `tasks`.
 pub fn run_with(definition: &str, input: Value, mut tasks: FakeTasks) -> Outcome {
     let machine = Arc::new(parse(definition));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
     runtime.block_on(async move {
         let clock: Arc<dyn Clock> = Arc::new(ScaledClock::real());
         tasks.clock = Some(clock.clone());
         let history = Arc::new(MemoryHistory::new());
-        let services = Services { tasks: Arc::new(tasks), clock: clock.clone(), history: history.clone() };
+        let services = Services {
+            tasks: Arc::new(tasks),
+            clock: clock.clone(),
+            history: history.clone(),
+        };
         let interpreter = Interpreter::new(machine, services);
         let spec = ExecutionSpec::local("Test", "exec-1", input);
         let started = tokio::time::Instant::now();
         let result = interpreter.execute(&spec).await;
-        Outcome { result, events: history.events(), elapsed: started.elapsed().as_secs_f64() }
+        Outcome {
+            result,
+            events: history.events(),
+            elapsed: started.elapsed().as_secs_f64(),
+        }
     })
 }
 

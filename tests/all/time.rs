@@ -19,9 +19,17 @@ fn seconds_path_must_be_a_non_negative_integer() {
     let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#;
     let negative = run(def, json!({"s": -1}));
     assert_eq!(negative.error(), "States.Runtime");
-    assert!(negative.cause().ends_with("The SecondsPath parameter references a negative value: $.s == -1"));
+    assert!(
+        negative
+            .cause()
+            .ends_with("The SecondsPath parameter references a negative value: $.s == -1")
+    );
     let fraction = run(def, json!({"s": 1.5}));
-    assert!(fraction.cause().ends_with("The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5"));
+    assert!(
+        fraction
+            .cause()
+            .ends_with("The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5")
+    );
     assert!((run(def, json!({"s": 30})).elapsed - 30.0).abs() < 0.01);
 }
 

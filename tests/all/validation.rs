@@ -5,7 +5,11 @@ use stepyard::definition::StateMachine;
 fn problems(def: &str) -> Vec<(String, String)> {
     match StateMachine::parse(def) {
         Ok(_) => Vec::new(),
-        Err(e) => e.diagnostics.into_iter().map(|d| (d.code.to_owned(), d.location)).collect(),
+        Err(e) => e
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.code.to_owned(), d.location))
+            .collect(),
     }
 }
 
@@ -28,7 +32,8 @@ fn missing_states_is_reported_at_the_root() {
 
 #[test]
 fn unknown_next_and_unreachable_states_are_both_reported() {
-    let def = r#"{"StartAt":"pass1","States":{"pass1":{"Type":"Pass","Next":"pass3"},"pass2":{"Type":"Pass","End":true}}}"#;
+    let def =
+        r#"{"StartAt":"pass1","States":{"pass1":{"Type":"Pass","Next":"pass3"},"pass2":{"Type":"Pass","End":true}}}"#;
     let e = StateMachine::parse(def).unwrap_err();
     assert_eq!(
         e.aws_message(),
@@ -55,7 +60,8 @@ fn states_all_must_be_the_last_catcher() {
 
 #[test]
 fn jsonpath_fields_are_rejected_in_jsonata_states() {
-    let def = r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a","End":true}}}"#;
+    let def =
+        r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a","End":true}}}"#;
     has(def, "SCHEMA_VALIDATION_FAILED", "/States/P/InputPath");
 }
 
@@ -94,7 +100,10 @@ fn malformed_json_and_deep_nesting_are_clear_errors() {
     let e = StateMachine::parse("{\"StartAt\": ").unwrap_err();
     assert_eq!(e.diagnostics[0].code, "INVALID_JSON_DESCRIPTION");
     let deep = format!("{{\"StartAt\":\"A\",\"States\":{}}}", "[".repeat(10_000));
-    assert_eq!(StateMachine::parse(&deep).unwrap_err().diagnostics[0].code, "INVALID_JSON_DESCRIPTION");
+    assert_eq!(
+        StateMachine::parse(&deep).unwrap_err().diagnostics[0].code,
+        "INVALID_JSON_DESCRIPTION"
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub(crate) struct Frame<'a> {
     pub entered_id: u64,
     /// The event `…StateEntered` followed.
     pub entered_previous: u64,
-    pub entered_time: String,
+    pub entered_at: chrono::DateTime<chrono::Utc>,
     pub retry_count: u32,
     context: OnceLock<Value>,
 }
@@ -43,7 +43,7 @@ impl<'a> Frame<'a> {
             scope,
             entered_id,
             entered_previous,
-            entered_time: crate::timestamp::format_millis(exec.clock.now()),
+            entered_at: exec.clock.now(),
             retry_count: 0,
             context: OnceLock::new(),
         }
@@ -77,7 +77,8 @@ impl<'a> Frame<'a> {
         if !spec.express {
             execution["RedriveCount"] = json!(0);
         }
-        let mut state = json!({"EnteredTime": self.entered_time, "Name": self.state.name});
+        let entered = crate::timestamp::format_millis(self.entered_at);
+        let mut state = json!({"EnteredTime": entered, "Name": self.state.name});
         if matches!(self.state.kind, crate::definition::StateKind::Task(_)) {
             state["RetryCount"] = json!(self.retry_count);
         }

@@ -10,14 +10,47 @@ pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 /// Whether `value` serialises to more than [`MAX_PAYLOAD_BYTES`]. Stops
 /// counting as soon as the limit is passed, and allocates nothing.
 pub(crate) fn exceeds_payload_limit(value: &Value) -> bool {
-    // Small scalars and tiny containers cannot reach the limit; skip the walk.
-    match value {
-        Value::Null | Value::Bool(_) | Value::Number(_) => return false,
-        Value::String(s) if s.len() < MAX_PAYLOAD_BYTES / 8 => return false,
-        _ => {}
+    // Serialising is the exact test but costs more than the rest of a Pass
+    // state; a cheap upper bound settles almost every case first.
+    let mut budget = MAX_PAYLOAD_BYTES as isize;
+    if fits_upper_bound(value, &mut budget) {
+        return false;
     }
     let mut counter = Counter { written: 0 };
     serde_json::to_writer(&mut counter, value).is_err()
+}
+
+/// Subtracts an upper bound of `value`'s serialised size from `budget`;
+/// false as soon as the budget is spent.
+fn fits_upper_bound(value: &Value, budget: &mut isize) -> bool {
+    // Worst cases: a number prints in at most 24 bytes, a string character
+    // escapes to at most 6 bytes.
+    let cost = |n: usize| n as isize;
+    *budget -= match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 24,
+        Value::String(s) => cost(s.len()).saturating_mul(6).saturating_add(2),
+        Value::Array(items) => {
+            *budget -= cost(items.len()) + 2;
+            for item in items {
+                if !fits_upper_bound(item, budget) {
+                    return false;
+                }
+            }
+            0
+        }
+        Value::Object(map) => {
+            *budget -= cost(map.len()) * 2 + 2;
+            for (key, item) in map {
+                *budget -= cost(key.len()).saturating_mul(6).saturating_add(2);
+                if !fits_upper_bound(item, budget) {
+                    return false;
+                }
+            }
+            0
+        }
+    };
+    *budget >= 0
 }
 
 struct Counter {
