@@ -6,3 +6,7 @@
 //! - `stepyard_jsonata`: the JSONata query language (its own crate).
 //! - [`interpreter`]: runs a validated definition, talking to the outside
 //!   world only through traits ([`task`], [`clock`], [`history`]).
+
+pub mod intrinsics;
+pub mod jsonpath;
+pub mod payload;
