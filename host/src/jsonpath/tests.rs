@@ -531,3 +531,17 @@ fn reference_path_fails_like_aws_when_the_input_cannot_hold_the_result() {
         r#"Unable to apply ReferencePath $.partitioned to input "{\"a\":1}""#
     );
 }
+
+/// Run with `--ignored --nocapture` to see the cost of the hot path.
+#[test]
+#[ignore]
+fn simple_path_speed() {
+    let doc = json!({"a": {"b": 1, "c": [1, 2, 3]}, "x": "y"});
+    let path = JsonPath::parse("$.a.b").unwrap();
+    let rounds = 10_000_000u32;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(path.select(std::hint::black_box(&doc)).unwrap());
+    }
+    println!("$.a.b: {:?} per select", start.elapsed() / rounds);
+}
