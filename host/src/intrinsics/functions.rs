@@ -429,7 +429,9 @@ fn math_random(args: &[Cow<Value>]) -> Result<Value, IntrinsicError> {
             format!("The end ({end}) must be greater than the start ({start})"),
         ));
     }
-    let bound = end - start;
+    let bound = end
+        .checked_sub(start)
+        .ok_or_else(|| invalid(func, "The range between start and end is too large"))?;
     let offset = match args.get(2) {
         Some(_) => {
             let mut random = JavaRandom::new(integer_arg(func, args, 2)?);

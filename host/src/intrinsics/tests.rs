@@ -486,3 +486,37 @@ fn nesting_is_limited_to_ten_calls() {
     assert!(IntrinsicCall::parse(&nested(11)).is_err());
     assert!(IntrinsicCall::parse(&nested(100_000)).is_err());
 }
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Arbitrary argument lists never panic the parser or the functions.
+        #[test]
+        fn arbitrary_calls_never_panic(
+            func in prop::sample::select(vec![
+                "Format", "StringToJson", "JsonToString", "Array", "ArrayPartition", "ArrayContains", "ArrayRange",
+                "ArrayGetItem", "ArrayLength", "ArrayUnique", "Base64Encode", "Base64Decode", "Hash", "JsonMerge",
+                "MathRandom", "MathAdd", "StringSplit", "UUID",
+            ]),
+            args in prop::collection::vec(prop::sample::select(vec![
+                "1", "-1", "0", "2.5", "-9223372036854775808", "9223372036854775807", "1e400", "'x'", "'{}'", "''",
+                "'MD5'", "true", "false", "null", "$.a", "$.o", "$.s", "$.n", "$.missing", "$.a[*]", "$$.c", "$v",
+                "States.Array(1, 2)", "States.UUID()",
+            ]), 0..4),
+        ) {
+            let src = format!("States.{func}({})", args.join(", "));
+            if let Ok(call) = IntrinsicCall::parse(&src) {
+                let input = json!({"a": [1, 2, 2], "o": {"k": 1}, "s": "a,b", "n": null});
+                let context = json!({"c": 1});
+                let mut variables = Map::new();
+                variables.insert("v".into(), json!("v"));
+                let roots = Roots { input: &input, context: &context, variables: &variables };
+                let _ = call.evaluate(&roots);
+            }
+        }
+    }
+}

@@ -545,3 +545,29 @@ fn simple_path_speed() {
     }
     println!("$.a.b: {:?} per select", start.elapsed() / rounds);
 }
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn doc() -> Value {
+        json!({"a": [1, {"b": "x", "c": [null, true, 2.5]}, "s"], "o": {"k": {"l": 1}}, "n": null})
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Arbitrary text built from path punctuation never panics the parser or evaluator.
+        #[test]
+        fn arbitrary_paths_never_panic(body in "[$@.\\[\\]()?*:,'\"!=<>~/&| a-c0-9\\-\\\\]{0,40}") {
+            let src = format!("${body}");
+            if let Ok(path) = JsonPath::parse(&src) {
+                let _ = path.select(&doc());
+                let _ = path.rendered();
+            }
+            if let Ok(reference) = ReferencePath::parse(&src) {
+                let _ = reference.apply(doc(), json!(1));
+            }
+        }
+    }
+}
