@@ -82,6 +82,15 @@ impl Failure {
     }
 }
 
+/// Displays a JSON value as AWS's (Java) services print it in causes.
+pub(crate) struct AwsJson<'a>(pub &'a Value);
+
+impl std::fmt::Display for AwsJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::jsonpath::java::to_json(self.0))
+    }
+}
+
 /// Errors no wildcard catches.
 pub fn is_terminal(name: &str) -> bool {
     name == names::RUNTIME || name == names::DATA_LIMIT_EXCEEDED

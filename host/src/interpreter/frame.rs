@@ -201,9 +201,11 @@ impl PathResolver for Resolver<'_> {
 }
 
 fn undefined_variable(path: &JsonPath) -> PathError {
-    PathError::NotFound {
-        normalized: path.as_str().to_owned(),
-    }
+    let name = match path.root() {
+        PathRoot::Variable(name) => name.clone(),
+        _ => String::new(),
+    };
+    PathError::UndefinedVariable { path: path.as_str().to_owned(), name }
 }
 
 /// `$states` plus the workflow variables, for JSONata.

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use crate::definition::{Assign, ChoiceRule, ChoiceState, Comparison, Operand, Operator, StateIndex};
-use crate::interpreter::error::{Failure, names};
+use crate::interpreter::error::{AwsJson, Failure, names};
 use crate::interpreter::frame::Frame;
 use crate::jsonpath::JsonPath;
 
@@ -37,8 +37,9 @@ pub(crate) fn decide_jsonata(frame: &Frame<'_>, choice: &ChoiceState, states: &V
                     .map(|e| e.text.clone())
                     .unwrap_or_default();
                 return Err(frame.query_error(format!(
-                    "The JSONata expression '{text}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
-                    type_name(&other)
+                    "The JSONata expression '{text}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                    type_name(&other),
+                    AwsJson(&other)
                 )));
             }
         }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::definition::{Dynamic, FailState};
-use crate::interpreter::error::Failure;
+use crate::interpreter::error::{AwsJson, Failure};
 use crate::interpreter::frame::Frame;
 
 pub(crate) fn jsonpath(frame: &Frame<'_>, fail: &FailState, input: &Value) -> Failure {
@@ -30,8 +30,9 @@ fn resolve(
         Some(Dynamic::Path(p)) => {
             let v = frame.select(p, input).map_err(|_| {
                 frame.runtime(format!(
-                    "The JSONPath '{}' specified for the field '{name}' could not be found in the input '{input}'",
-                    p.as_str()
+                    "The JSONPath '{}' specified for the field '{name}' could not be found in the input '{}'",
+                    p.as_str(),
+                    AwsJson(input)
                 ))
             })?;
             Some(text(&v))

@@ -106,9 +106,7 @@ pub(crate) fn input_path(frame: &Frame<'_>, path: &OptionalPath, input: &Value) 
 /// Selects `path`; a definite path that finds nothing fails the state as
 /// AWS fails an `InputPath`/`OutputPath`.
 fn select_or_fail<'v>(frame: &'v Frame<'_>, path: &JsonPath, input: &'v Value) -> Result<Cow<'v, Value>, Failure> {
-    frame
-        .select(path, input)
-        .map_err(|e| frame.runtime(format!("Invalid path '{}' : {}", path.as_str(), e)))
+    frame.select(path, input).map_err(|e| frame.runtime(e.to_string()))
 }
 
 fn output_path(frame: &Frame<'_>, path: &OptionalPath, output: Value) -> Result<Value, Failure> {
@@ -128,14 +126,7 @@ pub(crate) fn parameters(frame: &Frame<'_>, template: &PayloadTemplate, input: &
 
 /// Maps a template evaluation error to AWS's error.
 pub(crate) fn payload_failure(frame: &Frame<'_>, error: PayloadError, input: &Value) -> Failure {
-    match error {
-        PayloadError::PathNotFound { field, path, .. } => frame.runtime(format!(
-            "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
-        )),
-        PayloadError::Intrinsic { source, .. } => {
-            Failure::new(names::INTRINSIC_FAILURE, format!("{} {source}", frame.cause_prefix()))
-        }
-    }
+    Failure::new(error.error_name(), format!("{} {}", frame.cause_prefix(), error.cause(input)))
 }
 
 fn select_result(frame: &Frame<'_>, selector: &Option<PayloadTemplate>, result: Value) -> Result<Value, Failure> {

@@ -10,7 +10,7 @@ use super::jsonpath::payload_failure;
 use crate::definition::{Dynamic, ItemSelector, MapItems, MapState, OptionalPathOrWhole, ProcessorMode};
 use crate::history::{EventDetails, NoHistory};
 use crate::interpreter::Execution;
-use crate::interpreter::error::{Failure, names};
+use crate::interpreter::error::{AwsJson, Failure, names};
 use crate::interpreter::events::{Cursor, EventLog};
 use crate::interpreter::frame::Frame;
 use crate::interpreter::graph::run_graph;
@@ -42,12 +42,12 @@ pub(crate) async fn run_jsonpath(
         MapItems::Path(OptionalPathOrWhole::Whole) => input.clone(),
         MapItems::Path(OptionalPathOrWhole::Path(p)) => frame
             .select(p, input)
-            .map_err(|e| frame.runtime(format!("Invalid path '{}' : {e}", p.as_str())))?
+            .map_err(|e| frame.runtime(e.to_string()))?
             .into_owned(),
         MapItems::Jsonata(_) => input.clone(),
     };
     let Value::Array(items) = items else {
-        return Err(frame.runtime(format!("The Map state's items must be an array but was: {items}")));
+        return Err(frame.runtime(format!("The Map state's items must be an array but was: {}", AwsJson(&items))));
     };
     let selected = select_items_jsonpath(frame, map, input, items)?;
     run(
@@ -89,7 +89,7 @@ pub(crate) async fn run_jsonata(
             let v = frame.jsonata(t, states, "MaxConcurrency")?;
             v.as_u64().ok_or_else(|| {
                 frame.query_error(format!(
-                    "The MaxConcurrency field must be a non-negative integer, but was: {v}"
+                    "The MaxConcurrency field must be a non-negative integer, but was: {}", AwsJson(&v)
                 ))
             })?
         }
@@ -103,8 +103,9 @@ pub(crate) async fn run_jsonata(
                 other => {
                     let text = t.expressions().first().map(|e| e.text.clone()).unwrap_or_default();
                     return Err(frame.query_error(format!(
-                        "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {other}",
-                        type_name(&other)
+                        "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
+                        type_name(&other),
+                        AwsJson(&other)
                     )));
                 }
             }
@@ -112,7 +113,7 @@ pub(crate) async fn run_jsonata(
         MapItems::Path(_) => match &input {
             Value::Array(a) => a.clone(),
             other => {
-                return Err(frame.query_error(format!("Map state input must be an array but was: {other}")));
+                return Err(frame.query_error(format!("Map state input must be an array but was: {}", AwsJson(&other))));
             }
         },
     };
@@ -198,7 +199,7 @@ fn integer_at(
 ) -> Result<u64, Failure> {
     let v = frame
         .select(path, input)
-        .map_err(|e| frame.runtime(format!("Invalid path '{}' : {e}", path.as_str())))?;
+        .map_err(|e| frame.runtime(e.to_string()))?;
     if let Some(n) = v.as_u64() {
         return Ok(n);
     }
@@ -215,7 +216,7 @@ fn integer_at(
 fn float_at(frame: &Frame<'_>, path: &crate::jsonpath::JsonPath, input: &Value) -> Result<f64, Failure> {
     let v = frame
         .select(path, input)
-        .map_err(|e| frame.runtime(format!("Invalid path '{}' : {e}", path.as_str())))?;
+        .map_err(|e| frame.runtime(e.to_string()))?;
     match v.as_f64() {
         Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
         Some(_) => Err(frame.runtime("ToleratedFailurePercentage must be between 0 and 100.")),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::definition::{Dynamic, TaskState};
 use crate::history::EventDetails;
-use crate::interpreter::error::{Failure, names};
+use crate::interpreter::error::{AwsJson, Failure, names};
 use crate::interpreter::events::Cursor;
 use crate::interpreter::frame::Frame;
 use crate::interpreter::limits::exceeds_payload_limit;
@@ -31,7 +31,7 @@ pub(crate) fn timeouts_jsonpath(frame: &Frame<'_>, task: &TaskState, input: &Val
             Some(Dynamic::Path(p)) => {
                 let v = frame
                     .select(p, input)
-                    .map_err(|e| frame.runtime(format!("Invalid path '{}' : {e}", p.as_str())))?;
+                    .map_err(|e| frame.runtime(e.to_string()))?;
                 match v.as_u64() {
                     Some(n) if n > 0 => Some(n),
                     _ => {
@@ -63,7 +63,7 @@ pub(crate) fn timeouts_jsonata(frame: &Frame<'_>, task: &TaskState, states: &Val
                     Some(n) if n > 0 => Some(n),
                     _ => {
                         return Err(frame.query_error(format!(
-                            "The {field} field must evaluate to a positive integer, but was: {v}"
+                            "The {field} field must evaluate to a positive integer, but was: {}", AwsJson(&v)
                         )));
                     }
                 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::definition::{Dynamic, WaitState};
-use crate::interpreter::error::Failure;
+use crate::interpreter::error::{AwsJson, Failure};
 use crate::interpreter::events::Cursor;
 use crate::interpreter::frame::Frame;
 
@@ -80,7 +80,7 @@ pub(crate) async fn run_jsonata(
                 Some(n) if n >= 0 => seconds(n),
                 _ => {
                     return Err(frame.query_error(format!(
-                        "The Seconds field must evaluate to a non-negative integer, but was: {v}"
+                        "The Seconds field must evaluate to a non-negative integer, but was: {}", AwsJson(&v)
                     )));
                 }
             }
