@@ -26,6 +26,9 @@ pub(crate) struct Frame<'a> {
     pub entered_previous: u64,
     pub entered_at: chrono::DateTime<chrono::Utc>,
     pub retry_count: u32,
+    /// An upper bound of the state input's serialised size, when known; it
+    /// lets the payload limit be checked without walking the whole output.
+    pub input_bound: Option<usize>,
     context: OnceLock<Value>,
 }
 
@@ -45,6 +48,7 @@ impl<'a> Frame<'a> {
             entered_previous,
             entered_at: exec.clock.now(),
             retry_count: 0,
+            input_bound: None,
             context: OnceLock::new(),
         }
     }
@@ -205,7 +209,10 @@ fn undefined_variable(path: &JsonPath) -> PathError {
         PathRoot::Variable(name) => name.clone(),
         _ => String::new(),
     };
-    PathError::UndefinedVariable { path: path.as_str().to_owned(), name }
+    PathError::UndefinedVariable {
+        path: path.as_str().to_owned(),
+        name,
+    }
 }
 
 /// `$states` plus the workflow variables, for JSONata.

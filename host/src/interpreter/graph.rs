@@ -7,7 +7,7 @@ use super::Execution;
 use super::error::{Failure, names};
 use super::events::{Cursor, MAX_HISTORY_EVENTS};
 use super::frame::Frame;
-use super::limits::exceeds_payload_limit;
+use super::limits::{MAX_PAYLOAD_BYTES, exceeds_payload_limit, size_bound};
 use super::scope::Scope;
 use super::states::{jsonata, jsonpath};
 use crate::clock::BoxFuture;
@@ -23,13 +23,16 @@ pub(crate) type GraphResult = Result<(Value, Cursor), (Failure, Cursor)>;
 /// A state's successful end.
 pub(crate) struct Done {
     pub output: Value,
+    /// An upper bound of `output`'s serialised size, when the data flow
+    /// could derive one cheaply (see [`super::limits::size_bound`]).
+    pub output_bound: Option<usize>,
     pub assigned: Option<Map<String, Value>>,
     /// Set by Choice; other states follow their `Next`/`End`.
     pub next: Option<StateIndex>,
 }
 
 enum Step {
-    Next(StateIndex, Value),
+    Next(StateIndex, Value, Option<usize>),
     End(Value),
 }
 
@@ -46,6 +49,7 @@ pub(crate) fn run_graph<'a>(
         let mut cursor = cursor;
         let mut index = graph.start_at;
         let mut input = input;
+        let mut input_bound = None;
         loop {
             if exec.events.overflowed() {
                 let failure = Failure::new(
@@ -54,10 +58,11 @@ pub(crate) fn run_graph<'a>(
                 );
                 return Err((failure, cursor));
             }
-            match run_state(exec, &graph.states[index], input, &mut scope, &mut cursor).await {
-                Ok(Step::Next(next, output)) => {
+            match run_state(exec, &graph.states[index], input, input_bound, &mut scope, &mut cursor).await {
+                Ok(Step::Next(next, output, bound)) => {
                     index = next;
                     input = output;
+                    input_bound = bound;
                 }
                 Ok(Step::End(output)) => return Ok((output, cursor)),
                 Err(failure) => return Err((failure, cursor)),
@@ -70,6 +75,7 @@ async fn run_state(
     exec: &Execution<'_>,
     state: &State,
     input: Value,
+    input_bound: Option<usize>,
     scope: &mut Scope<'_>,
     cursor: &mut Cursor,
 ) -> Result<Step, Failure> {
@@ -83,14 +89,21 @@ async fn run_state(
     let raw_input = (!state.catch.is_empty()).then(|| input.clone());
 
     let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous);
+    frame.input_bound = input_bound;
     let outcome = match &state.io {
         DataFlow::JsonPath(flow) => jsonpath::run(&mut frame, flow, input, cursor).await,
         DataFlow::Jsonata(flow) => jsonata::run(&mut frame, flow, input, cursor).await,
     };
     let done = match outcome {
-        Ok(done) => {
-            if exceeds_payload_limit(&done.output) {
-                return Err(data_limit(state));
+        Ok(mut done) => {
+            match done.output_bound {
+                Some(bound) if bound <= MAX_PAYLOAD_BYTES => {}
+                _ => {
+                    if exceeds_payload_limit(&done.output) {
+                        return Err(data_limit(state));
+                    }
+                    done.output_bound = size_bound(&done.output);
+                }
             }
             done
         }
@@ -109,7 +122,12 @@ async fn run_state(
     };
     drop(frame);
 
-    let Done { output, assigned, next } = done;
+    let Done {
+        output,
+        output_bound,
+        assigned,
+        next,
+    } = done;
     exec.events.advance(cursor, || EventDetails::StateExited {
         state_type: state.type_name(),
         name: state.name.clone(),
@@ -120,7 +138,7 @@ async fn run_state(
         scope.assign(vars);
     }
     match (next, state.transition) {
-        (Some(next), _) | (None, Transition::Next(next)) => Ok(Step::Next(next, output)),
+        (Some(next), _) | (None, Transition::Next(next)) => Ok(Step::Next(next, output, output_bound)),
         (None, _) => Ok(Step::End(output)),
     }
 }
@@ -187,6 +205,7 @@ fn catch(frame: &Frame<'_>, catcher: &Catcher, failure: &Failure, raw_input: Val
     };
     Ok(Done {
         output,
+        output_bound: None,
         assigned,
         next: Some(catcher.next),
     })

@@ -20,6 +20,13 @@ pub(crate) fn exceeds_payload_limit(value: &Value) -> bool {
     serde_json::to_writer(&mut counter, value).is_err()
 }
 
+/// An upper bound of `value`'s serialised size, or `None` when the bound
+/// passes [`MAX_PAYLOAD_BYTES`] (then only an exact count can tell).
+pub(crate) fn size_bound(value: &Value) -> Option<usize> {
+    let mut budget = MAX_PAYLOAD_BYTES as isize;
+    fits_upper_bound(value, &mut budget).then(|| (MAX_PAYLOAD_BYTES as isize - budget) as usize)
+}
+
 /// Subtracts an upper bound of `value`'s serialised size from `budget`;
 /// false as soon as the budget is spent.
 fn fits_upper_bound(value: &Value, budget: &mut isize) -> bool {
@@ -74,6 +81,20 @@ impl Write for Counter {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn size_bound_is_never_below_the_serialised_size() {
+        for v in [
+            json!(null),
+            json!("a\"b\u{1}"),
+            json!({"k": [1, 2.5, "x"], "e": {}}),
+            json!([[], {}]),
+        ] {
+            let exact = serde_json::to_string(&v).unwrap().len();
+            assert!(size_bound(&v).unwrap() >= exact, "{v}");
+        }
+        assert_eq!(size_bound(&json!("a".repeat(MAX_PAYLOAD_BYTES))), None);
+    }
 
     #[test]
     fn limit_counts_serialised_bytes() {

@@ -37,10 +37,7 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 fn ordinal(index: usize) -> &'static str {
-    ["first", "second", "third"]
-        .get(index)
-        .copied()
-        .unwrap_or("last")
+    ["first", "second", "third"].get(index).copied().unwrap_or("last")
 }
 
 fn string_arg<'v>(func: Func, args: &'v [Cow<Value>], i: usize) -> Result<&'v str, IntrinsicError> {
@@ -48,38 +45,22 @@ fn string_arg<'v>(func: Func, args: &'v [Cow<Value>], i: usize) -> Result<&'v st
         Value::String(s) => Ok(s),
         other => Err(invalid(
             func,
-            format!(
-                "The {} argument must be a string, not {}",
-                ordinal(i),
-                type_name(other)
-            ),
+            format!("The {} argument must be a string, not {}", ordinal(i), type_name(other)),
         )),
     }
 }
 
-fn array_arg<'v>(
-    func: Func,
-    args: &'v [Cow<Value>],
-    i: usize,
-) -> Result<&'v [Value], IntrinsicError> {
+fn array_arg<'v>(func: Func, args: &'v [Cow<Value>], i: usize) -> Result<&'v [Value], IntrinsicError> {
     match args[i].as_ref() {
         Value::Array(items) => Ok(items),
         other => Err(invalid(
             func,
-            format!(
-                "The {} argument must be an array, not {}",
-                ordinal(i),
-                type_name(other)
-            ),
+            format!("The {} argument must be an array, not {}", ordinal(i), type_name(other)),
         )),
     }
 }
 
-fn object_arg<'v>(
-    func: Func,
-    args: &'v [Cow<Value>],
-    i: usize,
-) -> Result<&'v Map<String, Value>, IntrinsicError> {
+fn object_arg<'v>(func: Func, args: &'v [Cow<Value>], i: usize) -> Result<&'v Map<String, Value>, IntrinsicError> {
     match args[i].as_ref() {
         Value::Object(map) => Ok(map),
         other => Err(invalid(
@@ -121,11 +102,7 @@ fn java_length(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-pub(super) fn call(
-    func: Func,
-    args: &[Cow<Value>],
-    template: Option<&[Piece]>,
-) -> Result<Value, IntrinsicError> {
+pub(super) fn call(func: Func, args: &[Cow<Value>], template: Option<&[Piece]>) -> Result<Value, IntrinsicError> {
     match func {
         Func::Format => format(args, template),
         Func::StringToJson => {
@@ -135,9 +112,7 @@ pub(super) fn call(
                 .map(|value| normalize_negative_zero(text, value))
         }
         Func::JsonToString => Ok(Value::String(java::to_json(&args[0]))),
-        Func::Array => Ok(Value::Array(
-            args.iter().map(|a| a.as_ref().clone()).collect(),
-        )),
+        Func::Array => Ok(Value::Array(args.iter().map(|a| a.as_ref().clone()).collect())),
         Func::ArrayPartition => {
             let items = array_arg(func, args, 0)?;
             let size = integer_arg(func, args, 1)?;
@@ -149,10 +124,7 @@ pub(super) fn call(
             }
             let size = usize::try_from(size).unwrap_or(usize::MAX);
             Ok(Value::Array(
-                items
-                    .chunks(size)
-                    .map(|chunk| Value::Array(chunk.to_vec()))
-                    .collect(),
+                items.chunks(size).map(|chunk| Value::Array(chunk.to_vec())).collect(),
             ))
         }
         Func::ArrayContains => {
@@ -216,10 +188,7 @@ pub(super) fn call(
                 other => {
                     return Err(invalid(
                         func,
-                        format!(
-                            "The third argument must be a boolean, not {}",
-                            type_name(other)
-                        ),
+                        format!("The third argument must be a boolean, not {}", type_name(other)),
                     ));
                 }
             }
@@ -254,19 +223,14 @@ pub(super) fn call(
 /// negative zero double (`-0.0`, `-0e0`) keep it. Parsed values are at most 128
 /// levels deep (serde_json's limit), so the recursion is bounded.
 fn normalize_negative_zero(text: &str, value: Value) -> Value {
-    if !text.contains("-0") || text.contains("-0.") || text.contains("-0e") || text.contains("-0E")
-    {
+    if !text.contains("-0") || text.contains("-0.") || text.contains("-0e") || text.contains("-0E") {
         return value;
     }
     fn walk(value: Value) -> Value {
         match value {
-            Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
-                Value::from(0)
-            }
+            Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => Value::from(0),
             Value::Array(items) => Value::Array(items.into_iter().map(walk).collect()),
-            Value::Object(map) => {
-                Value::Object(map.into_iter().map(|(k, v)| (k, walk(v))).collect())
-            }
+            Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, walk(v))).collect()),
             other => other,
         }
     }
@@ -331,9 +295,7 @@ fn array_range(args: &[Cow<Value>]) -> Result<Value, IntrinsicError> {
         ));
     }
     Ok(Value::Array(
-        (0..count as i64)
-            .map(|i| Value::from(start + i * step))
-            .collect(),
+        (0..count as i64).map(|i| Value::from(start + i * step)).collect(),
     ))
 }
 
@@ -379,15 +341,11 @@ fn hash(args: &[Cow<Value>]) -> Result<Value, IntrinsicError> {
         other => {
             return Err(invalid(
                 func,
-                format!(
-                    "The algorithm '{other}' is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
-                ),
+                format!("The algorithm '{other}' is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"),
             ));
         }
     };
-    Ok(Value::String(
-        digest.iter().map(|b| format!("{b:02x}")).collect(),
-    ))
+    Ok(Value::String(digest.iter().map(|b| format!("{b:02x}")).collect()))
 }
 
 /// Java's `Math.round`: half up, towards positive infinity (`-2.5` is `-2`).
@@ -400,20 +358,13 @@ fn java_round(func: Func, args: &[Cow<Value>], i: usize) -> Result<i64, Intrinsi
                 if rounded.is_finite() && rounded.abs() < 9.0e18 {
                     Ok(rounded as i64)
                 } else {
-                    Err(invalid(
-                        func,
-                        format!("The {} argument is out of range", ordinal(i)),
-                    ))
+                    Err(invalid(func, format!("The {} argument is out of range", ordinal(i))))
                 }
             }
         },
         other => Err(invalid(
             func,
-            format!(
-                "The {} argument must be a number, not {}",
-                ordinal(i),
-                type_name(other)
-            ),
+            format!("The {} argument must be a number, not {}", ordinal(i), type_name(other)),
         )),
     }
 }

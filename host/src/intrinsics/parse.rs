@@ -105,10 +105,7 @@ pub(crate) fn parse(src: &str) -> Result<Call, IntrinsicSyntaxError> {
     };
     let call = parser.call(1)?;
     if parser.pos != chars.len() {
-        return Err(parser.error(format!(
-            "unexpected text after the call at position {}",
-            parser.pos
-        )));
+        return Err(parser.error(format!("unexpected text after the call at position {}", parser.pos)));
     }
     Ok(call)
 }
@@ -139,9 +136,7 @@ impl Parser<'_> {
 
     fn call(&mut self, depth: usize) -> Result<Call, IntrinsicSyntaxError> {
         if depth > MAX_NESTING {
-            return Err(self.error(format!(
-                "intrinsic functions can be nested at most {MAX_NESTING} deep"
-            )));
+            return Err(self.error(format!("intrinsic functions can be nested at most {MAX_NESTING} deep")));
         }
         let start = self.pos;
         while self
@@ -174,9 +169,7 @@ impl Parser<'_> {
                         break;
                     }
                     _ => {
-                        return Err(
-                            self.error(format!("expected ',' or ')' at position {}", self.pos))
-                        );
+                        return Err(self.error(format!("expected ',' or ')' at position {}", self.pos)));
                     }
                 }
             }
@@ -187,10 +180,7 @@ impl Parser<'_> {
                 (min, usize::MAX) => format!("at least {min}"),
                 (min, max) => format!("{min} to {max}"),
             };
-            return Err(self.error(format!(
-                "{name} takes {expected} argument(s), not {}",
-                args.len()
-            )));
+            return Err(self.error(format!("{name} takes {expected} argument(s), not {}", args.len())));
         }
         Ok(Call { func, args })
     }
@@ -314,13 +304,9 @@ impl Parser<'_> {
             }
             self.pos += 1;
         }
-        let text: String = self.chars[start..self.pos.min(self.chars.len())]
-            .iter()
-            .collect();
+        let text: String = self.chars[start..self.pos.min(self.chars.len())].iter().collect();
         let text = text.trim_end();
-        JsonPath::parse(text)
-            .map(Arg::Path)
-            .map_err(|e| self.error(e.message))
+        JsonPath::parse(text).map(Arg::Path).map_err(|e| self.error(e.message))
     }
 }
 

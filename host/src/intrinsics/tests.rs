@@ -32,10 +32,7 @@ fn format_interpolates_like_aws() {
             "States.Format('Formatting argument {}.', $.s)",
             "Formatting argument HelloWorld.",
         ),
-        (
-            "States.Format('Formatting argument {}.', $.e)",
-            "Formatting argument .",
-        ),
+        ("States.Format('Formatting argument {}.', $.e)", "Formatting argument ."),
         (
             "States.Format('Formatting argument {}.', $.n)",
             "Formatting argument null.",
@@ -58,18 +55,11 @@ fn format_interpolates_like_aws() {
             "States.Format('Welcome to {} {}\\'s playlist.', 'A', 'B')",
             "Welcome to A B's playlist.",
         ),
-        (
-            "States.Format('literal \\{\\} braces {}', 1)",
-            "literal {} braces 1",
-        ),
+        ("States.Format('literal \\{\\} braces {}', 1)", "literal {} braces 1"),
         ("States.Format('{}', 1.0E20)", "1.0E20"),
     ];
     for (src, expected) in cases {
-        assert_eq!(
-            run_with(src, input.clone()).unwrap(),
-            json!(expected),
-            "{src}"
-        );
+        assert_eq!(run_with(src, input.clone()).unwrap(), json!(expected), "{src}");
     }
 }
 
@@ -108,10 +98,7 @@ fn string_to_json_parses_every_json_type() {
         ("1.1", json!(1.1)),
         ("true", json!(true)),
         ("[1, 2, \"HelloWorld\"]", json!([1, 2, "HelloWorld"])),
-        (
-            "{\"Arg1\": 1, \"Arg2\": []}",
-            json!({"Arg1": 1, "Arg2": []}),
-        ),
+        ("{\"Arg1\": 1, \"Arg2\": []}", json!({"Arg1": 1, "Arg2": []})),
     ];
     for (text, expected) in cases {
         let got = run_with("States.StringToJson($.s)", json!({"s": text})).unwrap();
@@ -126,8 +113,7 @@ fn string_to_json_parses_every_json_type() {
         json!({"constant_in_literal": "false"})
     );
     assert!(
-        fails("States.StringToJson($.s)", json!({"s": "{bad"}))
-            .starts_with("Invalid arguments in States.StringToJson")
+        fails("States.StringToJson($.s)", json!({"s": "{bad"})).starts_with("Invalid arguments in States.StringToJson")
     );
     assert!(fails("States.StringToJson($.s)", json!({"s": 1})).contains("must be a string"));
 }
@@ -210,18 +196,10 @@ fn array_range_counts_inclusively_up_to_1000_items() {
     assert_eq!(run("States.ArrayRange(1, 9, 9)"), json!([1]));
     assert_eq!(run("States.ArrayRange(5, 1, -2)"), json!([5, 3, 1]));
     assert_eq!(run("States.ArrayRange(5, 1, 2)"), json!([]));
-    assert_eq!(
-        run("States.ArrayRange(1, 1000, 1)")
-            .as_array()
-            .unwrap()
-            .len(),
-        1000
-    );
+    assert_eq!(run("States.ArrayRange(1, 1000, 1)").as_array().unwrap().len(), 1000);
     assert!(fails("States.ArrayRange(0, 1000, 1)", json!({})).contains("at most 1000"));
     assert!(fails("States.ArrayRange(0, 10, 0)", json!({})).contains("zero"));
-    assert!(
-        fails("States.ArrayRange(0, 9223372036854775807, 1)", json!({})).contains("at most 1000")
-    );
+    assert!(fails("States.ArrayRange(0, 9223372036854775807, 1)", json!({})).contains("at most 1000"));
 }
 
 #[test]
@@ -231,10 +209,7 @@ fn array_get_item_length_and_unique() {
         run_with("States.ArrayGetItem($.a, 5)", input.clone()).unwrap(),
         json!(6)
     );
-    assert_eq!(
-        run_with("States.ArrayLength($.a)", input.clone()).unwrap(),
-        json!(9)
-    );
+    assert_eq!(run_with("States.ArrayLength($.a)", input.clone()).unwrap(), json!(9));
     assert_eq!(
         run_with("States.ArrayUnique($.d)", input.clone()).unwrap(),
         json!([1, 2, 3, {"x": 1, "y": 2}, 1.0])
@@ -298,12 +273,10 @@ fn hash_supports_the_documented_algorithms() {
 
 #[test]
 fn json_merge_is_shallow_and_refuses_deep_mode() {
-    let input = json!({"fst": {"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3}, "snd": {"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4}});
+    let input =
+        json!({"fst": {"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3}, "snd": {"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4}});
     let merged = run_with("States.JsonMerge($.fst, $.snd, false)", input.clone()).unwrap();
-    assert_eq!(
-        merged,
-        json!({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3, "d": 4})
-    );
+    assert_eq!(merged, json!({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3, "d": 4}));
     assert_eq!(
         serde_json::to_string(&merged).unwrap(),
         r#"{"a":{"a3":1,"a4":2},"b":2,"d":4,"c":3}"#
@@ -331,10 +304,7 @@ fn math_add_rounds_half_up_like_java() {
         let got = run_with("States.MathAdd($.a, $.b)", json!({"a": a, "b": b})).unwrap();
         assert_eq!(got, json!(expected), "{a} + {b}");
     }
-    assert_eq!(
-        run("States.MathAdd(States.ArrayLength($nums), -1)"),
-        json!(1)
-    );
+    assert_eq!(run("States.MathAdd(States.ArrayLength($nums), -1)"), json!(1));
     assert!(fails("States.MathAdd('1', 2)", json!({})).contains("must be a number"));
 }
 
@@ -352,9 +322,7 @@ fn math_random_stays_in_range_and_is_stable_with_a_seed() {
 
 #[test]
 fn string_split_uses_every_delimiter_character_and_drops_empty_parts() {
-    let split = |s: &str, d: &str| {
-        run_with("States.StringSplit($.s, $.d)", json!({"s": s, "d": d})).unwrap()
-    };
+    let split = |s: &str, d: &str| run_with("States.StringSplit($.s, $.d)", json!({"s": s, "d": d})).unwrap();
     assert_eq!(split(" ", ","), json!([" "]));
     assert_eq!(split(" , ", ","), json!([" ", " "]));
     assert_eq!(
@@ -397,33 +365,22 @@ fn nested_calls_evaluate_inside_out() {
 #[test]
 fn path_arguments_that_find_nothing_are_path_errors() {
     let err = run_with("States.Format('{}', $.missing)", json!({})).unwrap_err();
-    assert!(matches!(
-        err,
-        IntrinsicError::Path(PathError::NotFound { .. })
-    ));
+    assert!(matches!(err, IntrinsicError::Path(PathError::NotFound { .. })));
     let err = run_with("States.Array($nope)", json!({})).unwrap_err();
-    assert!(matches!(
-        err,
-        IntrinsicError::Path(PathError::UndefinedVariable { .. })
-    ));
+    assert!(matches!(err, IntrinsicError::Path(PathError::UndefinedVariable { .. })));
 }
 
 #[test]
 fn indefinite_path_arguments_give_arrays() {
     assert_eq!(
-        run_with(
-            "States.ArrayLength($.a[*].b)",
-            json!({"a": [{"b": 1}, {"c": 2}]})
-        )
-        .unwrap(),
+        run_with("States.ArrayLength($.a[*].b)", json!({"a": [{"b": 1}, {"c": 2}]})).unwrap(),
         json!(1)
     );
 }
 
 #[test]
 fn paths_lists_every_path_argument() {
-    let call =
-        IntrinsicCall::parse("States.Format('{} {}', $.a, States.Array($$.b, $c, 'x'))").unwrap();
+    let call = IntrinsicCall::parse("States.Format('{} {}', $.a, States.Array($$.b, $c, 'x'))").unwrap();
     let paths: Vec<&str> = call.paths().map(JsonPath::as_str).collect();
     assert_eq!(paths, ["$.a", "$$.b", "$c"]);
 }
@@ -451,10 +408,7 @@ fn syntax_errors_are_definition_errors() {
         "States.Array(\"double\")",
         "",
     ] {
-        assert!(
-            IntrinsicCall::parse(bad).is_err(),
-            "{bad:?} should not parse"
-        );
+        assert!(IntrinsicCall::parse(bad).is_err(), "{bad:?} should not parse");
     }
 }
 
@@ -469,10 +423,7 @@ fn accepted_syntax_variants() {
     ] {
         assert!(IntrinsicCall::parse(good).is_ok(), "{good:?} should parse");
     }
-    assert_eq!(
-        run("States.Array('it\\'s \\\\ \\{ \\}')"),
-        json!(["it's \\ { }"])
-    );
+    assert_eq!(run("States.Array('it\\'s \\\\ \\{ \\}')"), json!(["it's \\ { }"]));
     assert_eq!(
         run_with("States.Array($['a,b'])", json!({"a,b": 1})).unwrap(),
         json!([1])

@@ -123,9 +123,7 @@ fn equals(left: &Val, right: &Val) -> bool {
         (Val::Str(a), Val::Str(b)) => a == b,
         (Val::Str(a), Val::Num(b)) => a.as_ref() == b.text,
         (Val::Num(a), Val::Num(b)) => a.compare(b) == Some(Ordering::Equal),
-        (Val::Num(a), Val::Str(b)) => {
-            Num::parse(b).is_some_and(|b| a.compare(&b) == Some(Ordering::Equal))
-        }
+        (Val::Num(a), Val::Str(b)) => Num::parse(b).is_some_and(|b| a.compare(&b) == Some(Ordering::Equal)),
         (Val::Bool(a), Val::Bool(b)) => a == b,
         (Val::Null, Val::Null) => true,
         (Val::Regex(a), Val::Regex(b)) => a.as_str() == b.as_str(),

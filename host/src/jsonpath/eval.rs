@@ -16,11 +16,7 @@ const PROVIDER: &str = "com.jayway.jsonpath.spi.json.JacksonJsonProvider";
 
 /// Every node `body` selects from `start` (`root` is what `$` means inside
 /// filters). `Err` carries Jayway's message; only definite paths produce one.
-pub(crate) fn evaluate<'a>(
-    body: &Body,
-    start: &'a Value,
-    root: &'a Value,
-) -> Result<Vec<Cow<'a, Value>>, String> {
+pub(crate) fn evaluate<'a>(body: &Body, start: &'a Value, root: &'a Value) -> Result<Vec<Cow<'a, Value>>, String> {
     evaluate_with_root_char(body, start, root, '$')
 }
 
@@ -108,12 +104,8 @@ impl<'a> Walker<'_, 'a> {
                         Some(value) => self.eval(i + 1, value)?,
                         None if leaf || names.len() > 1 => {}
                         None => {
-                            return self.fail(|| {
-                                format!(
-                                    "Missing property in path {}['{name}']",
-                                    self.current_path(i)
-                                )
-                            });
+                            return self
+                                .fail(|| format!("Missing property in path {}['{name}']", self.current_path(i)));
                         }
                     }
                 }
@@ -217,9 +209,7 @@ impl<'a> Walker<'_, 'a> {
     fn scan_matches(&self, target: usize, node: &Value) -> bool {
         match &self.body.segments[target] {
             Segment::Property { names, .. } => match node {
-                Value::Object(map) => {
-                    !self.body.segment_definite(target) || names.iter().all(|n| map.contains_key(n))
-                }
+                Value::Object(map) => !self.body.segment_definite(target) || names.iter().all(|n| map.contains_key(n)),
                 _ => false,
             },
             Segment::Index(_) | Segment::Slice { .. } => node.is_array(),
@@ -233,11 +223,7 @@ impl<'a> Walker<'_, 'a> {
 /// Jayway's `handleArrayIndex`: negative indexes count from the end; anything
 /// out of range selects nothing.
 fn element(items: &[Value], index: i64) -> Option<&Value> {
-    let effective = if index < 0 {
-        items.len() as i64 + index
-    } else {
-        index
-    };
+    let effective = if index < 0 { items.len() as i64 + index } else { index };
     usize::try_from(effective).ok().and_then(|i| items.get(i))
 }
 
@@ -255,11 +241,7 @@ fn slice_indexes(len: i64, from: Option<i32>, to: Option<i32>) -> std::ops::Rang
         (Some(from), Some(to)) => {
             let to = (to as i64).min(len);
             let from = from as i64;
-            if from >= to || len == 0 {
-                0..0
-            } else {
-                from..to
-            }
+            if from >= to || len == 0 { 0..0 } else { from..to }
         }
         (None, Some(to)) => {
             if len == 0 {

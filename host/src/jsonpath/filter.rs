@@ -30,15 +30,8 @@ enum Expr {
     Or(Vec<Expr>),
     And(Vec<Expr>),
     Not(Box<Expr>),
-    Exists {
-        path: FilterPath,
-        should_exist: bool,
-    },
-    Compare {
-        left: Operand,
-        op: RelOp,
-        right: Operand,
-    },
+    Exists { path: FilterPath, should_exist: bool },
+    Compare { left: Operand, op: RelOp, right: Operand },
 }
 
 #[derive(Debug, Clone)]
@@ -121,12 +114,7 @@ fn operand_value<'a>(operand: &'a Operand, item: &'a Value, root: &'a Value) -> 
 
 /// Index of the `close` matching the `open` at `start`, skipping quoted
 /// strings and `/regex/` literals (Jayway's `indexOfMatchingCloseChar`).
-pub(crate) fn matching_close(
-    chars: &[char],
-    start: usize,
-    open: char,
-    close: char,
-) -> Option<usize> {
+pub(crate) fn matching_close(chars: &[char], start: usize, open: char, close: char) -> Option<usize> {
     let mut depth = 1usize;
     let mut i = start + 1;
     while i < chars.len() {
@@ -176,9 +164,7 @@ pub(crate) fn compile(chars: &[char], depth: usize) -> Result<Filter, String> {
     compiler.skip_blanks();
     if compiler.pos < chars.len() {
         let rest: String = chars[compiler.pos..].iter().collect();
-        return Err(format!(
-            "Expected end of filter expression instead of: {rest}"
-        ));
+        return Err(format!("Expected end of filter expression instead of: {rest}"));
     }
     Ok(Filter { expr })
 }
@@ -211,11 +197,7 @@ impl Compiler<'_> {
     fn eat(&mut self, token: &str) -> bool {
         self.skip_blanks();
         let len = token.chars().count();
-        if self.pos + len <= self.chars.len()
-            && self.chars[self.pos..self.pos + len]
-                .iter()
-                .copied()
-                .eq(token.chars())
+        if self.pos + len <= self.chars.len() && self.chars[self.pos..self.pos + len].iter().copied().eq(token.chars())
         {
             self.pos += len;
             true
@@ -327,8 +309,7 @@ impl Compiler<'_> {
             _ => {
                 let word = op.to_ascii_uppercase();
                 let lexical = [
-                    "IN", "NIN", "CONTAINS", "ALL", "SIZE", "EMPTY", "SUBSETOF", "ANYOF", "NONEOF",
-                    "TYPE",
+                    "IN", "NIN", "CONTAINS", "ALL", "SIZE", "EMPTY", "SUBSETOF", "ANYOF", "NONEOF", "TYPE",
                 ];
                 if lexical.contains(&word.as_str()) {
                     return Err(format!("Filter operator {op} is not supported!"));
@@ -402,9 +383,8 @@ impl Compiler<'_> {
     fn literal(&mut self) -> Result<Operand, String> {
         match self.current() {
             Some(q @ ('\'' | '"')) => {
-                let close = next_unescaped(self.chars, self.pos, q).ok_or_else(|| {
-                    format!("String literal does not have matching quotes. Expected {q}")
-                })?;
+                let close = next_unescaped(self.chars, self.pos, q)
+                    .ok_or_else(|| format!("String literal does not have matching quotes. Expected {q}"))?;
                 let raw = self.text(self.pos + 1, close);
                 self.pos = close + 1;
                 Ok(Operand::Str(parse::unescape(&raw)?))
@@ -430,8 +410,7 @@ impl Compiler<'_> {
                     .ok_or_else(|| "JSON literal is not closed".to_owned())?;
                 let raw = self.text(self.pos, close + 1);
                 self.pos = close + 1;
-                let json = serde_json::from_str(&raw)
-                    .map_err(|e| format!("Invalid JSON literal {raw}: {e}"))?;
+                let json = serde_json::from_str(&raw).map_err(|e| format!("Invalid JSON literal {raw}: {e}"))?;
                 Ok(Operand::Json(json))
             }
             Some('/') => self.regex(),
@@ -452,8 +431,8 @@ impl Compiler<'_> {
     }
 
     fn regex(&mut self) -> Result<Operand, String> {
-        let close = next_unescaped(self.chars, self.pos, '/')
-            .ok_or_else(|| "Pattern not closed. Expected /".to_owned())?;
+        let close =
+            next_unescaped(self.chars, self.pos, '/').ok_or_else(|| "Pattern not closed. Expected /".to_owned())?;
         let pattern = self.text(self.pos + 1, close);
         self.pos = close + 1;
         let mut flags = String::new();

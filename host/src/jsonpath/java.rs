@@ -17,12 +17,7 @@ use std::fmt::Write as _;
 /// round-trip, which is also what Rust's `{:e}` formatting produces.
 pub fn double_to_string(value: f64) -> String {
     if value == 0.0 {
-        return if value.is_sign_negative() {
-            "-0.0"
-        } else {
-            "0.0"
-        }
-        .to_owned();
+        return if value.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
     }
     if !value.is_finite() {
         // Unreachable for JSON input; Java spells these like this.
@@ -257,10 +252,7 @@ mod tests {
     #[test]
     fn display_matches_java_collections_to_string() {
         let value = json!({"Id": "arn:x", "Name": "n", "List": [1, "a", null, {"k": 2.5}]});
-        assert_eq!(
-            to_display(&value),
-            "{Id=arn:x, Name=n, List=[1, a, null, {k=2.5}]}"
-        );
+        assert_eq!(to_display(&value), "{Id=arn:x, Name=n, List=[1, a, null, {k=2.5}]}");
         assert_eq!(to_display(&json!("plain")), "plain");
     }
 

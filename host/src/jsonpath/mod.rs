@@ -110,8 +110,7 @@ impl JsonPath {
             path: src.to_owned(),
             message,
         };
-        let (root, body_src): (PathRoot, Cow<'_, str>) = if let Some(rest) = src.strip_prefix("$$")
-        {
+        let (root, body_src): (PathRoot, Cow<'_, str>) = if let Some(rest) = src.strip_prefix("$$") {
             (PathRoot::Context, Cow::Owned(format!("${rest}")))
         } else if let Some(rest) = src.strip_prefix('$') {
             match rest.chars().next() {
@@ -181,11 +180,7 @@ impl JsonPath {
                 let next = match (step, current) {
                     (Step::Key(key), Value::Object(map)) => map.get(&**key),
                     (Step::Index(index), Value::Array(items)) => {
-                        let effective = if *index < 0 {
-                            items.len() as i64 + index
-                        } else {
-                            *index
-                        };
+                        let effective = if *index < 0 { items.len() as i64 + index } else { *index };
                         usize::try_from(effective).ok().and_then(|i| items.get(i))
                     }
                     _ => None,
@@ -201,9 +196,7 @@ impl JsonPath {
             Ok(mut results) if self.body.definite => match results.pop() {
                 // Jayway returns the last result of a definite path.
                 Some(value) => Ok(value),
-                None => {
-                    Err(self.not_found_error(format!("No results for path: {}", self.rendered)))
-                }
+                None => Err(self.not_found_error(format!("No results for path: {}", self.rendered))),
             },
             Ok(results) => Ok(Cow::Owned(Value::Array(
                 results.into_iter().map(Cow::into_owned).collect(),
@@ -251,12 +244,8 @@ fn simple_steps(body: &parse::Body) -> Option<Box<[Step]>> {
     body.segments
         .iter()
         .map(|segment| match segment {
-            parse::Segment::Property { names, .. } if names.len() == 1 => {
-                Some(Step::Key(names[0].as_str().into()))
-            }
-            parse::Segment::Index(indexes) if indexes.len() == 1 => {
-                Some(Step::Index(indexes[0] as i64))
-            }
+            parse::Segment::Property { names, .. } if names.len() == 1 => Some(Step::Key(names[0].as_str().into())),
+            parse::Segment::Index(indexes) if indexes.len() == 1 => Some(Step::Index(indexes[0] as i64)),
             _ => None,
         })
         .collect()

@@ -55,8 +55,7 @@ impl Body {
 
     /// The whole path as Jayway prints it, given the root character.
     pub(crate) fn render(&self, root: char) -> String {
-        let mut out =
-            String::with_capacity(1 + self.fragments.iter().map(String::len).sum::<usize>());
+        let mut out = String::with_capacity(1 + self.fragments.iter().map(String::len).sum::<usize>());
         out.push(root);
         for fragment in &self.fragments {
             out.push_str(fragment);
@@ -177,10 +176,7 @@ impl Parser<'_> {
         }
         match self.at(self.pos) {
             None => Err("Path must not end with a '.'".to_owned()),
-            Some('.') => Err(format!(
-                "Character '.' on position {} is not valid.",
-                self.pos
-            )),
+            Some('.') => Err(format!("Character '.' on position {} is not valid.", self.pos)),
             Some(_) => self.read_token(),
         }
     }
@@ -188,9 +184,7 @@ impl Parser<'_> {
     fn read_property_or_function(&mut self) -> Result<(), String> {
         let start = self.pos;
         if self.chars[start] == ' ' {
-            return Err(format!(
-                "Could not parse token starting at position {start}"
-            ));
+            return Err(format!("Could not parse token starting at position {start}"));
         }
         let mut end = start;
         while end < self.chars.len() {
@@ -232,14 +226,10 @@ impl Parser<'_> {
             }
         }
         let Some(close) = close else {
-            return Err(format!(
-                "Arguments to function: '{name}' are not closed properly."
-            ));
+            return Err(format!("Arguments to function: '{name}' are not closed properly."));
         };
         if close + 1 != self.chars.len() {
-            return Err(format!(
-                "Function '{name}' must be the last token of the path"
-            ));
+            return Err(format!("Function '{name}' must be the last token of the path"));
         }
         self.pos = close + 1;
         self.push(Segment::Function(name))
@@ -247,10 +237,7 @@ impl Parser<'_> {
 
     fn read_bracket(&mut self) -> Result<(), String> {
         let Some(next) = self.next_significant(self.pos) else {
-            return Err(format!(
-                "Could not parse token starting at position {}",
-                self.pos
-            ));
+            return Err(format!("Could not parse token starting at position {}", self.pos));
         };
         match self.chars[next] {
             '\'' | '"' => self.read_bracket_property(next),
@@ -280,22 +267,12 @@ impl Parser<'_> {
     fn read_array(&mut self) -> Result<(), String> {
         let begin = self.pos + 1;
         let Some(close) = (begin..self.chars.len()).find(|&i| self.chars[i] == ']') else {
-            return Err(format!(
-                "Could not parse token starting at position {}",
-                self.pos
-            ));
+            return Err(format!("Could not parse token starting at position {}", self.pos));
         };
-        let expression: String = self.chars[begin..close]
-            .iter()
-            .collect::<String>()
-            .trim()
-            .to_owned();
+        let expression: String = self.chars[begin..close].iter().collect::<String>().trim().to_owned();
         let valid = |c: char| c.is_ascii_digit() || matches!(c, ',' | '-' | ':' | ' ');
         if !expression.chars().all(valid) {
-            return Err(format!(
-                "Could not parse token starting at position {}",
-                self.pos
-            ));
+            return Err(format!("Could not parse token starting at position {}", self.pos));
         }
         let segment = if expression.contains(':') {
             parse_slice(&expression)?
@@ -351,9 +328,7 @@ impl Parser<'_> {
             i += 1;
         }
         if in_property {
-            return Err(format!(
-                "Property has not been closed - missing closing {quote}"
-            ));
+            return Err(format!("Property has not been closed - missing closing {quote}"));
         }
         let close = match self.next_significant(end_of_last) {
             Some(j) if self.chars[j] == ']' => j,
@@ -370,25 +345,16 @@ impl Parser<'_> {
         let open_paren = match self.next_significant(question) {
             Some(j) if self.chars[j] == '(' => j,
             _ => {
-                return Err(format!(
-                    "Could not parse token starting at position {}",
-                    self.pos
-                ));
+                return Err(format!("Could not parse token starting at position {}", self.pos));
             }
         };
         let Some(close_paren) = filter::matching_close(self.chars, open_paren, '(', ')') else {
-            return Err(format!(
-                "Could not parse token starting at position {}",
-                self.pos
-            ));
+            return Err(format!("Could not parse token starting at position {}", self.pos));
         };
         let close = match self.next_significant(close_paren) {
             Some(j) if self.chars[j] == ']' => j,
             _ => {
-                return Err(format!(
-                    "Could not parse token starting at position {}",
-                    self.pos
-                ));
+                return Err(format!("Could not parse token starting at position {}", self.pos));
             }
         };
         if self.filter_depth >= MAX_FILTER_DEPTH {
@@ -419,10 +385,7 @@ fn parse_indexes(expression: &str) -> Result<Segment, String> {
 /// `[from:to]`, `[from:]`, `[:to]`. Like Java's `String.split`, trailing empty
 /// parts vanish and a third part (a step) is ignored.
 fn parse_slice(expression: &str) -> Result<Segment, String> {
-    if !expression
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '-' || c == ':')
-    {
+    if !expression.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ':') {
         return Err(format!("Failed to parse SliceOperation: {expression}"));
     }
     let mut parts: Vec<&str> = expression.split(':').collect();

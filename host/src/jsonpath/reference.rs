@@ -53,9 +53,7 @@ impl ReferencePath {
             .segments
             .iter()
             .map(|segment| match segment {
-                Segment::Property { names, .. } if names.len() == 1 => {
-                    Ok(RefStep::Key(names[0].clone()))
-                }
+                Segment::Property { names, .. } if names.len() == 1 => Ok(RefStep::Key(names[0].clone())),
                 Segment::Index(indexes) if indexes.len() == 1 && indexes[0] >= 0 => {
                     Ok(RefStep::Index(indexes[0] as usize))
                 }
@@ -106,8 +104,7 @@ impl ReferencePath {
                         map.insert(key.clone(), value);
                         break;
                     }
-                    map.entry(key.clone())
-                        .or_insert_with(|| Value::Object(Map::new()))
+                    map.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()))
                 }
                 (RefStep::Index(index), Value::Array(items)) => &mut items[*index],
                 // `fits` has ruled out every other shape.

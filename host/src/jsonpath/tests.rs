@@ -2,10 +2,7 @@ use super::*;
 use serde_json::json;
 
 fn select(path: &str, doc: &Value) -> Result<Value, PathError> {
-    JsonPath::parse(path)
-        .unwrap()
-        .select(doc)
-        .map(Cow::into_owned)
+    JsonPath::parse(path).unwrap().select(doc).map(Cow::into_owned)
 }
 
 fn message(path: &str, doc: &Value) -> String {
@@ -32,20 +29,14 @@ fn roots_are_input_context_and_variables() {
     assert_eq!(JsonPath::parse("$").unwrap().root(), &PathRoot::Input);
     assert_eq!(JsonPath::parse("$.a").unwrap().root(), &PathRoot::Input);
     assert_eq!(JsonPath::parse("$$").unwrap().root(), &PathRoot::Context);
-    assert_eq!(
-        JsonPath::parse("$$.Execution.Id").unwrap().root(),
-        &PathRoot::Context
-    );
+    assert_eq!(JsonPath::parse("$$.Execution.Id").unwrap().root(), &PathRoot::Context);
     assert_eq!(
         JsonPath::parse("$var").unwrap().root(),
         &PathRoot::Variable("var".into())
     );
     let path = JsonPath::parse("$constant_obj.in_obj[0]").unwrap();
     assert_eq!(path.root(), &PathRoot::Variable("constant_obj".into()));
-    assert_eq!(
-        path.select(&json!({"in_obj": [7]})).unwrap().as_ref(),
-        &json!(7)
-    );
+    assert_eq!(path.select(&json!({"in_obj": [7]})).unwrap().as_ref(), &json!(7));
     assert!(JsonPath::parse("$").unwrap().is_root());
     assert!(JsonPath::parse("$x").unwrap().is_root());
 }
@@ -57,10 +48,7 @@ fn definite_paths_select_borrowed_values() {
     let got = path.select(&doc).unwrap();
     assert!(matches!(got, Cow::Borrowed(_)));
     assert_eq!(got.as_ref(), &json!("red"));
-    assert_eq!(
-        select("$['store']['book'][1]['title']", &doc).unwrap(),
-        json!("Sword")
-    );
+    assert_eq!(select("$['store']['book'][1]['title']", &doc).unwrap(), json!("Sword"));
     assert_eq!(select("$[\"expensive\"]", &doc).unwrap(), json!(10));
     assert_eq!(select("$", &doc).unwrap(), doc);
 }
@@ -157,10 +145,7 @@ fn rendering_keeps_the_quote_style_and_index_lists() {
     assert_eq!(render("$.a.b"), "$['a']['b']");
     assert_eq!(render("$[\"a\"][0]"), "$[\"a\"][0]");
     assert_eq!(render("$..book[*].author"), "$..['book'][*]['author']");
-    assert_eq!(
-        render("$.a[1,2][1:][:2][-2:-1]"),
-        "$['a'][1,2][1:][:2][-2:-1]"
-    );
+    assert_eq!(render("$.a[1,2][1:][:2][-2:-1]"), "$['a'][1,2][1:][:2][-2:-1]");
     assert_eq!(render("$.a[?(@.b)]"), "$['a'][?]");
     assert_eq!(render("$['a','b']"), "$['a','b']");
 }
@@ -170,17 +155,9 @@ fn wildcards_return_every_child_in_order() {
     let doc = store();
     assert_eq!(
         select("$.store.book[*].author", &doc).unwrap(),
-        json!([
-            "Nigel Rees",
-            "Evelyn Waugh",
-            "Herman Melville",
-            "J. R. R. Tolkien"
-        ])
+        json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"])
     );
-    assert_eq!(
-        select("$.store.bicycle.*", &doc).unwrap(),
-        json!(["red", 19.95])
-    );
+    assert_eq!(select("$.store.bicycle.*", &doc).unwrap(), json!(["red", 19.95]));
     assert_eq!(select("$[*]", &json!({})).unwrap(), json!([]));
 }
 
@@ -224,10 +201,7 @@ fn unions_of_indexes_and_names() {
     assert_eq!(select("$.a[0,2]", &doc).unwrap(), json!([10, 12]));
     assert_eq!(select("$.a[0, 2]", &doc).unwrap(), json!([10, 12]));
     // Several names at the leaf merge into one object (a definite path in Jayway).
-    assert_eq!(
-        select("$['x','y','missing']", &doc).unwrap(),
-        json!({"x": 1, "y": 2})
-    );
+    assert_eq!(select("$['x','y','missing']", &doc).unwrap(), json!({"x": 1, "y": 2}));
     assert!(JsonPath::parse("$['x','y']").unwrap().is_definite());
     // Elsewhere they iterate.
     assert_eq!(select("$.o['p','q'].v", &doc).unwrap(), json!([1, 2]));
@@ -238,25 +212,14 @@ fn deep_scan_walks_in_document_order() {
     let doc = store();
     assert_eq!(
         select("$..author", &doc).unwrap(),
-        json!([
-            "Nigel Rees",
-            "Evelyn Waugh",
-            "Herman Melville",
-            "J. R. R. Tolkien"
-        ])
+        json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"])
     );
     assert_eq!(
         select("$..price", &doc).unwrap(),
         json!([8.95, 12.99, 8.99, 22.99, 19.95])
     );
-    assert_eq!(
-        select("$..book[2].title", &doc).unwrap(),
-        json!(["Moby Dick"])
-    );
-    assert_eq!(
-        select("$..book[-1:].title", &doc).unwrap(),
-        json!(["Rings"])
-    );
+    assert_eq!(select("$..book[2].title", &doc).unwrap(), json!(["Moby Dick"]));
+    assert_eq!(select("$..book[-1:].title", &doc).unwrap(), json!(["Rings"]));
     assert_eq!(
         select("$..[?(@.isbn)].title", &doc).unwrap(),
         json!(["Moby Dick", "Rings"])
@@ -290,10 +253,7 @@ fn filters_compare_numbers_strings_and_paths() {
     );
     assert_eq!(titles("@.author =~ /.*Melville/"), json!(["Moby Dick"]));
     assert_eq!(titles("@.author =~ /nigel.*/i"), json!(["Sayings"]));
-    assert_eq!(
-        titles("@.title =~ /Sword|Rings/"),
-        json!(["Sword", "Rings"])
-    );
+    assert_eq!(titles("@.title =~ /Sword|Rings/"), json!(["Sword", "Rings"]));
 }
 
 #[test]
@@ -308,11 +268,7 @@ fn filter_equality_follows_jayway_number_and_string_rules() {
         3,
         "numbers compare numerically; a numeric string equals a number"
     );
-    assert_eq!(
-        count("@.v === 1"),
-        2,
-        "type-safe equality excludes the string"
-    );
+    assert_eq!(count("@.v === 1"), 2, "type-safe equality excludes the string");
     assert_eq!(count("@.v == true"), 1);
     assert_eq!(count("@.v == null"), 1);
     assert_eq!(count("@.v == [1,2]"), 1);
@@ -323,10 +279,7 @@ fn filter_equality_follows_jayway_number_and_string_rules() {
 
 #[test]
 fn filters_never_match_scalars_as_aws_documents() {
-    assert_eq!(
-        select("$.a[?(@ > 1)]", &json!({"a": [1, 2, 3]})).unwrap(),
-        json!([])
-    );
+    assert_eq!(select("$.a[?(@ > 1)]", &json!({"a": [1, 2, 3]})).unwrap(), json!([]));
 }
 
 #[test]
@@ -516,10 +469,7 @@ fn reference_path_fails_like_aws_when_the_input_cannot_hold_the_result() {
         assert_eq!(err.input, input, "input must come back untouched for {src}");
         assert_eq!(
             err.to_string(),
-            format!(
-                "Unable to apply ReferencePath {src} to input {}",
-                java::to_json(&input)
-            )
+            format!("Unable to apply ReferencePath {src} to input {}", java::to_json(&input))
         );
     }
     let err = ReferencePath::parse("$.partitioned")

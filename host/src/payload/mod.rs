@@ -70,9 +70,7 @@ impl TemplateError {
 pub enum PayloadError {
     /// A definite path (a field's value or an intrinsic's argument) found
     /// nothing. AWS fails with `States.Runtime`; see [`PayloadError::cause`].
-    #[error(
-        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input"
-    )]
+    #[error("The JSONPath '{path}' specified for the field '{field}' could not be found in the input")]
     PathNotFound {
         /// The field as written, e.g. `value.$`.
         field: String,
@@ -160,12 +158,7 @@ fn invalid_field(pointer: &str, field: &str, detail: Option<String>) -> Template
 /// Compiles `value`, found at `pointer`; `None` means the subtree has no `.$`
 /// fields (the caller copies it once, at the highest constant level, so
 /// compiling stays linear). `pointer` is a scratch buffer restored on return.
-fn compile_node(
-    value: &Value,
-    pointer: &mut String,
-    depth: usize,
-    errors: &mut Vec<TemplateError>,
-) -> Option<Node> {
+fn compile_node(value: &Value, pointer: &mut String, depth: usize, errors: &mut Vec<TemplateError>) -> Option<Node> {
     if depth > MAX_DEPTH {
         errors.push(TemplateError {
             pointer: pointer.clone(),
@@ -204,9 +197,7 @@ fn compile_node(
             }
             let fields = fields
                 .into_iter()
-                .map(|(name, node, child)| {
-                    (name, node.unwrap_or_else(|| Node::Const(child.clone())))
-                })
+                .map(|(name, node, child)| (name, node.unwrap_or_else(|| Node::Const(child.clone()))))
                 .collect();
             Some(Node::Object(fields))
         }
@@ -237,20 +228,13 @@ fn duplicate(pointer: &str, field: &str, name: &str) -> TemplateError {
     TemplateError {
         pointer: pointer.to_owned(),
         field: field.to_owned(),
-        message: format!(
-            "The field '{name}' is defined more than once after removing the '.$' suffix"
-        ),
+        message: format!("The field '{name}' is defined more than once after removing the '.$' suffix"),
         detail: None,
     }
 }
 
 /// The value of a `.$` field: a path if it starts with `$`, else an intrinsic call.
-fn compile_dynamic(
-    value: &Value,
-    pointer: &str,
-    field: &str,
-    errors: &mut Vec<TemplateError>,
-) -> Node {
+fn compile_dynamic(value: &Value, pointer: &str, field: &str, errors: &mut Vec<TemplateError>) -> Node {
     let Value::String(text) = value else {
         errors.push(invalid_field(
             pointer,
@@ -320,9 +304,7 @@ fn evaluate_node(node: &Node, resolver: &dyn PathResolver) -> Result<Value, Payl
 fn collect_paths<'n>(node: &'n Node, out: &mut Vec<&'n JsonPath>) {
     match node {
         Node::Const(_) => {}
-        Node::Object(fields) => fields
-            .iter()
-            .for_each(|(_, child)| collect_paths(child, out)),
+        Node::Object(fields) => fields.iter().for_each(|(_, child)| collect_paths(child, out)),
         Node::Array(items) => items.iter().for_each(|item| collect_paths(item, out)),
         Node::Path { path, .. } => out.push(path),
         Node::Intrinsic { call, .. } => out.extend(call.paths()),

@@ -24,7 +24,8 @@ fn eval(template: Value, input: Value) -> Result<Value, PayloadError> {
 
 #[test]
 fn constant_templates_are_cloned_as_is() {
-    let template = json!({"first": 88, "second": [1, {"x": "$.not.a.path"}], "s": "States.Format('x')", "j": "{% $x %}"});
+    let template =
+        json!({"first": 88, "second": [1, {"x": "$.not.a.path"}], "s": "States.Format('x')", "j": "{% $x %}"});
     let compiled = PayloadTemplate::compile(&template).unwrap();
     assert!(compiled.is_constant());
     assert_eq!(eval(template.clone(), json!({})).unwrap(), template);
@@ -39,13 +40,7 @@ fn dollar_fields_take_paths_and_drop_the_suffix() {
         "formattedOutput.$": "States.Format('Today is {}', $$.DayOfWeek)"
     });
     let input = json!({"flagged": 7, "vals": [0, 10, 20, 30, 40, 50]});
-    let got = eval_with(
-        template,
-        &input,
-        &json!({"DayOfWeek": "TUESDAY"}),
-        &Map::new(),
-    )
-    .unwrap();
+    let got = eval_with(template, &input, &json!({"DayOfWeek": "TUESDAY"}), &Map::new()).unwrap();
     assert_eq!(
         got,
         json!({
@@ -61,10 +56,7 @@ fn dollar_fields_take_paths_and_drop_the_suffix() {
 fn output_keeps_the_template_field_order() {
     let template = json!({"z": 1, "a.$": "$.x", "m": 2});
     let got = eval(template, json!({"x": 0})).unwrap();
-    assert_eq!(
-        serde_json::to_string(&got).unwrap(),
-        r#"{"z":1,"a":0,"m":2}"#
-    );
+    assert_eq!(serde_json::to_string(&got).unwrap(), r#"{"z":1,"a":0,"m":2}"#);
 }
 
 #[test]
@@ -104,7 +96,8 @@ fn variables_are_readable_in_fields_and_intrinsics() {
     let mut variables = Map::new();
     variables.insert("result".into(), json!("foobar"));
     variables.insert("obj".into(), json!({"lst": [1, 2]}));
-    let template = json!({"result.$": "$result", "lst.$": "$obj.lst", "n.$": "States.ArrayLength($obj.lst)", "lit": "$result"});
+    let template =
+        json!({"result.$": "$result", "lst.$": "$obj.lst", "n.$": "States.ArrayLength($obj.lst)", "lit": "$result"});
     assert_eq!(
         eval_with(template, &json!({}), &json!({}), &variables).unwrap(),
         json!({"result": "foobar", "lst": [1, 2], "n": 2, "lit": "$result"})
@@ -134,11 +127,7 @@ fn missing_path_fails_with_aws_cause() {
 
 #[test]
 fn missing_nested_path_names_the_nested_field() {
-    let err = eval(
-        json!({"outer": {"inner.$": "$.nope.deep"}}),
-        json!({"other": 1}),
-    )
-    .unwrap_err();
+    let err = eval(json!({"outer": {"inner.$": "$.nope.deep"}}), json!({"other": 1})).unwrap_err();
     assert_eq!(
         err.cause(&json!({"other": 1})),
         r#"The JSONPath '$.nope.deep' specified for the field 'inner.$' could not be found in the input '{"other":1}'"#
@@ -163,11 +152,7 @@ fn indefinite_paths_that_match_nothing_give_empty_arrays() {
 
 #[test]
 fn intrinsic_failures_are_intrinsic_failure_errors() {
-    let err = eval(
-        json!({"x.$": "States.ArrayGetItem($.a, 3)"}),
-        json!({"a": [1]}),
-    )
-    .unwrap_err();
+    let err = eval(json!({"x.$": "States.ArrayGetItem($.a, 3)"}), json!({"a": [1]})).unwrap_err();
     assert_eq!(err.error_name(), "States.IntrinsicFailure");
     assert_eq!(
         err.cause(&json!({})),
@@ -179,9 +164,7 @@ fn intrinsic_failures_are_intrinsic_failure_errors() {
 fn intrinsic_argument_paths_that_find_nothing_fail_like_fields() {
     let err = eval(json!({"x.$": "States.Format('{}', $.missing)"}), json!({})).unwrap_err();
     assert_eq!(err.error_name(), "States.Runtime");
-    assert!(
-        matches!(&err, PayloadError::PathNotFound { path, field, .. } if path == "$.missing" && field == "x.$")
-    );
+    assert!(matches!(&err, PayloadError::PathNotFound { path, field, .. } if path == "$.missing" && field == "x.$"));
 }
 
 #[test]
@@ -193,10 +176,7 @@ fn invalid_fields_are_reported_with_aws_text_and_location() {
         "path.$": "$.a b"
     });
     let errors = PayloadTemplate::compile(&template).unwrap_err();
-    let summary: Vec<(String, String)> = errors
-        .iter()
-        .map(|e| (e.pointer.clone(), e.field.clone()))
-        .collect();
+    let summary: Vec<(String, String)> = errors.iter().map(|e| (e.pointer.clone(), e.field.clone())).collect();
     assert_eq!(
         summary,
         [
@@ -222,8 +202,7 @@ fn duplicate_fields_after_stripping_are_rejected() {
 
 #[test]
 fn paths_lists_field_and_intrinsic_paths() {
-    let template =
-        json!({"a.$": "$.x", "b": {"c.$": "States.Format('{}', $var, $$.ctx)"}, "d": "$.literal"});
+    let template = json!({"a.$": "$.x", "b": {"c.$": "States.Format('{}', $var, $$.ctx)"}, "d": "$.literal"});
     let compiled = PayloadTemplate::compile(&template).unwrap();
     let paths: Vec<&str> = compiled.paths().map(JsonPath::as_str).collect();
     assert_eq!(paths, ["$.x", "$var", "$$.ctx"]);

@@ -67,7 +67,12 @@ pub(crate) async fn run(
         Some(t) => frame.jsonata(t, &states, "Output")?,
         None => result.unwrap_or(input),
     };
-    Ok(Done { output, assigned, next })
+    Ok(Done {
+        output,
+        output_bound: None,
+        assigned,
+        next,
+    })
 }
 
 fn arguments(

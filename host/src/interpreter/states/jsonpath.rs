@@ -11,7 +11,8 @@ use crate::interpreter::error::{Failure, names};
 use crate::interpreter::events::Cursor;
 use crate::interpreter::frame::Frame;
 use crate::interpreter::graph::Done;
-use crate::jsonpath::JsonPath;
+use crate::interpreter::limits::size_bound;
+use crate::jsonpath::{JsonPath, PathRoot};
 use crate::payload::{PayloadError, PayloadTemplate};
 
 pub(crate) async fn run(
@@ -69,7 +70,6 @@ pub(crate) async fn run(
         StateKind::Succeed => (effective.clone(), None, false),
         StateKind::Fail(_) => unreachable!("handled above"),
     };
-    drop(selected);
 
     let assign = match &state.kind {
         StateKind::Choice(c) => choice::chosen_assign(c, next, state.assign.as_ref()),
@@ -80,17 +80,45 @@ pub(crate) async fn run(
         None => None,
     };
 
+    let combined_bound = if has_result {
+        combined_bound(frame.input_bound, &flow.result_path, &result)
+    } else if selected.is_none() {
+        frame.input_bound
+    } else {
+        None
+    };
+    drop(selected);
     let combined = if has_result {
         result_path(frame, &flow.result_path, input, result)?
     } else {
         result
     };
+    let output_bound = match &flow.output_path {
+        OptionalPath::Whole => combined_bound,
+        OptionalPath::Null => Some(2),
+        // A definite path over the state's own data selects a part of it.
+        OptionalPath::Path(p) if p.is_definite() && *p.root() == PathRoot::Input => combined_bound,
+        OptionalPath::Path(_) => None,
+    };
     let output = output_path(frame, &flow.output_path, combined)?;
     Ok(Done {
         output,
+        output_bound,
         assigned,
         next: next.map(|(i, _)| i),
     })
+}
+
+/// An upper bound of the size after `ResultPath`, from the input's bound and
+/// the (usually small) result's, without walking the input.
+fn combined_bound(input_bound: Option<usize>, path: &ResultPath, result: &Value) -> Option<usize> {
+    match path {
+        ResultPath::Whole => size_bound(result),
+        ResultPath::Null => input_bound,
+        // Inserting adds the result and, at worst, one new object per path
+        // segment; replacing an existing value only shrinks the document.
+        ResultPath::Path(p) => Some(input_bound? + size_bound(result)? + p.as_str().len() * 8 + 16),
+    }
 }
 
 /// `InputPath`: the part of the input the state works on, or `None` for
@@ -126,7 +154,10 @@ pub(crate) fn parameters(frame: &Frame<'_>, template: &PayloadTemplate, input: &
 
 /// Maps a template evaluation error to AWS's error.
 pub(crate) fn payload_failure(frame: &Frame<'_>, error: PayloadError, input: &Value) -> Failure {
-    Failure::new(error.error_name(), format!("{} {}", frame.cause_prefix(), error.cause(input)))
+    Failure::new(
+        error.error_name(),
+        format!("{} {}", frame.cause_prefix(), error.cause(input)),
+    )
 }
 
 fn select_result(frame: &Frame<'_>, selector: &Option<PayloadTemplate>, result: Value) -> Result<Value, Failure> {

@@ -47,7 +47,10 @@ pub(crate) async fn run_jsonpath(
         MapItems::Jsonata(_) => input.clone(),
     };
     let Value::Array(items) = items else {
-        return Err(frame.runtime(format!("The Map state's items must be an array but was: {}", AwsJson(&items))));
+        return Err(frame.runtime(format!(
+            "The Map state's items must be an array but was: {}",
+            AwsJson(&items)
+        )));
     };
     let selected = select_items_jsonpath(frame, map, input, items)?;
     run(
@@ -89,7 +92,8 @@ pub(crate) async fn run_jsonata(
             let v = frame.jsonata(t, states, "MaxConcurrency")?;
             v.as_u64().ok_or_else(|| {
                 frame.query_error(format!(
-                    "The MaxConcurrency field must be a non-negative integer, but was: {}", AwsJson(&v)
+                    "The MaxConcurrency field must be a non-negative integer, but was: {}",
+                    AwsJson(&v)
                 ))
             })?
         }
@@ -197,9 +201,7 @@ fn integer_at(
     field: &str,
     kind: &str,
 ) -> Result<u64, Failure> {
-    let v = frame
-        .select(path, input)
-        .map_err(|e| frame.runtime(e.to_string()))?;
+    let v = frame.select(path, input).map_err(|e| frame.runtime(e.to_string()))?;
     if let Some(n) = v.as_u64() {
         return Ok(n);
     }
@@ -214,9 +216,7 @@ fn integer_at(
 }
 
 fn float_at(frame: &Frame<'_>, path: &crate::jsonpath::JsonPath, input: &Value) -> Result<f64, Failure> {
-    let v = frame
-        .select(path, input)
-        .map_err(|e| frame.runtime(e.to_string()))?;
+    let v = frame.select(path, input).map_err(|e| frame.runtime(e.to_string()))?;
     match v.as_f64() {
         Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
         Some(_) => Err(frame.runtime("ToleratedFailurePercentage must be between 0 and 100.")),

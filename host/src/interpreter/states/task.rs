@@ -29,9 +29,7 @@ pub(crate) fn timeouts_jsonpath(frame: &Frame<'_>, task: &TaskState, input: &Val
             None => None,
             Some(Dynamic::Literal(n)) => Some(*n),
             Some(Dynamic::Path(p)) => {
-                let v = frame
-                    .select(p, input)
-                    .map_err(|e| frame.runtime(e.to_string()))?;
+                let v = frame.select(p, input).map_err(|e| frame.runtime(e.to_string()))?;
                 match v.as_u64() {
                     Some(n) if n > 0 => Some(n),
                     _ => {
@@ -63,7 +61,8 @@ pub(crate) fn timeouts_jsonata(frame: &Frame<'_>, task: &TaskState, states: &Val
                     Some(n) if n > 0 => Some(n),
                     _ => {
                         return Err(frame.query_error(format!(
-                            "The {field} field must evaluate to a positive integer, but was: {}", AwsJson(&v)
+                            "The {field} field must evaluate to a positive integer, but was: {}",
+                            AwsJson(&v)
                         )));
                     }
                 }

@@ -80,7 +80,8 @@ pub(crate) async fn run_jsonata(
                 Some(n) if n >= 0 => seconds(n),
                 _ => {
                     return Err(frame.query_error(format!(
-                        "The Seconds field must evaluate to a non-negative integer, but was: {}", AwsJson(&v)
+                        "The Seconds field must evaluate to a non-negative integer, but was: {}",
+                        AwsJson(&v)
                     )));
                 }
             }
