@@ -23,12 +23,15 @@ pub enum Step {
     After(Duration, Box<Step>),
 }
 
+/// Every call a [`FakeTasks`] received: function name, input, clock time.
+pub type CallLog = Arc<Mutex<Vec<(String, Value, chrono::DateTime<chrono::Utc>)>>>;
+
 /// A task invoker whose functions are closures, keyed by function name
 /// (the last `:`-part of a Lambda ARN, or `FunctionName` for lambda:invoke).
 #[derive(Default)]
 pub struct FakeTasks {
     functions: HashMap<String, Behaviour>,
-    pub calls: Arc<Mutex<Vec<(String, Value, chrono::DateTime<chrono::Utc>)>>>,
+    pub calls: CallLog,
     pub in_flight: Arc<AtomicUsize>,
     pub max_in_flight: Arc<AtomicUsize>,
     clock: Option<Arc<dyn Clock>>,

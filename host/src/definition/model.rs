@@ -110,7 +110,7 @@ pub enum Transition {
 /// The per-state data processing fields of the state's query language.
 #[derive(Debug)]
 pub enum DataFlow {
-    JsonPath(JsonPathFlow),
+    JsonPath(Box<JsonPathFlow>),
     Jsonata(JsonataFlow),
 }
 
@@ -170,13 +170,13 @@ pub enum Dynamic<T> {
 #[derive(Debug)]
 pub enum StateKind {
     Pass(PassState),
-    Task(TaskState),
+    Task(Box<TaskState>),
     Choice(ChoiceState),
     Wait(WaitState),
     Succeed,
     Fail(FailState),
     Parallel(ParallelState),
-    Map(MapState),
+    Map(Box<MapState>),
 }
 
 impl StateKind {
@@ -232,12 +232,16 @@ pub enum ChoiceRule {
     And(Vec<ChoiceRule>),
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
-    Compare {
-        variable: JsonPath,
-        comparison: Comparison,
-    },
+    Compare(Box<Compare>),
     /// JSONata `Condition`.
     Condition(JsonataTemplate),
+}
+
+/// A data test: the variable it reads and the comparison it makes.
+#[derive(Debug)]
+pub struct Compare {
+    pub variable: JsonPath,
+    pub comparison: Comparison,
 }
 
 /// A data-test expression: the operator and its operand.

@@ -291,14 +291,14 @@ fn rule(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, top: bool, dep
     let kloc = format!("{loc}/{key}");
     if let Some(&(name, operator)) = PATH_OPERATORS.iter().find(|(n, _)| *n == key) {
         let path = fields::json_path(parser, value, key, loc)?;
-        return Some(ChoiceRule::Compare {
+        return Some(ChoiceRule::Compare(Box::new(Compare {
             variable,
             comparison: Comparison {
                 operator,
                 operand: Operand::Path(path),
                 field: name,
             },
-        });
+        })));
     }
     let &(name, operator, kind) = OPERATORS.iter().find(|(n, ..)| *n == key).expect("filtered above");
     let ok = match kind {
@@ -317,14 +317,14 @@ fn rule(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, top: bool, dep
         parser.schema(format!("The value for the field '{key}' must be {expected}"), &kloc);
         return None;
     }
-    Some(ChoiceRule::Compare {
+    Some(ChoiceRule::Compare(Box::new(Compare {
         variable,
         comparison: Comparison {
             operator,
             operand: Operand::Literal(value.clone()),
             field: name,
         },
-    })
+    })))
 }
 
 fn error_equals(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, last: bool) -> Option<Vec<String>> {

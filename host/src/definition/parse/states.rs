@@ -181,7 +181,7 @@ pub(crate) fn parse_state(
         "Pass" => StateKind::Pass(PassState {
             result: obj.get("Result").cloned(),
         }),
-        "Task" => StateKind::Task(task(parser, obj, loc, language)?),
+        "Task" => StateKind::Task(Box::new(task(parser, obj, loc, language)?)),
         "Choice" => StateKind::Choice(rules::choice(parser, obj, loc, language, indexes)?),
         "Wait" => StateKind::Wait(wait(parser, obj, loc, language)?),
         "Succeed" => StateKind::Succeed,
@@ -190,7 +190,7 @@ pub(crate) fn parse_state(
             cause: fields::dynamic_string(parser, obj, "Cause", loc, language),
         }),
         "Parallel" => StateKind::Parallel(parallel(parser, obj, loc)?),
-        "Map" => StateKind::Map(map(parser, obj, loc, language)?),
+        "Map" => StateKind::Map(Box::new(map(parser, obj, loc, language)?)),
         _ => unreachable!("type names are checked above"),
     };
     Some(State {
@@ -289,7 +289,7 @@ pub(crate) fn target(
 fn data_flow(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: QueryLanguage) -> Option<DataFlow> {
     let before = parser.diagnostics.len();
     let flow = match language {
-        QueryLanguage::JsonPath => DataFlow::JsonPath(JsonPathFlow {
+        QueryLanguage::JsonPath => DataFlow::JsonPath(Box::new(JsonPathFlow {
             input_path: fields::optional_path(parser, obj, "InputPath", loc),
             parameters: obj
                 .get("Parameters")
@@ -299,7 +299,7 @@ fn data_flow(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language:
                 .and_then(|v| fields::payload(parser, v, "ResultSelector", loc)),
             result_path: fields::result_path(parser, obj, loc),
             output_path: fields::optional_path(parser, obj, "OutputPath", loc),
-        }),
+        })),
         QueryLanguage::Jsonata => DataFlow::Jsonata(JsonataFlow {
             arguments: obj
                 .get("Arguments")

@@ -14,7 +14,7 @@ pub(crate) type Decision = (StateIndex, Option<usize>);
 
 pub(crate) fn decide_jsonpath(frame: &Frame<'_>, choice: &ChoiceState, input: &Value) -> Result<Decision, Failure> {
     for (i, branch) in choice.choices.iter().enumerate() {
-        if eval_rule(frame, &branch.rule, input, 0)? {
+        if eval_rule(frame, &branch.rule, input)? {
             return Ok((branch.next, Some(i)));
         }
     }
@@ -78,11 +78,11 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn eval_rule(frame: &Frame<'_>, rule: &ChoiceRule, input: &Value, depth: usize) -> Result<bool, Failure> {
+fn eval_rule(frame: &Frame<'_>, rule: &ChoiceRule, input: &Value) -> Result<bool, Failure> {
     Ok(match rule {
         ChoiceRule::And(rules) => {
             for r in rules {
-                if !eval_rule(frame, r, input, depth + 1)? {
+                if !eval_rule(frame, r, input)? {
                     return Ok(false);
                 }
             }
@@ -90,14 +90,14 @@ fn eval_rule(frame: &Frame<'_>, rule: &ChoiceRule, input: &Value, depth: usize) 
         }
         ChoiceRule::Or(rules) => {
             for r in rules {
-                if eval_rule(frame, r, input, depth + 1)? {
+                if eval_rule(frame, r, input)? {
                     return Ok(true);
                 }
             }
             false
         }
-        ChoiceRule::Not(r) => !eval_rule(frame, r, input, depth + 1)?,
-        ChoiceRule::Compare { variable, comparison } => compare(frame, variable, comparison, input)?,
+        ChoiceRule::Not(r) => !eval_rule(frame, r, input)?,
+        ChoiceRule::Compare(c) => compare(frame, &c.variable, &c.comparison, input)?,
         ChoiceRule::Condition(_) => false,
     })
 }

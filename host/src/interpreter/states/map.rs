@@ -117,7 +117,7 @@ pub(crate) async fn run_jsonata(
         MapItems::Path(_) => match &input {
             Value::Array(a) => a.clone(),
             other => {
-                return Err(frame.query_error(format!("Map state input must be an array but was: {}", AwsJson(&other))));
+                return Err(frame.query_error(format!("Map state input must be an array but was: {}", AwsJson(other))));
             }
         },
     };
