@@ -81,6 +81,28 @@ impl ResourceKind {
     }
 }
 
+/// Lets a running task report that it is alive (`SendTaskHeartbeat`).
+///
+/// When the state sets `HeartbeatSeconds` and the invoker supports
+/// heartbeats, a task that stays silent for longer fails with
+/// `States.HeartbeatTimeout`.
+#[derive(Debug, Clone, Default)]
+pub struct Heartbeat {
+    notify: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Heartbeat {
+    /// Records a heartbeat.
+    pub fn beat(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Completes at the next heartbeat.
+    pub async fn next(&self) {
+        self.notify.notified().await;
+    }
+}
+
 /// One call of a task resource.
 #[derive(Debug, Clone)]
 pub struct TaskRequest {
@@ -90,6 +112,8 @@ pub struct TaskRequest {
     /// The state's effective input (after `Parameters`/`Arguments`).
     pub input: Value,
     pub context: TaskContext,
+    /// Where the task reports heartbeats.
+    pub heartbeat: Heartbeat,
 }
 
 /// Who is calling and how often it has tried.
@@ -129,6 +153,14 @@ impl TaskFailure {
 /// Runs task resources.
 pub trait TaskInvoker: Send + Sync {
     fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>>;
+
+    /// Whether calls to resources of `kind` can send heartbeats. Only then
+    /// does the interpreter enforce a state's `HeartbeatSeconds` (AWS does
+    /// so for activities and callbacks, whose workers can send them).
+    fn supports_heartbeats(&self, kind: &ResourceKind) -> bool {
+        let _ = kind;
+        false
+    }
 }
 
 /// An invoker that knows no resource: every call fails as AWS fails a call

@@ -134,3 +134,22 @@ fn fail_inside_a_catch_target_ends_the_execution() {
     );
     assert_eq!(out.error(), "OrderCancelled");
 }
+
+#[test]
+fn a_silent_task_fails_with_a_heartbeat_timeout_that_states_timeout_catches() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f","HeartbeatSeconds":10,"TimeoutSeconds":100,
+        "Catch":[{"ErrorEquals":["States.Timeout"],"Next":"Caught"}],"End":true},
+        "Caught":{"Type":"Pass","End":true}}}"#;
+    let silent = FakeTasks::new().function("f", |_, _| {
+        Step::After(std::time::Duration::from_secs(30), Box::new(Step::Ok(json!(1))))
+    });
+    let out = run_with(def, json!({}), silent);
+    assert_eq!(out.output(), &json!({"Error": "States.HeartbeatTimeout"}));
+    assert!((out.elapsed - 10.0).abs() < 0.01, "{}", out.elapsed);
+
+    let chatty = FakeTasks::new().function("f", |_, _| {
+        let beat = |then| Step::After(std::time::Duration::from_secs(6), Box::new(Step::Beat(Box::new(then))));
+        beat(beat(beat(Step::Ok(json!("done")))))
+    });
+    assert_eq!(run_with(def, json!({}), chatty).output(), &json!("done"));
+}

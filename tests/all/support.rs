@@ -21,6 +21,8 @@ pub enum Step {
     Err(&'static str, &'static str),
     /// Sleep on the clock first, then answer.
     After(Duration, Box<Step>),
+    /// Send a heartbeat, then go on.
+    Beat(Box<Step>),
 }
 
 /// Every call a [`FakeTasks`] received: function name, input, clock time.
@@ -71,6 +73,7 @@ impl TaskInvoker for FakeTasks {
             calls.iter().filter(|(n, ..)| *n == name).count() - 1
         };
         let behaviour = self.functions.get(&name).cloned();
+        let heartbeat = request.heartbeat.clone();
         let in_flight = self.in_flight.clone();
         let max_in_flight = self.max_in_flight.clone();
         Box::pin(async move {
@@ -91,11 +94,19 @@ impl TaskInvoker for FakeTasks {
                         clock.sleep(d).await;
                         step = *next;
                     }
+                    Step::Beat(next) => {
+                        heartbeat.beat();
+                        step = *next;
+                    }
                 }
             };
             in_flight.fetch_sub(1, Ordering::SeqCst);
             result
         })
+    }
+
+    fn supports_heartbeats(&self, _kind: &stepyard::task::ResourceKind) -> bool {
+        true
     }
 }
 

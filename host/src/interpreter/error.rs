@@ -76,7 +76,9 @@ impl Failure {
         let name = self.name();
         error_equals.iter().any(|pattern| match pattern.as_str() {
             names::ALL => !is_terminal(name),
-            names::TASK_FAILED => name != names::TIMEOUT && !is_terminal(name),
+            names::TASK_FAILED => name != names::TIMEOUT && name != names::HEARTBEAT_TIMEOUT && !is_terminal(name),
+            // A heartbeat timeout is a timeout too.
+            names::TIMEOUT => name == names::TIMEOUT || name == names::HEARTBEAT_TIMEOUT,
             p => p == name,
         })
     }

@@ -29,6 +29,8 @@ pub(crate) struct Frame<'a> {
     /// An upper bound of the state input's serialised size, when known; it
     /// lets the payload limit be checked without walking the whole output.
     pub input_bound: Option<usize>,
+    /// `$$.Task.Token`, for `.waitForTaskToken` integrations.
+    pub task_token: Option<String>,
     context: OnceLock<Value>,
 }
 
@@ -49,6 +51,7 @@ impl<'a> Frame<'a> {
             entered_at: exec.clock.now(),
             retry_count: 0,
             input_bound: None,
+            task_token: callback_token(state),
             context: OnceLock::new(),
         }
     }
@@ -91,6 +94,9 @@ impl<'a> Frame<'a> {
             "State": state,
             "StateMachine": {"Id": spec.state_machine_arn, "Name": spec.state_machine_name},
         });
+        if let Some(token) = &self.task_token {
+            ctx["Task"] = json!({"Token": token});
+        }
         if let Some((index, value)) = item {
             ctx["Map"] = json!({"Item": {"Index": index, "Value": value}});
         }
@@ -180,6 +186,21 @@ impl<'a> Frame<'a> {
 
     pub(crate) fn query_failure(&self, failure: &QueryFailure) -> Failure {
         self.query_error(failure.describe())
+    }
+}
+
+/// A fresh task token when the state is a `.waitForTaskToken` Task.
+fn callback_token(state: &State) -> Option<String> {
+    use crate::task::{IntegrationPattern, ResourceKind};
+    let crate::definition::StateKind::Task(task) = &state.kind else {
+        return None;
+    };
+    match task.kind {
+        ResourceKind::Service {
+            pattern: IntegrationPattern::WaitForTaskToken,
+            ..
+        } => Some(uuid::Uuid::new_v4().simple().to_string()),
+        _ => None,
     }
 }
 

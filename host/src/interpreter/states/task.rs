@@ -12,7 +12,7 @@ use crate::interpreter::events::Cursor;
 use crate::interpreter::frame::Frame;
 use crate::interpreter::limits::exceeds_payload_limit;
 use crate::interpreter::retry::RetryState;
-use crate::task::{ResourceKind, TaskContext, TaskFailure, TaskRequest};
+use crate::task::{Heartbeat, ResourceKind, TaskContext, TaskFailure, TaskRequest};
 
 const REGION: &str = "us-east-1";
 
@@ -80,6 +80,7 @@ enum Attempt {
     Succeeded(Value),
     Failed(TaskFailure),
     TimedOut,
+    HeartbeatTimedOut,
 }
 
 /// Invokes the task (with retries) and returns its result.
@@ -94,7 +95,9 @@ pub(crate) async fn run(
     let mut retry = RetryState::default();
     loop {
         scheduled(frame, task, &args, timeouts, cursor);
+        let heartbeat = Heartbeat::default();
         let request = TaskRequest {
+            heartbeat: heartbeat.clone(),
             resource: task.resource.clone(),
             kind: task.kind.clone(),
             input: args.clone(),
@@ -105,20 +108,35 @@ pub(crate) async fn run(
                 state_name: frame.state.name.clone(),
                 retry_count: frame.retry_count,
                 idempotency_key: format!("{}#{}", exec.spec.execution_arn, frame.entered_id),
-                task_token: None,
+                task_token: frame.task_token.clone(),
                 timeout_seconds: timeouts.timeout,
             },
         };
+        let watch_heartbeats = timeouts
+            .heartbeat
+            .filter(|_| exec.tasks.supports_heartbeats(&task.kind));
         let call = exec.tasks.invoke(request);
-        let attempt = match timeouts.timeout {
-            None => call.await.map_or_else(Attempt::Failed, Attempt::Succeeded),
-            Some(secs) => {
-                let deadline = exec.clock.sleep(Duration::from_secs(secs));
+        let deadline = async {
+            match timeouts.timeout {
+                Some(secs) => exec.clock.sleep(Duration::from_secs(secs)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let silence = async {
+            let Some(secs) = watch_heartbeats else {
+                return std::future::pending().await;
+            };
+            loop {
                 tokio::select! {
-                    r = call => r.map_or_else(Attempt::Failed, Attempt::Succeeded),
-                    () = deadline => Attempt::TimedOut,
+                    () = exec.clock.sleep(Duration::from_secs(secs)) => return,
+                    () = heartbeat.next() => {}
                 }
             }
+        };
+        let attempt = tokio::select! {
+            r = call => r.map_or_else(Attempt::Failed, Attempt::Succeeded),
+            () = deadline => Attempt::TimedOut,
+            () = silence => Attempt::HeartbeatTimedOut,
         };
         let failure = match attempt {
             Attempt::Succeeded(output) => {
@@ -137,6 +155,11 @@ pub(crate) async fn run(
             }
             Attempt::TimedOut => {
                 let failure = Failure::raw(Some(names::TIMEOUT.to_owned()), None);
+                timed_out(frame, task, &failure, cursor);
+                failure
+            }
+            Attempt::HeartbeatTimedOut => {
+                let failure = Failure::raw(Some(names::HEARTBEAT_TIMEOUT.to_owned()), None);
                 timed_out(frame, task, &failure, cursor);
                 failure
             }
