@@ -315,8 +315,16 @@ pub struct MapState {
     pub label: Option<String>,
     /// `ItemReader`: reading items from S3 needs an AWS service; kept to report it.
     pub item_reader: Option<Value>,
-    pub item_batcher: Option<Value>,
+    pub item_batcher: Option<ItemBatcher>,
     pub result_writer: Option<Value>,
+}
+
+/// `ItemBatcher`: iterations receive batches `{"Items": […], "BatchInput": …}`.
+#[derive(Debug)]
+pub struct ItemBatcher {
+    pub max_items: Option<Dynamic<u64>>,
+    pub max_bytes: Option<Dynamic<u64>>,
+    pub batch_input: Option<ItemSelector>,
 }
 
 /// Where a Map state's items come from.

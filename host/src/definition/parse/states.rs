@@ -499,6 +499,14 @@ fn map(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: Query
     );
     let tolerated_failure_percentage = tolerated_percentage(parser, obj, loc, language);
     let label = fields::opt_string(parser, obj, "Label", loc);
+    for distributed_only in ["ItemBatcher", "ItemReader", "ResultWriter", "Label"] {
+        if obj.contains_key(distributed_only) && mode == ProcessorMode::Inline {
+            parser.schema(
+                format!("The field '{distributed_only}' is only supported by a Map state in DISTRIBUTED mode"),
+                &format!("{loc}/{distributed_only}"),
+            );
+        }
+    }
     Some(MapState {
         items,
         item_selector,
@@ -509,8 +517,44 @@ fn map(parser: &mut Parser, obj: &Map<String, Value>, loc: &str, language: Query
         tolerated_failure_percentage,
         label,
         item_reader: obj.get("ItemReader").cloned(),
-        item_batcher: obj.get("ItemBatcher").cloned(),
+        item_batcher: match obj.get("ItemBatcher") {
+            Some(v) => Some(item_batcher(parser, v, loc, language)?),
+            None => None,
+        },
         result_writer: obj.get("ResultWriter").cloned(),
+    })
+}
+
+fn item_batcher(parser: &mut Parser, value: &Value, loc: &str, language: QueryLanguage) -> Option<ItemBatcher> {
+    let bloc = format!("{loc}/ItemBatcher");
+    let Some(obj) = value.as_object() else {
+        parser.schema("The value for the field 'ItemBatcher' must be an OBJECT", &bloc);
+        return None;
+    };
+    let allowed: &[&str] = match language {
+        QueryLanguage::JsonPath => &[
+            "MaxItemsPerBatch",
+            "MaxItemsPerBatchPath",
+            "MaxInputBytesPerBatch",
+            "MaxInputBytesPerBatchPath",
+            "BatchInput",
+        ],
+        QueryLanguage::Jsonata => &["MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"],
+    };
+    fields::reject_unknown(parser, obj, allowed, &bloc);
+    let max_items = fields::dynamic_int(parser, obj, "MaxItemsPerBatch", &bloc, language, 0, 100_000_000);
+    let max_bytes = fields::dynamic_int(parser, obj, "MaxInputBytesPerBatch", &bloc, language, 0, 262_144);
+    let batch_input = match obj.get("BatchInput") {
+        None => None,
+        Some(v) => Some(match language {
+            QueryLanguage::JsonPath => ItemSelector::JsonPath(fields::payload(parser, v, "BatchInput", &bloc)?),
+            QueryLanguage::Jsonata => ItemSelector::Jsonata(fields::jsonata(parser, v, "BatchInput", &bloc)?),
+        }),
+    };
+    Some(ItemBatcher {
+        max_items,
+        max_bytes,
+        batch_input,
     })
 }
 

@@ -5,6 +5,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde_json::Value;
 
+use super::batch;
 use super::choice::type_name;
 use super::jsonpath::payload_failure;
 use crate::definition::{Dynamic, ItemSelector, MapItems, MapState, OptionalPathOrWhole, ProcessorMode};
@@ -52,7 +53,10 @@ pub(crate) async fn run_jsonpath(
             AwsJson(&items)
         )));
     };
-    let selected = select_items_jsonpath(frame, map, input, items)?;
+    let mut selected = select_items_jsonpath(frame, map, input, items)?;
+    if let Some(batcher) = &map.item_batcher {
+        selected = batch::batches(selected, &batch::limits_jsonpath(frame, batcher, input)?);
+    }
     run(
         frame,
         map,
@@ -132,6 +136,10 @@ pub(crate) async fn run_jsonata(
             out
         }
         _ => items,
+    };
+    let selected = match &map.item_batcher {
+        Some(batcher) => batch::batches(selected, &batch::limits_jsonata(frame, batcher, states)?),
+        None => selected,
     };
     run(
         frame,

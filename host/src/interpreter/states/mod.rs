@@ -1,6 +1,7 @@
 //! The per-state work, split by query language (data flow) and by state
 //! type (the action in the middle).
 
+pub(crate) mod batch;
 pub(crate) mod choice;
 pub(crate) mod fail;
 pub(crate) mod jsonata;
