@@ -5,6 +5,7 @@ mod data_flow;
 mod errors;
 mod fuzz;
 mod history;
+mod jsonata;
 mod map_parallel;
 mod support;
 mod time;

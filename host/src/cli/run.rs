@@ -13,7 +13,7 @@ use stepyard::history::{HistoryObserver, MemoryHistory, NoHistory};
 use stepyard::interpreter::{
     ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services,
 };
-use stepyard::task::NoTasks;
+use stepyard::task::Registry;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -89,7 +89,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };
         let services = Services {
-            tasks: Arc::new(NoTasks),
+            tasks: Arc::new(Registry::new()),
             clock: Arc::new(ScaledClock::new(scale)),
             history: observer,
         };

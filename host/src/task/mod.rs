@@ -7,6 +7,10 @@
 
 use serde_json::Value;
 
+mod registry;
+
+pub use registry::{CallOutcome, Function, FunctionError, Registry, function_name_of, invoke_output};
+
 use crate::clock::BoxFuture;
 
 /// What kind of resource a Task names, which decides its history events.
