@@ -32,7 +32,8 @@ fn run_case(case: &Value, data: Option<&Value>) -> Result<(), String> {
         .and_then(Value::as_object)
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let expected_code = case.get("code").and_then(Value::as_str);
+    let expected_code =
+        case.get("code").or_else(|| case.get("error").and_then(|e| e.get("code"))).and_then(Value::as_str);
     let env = Env::new().with_variables(&bindings);
     let outcome = Expression::parse(expr).and_then(|e| e.evaluate(data, &env));
     match (outcome, expected_code) {

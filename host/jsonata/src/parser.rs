@@ -53,9 +53,11 @@ fn lbp(tok: &Tok) -> u32 {
             "." => 75,
             "[" | "(" | "@" | "#" => 80,
             "{" => 70,
-            "?" | "|" | ".." => 20,
+            // `|`, `..` and `**` are in jsonata's operator table but are registered without a
+            // left binding power (prefix-only / range-in-array-only), so they end expressions.
+            "?" => 20,
             "+" | "-" | "&" => 50,
-            "*" | "/" | "%" | "**" => 60,
+            "*" | "/" | "%" => 60,
             "=" | "<" | ">" | "^" | "!=" | "<=" | ">=" | "~>" | "in" => 40,
             ":=" => 10,
             "and" => 30,
@@ -358,6 +360,8 @@ impl<'s> Parser<'s> {
                 s.push_str(&tok_text(&self.tok));
             }
             self.advance(Some(">"), false)?;
+            // Validate now: jsonata-js reports signature errors before the body is parsed.
+            crate::signature::Signature::parse(&s)?;
             sig = Some(s);
         }
         self.advance(Some("{"), false)?;

@@ -162,6 +162,11 @@ impl<'a> Ctx<'a> {
                 _ => break,
             };
             let Kind::Function { proc, args } = &def.body.kind else { break };
+            let n = self.tail_calls.get() + 1;
+            if n > super::MAX_TAIL_CALLS {
+                return Err(Err::new("U1001").pos(def.body.pos).build());
+            }
+            self.tail_calls.set(n);
             let next = self.eval(proc, &tinput, tframe)?;
             let mut evaluated = Vec::with_capacity(args.len());
             for a in args {

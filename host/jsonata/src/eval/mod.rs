@@ -21,6 +21,11 @@ pub(crate) use path::{lookup_field, merge_sort};
 /// heap (`stacker`), so this bound holds even on a 2 MiB thread in a debug build.
 pub(crate) const MAX_EVAL_DEPTH: usize = 10_000;
 
+/// Most tail calls one evaluation may make. Tail calls run in constant stack (trampolined),
+/// so without a bound `function($x){$f($x)}` would loop forever; past it, U1001 as for
+/// runaway non-tail recursion (jsonata's harness reports a timeout with the same code).
+pub(crate) const MAX_TAIL_CALLS: u64 = 100_000;
+
 pub(crate) type FrameId = usize;
 
 struct Frame<'a> {
@@ -36,6 +41,7 @@ pub(crate) struct Ctx<'a> {
     pub aws: bool,
     pub now_millis: i64,
     depth: Cell<usize>,
+    pub tail_calls: Cell<u64>,
     /// Expressions parsed by `$eval` during this evaluation.
     pub eval_arena: &'a typed_arena::Arena<Node>,
     pub rng: Cell<u64>,
@@ -55,6 +61,7 @@ impl<'a> Ctx<'a> {
             aws,
             now_millis,
             depth: Cell::new(0),
+            tail_calls: Cell::new(0),
             eval_arena,
             rng: Cell::new(seed),
         }
@@ -152,12 +159,12 @@ impl<'a> Ctx<'a> {
             Kind::Parent { label, .. } => self.lookup(frame, label),
             Kind::Var(name) => {
                 if name.is_empty() {
-                    if let Value::Array(a) = input {
-                        if a.flags & crate::value::OUTER_WRAPPER != 0 {
-                            return Ok(a.items.first().cloned().unwrap_or_default());
+                    match input {
+                        Value::Array(a) if a.flags & crate::value::OUTER_WRAPPER != 0 => {
+                            a.items.first().cloned().unwrap_or_default()
                         }
+                        _ => input.clone(),
                     }
-                    input.clone()
                 } else {
                     self.lookup(frame, name)
                 }

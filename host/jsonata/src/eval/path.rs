@@ -62,7 +62,10 @@ pub(crate) fn wildcard<'a>(input: &Value<'a>) -> Value<'a> {
         }
     }
     let mut out = Vec::new();
-    for (_, v) in input.entries() {
+    // Object.keys of an array are its indices, so `*` over an array yields its members.
+    let entries: Vec<Value<'a>> =
+        if input.is_array() { input.to_vec() } else { input.entries().into_iter().map(|(_, v)| v).collect() };
+    for v in entries {
         if v.is_array() {
             flatten_into(v, &mut out);
         } else {
@@ -158,13 +161,17 @@ impl<'a> Ctx<'a> {
                 };
             }
         }
+        let mut group_tuples = None;
         if is_tuple {
             let t = tuples.unwrap_or_default();
-            result = if node.tuple {
-                Value::Tuples(Rc::new(t))
+            if node.tuple {
+                result = Value::Tuples(Rc::new(t));
             } else {
-                Value::seq(t.iter().map(Tuple::context).collect())
-            };
+                result = Value::seq(t.iter().map(Tuple::context).collect());
+                if node.group.is_some() {
+                    group_tuples = Some(t);
+                }
+            }
         }
         if *keep_singleton {
             result = match result {
@@ -180,9 +187,10 @@ impl<'a> Ctx<'a> {
             };
         }
         if let Some(g) = &node.group {
-            let gi = match result {
-                Value::Tuples(t) => GroupInput::Tuples(t.as_ref().clone()),
-                v => GroupInput::Values(v.to_vec()),
+            let gi = match (group_tuples, result) {
+                (Some(t), _) => GroupInput::Tuples(t),
+                (None, Value::Tuples(t)) => GroupInput::Tuples(t.as_ref().clone()),
+                (None, v) => GroupInput::Values(v.to_vec()),
             };
             result = self.eval_group(&g.pairs, g.pos, gi, frame)?;
         }

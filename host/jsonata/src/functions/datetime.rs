@@ -412,7 +412,7 @@ fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
             Part::Lit(l) => re.push_str(&regex::escape(l)),
             Part::Mark(m) => {
                 let r = match m.component {
-                    'Z' | 'z' => r"(?:GMT)?[+-][0-9]{1,2}:?[0-9]{2}|Z".to_string(),
+                    'Z' | 'z' => r"(?:GMT)?[+-][0-9]{1,2}(?::?[0-9]{2})?|Z".to_string(),
                     'P' => "am|pm|AM|PM".to_string(),
                     _ if m.names.is_some() => "[a-zA-Z]+".to_string(),
                     _ => match &m.int {
@@ -431,6 +431,14 @@ fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
         }
     }
     re.push('$');
+    for m in &marks {
+        if m.names.is_some() && !"MxFP".contains(m.component) {
+            return Err(Err::new("D3133").value_str(&m.component.to_string()).build());
+        }
+        if "XxWw".contains(m.component) {
+            return Err(Err::new("D3136").build());
+        }
+    }
     let Ok(regex) = regex::Regex::new(&re) else { return Ok(None) };
     let Some(caps) = regex.captures(s) else { return Ok(None) };
     let mut comp: std::collections::HashMap<char, i64> = std::collections::HashMap::new();

@@ -111,8 +111,8 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
                 return Err(Err::new("D3090").build());
             }
         }
-        if let Some(last_opt) = frac_part.iter().rposition(|&c| c == p.digit) {
-            if frac_part[..last_opt].iter().any(|&c| is_digit(c)) {
+        if let Some(first_opt) = frac_part.iter().position(|&c| c == p.digit) {
+            if frac_part[first_opt..].iter().any(|&c| is_digit(c)) {
                 return Err(Err::new("D3091").build());
             }
         }

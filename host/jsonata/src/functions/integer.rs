@@ -16,135 +16,102 @@ const ORD_ONES: [&str; 20] = [
 ];
 const ORD_TENS: [&str; 10] =
     ["", "", "twentieth", "thirtieth", "fortieth", "fiftieth", "sixtieth", "seventieth", "eightieth", "ninetieth"];
-const SCALES: [(u64, &str); 4] =
-    [(1_000_000_000_000_000_000, "quintillion"), (1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million")];
 
-/// English words for a non-negative integer, jsonata style ("one hundred and one").
-pub(crate) fn to_words(n: u64, ordinal: bool) -> String {
-    fn lt1000(n: u64, ordinal: bool, prefix_and: bool) -> String {
-        let mut parts = String::new();
-        let h = n / 100;
-        let r = n % 100;
-        if h > 0 {
-            parts.push_str(ONES[h as usize]);
-            if r == 0 {
-                parts.push_str(if ordinal { " hundredth" } else { " hundred" });
-                return parts;
+const MAGNITUDES: [&str; 4] = ["thousand", "million", "billion", "trillion"];
+
+/// English words for a non-negative integer, as jsonata-js's `numberToWords` spells them.
+pub(crate) fn to_words(n: f64, ordinal: bool) -> String {
+    fn lookup(num: f64, prev: bool, ord: bool) -> String {
+        let mut words = String::new();
+        if num <= 19.0 {
+            if prev {
+                words.push_str(" and ");
             }
-            parts.push_str(" hundred and ");
-        } else if prefix_and {
-            parts.push_str("and ");
-        }
-        if r < 20 {
-            parts.push_str(if ordinal { ORD_ONES[r as usize] } else { ONES[r as usize] });
+            let i = num as usize;
+            words.push_str(if ord { ORD_ONES[i] } else { ONES[i] });
+        } else if num < 100.0 {
+            let tens = (num / 10.0).floor() as usize;
+            let rem = num % 10.0;
+            if prev {
+                words.push_str(" and ");
+            }
+            words.push_str(if ord && rem == 0.0 { ORD_TENS[tens] } else { TENS[tens] });
+            if rem > 0.0 {
+                words.push('-');
+                words.push_str(&lookup(rem, false, ord));
+            }
+        } else if num < 1000.0 {
+            let hundreds = (num / 100.0).floor() as usize;
+            let rem = num % 100.0;
+            if prev {
+                words.push_str(", ");
+            }
+            words.push_str(ONES[hundreds]);
+            words.push_str(" hundred");
+            if rem > 0.0 {
+                words.push_str(&lookup(rem, true, ord));
+            } else if ord {
+                words.push_str("th");
+            }
         } else {
-            let t = (r / 10) as usize;
-            let o = (r % 10) as usize;
-            if o == 0 {
-                parts.push_str(if ordinal { ORD_TENS[t] } else { TENS[t] });
-            } else {
-                parts.push_str(TENS[t]);
-                parts.push('-');
-                parts.push_str(if ordinal { ORD_ONES[o] } else { ONES[o] });
+            let mut mag = (num.log10() / 3.0).floor() as usize;
+            if mag > MAGNITUDES.len() {
+                mag = MAGNITUDES.len();
+            }
+            let factor = 10f64.powi(mag as i32 * 3);
+            let mant = (num / factor).floor();
+            let rem = num - mant * factor;
+            if prev {
+                words.push_str(", ");
+            }
+            words.push_str(&lookup(mant, false, false));
+            words.push(' ');
+            words.push_str(MAGNITUDES[mag - 1]);
+            if rem > 0.0 {
+                words.push_str(&lookup(rem, true, ord));
+            } else if ord {
+                words.push_str("th");
             }
         }
-        parts
+        words
     }
-    if n == 0 {
-        return if ordinal { "zeroth".into() } else { "zero".into() };
-    }
-    let mut out: Vec<String> = Vec::new();
-    let mut rest = n;
-    for (scale, name) in SCALES.iter().copied().chain([(1000, "thousand")]) {
-        if rest >= scale {
-            let q = rest / scale;
-            rest %= scale;
-            let ord_here = ordinal && rest == 0;
-            let words = to_words(q, false);
-            out.push(format!("{words} {}{}", name, if ord_here { "th" } else { "" }));
-        }
-    }
-    if rest > 0 || out.is_empty() {
-        let and = !out.is_empty() && rest < 100;
-        out.push(lt1000(rest, ordinal, and));
-    }
-    out.join(", ")
+    lookup(n, false, ordinal)
 }
 
-fn word_value(w: &str) -> Option<u64> {
-    let w = w.trim();
-    let lists: [(&[&str], u64); 2] = [(&ONES, 1), (&ORD_ONES, 1)];
-    for (list, _) in lists {
-        if let Some(i) = list.iter().position(|x| *x == w) {
-            return Some(i as u64);
-        }
-    }
-    if let Some(i) = TENS.iter().position(|x| !x.is_empty() && *x == w) {
-        return Some(i as u64 * 10);
-    }
-    if let Some(i) = ORD_TENS.iter().position(|x| !x.is_empty() && *x == w) {
-        return Some(i as u64 * 10);
-    }
-    None
-}
-
-/// Inverse of [`to_words`].
-pub(crate) fn from_words(s: &str) -> Option<u64> {
-    let s = s.to_lowercase().replace(',', " ").replace(" and ", " ").replace('-', " ");
-    let mut total: u64 = 0;
-    let mut current: u64 = 0;
-    for w in s.split_whitespace() {
-        let w = w.trim_end_matches("th").to_string();
-        let w = if w == "hundred" || w.starts_with("hundred") {
-            "hundred".to_string()
+/// Inverse of [`to_words`] (jsonata-js `wordsToNumber`).
+pub(crate) fn from_words(s: &str) -> Option<f64> {
+    let text = s.to_lowercase();
+    let splitter = regex::Regex::new(r",\s|\sand\s|[\s\\-]").ok()?;
+    let mut segs: Vec<f64> = vec![0.0];
+    for part in splitter.split(&text) {
+        let v = if let Some(i) = ONES.iter().position(|w| *w == part) {
+            i as f64
+        } else if let Some(i) = ORD_ONES.iter().position(|w| *w == part) {
+            i as f64
+        } else if let Some(i) = TENS.iter().position(|w| !w.is_empty() && *w == part) {
+            i as f64 * 10.0
+        } else if let Some(i) = ORD_TENS.iter().position(|w| !w.is_empty() && *w == part) {
+            i as f64 * 10.0
+        } else if let Some(i) = MAGNITUDES.iter().position(|w| *w == part || part.strip_suffix("th") == Some(w)) {
+            10f64.powi((i as i32 + 1) * 3)
+        } else if part == "hundred" || part == "hundredth" || part == "hundreth" {
+            100.0
         } else {
-            w
+            return None;
         };
-        match w.as_str() {
-            "hundred" => current *= 100,
-            "thousand" | "thousandth" => {
-                total += current * 1000;
-                current = 0;
+        if v < 100.0 {
+            let mut top = segs.pop().unwrap_or(0.0);
+            if top >= 1000.0 {
+                segs.push(top);
+                top = 0.0;
             }
-            "million" | "millionth" => {
-                total += current * 1_000_000;
-                current = 0;
-            }
-            "billion" | "billionth" => {
-                total += current * 1_000_000_000;
-                current = 0;
-            }
-            "trillion" | "trillionth" => {
-                total += current * 1_000_000_000_000;
-                current = 0;
-            }
-            _ => {
-                let v = word_value(&w)
-                    .or_else(|| word_value(&format!("{w}th")))
-                    .or_else(|| word_value(&format!("{w}h")))
-                    .or_else(|| match w.as_str() {
-                        "fir" | "firs" => Some(1),
-                        "seco" | "secon" => Some(2),
-                        "thi" | "thir" => Some(3),
-                        "fif" => Some(5),
-                        "eigh" => Some(8),
-                        "nin" => Some(9),
-                        "twelf" => Some(12),
-                        "twentie" => Some(20),
-                        "thirtie" => Some(30),
-                        "fortie" => Some(40),
-                        "fiftie" => Some(50),
-                        "sixtie" => Some(60),
-                        "seventie" => Some(70),
-                        "eightie" => Some(80),
-                        "ninetie" => Some(90),
-                        _ => None,
-                    })?;
-                current += v;
-            }
+            segs.push(top + v);
+        } else {
+            let top = segs.pop().unwrap_or(0.0);
+            segs.push(top * v);
         }
     }
-    Some(total + current)
+    Some(segs.iter().sum())
 }
 
 const ROMAN: [(u64, &str); 13] = [
@@ -317,21 +284,24 @@ pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
             if *upper { r.to_uppercase() } else { r }
         }
         Picture::Words { case } => {
-            let w = to_words(a, fmt.ordinal);
+            let w = to_words(n.abs().floor(), fmt.ordinal);
             match case {
                 WordCase::Lower => w,
                 WordCase::Upper => w.to_uppercase(),
-                WordCase::Title => w
-                    .split(' ')
-                    .map(|p| {
-                        if p == "and" {
-                            return p.to_string();
+                WordCase::Title => {
+                    let mut out = String::with_capacity(w.len());
+                    let mut start = true;
+                    for (i, c) in w.char_indices() {
+                        let word_is_and = w[i..].starts_with("and ") && start;
+                        if start && c.is_alphabetic() && !word_is_and {
+                            out.extend(c.to_uppercase());
+                        } else {
+                            out.push(c);
                         }
-                        let mut c = p.chars();
-                        c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                        start = !c.is_alphabetic();
+                    }
+                    out
+                }
             }
         }
         Picture::Decimal { mandatory, grouping, regular, zero } => {
@@ -370,7 +340,7 @@ pub(crate) fn parse_integer(s: &str, fmt: &IntFormat) -> Option<f64> {
     Some(match &fmt.picture {
         Picture::Letters { .. } => from_letters(s) as f64,
         Picture::Roman { .. } => from_roman(s) as f64,
-        Picture::Words { .. } => from_words(s)? as f64,
+        Picture::Words { .. } => from_words(s)?,
         Picture::Decimal { zero, .. } => {
             let mut v: f64 = 0.0;
             let mut any = false;
@@ -396,9 +366,11 @@ mod tests {
 
     #[test]
     fn words_and_ordinals() {
-        assert_eq!(to_words(123, false), "one hundred and twenty-three");
-        assert_eq!(to_words(21, true), "twenty-first");
-        assert_eq!(from_words("one hundred and twenty-three"), Some(123));
+        assert_eq!(to_words(123.0, false), "one hundred and twenty-three");
+        assert_eq!(to_words(21.0, true), "twenty-first");
+        assert_eq!(to_words(1e12 + 1.0, false), "one trillion and one");
+        assert_eq!(from_words("one hundred and twenty-three"), Some(123.0));
+        assert_eq!(from_words("one thousand trillion"), Some(1e15));
     }
 
     #[test]

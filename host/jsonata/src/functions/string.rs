@@ -19,11 +19,22 @@ pub(crate) fn to_js_string(v: &Value<'_>, prettify: bool) -> Result<String> {
             return to_js_string(&a.items[0], prettify);
         }
         other => {
+            check_finite_deep(other)?;
             let mut s = String::new();
             write_json(other, &mut s, prettify.then_some(2), 0, true);
             s
         }
     })
+}
+
+/// jsonata-js's stringify replacer raises D1001 on any non-finite number inside.
+fn check_finite_deep(v: &Value<'_>) -> Result<()> {
+    match v {
+        Value::Number(n) => crate::value::check_finite(*n).map(|_| ()),
+        Value::Array(_) | Value::JArray(_) => v.members().try_for_each(|m| check_finite_deep(&m)),
+        Value::Object(o) => o.values().try_for_each(check_finite_deep),
+        _ => Ok(()),
+    }
 }
 
 /// JavaScript string ordering (UTF-16 code units).
