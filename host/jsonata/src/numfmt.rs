@@ -64,37 +64,6 @@ pub(crate) fn to_precision_15(x: f64) -> f64 {
     format!("{:.14e}", x).parse().unwrap_or(x)
 }
 
-/// `x.toPrecision(p)` text in JavaScript (used by `$formatNumber`-adjacent code paths).
-pub(crate) fn to_precision(x: f64, p: usize) -> String {
-    if x == 0.0 {
-        let mut s = String::from("0");
-        if p > 1 {
-            s.push('.');
-            s.extend(std::iter::repeat_n('0', p - 1));
-        }
-        return s;
-    }
-    let s = format!("{:.*e}", p.saturating_sub(1), x.abs());
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let e: i32 = exp.parse().unwrap_or(0);
-    let neg = if x < 0.0 { "-" } else { "" };
-    if e < -6 || e >= p as i32 {
-        let m = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
-        return format!("{neg}{m}e{}{}", if e >= 0 { "+" } else { "-" }, e.abs());
-    }
-    if e >= 0 {
-        let int_len = (e + 1) as usize;
-        if digits.len() > int_len {
-            format!("{neg}{}.{}", &digits[..int_len], &digits[int_len..])
-        } else {
-            format!("{neg}{digits}")
-        }
-    } else {
-        format!("{neg}0.{}{}", "0".repeat((-e - 1) as usize), digits)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +82,5 @@ mod tests {
     #[test]
     fn precision_15_drops_float_noise() {
         assert_eq!(js_number_to_string(to_precision_15(0.1 + 0.2)), "0.3");
-        assert_eq!(to_precision(123.456, 2), "1.2e+2");
-        assert_eq!(to_precision(0.000123, 2), "0.00012");
     }
 }

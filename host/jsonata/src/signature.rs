@@ -195,11 +195,6 @@ impl Signature {
         let value = args.get(good_to).map(|v| v.to_json_text()).unwrap_or_else(|| "undefined".into());
         Err::new("T0410").token(tok).value_json(value).index(good_to + 1).build()
     }
-
-    /// Number of declared parameters (the arity reported to `$map` and friends).
-    pub fn arity(&self) -> usize {
-        self.params.len()
-    }
 }
 
 #[cfg(test)]
@@ -209,7 +204,7 @@ mod tests {
     #[test]
     fn optional_and_context_params_parse() {
         let s = Signature::parse("<s-nn?:s>").unwrap();
-        assert_eq!(s.arity(), 3);
+        assert_eq!(s.params.len(), 3);
         assert!(s.regex.is_match("snn"));
         assert!(s.regex.is_match("n"));
     }

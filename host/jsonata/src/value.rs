@@ -6,7 +6,7 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 use serde_json::Value as J;
 
-use crate::error::{Err, Error, Result, UNSUPPORTED_RESULT};
+use crate::error::{Err, Result, UNSUPPORTED_RESULT};
 use crate::eval::func::Func;
 use crate::numfmt::js_number_to_string;
 
@@ -39,7 +39,76 @@ pub(crate) struct Array<'a> {
     pub flags: u8,
 }
 
-pub(crate) type Object<'a> = IndexMap<String, Value<'a>>;
+/// An object built during evaluation (insertion-ordered, like JS objects).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Object<'a>(pub IndexMap<String, Value<'a>>);
+
+impl<'a> Object<'a> {
+    pub fn new() -> Object<'a> {
+        Object(IndexMap::new())
+    }
+    pub fn with_capacity(n: usize) -> Object<'a> {
+        Object(IndexMap::with_capacity(n))
+    }
+}
+
+impl<'a> std::ops::Deref for Object<'a> {
+    type Target = IndexMap<String, Value<'a>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Object<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<'a> FromIterator<(String, Value<'a>)> for Object<'a> {
+    fn from_iter<I: IntoIterator<Item = (String, Value<'a>)>>(iter: I) -> Self {
+        Object(iter.into_iter().collect())
+    }
+}
+
+/// Take apart uniquely-owned nested containers iteratively, so dropping a value nested
+/// arbitrarily deep (which an expression can build) cannot overflow the stack.
+fn drop_iteratively<'a>(mut stack: Vec<Value<'a>>) {
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(rc) => {
+                if let Ok(mut a) = Rc::try_unwrap(rc) {
+                    stack.append(&mut a.items);
+                }
+            }
+            Value::Object(rc) => {
+                if let Ok(mut o) = Rc::try_unwrap(rc) {
+                    stack.extend(o.0.drain(..).map(|(_, v)| v));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Array<'_> {
+    fn drop(&mut self) {
+        if self.items.iter().any(|v| matches!(v, Value::Array(_) | Value::Object(_))) {
+            drop_iteratively(std::mem::take(&mut self.items));
+        }
+    }
+}
+
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        if self.0.values().any(|v| matches!(v, Value::Array(_) | Value::Object(_))) {
+            drop_iteratively(self.0.drain(..).map(|(_, v)| v).collect());
+        }
+    }
+}
+
+/// Deepest nesting converted to a `serde_json::Value` result (whose own drop is recursive).
+pub(crate) const MAX_RESULT_DEPTH: usize = 1000;
 
 /// One tuple of a tuple stream: `@` (the context) plus the bound focus/index/ancestor names.
 #[derive(Clone, Debug, Default)]
@@ -258,6 +327,13 @@ impl<'a> Value<'a> {
 
     /// Convert to an owned serde_json value; functions anywhere fail with [`UNSUPPORTED_RESULT`].
     pub fn to_json(&self) -> Result<Option<J>> {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> Result<Option<J>> {
+        if depth > MAX_RESULT_DEPTH {
+            return Err(Err::new("U1001").build());
+        }
         Ok(match self {
             Value::Undefined => None,
             Value::Null => Some(J::Null),
@@ -270,14 +346,14 @@ impl<'a> Value<'a> {
                 let mut out = Vec::with_capacity(a.items.len());
                 for v in &a.items {
                     // JSON.stringify turns undefined array members into null.
-                    out.push(v.to_json()?.unwrap_or(J::Null));
+                    out.push(v.to_json_at(depth + 1)?.unwrap_or(J::Null));
                 }
                 Some(J::Array(out))
             }
             Value::Object(o) => {
                 let mut out = serde_json::Map::with_capacity(o.len());
                 for (k, v) in o.iter() {
-                    if let Some(j) = v.to_json()? {
+                    if let Some(j) = v.to_json_at(depth + 1)? {
                         out.insert(k.clone(), j);
                     }
                 }
@@ -324,6 +400,10 @@ fn write_str(s: &str, out: &mut String) {
 /// `JSON.stringify` with jsonata's replacer: numbers to 15 significant digits when
 /// `precision15`, functions as `""`, undefined members dropped (objects) or `null` (arrays).
 pub(crate) fn write_json(v: &Value<'_>, out: &mut String, indent: Option<usize>, level: usize, precision15: bool) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || write_json_inner(v, out, indent, level, precision15))
+}
+
+fn write_json_inner(v: &Value<'_>, out: &mut String, indent: Option<usize>, level: usize, precision15: bool) {
     let nl = |out: &mut String, level: usize| {
         if let Some(w) = indent {
             out.push('\n');
@@ -389,6 +469,10 @@ pub(crate) fn write_json(v: &Value<'_>, out: &mut String, indent: Option<usize>,
 
 /// JSONata truthiness (`$boolean`), `None` for undefined.
 pub(crate) fn truthy(v: &Value<'_>) -> Option<bool> {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || truthy_inner(v))
+}
+
+fn truthy_inner(v: &Value<'_>) -> Option<bool> {
     Some(match v {
         Value::Undefined => return None,
         Value::Null => false,
@@ -411,6 +495,10 @@ pub(crate) fn truthy(v: &Value<'_>) -> Option<bool> {
 
 /// jsonata-js `isDeepEqual` (`===` on scalars; functions equal only to themselves).
 pub(crate) fn deep_equal(a: &Value<'_>, b: &Value<'_>) -> bool {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || deep_equal_inner(a, b))
+}
+
+fn deep_equal_inner(a: &Value<'_>, b: &Value<'_>) -> bool {
     match (a, b) {
         (Value::Undefined, Value::Undefined) | (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -438,7 +526,3 @@ pub(crate) fn check_finite(n: f64) -> Result<f64> {
     }
 }
 
-/// Error for a value not representable where a function is not allowed.
-pub(crate) fn unsupported() -> Error {
-    Err::new(UNSUPPORTED_RESULT).build()
-}

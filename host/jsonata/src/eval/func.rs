@@ -285,6 +285,10 @@ impl<'a> Ctx<'a> {
 
 /// Deep copy into owned containers so every object has its own identity.
 pub(crate) fn deep_clone<'a>(v: &Value<'a>) -> Value<'a> {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || deep_clone_inner(v))
+}
+
+fn deep_clone_inner<'a>(v: &Value<'a>) -> Value<'a> {
     match v {
         Value::JArray(_) | Value::Array(_) => Value::array_of(v.members().map(|m| deep_clone(&m)).collect()),
         Value::JObject(_) | Value::Object(_) => {
@@ -297,6 +301,10 @@ pub(crate) fn deep_clone<'a>(v: &Value<'a>) -> Value<'a> {
 type Edit<'a> = (*const Object<'a>, Option<Value<'a>>, Vec<String>);
 
 fn apply_edits<'a>(v: &Value<'a>, edits: &[Edit<'a>]) -> Value<'a> {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || apply_edits_inner(v, edits))
+}
+
+fn apply_edits_inner<'a>(v: &Value<'a>, edits: &[Edit<'a>]) -> Value<'a> {
     match v {
         Value::Array(a) => Value::with_flags(a.items.iter().map(|m| apply_edits(m, edits)).collect(), a.flags),
         Value::Object(o) => {

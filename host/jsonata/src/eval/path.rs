@@ -45,6 +45,10 @@ pub(crate) fn lookup_field<'a>(input: &Value<'a>, key: &str) -> Value<'a> {
 }
 
 fn flatten_into<'a>(v: Value<'a>, out: &mut Vec<Value<'a>>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || flatten_inner(v, out))
+}
+
+fn flatten_inner<'a>(v: Value<'a>, out: &mut Vec<Value<'a>>) {
     if v.is_array() {
         for m in v.members() {
             flatten_into(m, out);
@@ -76,6 +80,10 @@ pub(crate) fn wildcard<'a>(input: &Value<'a>) -> Value<'a> {
 }
 
 fn recurse_descendants<'a>(v: Value<'a>, out: &mut Vec<Value<'a>>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || descendants_inner(v, out))
+}
+
+fn descendants_inner<'a>(v: Value<'a>, out: &mut Vec<Value<'a>>) {
     if v.is_array() {
         for m in v.members() {
             recurse_descendants(m, out);

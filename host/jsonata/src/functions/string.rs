@@ -42,10 +42,6 @@ pub(crate) fn js_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-pub(crate) fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
 fn s_arg<'a>(args: &[Value<'a>], i: usize) -> Option<String> {
     args.get(i).and_then(|v| v.as_str()).map(str::to_string)
 }
