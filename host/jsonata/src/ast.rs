@@ -84,8 +84,15 @@ pub(crate) struct SortTerm {
 
 #[derive(Debug)]
 pub(crate) enum Kind {
-    Path { steps: Vec<Node>, keep_singleton: bool },
-    Binary { op: BinOp, lhs: Box<Node>, rhs: Box<Node> },
+    Path {
+        steps: Vec<Node>,
+        keep_singleton: bool,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Node>,
+        rhs: Box<Node>,
+    },
     Neg(Box<Node>),
     Array(Vec<Node>),
     Object(Vec<(Node, Node)>),
@@ -97,19 +104,44 @@ pub(crate) enum Kind {
     Wildcard,
     Descendant,
     /// `%`, with the label of the tuple binding holding the ancestor.
-    Parent { slot: usize, label: String },
+    Parent {
+        slot: usize,
+        label: String,
+    },
     Var(String),
     Regex(Arc<RegexLit>),
-    Condition { cond: Box<Node>, then: Box<Node>, els: Option<Box<Node>> },
+    Condition {
+        cond: Box<Node>,
+        then: Box<Node>,
+        els: Option<Box<Node>>,
+    },
     Block(Vec<Node>),
-    Bind { name: String, rhs: Box<Node> },
-    Function { proc: Box<Node>, args: Vec<Node> },
+    Bind {
+        name: String,
+        rhs: Box<Node>,
+    },
+    Function {
+        proc: Box<Node>,
+        args: Vec<Node>,
+    },
     /// Partial application; `None` marks a `?` placeholder.
-    Partial { proc: Box<Node>, args: Vec<Option<Node>> },
+    Partial {
+        proc: Box<Node>,
+        args: Vec<Option<Node>>,
+    },
     Lambda(Arc<LambdaDef>),
-    Apply { lhs: Box<Node>, rhs: Box<Node> },
-    Transform { pattern: Box<Node>, update: Box<Node>, delete: Option<Box<Node>> },
-    Sort { terms: Vec<SortTerm> },
+    Apply {
+        lhs: Box<Node>,
+        rhs: Box<Node>,
+    },
+    Transform {
+        pattern: Box<Node>,
+        update: Box<Node>,
+        delete: Option<Box<Node>>,
+    },
+    Sort {
+        terms: Vec<SortTerm>,
+    },
     /// The `?` placeholder before it is folded into a `Partial`.
     Placeholder,
 }

@@ -12,14 +12,17 @@ pub(crate) enum Tok {
     Var(String),
     Bool(bool),
     Null,
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     End,
 }
 
 /// Single-character operators, in jsonata-js's `operators` table (also the name stop set).
 const SINGLE_OPS: &[&str] = &[
-    ".", "[", "]", "{", "}", "(", ")", ",", "@", "#", ";", ":", "?", "+", "-", "*", "/", "%", "|", "=", "<",
-    ">", "^", "&", "!", "~",
+    ".", "[", "]", "{", "}", "(", ")", ",", "@", "#", ";", ":", "?", "+", "-", "*", "/", "%", "|",
+    "=", "<", ">", "^", "&", "!", "~",
 ];
 
 fn single_op(c: char) -> Option<&'static str> {
@@ -99,10 +102,10 @@ impl<'s> Lexer<'s> {
             self.pos += 1;
             return self.string(c).map(|t| (t, start));
         }
-        if c.is_ascii_digit() || (c == '-' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
-            if let Some(t) = self.number()? {
-                return Ok((t, start));
-            }
+        if (c.is_ascii_digit() || (c == '-' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())))
+            && let Some(t) = self.number()?
+        {
+            return Ok((t, start));
         }
         if c == '`' {
             self.pos += 1;
@@ -121,7 +124,9 @@ impl<'s> Lexer<'s> {
         let rest = &self.src[self.pos..];
         let end = rest
             .char_indices()
-            .find(|&(_, ch)| matches!(ch, ' ' | '\t' | '\n' | '\r' | '\u{b}') || single_op(ch).is_some())
+            .find(|&(_, ch)| {
+                matches!(ch, ' ' | '\t' | '\n' | '\r' | '\u{b}') || single_op(ch).is_some()
+            })
             .map(|(i, _)| i)
             .unwrap_or(rest.len());
         let word = &rest[..end];
@@ -223,18 +228,23 @@ impl<'s> Lexer<'s> {
                     // Surrogate pairs arrive as two escapes; JS strings hold UTF-16 so join them.
                     if (0xD800..0xDC00).contains(&cu) && self.src[self.pos..].starts_with("\\u") {
                         let hex2 = self.src.get(self.pos + 2..self.pos + 6).unwrap_or("");
-                        if let Ok(lo) = u16::from_str_radix(hex2, 16) {
-                            if (0xDC00..0xE000).contains(&lo) {
-                                self.pos += 6;
-                                out.extend(char::decode_utf16([cu, lo]).map(|r| r.unwrap_or('\u{FFFD}')));
-                                continue;
-                            }
+                        if let Ok(lo) = u16::from_str_radix(hex2, 16)
+                            && (0xDC00..0xE000).contains(&lo)
+                        {
+                            self.pos += 6;
+                            out.extend(
+                                char::decode_utf16([cu, lo]).map(|r| r.unwrap_or('\u{FFFD}')),
+                            );
+                            continue;
                         }
                     }
                     out.push(char::from_u32(cu as u32).unwrap_or('\u{FFFD}'));
                 }
                 other => {
-                    return Err(Err::new("S0103").pos(self.pos).token(other.to_string()).build());
+                    return Err(Err::new("S0103")
+                        .pos(self.pos)
+                        .token(other.to_string())
+                        .build());
                 }
             }
         }

@@ -95,7 +95,10 @@ impl Expression {
     /// Parse `source`; syntax errors carry jsonata-js's `S0xxx` codes.
     pub fn parse(source: &str) -> Result<Expression, Error> {
         let ast = process::build(source)?;
-        Ok(Expression { source: source.to_string(), ast })
+        Ok(Expression {
+            source: source.to_string(),
+            ast,
+        })
     }
 
     /// The expression text this was parsed from.
@@ -107,7 +110,11 @@ impl Expression {
     /// `Ok(None)` means the result is undefined (JSONata "nothing"). A result that is a
     /// function (or contains one) fails with [`UNSUPPORTED_RESULT`] /
     /// [`ErrorKind::UnsupportedResult`]; non-finite numbers fail with D1001.
-    pub fn evaluate(&self, input: Option<&serde_json::Value>, env: &Env<'_>) -> Result<Option<serde_json::Value>, Error> {
+    pub fn evaluate(
+        &self,
+        input: Option<&serde_json::Value>,
+        env: &Env<'_>,
+    ) -> Result<Option<serde_json::Value>, Error> {
         let arena = typed_arena::Arena::new();
         let now = env.now_millis.unwrap_or_else(system_millis);
         let ctx = eval::Ctx::new(env.variables, env.aws, now, &arena);
@@ -119,7 +126,8 @@ impl Expression {
         ctx.bind(root, value::Str::B("$"), input_val.clone());
         if let value::Value::JArray(_) = input_val {
             // jsonata-js wraps an array input so that `$` still denotes the whole array.
-            input_val = value::Value::with_flags(vec![input_val], value::SEQUENCE | value::OUTER_WRAPPER);
+            input_val =
+                value::Value::with_flags(vec![input_val], value::SEQUENCE | value::OUTER_WRAPPER);
         }
         let result = ctx.eval(&self.ast, &input_val, root)?;
         result.to_json()

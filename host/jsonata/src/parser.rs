@@ -44,7 +44,11 @@ pub(crate) struct RawNode {
 }
 
 fn node(raw: Raw, pos: usize) -> RawNode {
-    RawNode { raw, pos, keep_array: false }
+    RawNode {
+        raw,
+        pos,
+        keep_array: false,
+    }
 }
 
 fn lbp(tok: &Tok) -> u32 {
@@ -92,7 +96,13 @@ fn tok_text(t: &Tok) -> String {
 
 impl<'s> Parser<'s> {
     pub fn parse(src: &'s str) -> Result<RawNode> {
-        let mut p = Parser { lexer: Lexer::new(src), tok: Tok::End, pos: 0, depth: 0, src_len: src.len() };
+        let mut p = Parser {
+            lexer: Lexer::new(src),
+            tok: Tok::End,
+            pos: 0,
+            depth: 0,
+            src_len: src.len(),
+        };
         p.advance(None, false)?;
         let expr = p.expression(0)?;
         if p.tok != Tok::End {
@@ -107,17 +117,25 @@ impl<'s> Parser<'s> {
 
     /// Move to the next token, first checking that the current one is `expect`.
     fn advance(&mut self, expect: Option<&str>, infix: bool) -> Result<()> {
-        if let Some(id) = expect {
-            if !self.is(id) {
-                let code = if self.tok == Tok::End { "S0203" } else { "S0202" };
-                return Err(Err::new(code).pos(self.pos).token(tok_text(&self.tok)).value_str(id).build());
-            }
+        if let Some(id) = expect
+            && !self.is(id)
+        {
+            let code = if self.tok == Tok::End {
+                "S0203"
+            } else {
+                "S0202"
+            };
+            return Err(Err::new(code)
+                .pos(self.pos)
+                .token(tok_text(&self.tok))
+                .value_str(id)
+                .build());
         }
         let (tok, pos) = self.lexer.next(infix)?;
-        if let Tok::Op(op) = &tok {
-            if matches!(*op, "!" | "~") {
-                return Err(Err::new("S0204").pos(pos).token(*op).build());
-            }
+        if let Tok::Op(op) = &tok
+            && matches!(*op, "!" | "~")
+        {
+            return Err(Err::new("S0204").pos(pos).token(*op).build());
         }
         self.pos = if tok == Tok::End { self.src_len } else { pos };
         self.tok = tok;
@@ -214,7 +232,10 @@ impl<'s> Parser<'s> {
                         delete = Some(Box::new(self.expression(0)?));
                     }
                     self.advance(Some("|"), false)?;
-                    node(Raw::Transform(Box::new(pattern), Box::new(update), delete), pos)
+                    node(
+                        Raw::Transform(Box::new(pattern), Box::new(update), delete),
+                        pos,
+                    )
                 }
                 "?" => node(Raw::Placeholder, pos),
                 other => return Err(Err::new("S0211").pos(pos).token(other).build()),
@@ -306,8 +327,8 @@ impl<'s> Parser<'s> {
                 }
                 node(Raw::Condition(Box::new(left), Box::new(then), els), pos)
             }
-            "." | "+" | "-" | "*" | "/" | "%" | "=" | "<" | ">" | "!=" | "<=" | ">=" | "&" | "and" | "or" | "in"
-            | "~>" | ".." => {
+            "." | "+" | "-" | "*" | "/" | "%" | "=" | "<" | ">" | "!=" | "<=" | ">=" | "&"
+            | "and" | "or" | "in" | "~>" | ".." => {
                 let rhs = self.expression(lbp(&Tok::Op(op)))?;
                 node(Raw::Binary(op, Box::new(left), Box::new(rhs)), pos)
             }
@@ -342,7 +363,12 @@ impl<'s> Parser<'s> {
         for (i, a) in args.into_iter().enumerate() {
             match a.raw {
                 Raw::Var(v) => params.push(v),
-                _ => return Err(Err::new("S0208").pos(a.pos).value_json((i + 1).to_string()).build()),
+                _ => {
+                    return Err(Err::new("S0208")
+                        .pos(a.pos)
+                        .value_json((i + 1).to_string())
+                        .build());
+                }
             }
         }
         let mut sig = None;

@@ -23,7 +23,11 @@ pub(crate) fn build(src: &str) -> Result<Node> {
     let mut p = Processor { slots: Vec::new() };
     let mut node = p.process(raw)?;
     if matches!(node.kind, Kind::Parent { .. }) || !node.seeking_parent.is_empty() {
-        let tok = if matches!(node.kind, Kind::Parent { .. }) { "parent" } else { "path" };
+        let tok = if matches!(node.kind, Kind::Parent { .. }) {
+            "parent"
+        } else {
+            "path"
+        };
         return Err(Err::new("S0217").pos(node.pos).token(tok).build());
     }
     p.fix_labels(&mut node);
@@ -120,7 +124,10 @@ impl Processor {
             _ => {
                 let tok = format!("{:?}", std::mem::discriminant(&node.kind));
                 let _ = tok;
-                return Err(Err::new("S0217").pos(node.pos).token(kind_name(&node.kind)).build());
+                return Err(Err::new("S0217")
+                    .pos(node.pos)
+                    .token(kind_name(&node.kind))
+                    .build());
             }
         }
         Ok(slot)
@@ -128,7 +135,9 @@ impl Processor {
 
     fn resolve_ancestry(&mut self, path: &mut Node) -> Result<()> {
         let steps = Self::steps_mut(path);
-        let Some(last) = steps.last() else { return Ok(()) };
+        let Some(last) = steps.last() else {
+            return Ok(());
+        };
         let mut slots = last.seeking_parent.clone();
         if let Kind::Parent { slot, .. } = last.kind {
             slots.push(slot);
@@ -144,7 +153,10 @@ impl Processor {
                 }
                 let mut i = index as usize;
                 index -= 1;
-                while index >= 0 && steps[i].focus.is_some() && steps[index as usize].focus.is_some() {
+                while index >= 0
+                    && steps[i].focus.is_some()
+                    && steps[index as usize].focus.is_some()
+                {
                     i = index as usize;
                     index -= 1;
                 }
@@ -160,7 +172,12 @@ impl Processor {
         match &mut expr.kind {
             Kind::Function { .. } if expr.predicate.is_empty() => {
                 let pos = expr.pos;
-                let def = LambdaDef { params: Vec::new(), signature: None, body: expr, thunk: true };
+                let def = LambdaDef {
+                    params: Vec::new(),
+                    signature: None,
+                    body: expr,
+                    thunk: true,
+                };
                 return Node::new(Kind::Lambda(Arc::new(def)), pos);
             }
             Kind::Condition { then, els, .. } => {
@@ -194,8 +211,13 @@ impl Processor {
                 let mut result = self.process(*lhs)?;
                 let predicate = self.process(*rhs)?;
                 let is_path = result.is_path();
-                let step: &mut Node =
-                    if is_path { Self::steps_mut(&mut result).last_mut().expect("path has steps") } else { &mut result };
+                let step: &mut Node = if is_path {
+                    Self::steps_mut(&mut result)
+                        .last_mut()
+                        .expect("path has steps")
+                } else {
+                    &mut result
+                };
                 if step.group.is_some() {
                     return Err(Err::new("S0209").pos(pos).build());
                 }
@@ -232,7 +254,13 @@ impl Processor {
                 let mut result = self.process(*lhs)?;
                 if !result.is_path() {
                     let p = result.pos;
-                    result = Node::new(Kind::Path { steps: vec![result], keep_singleton: false }, p);
+                    result = Node::new(
+                        Kind::Path {
+                            steps: vec![result],
+                            keep_singleton: false,
+                        },
+                        p,
+                    );
                 }
                 let mut sort = Node::new(Kind::Sort { terms: Vec::new() }, pos);
                 let mut ts = Vec::new();
@@ -247,22 +275,38 @@ impl Processor {
                 result
             }
             Raw::Binary(":=", lhs, rhs) => {
-                let Raw::Var(name) = lhs.raw else { return Err(Err::new("S0212").pos(pos).build()) };
+                let Raw::Var(name) = lhs.raw else {
+                    return Err(Err::new("S0212").pos(pos).build());
+                };
                 let rhs = self.process(*rhs)?;
-                let mut n = Node::new(Kind::Bind { name, rhs: Box::new(Node::new(Kind::Null, 0)) }, pos);
+                let mut n = Node::new(
+                    Kind::Bind {
+                        name,
+                        rhs: Box::new(Node::new(Kind::Null, 0)),
+                    },
+                    pos,
+                );
                 Self::push_ancestry(&mut n, &rhs);
                 n.kind = match n.kind {
-                    Kind::Bind { name, .. } => Kind::Bind { name, rhs: Box::new(rhs) },
+                    Kind::Bind { name, .. } => Kind::Bind {
+                        name,
+                        rhs: Box::new(rhs),
+                    },
                     k => k,
                 };
                 n
             }
             Raw::Binary("@", lhs, rhs) => {
-                let Raw::Var(name) = rhs.raw else { return Err(Err::new("S0214").pos(pos).token("@").build()) };
+                let Raw::Var(name) = rhs.raw else {
+                    return Err(Err::new("S0214").pos(pos).token("@").build());
+                };
                 let mut result = self.process(*lhs)?;
                 let is_path = result.is_path();
-                let step: &mut Node =
-                    if is_path { Self::steps_mut(&mut result).last_mut().expect("steps") } else { &mut result };
+                let step: &mut Node = if is_path {
+                    Self::steps_mut(&mut result).last_mut().expect("steps")
+                } else {
+                    &mut result
+                };
                 if !step.stages.is_empty() || !step.predicate.is_empty() {
                     return Err(Err::new("S0215").pos(pos).build());
                 }
@@ -277,13 +321,21 @@ impl Processor {
                 result
             }
             Raw::Binary("#", lhs, rhs) => {
-                let Raw::Var(name) = rhs.raw else { return Err(Err::new("S0214").pos(pos).token("#").build()) };
+                let Raw::Var(name) = rhs.raw else {
+                    return Err(Err::new("S0214").pos(pos).token("#").build());
+                };
                 let mut result = self.process(*lhs)?;
                 if !result.is_path() {
                     let p = result.pos;
                     let preds = std::mem::take(&mut result.predicate);
                     result.stages.extend(preds.into_iter().map(Stage::Filter));
-                    result = Node::new(Kind::Path { steps: vec![result], keep_singleton: false }, p);
+                    result = Node::new(
+                        Kind::Path {
+                            steps: vec![result],
+                            keep_singleton: false,
+                        },
+                        p,
+                    );
                 }
                 let step = Self::steps_mut(&mut result).last_mut().expect("steps");
                 if step.stages.is_empty() {
@@ -298,18 +350,30 @@ impl Processor {
                 let lhs = self.process(*lhs)?;
                 let rhs = self.process(*rhs)?;
                 let ka = lhs.keep_array || rhs.keep_array;
-                let mut n = Node::new(Kind::Apply { lhs: Box::new(lhs), rhs: Box::new(rhs) }, pos);
+                let mut n = Node::new(
+                    Kind::Apply {
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    pos,
+                );
                 n.keep_array = ka;
                 n
             }
             Raw::Binary(op, lhs, rhs) => {
                 let lhs = self.process(*lhs)?;
                 let rhs = self.process(*rhs)?;
-                let Some(op) = op_of(op) else { return Err(Err::new("S0204").pos(pos).token(op).build()) };
+                let Some(op) = op_of(op) else {
+                    return Err(Err::new("S0204").pos(pos).token(op).build());
+                };
                 let mut n = Node::new(Kind::Null, pos);
                 Self::push_ancestry(&mut n, &lhs);
                 Self::push_ancestry(&mut n, &rhs);
-                n.kind = Kind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) };
+                n.kind = Kind::Binary {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                };
                 n
             }
             Raw::Array(items) => {
@@ -357,9 +421,17 @@ impl Processor {
                 }
                 let proc = Box::new(self.process(*proc)?);
                 n.kind = if partial {
-                    let args =
-                        out.into_iter().map(|a| if matches!(a.kind, Kind::Placeholder) { None } else { Some(a) });
-                    Kind::Partial { proc, args: args.collect() }
+                    let args = out.into_iter().map(|a| {
+                        if matches!(a.kind, Kind::Placeholder) {
+                            None
+                        } else {
+                            Some(a)
+                        }
+                    });
+                    Kind::Partial {
+                        proc,
+                        args: args.collect(),
+                    }
                 } else {
                     Kind::Function { proc, args: out }
                 };
@@ -371,7 +443,15 @@ impl Processor {
                     None => None,
                 };
                 let body = Self::tail_call_optimize(self.process(*body)?);
-                Node::new(Kind::Lambda(Arc::new(LambdaDef { params, signature, body, thunk: false })), pos)
+                Node::new(
+                    Kind::Lambda(Arc::new(LambdaDef {
+                        params,
+                        signature,
+                        body,
+                        thunk: false,
+                    })),
+                    pos,
+                )
             }
             Raw::Condition(c, t, e) => {
                 let mut n = Node::new(Kind::Null, pos);
@@ -387,7 +467,11 @@ impl Processor {
                     }
                     None => None,
                 };
-                n.kind = Kind::Condition { cond: Box::new(c), then: Box::new(t), els: e };
+                n.kind = Kind::Condition {
+                    cond: Box::new(c),
+                    then: Box::new(t),
+                    els: e,
+                };
                 n
             }
             Raw::Transform(p, u, d) => {
@@ -397,7 +481,14 @@ impl Processor {
                     Some(d) => Some(Box::new(self.process(*d)?)),
                     None => None,
                 };
-                Node::new(Kind::Transform { pattern, update, delete }, pos)
+                Node::new(
+                    Kind::Transform {
+                        pattern,
+                        update,
+                        delete,
+                    },
+                    pos,
+                )
             }
             Raw::Block(exprs) => {
                 let mut n = Node::new(Kind::Null, pos);
@@ -420,12 +511,27 @@ impl Processor {
             Raw::Name(name) => {
                 let mut step = Node::new(Kind::Name(name), pos);
                 step.keep_array = keep;
-                Node::new(Kind::Path { steps: vec![step], keep_singleton: keep }, pos)
+                Node::new(
+                    Kind::Path {
+                        steps: vec![step],
+                        keep_singleton: keep,
+                    },
+                    pos,
+                )
             }
             Raw::Parent => {
                 let slot = self.slots.len();
-                self.slots.push(Slot { label: format!("!{slot}"), level: 1 });
-                Node::new(Kind::Parent { slot, label: String::new() }, pos)
+                self.slots.push(Slot {
+                    label: format!("!{slot}"),
+                    level: 1,
+                });
+                Node::new(
+                    Kind::Parent {
+                        slot,
+                        label: String::new(),
+                    },
+                    pos,
+                )
             }
             Raw::Str(s) => Node::new(Kind::Str(s), pos),
             Raw::Num(n) => Node::new(Kind::Num(n), pos),
@@ -456,7 +562,13 @@ impl Processor {
         let mut result = if lstep.is_path() {
             lstep
         } else {
-            Node::new(Kind::Path { steps: vec![lstep], keep_singleton: false }, lpos)
+            Node::new(
+                Kind::Path {
+                    steps: vec![lstep],
+                    keep_singleton: false,
+                },
+                lpos,
+            )
         };
         if let Some(slot) = lparent {
             result.seeking_parent = vec![slot];
@@ -477,28 +589,31 @@ impl Processor {
                     return Err(Err::new("S0213").pos(step.pos).value_json(v).build());
                 }
                 Kind::Bool(b) => {
-                    return Err(Err::new("S0213").pos(step.pos).value_json(b.to_string()).build());
+                    return Err(Err::new("S0213")
+                        .pos(step.pos)
+                        .value_json(b.to_string())
+                        .build());
                 }
-                Kind::Null => return Err(Err::new("S0213").pos(step.pos).value_json("null").build()),
+                Kind::Null => {
+                    return Err(Err::new("S0213").pos(step.pos).value_json("null").build());
+                }
                 Kind::Str(s) => step.kind = Kind::Name(s.clone()),
                 _ => {}
             }
         }
         let keep = steps.iter().any(|s| s.keep_array);
-        if let Some(first) = steps.first_mut() {
-            if first.is_array_cons() {
-                first.cons_array = true;
-            }
+        if let Some(first) = steps.first_mut()
+            && first.is_array_cons()
+        {
+            first.cons_array = true;
         }
-        if let Some(last) = steps.last_mut() {
-            if last.is_array_cons() {
-                last.cons_array = true;
-            }
+        if let Some(last) = steps.last_mut()
+            && last.is_array_cons()
+        {
+            last.cons_array = true;
         }
-        if keep {
-            if let Kind::Path { keep_singleton, .. } = &mut result.kind {
-                *keep_singleton = true;
-            }
+        if keep && let Kind::Path { keep_singleton, .. } = &mut result.kind {
+            *keep_singleton = true;
         }
         self.resolve_ancestry(&mut result)?;
         Ok(result)
@@ -562,7 +677,11 @@ impl Processor {
                     self.fix_labels(&mut d.body);
                 }
             }
-            Kind::Transform { pattern, update, delete } => {
+            Kind::Transform {
+                pattern,
+                update,
+                delete,
+            } => {
                 self.fix_labels(pattern);
                 self.fix_labels(update);
                 if let Some(d) = delete {

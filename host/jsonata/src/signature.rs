@@ -56,7 +56,9 @@ impl Signature {
                 break;
             }
             match c {
-                's' | 'n' | 'b' | 'l' | 'o' => params.push(new_param(format!("[{c}m]"), c.to_string())),
+                's' | 'n' | 'b' | 'l' | 'o' => {
+                    params.push(new_param(format!("[{c}m]"), c.to_string()))
+                }
                 'a' => params.push(new_param("[asnblfom]".into(), "a".into())),
                 'f' => params.push(new_param("f".into(), "f".into())),
                 'j' => params.push(new_param("[asnblom]".into(), "j".into())),
@@ -83,7 +85,10 @@ impl Signature {
                     p = end;
                 }
                 '<' => {
-                    let Some(last) = params.last_mut().filter(|l| l.type_ == "a" || l.type_ == "f") else {
+                    let Some(last) = params
+                        .last_mut()
+                        .filter(|l| l.type_ == "a" || l.type_ == "f")
+                    else {
                         let t = params.last().map(|l| l.type_.clone()).unwrap_or_default();
                         return Err(Err::new("S0401").value_str(&t).pos(p).build());
                     };
@@ -102,7 +107,12 @@ impl Signature {
 
     /// Check `args` against the signature, inserting the context value where a `-` parameter is
     /// missing and wrapping singletons where an array is expected.
-    pub fn validate<'a>(&self, args: Vec<Value<'a>>, context: &Value<'a>, name: Option<&str>) -> Result<Vec<Value<'a>>> {
+    pub fn validate<'a>(
+        &self,
+        args: Vec<Value<'a>>,
+        context: &Value<'a>,
+        name: Option<&str>,
+    ) -> Result<Vec<Value<'a>>> {
         let tok = name.unwrap_or("").to_string();
         let supplied: String = args.iter().map(Value::symbol).collect();
         let Some(caps) = self.regex.captures(&supplied) else {
@@ -111,16 +121,28 @@ impl Signature {
         let mut out = Vec::with_capacity(self.params.len());
         let mut arg_index = 0;
         let mut args = args.into_iter().map(Some).collect::<Vec<_>>();
-        let mut take = |i: usize| args.get_mut(i).and_then(Option::take).unwrap_or(Value::Undefined);
+        let mut take = |i: usize| {
+            args.get_mut(i)
+                .and_then(Option::take)
+                .unwrap_or(Value::Undefined)
+        };
         for (index, param) in self.params.iter().enumerate() {
             let m = caps.get(index + 1).map(|m| m.as_str()).unwrap_or("");
             if m.is_empty() {
                 if param.context && param.context_regex.is_some() {
                     let ctype = context.symbol().to_string();
-                    if param.context_regex.as_ref().is_some_and(|r| r.is_match(&ctype)) {
+                    if param
+                        .context_regex
+                        .as_ref()
+                        .is_some_and(|r| r.is_match(&ctype))
+                    {
                         out.push(context.clone());
                     } else {
-                        return Err(Err::new("T0411").token(tok).value_json(context.to_json_text()).index(arg_index + 1).build());
+                        return Err(Err::new("T0411")
+                            .token(tok)
+                            .value_json(context.to_json_text())
+                            .index(arg_index + 1)
+                            .build());
                     }
                 } else {
                     out.push(take(arg_index));
@@ -142,7 +164,7 @@ impl Signature {
                                 let mut items = arg.members();
                                 if let Some(first) = items.next() {
                                     let t = first.symbol();
-                                    if Some(t) != sub.chars().next() {
+                                    if !sub.starts_with(t) {
                                         ok = false;
                                     } else {
                                         ok = items.all(|v| v.symbol() == t);
@@ -187,13 +209,23 @@ impl Signature {
         let mut good_to = 0;
         for p in &self.params {
             partial.push_str(&p.regex);
-            match regex::Regex::new(&partial).ok().and_then(|r| r.find(supplied).map(|m| m.end())) {
+            match regex::Regex::new(&partial)
+                .ok()
+                .and_then(|r| r.find(supplied).map(|m| m.end()))
+            {
                 Some(end) => good_to = end,
                 None => break,
             }
         }
-        let value = args.get(good_to).map(|v| v.to_json_text()).unwrap_or_else(|| "undefined".into());
-        Err::new("T0410").token(tok).value_json(value).index(good_to + 1).build()
+        let value = args
+            .get(good_to)
+            .map(|v| v.to_json_text())
+            .unwrap_or_else(|| "undefined".into());
+        Err::new("T0410")
+            .token(tok)
+            .value_json(value)
+            .index(good_to + 1)
+            .build()
     }
 }
 

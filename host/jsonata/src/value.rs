@@ -93,7 +93,11 @@ fn drop_iteratively<'a>(mut stack: Vec<Value<'a>>) {
 
 impl Drop for Array<'_> {
     fn drop(&mut self) {
-        if self.items.iter().any(|v| matches!(v, Value::Array(_) | Value::Object(_))) {
+        if self
+            .items
+            .iter()
+            .any(|v| matches!(v, Value::Array(_) | Value::Object(_)))
+        {
             drop_iteratively(std::mem::take(&mut self.items));
         }
     }
@@ -101,14 +105,18 @@ impl Drop for Array<'_> {
 
 impl Drop for Object<'_> {
     fn drop(&mut self) {
-        if self.0.values().any(|v| matches!(v, Value::Array(_) | Value::Object(_))) {
+        if self
+            .0
+            .values()
+            .any(|v| matches!(v, Value::Array(_) | Value::Object(_)))
+        {
             drop_iteratively(self.0.drain(..).map(|(_, v)| v).collect());
         }
     }
 }
 
 /// Deepest nesting converted to a `serde_json::Value` result (whose own drop is recursive).
-pub(crate) const MAX_RESULT_DEPTH: usize = 1000;
+pub(crate) const MAX_RESULT_DEPTH: usize = 500;
 
 /// One tuple of a tuple stream: `@` (the context) plus the bound focus/index/ancestor names.
 #[derive(Clone, Debug, Default)]
@@ -118,7 +126,11 @@ pub(crate) struct Tuple<'a> {
 
 impl<'a> Tuple<'a> {
     pub fn get(&self, name: &str) -> Option<&Value<'a>> {
-        self.bindings.iter().rev().find(|(k, _)| &**k == name).map(|(_, v)| v)
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(k, _)| &**k == name)
+            .map(|(_, v)| v)
     }
     pub fn context(&self) -> Value<'a> {
         self.get("@").cloned().unwrap_or(Value::Undefined)
@@ -169,7 +181,10 @@ impl<'a> Value<'a> {
     }
 
     pub fn seq(items: Vec<Value<'a>>) -> Value<'a> {
-        Value::Array(Rc::new(Array { items, flags: SEQUENCE }))
+        Value::Array(Rc::new(Array {
+            items,
+            flags: SEQUENCE,
+        }))
     }
 
     pub fn with_flags(items: Vec<Value<'a>>, flags: u8) -> Value<'a> {
@@ -270,7 +285,10 @@ impl<'a> Value<'a> {
     /// Object entries in order.
     pub fn entries(&self) -> Vec<(String, Value<'a>)> {
         match self {
-            Value::JObject(o) => o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect(),
+            Value::JObject(o) => o
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .collect(),
             Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             _ => Vec::new(),
         }
@@ -300,13 +318,13 @@ impl<'a> Value<'a> {
 
     /// Unwrap jsonata's singleton sequences (the end-of-`evaluate` normalisation).
     pub fn normalize(self) -> Value<'a> {
-        if let Value::Array(a) = &self {
-            if a.flags & SEQUENCE != 0 {
-                match a.items.len() {
-                    0 => return Value::Undefined,
-                    1 if a.flags & KEEP_SINGLETON == 0 => return a.items[0].clone(),
-                    _ => {}
-                }
+        if let Value::Array(a) = &self
+            && a.flags & SEQUENCE != 0
+        {
+            match a.items.len() {
+                0 => return Value::Undefined,
+                1 if a.flags & KEEP_SINGLETON == 0 => return a.items[0].clone(),
+                _ => {}
             }
         }
         self
@@ -334,6 +352,10 @@ impl<'a> Value<'a> {
         if depth > MAX_RESULT_DEPTH {
             return Err(Err::new("U1001").build());
         }
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.to_json_inner(depth))
+    }
+
+    fn to_json_inner(&self, depth: usize) -> Result<Option<J>> {
         Ok(match self {
             Value::Undefined => None,
             Value::Null => Some(J::Null),
@@ -390,7 +412,9 @@ pub(crate) fn number_to_json(n: f64) -> Result<J> {
     if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 {
         return Ok(J::from(n as i64));
     }
-    Ok(serde_json::Number::from_f64(n).map(J::Number).unwrap_or(J::Null))
+    Ok(serde_json::Number::from_f64(n)
+        .map(J::Number)
+        .unwrap_or(J::Null))
 }
 
 fn write_str(s: &str, out: &mut String) {
@@ -399,11 +423,25 @@ fn write_str(s: &str, out: &mut String) {
 
 /// `JSON.stringify` with jsonata's replacer: numbers to 15 significant digits when
 /// `precision15`, functions as `""`, undefined members dropped (objects) or `null` (arrays).
-pub(crate) fn write_json(v: &Value<'_>, out: &mut String, indent: Option<usize>, level: usize, precision15: bool) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || write_json_inner(v, out, indent, level, precision15))
+pub(crate) fn write_json(
+    v: &Value<'_>,
+    out: &mut String,
+    indent: Option<usize>,
+    level: usize,
+    precision15: bool,
+) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+        write_json_inner(v, out, indent, level, precision15)
+    })
 }
 
-fn write_json_inner(v: &Value<'_>, out: &mut String, indent: Option<usize>, level: usize, precision15: bool) {
+fn write_json_inner(
+    v: &Value<'_>,
+    out: &mut String,
+    indent: Option<usize>,
+    level: usize,
+    precision15: bool,
+) {
     let nl = |out: &mut String, level: usize| {
         if let Some(w) = indent {
             out.push('\n');
@@ -506,12 +544,19 @@ fn deep_equal_inner(a: &Value<'_>, b: &Value<'_>) -> bool {
         (Value::Str(x), Value::Str(y)) => **x == **y,
         (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
         (x, y) if x.is_array() && y.is_array() => {
-            x.array_len() == y.array_len() && x.members().zip(y.members()).all(|(p, q)| deep_equal(&p, &q))
+            x.array_len() == y.array_len()
+                && x.members()
+                    .zip(y.members())
+                    .all(|(p, q)| deep_equal(&p, &q))
         }
         (x, y) if x.is_object() && y.is_object() => {
             let (xe, ye) = (x.entries(), y.entries());
             xe.len() == ye.len()
-                && xe.iter().all(|(k, v)| ye.iter().find(|(k2, _)| k2 == k).is_some_and(|(_, w)| deep_equal(v, w)))
+                && xe.iter().all(|(k, v)| {
+                    ye.iter()
+                        .find(|(k2, _)| k2 == k)
+                        .is_some_and(|(_, w)| deep_equal(v, w))
+                })
         }
         _ => false,
     }
@@ -525,4 +570,3 @@ pub(crate) fn check_finite(n: f64) -> Result<f64> {
         Err(Err::new("D1001").value_json(js_number_to_string(n)).build())
     }
 }
-

@@ -10,14 +10,31 @@ use crate::functions::Builtin;
 use crate::value::{Object, Str, Value};
 
 pub(crate) enum Func<'a> {
-    Lambda { def: &'a LambdaDef, input: Value<'a>, frame: FrameId },
+    Lambda {
+        def: &'a LambdaDef,
+        input: Value<'a>,
+        frame: FrameId,
+    },
     Builtin(&'static Builtin),
     /// Partial application; `None` args are the `?` placeholders still to fill.
-    Partial { func: Rc<Func<'a>>, args: Vec<Option<Value<'a>>> },
+    Partial {
+        func: Rc<Func<'a>>,
+        args: Vec<Option<Value<'a>>>,
+    },
     Regex(&'a RegexLit),
     /// The `next` function of a regex match result.
-    RegexNext { re: &'a RegexLit, text: Rc<str>, from: usize },
-    Transform { pattern: &'a Node, update: &'a Node, delete: Option<&'a Node>, frame: FrameId, pos: usize },
+    RegexNext {
+        re: &'a RegexLit,
+        text: Rc<str>,
+        from: usize,
+    },
+    Transform {
+        pattern: &'a Node,
+        update: &'a Node,
+        delete: Option<&'a Node>,
+        frame: FrameId,
+        pos: usize,
+    },
     Chain(Value<'a>, Value<'a>),
 }
 
@@ -53,6 +70,17 @@ fn proc_name(proc: &Node) -> Option<String> {
     }
 }
 
+/// The pieces of a tail-call thunk, if `v` is one.
+fn thunk_of<'a>(v: &Value<'a>) -> Option<(&'a LambdaDef, Value<'a>, FrameId)> {
+    match v {
+        Value::Func(func) => match &**func {
+            Func::Lambda { def, input, frame } if def.thunk => Some((*def, input.clone(), *frame)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn with_token(mut e: Error, pos: usize, name: &Option<String>) -> Error {
     if e.position.is_none() {
         e.position = Some(pos);
@@ -75,12 +103,12 @@ impl<'a> Ctx<'a> {
     ) -> Result<Value<'a>> {
         let f = self.eval(proc, input, frame)?;
         let name = proc_name(proc);
-        if f.is_undefined() && proc.is_path() {
-            if let Some(n) = &name {
-                if !self.lookup(frame, n).is_undefined() {
-                    return Err(Err::new("T1005").pos(node.pos).token(n.clone()).build());
-                }
-            }
+        if f.is_undefined()
+            && proc.is_path()
+            && let Some(n) = &name
+            && !self.lookup(frame, n).is_undefined()
+        {
+            return Err(Err::new("T1005").pos(node.pos).token(n.clone()).build());
         }
         let mut evaluated = Vec::with_capacity(args.len() + 1);
         if let Some(c) = apply_to {
@@ -89,7 +117,8 @@ impl<'a> Ctx<'a> {
         for a in args {
             evaluated.push(self.eval(a, input, frame)?);
         }
-        self.apply_named(&f, evaluated, input, name.as_deref()).map_err(|e| with_token(e, node.pos, &name))
+        self.apply_named(&f, evaluated, input, name.as_deref())
+            .map_err(|e| with_token(e, node.pos, &name))
     }
 
     pub(super) fn eval_partial(
@@ -109,18 +138,24 @@ impl<'a> Ctx<'a> {
         }
         let f = self.eval(proc, input, frame)?;
         let name = proc_name(proc);
-        if f.is_undefined() && proc.is_path() {
-            if let Some(n) = &name {
-                if !self.lookup(frame, n).is_undefined() {
-                    return Err(Err::new("T1007").pos(node.pos).token(n.clone()).build());
-                }
-            }
+        if f.is_undefined()
+            && proc.is_path()
+            && let Some(n) = &name
+            && !self.lookup(frame, n).is_undefined()
+        {
+            return Err(Err::new("T1007").pos(node.pos).token(n.clone()).build());
         }
         match f {
             Value::Func(func) if !matches!(*func, Func::Regex(_)) => {
-                Ok(Value::Func(Rc::new(Func::Partial { func, args: evaluated })))
+                Ok(Value::Func(Rc::new(Func::Partial {
+                    func,
+                    args: evaluated,
+                })))
             }
-            _ => Err(Err::new("T1008").pos(node.pos).token(name.unwrap_or_default()).build()),
+            _ => Err(Err::new("T1008")
+                .pos(node.pos)
+                .token(name.unwrap_or_default())
+                .build()),
         }
     }
 
@@ -138,7 +173,10 @@ impl<'a> Ctx<'a> {
         }
         let f = self.eval(rhs, input, frame)?;
         if !f.is_function() {
-            return Err(Err::new("T2006").pos(node.pos).value_json(f.to_json_text()).build());
+            return Err(Err::new("T2006")
+                .pos(node.pos)
+                .value_json(f.to_json_text())
+                .build());
         }
         if l.is_function() {
             return Ok(Value::Func(Rc::new(Func::Chain(l, f))));
@@ -147,21 +185,27 @@ impl<'a> Ctx<'a> {
     }
 
     /// Apply a function value, trampolining tail-call thunks.
-    pub fn apply(&self, f: &Value<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+    pub fn apply(
+        &self,
+        f: &Value<'a>,
+        args: Vec<Value<'a>>,
+        input: &Value<'a>,
+    ) -> Result<Value<'a>> {
         self.apply_named(f, args, input, None)
     }
 
-    fn apply_named(&self, f: &Value<'a>, args: Vec<Value<'a>>, input: &Value<'a>, name: Option<&str>) -> Result<Value<'a>> {
+    fn apply_named(
+        &self,
+        f: &Value<'a>,
+        args: Vec<Value<'a>>,
+        input: &Value<'a>,
+        name: Option<&str>,
+    ) -> Result<Value<'a>> {
         let mut result = self.apply_inner(f, args, input, name)?;
-        loop {
-            let (def, tinput, tframe) = match &result {
-                Value::Func(func) => match &**func {
-                    Func::Lambda { def, input, frame } if def.thunk => (*def, input.clone(), *frame),
-                    _ => break,
-                },
-                _ => break,
+        while let Some((def, tinput, tframe)) = thunk_of(&result) {
+            let Kind::Function { proc, args } = &def.body.kind else {
+                break;
             };
-            let Kind::Function { proc, args } = &def.body.kind else { break };
             let n = self.tail_calls.get() + 1;
             if n > super::MAX_TAIL_CALLS {
                 return Err(Err::new("U1001").pos(def.body.pos).build());
@@ -180,12 +224,22 @@ impl<'a> Ctx<'a> {
         Ok(result)
     }
 
-    fn apply_inner(&self, f: &Value<'a>, args: Vec<Value<'a>>, input: &Value<'a>, name: Option<&str>) -> Result<Value<'a>> {
+    fn apply_inner(
+        &self,
+        f: &Value<'a>,
+        args: Vec<Value<'a>>,
+        input: &Value<'a>,
+        name: Option<&str>,
+    ) -> Result<Value<'a>> {
         let Value::Func(func) = f else {
             return Err(Err::new("T1006").build());
         };
         match &**func {
-            Func::Lambda { def, input: linput, frame } => {
+            Func::Lambda {
+                def,
+                input: linput,
+                frame,
+            } => {
                 let args = match &def.signature {
                     Some(sig) => sig.validate(args, input, name)?,
                     None => args,
@@ -197,15 +251,24 @@ impl<'a> Ctx<'a> {
                 }
                 if def.thunk {
                     // A thunk is returned unevaluated to the trampoline in `apply_named`.
-                    return Ok(Value::Func(Rc::new(Func::Lambda { def, input: linput.clone(), frame: env })));
+                    return Ok(Value::Func(Rc::new(Func::Lambda {
+                        def,
+                        input: linput.clone(),
+                        frame: env,
+                    })));
                 }
                 self.eval(&def.body, linput, env)
             }
             Func::Builtin(b) => {
-                let args = b.signature().validate(args, input, Some(name.unwrap_or(b.name)))?;
+                let args = b
+                    .signature()
+                    .validate(args, input, Some(name.unwrap_or(b.name)))?;
                 (b.func)(self, args, input)
             }
-            Func::Partial { func: inner, args: bound } => {
+            Func::Partial {
+                func: inner,
+                args: bound,
+            } => {
                 let mut supplied = args.into_iter();
                 let full: Vec<Value<'a>> = bound
                     .iter()
@@ -223,8 +286,16 @@ impl<'a> Ctx<'a> {
                 };
                 Ok(crate::functions::regex::match_object(re, text, 0)?)
             }
-            Func::RegexNext { re, text, from } => crate::functions::regex::match_next(re, text.clone(), *from),
-            Func::Transform { pattern, update, delete, frame, pos } => {
+            Func::RegexNext { re, text, from } => {
+                crate::functions::regex::match_next(re, text.clone(), *from)
+            }
+            Func::Transform {
+                pattern,
+                update,
+                delete,
+                frame,
+                pos,
+            } => {
                 let obj = args.into_iter().next().unwrap_or_default();
                 self.transform(obj, pattern, update, *delete, *frame, *pos)
             }
@@ -253,24 +324,42 @@ impl<'a> Ctx<'a> {
         }
         let cloned = deep_clone(&obj);
         let matches = self.eval(pattern, &cloned, frame)?;
-        let matches = if matches.is_array() { matches.to_vec() } else if matches.is_undefined() { vec![] } else { vec![matches] };
+        let matches = if matches.is_array() {
+            matches.to_vec()
+        } else if matches.is_undefined() {
+            vec![]
+        } else {
+            vec![matches]
+        };
         // Updates are computed against each match, then applied by object identity while
         // rebuilding the copy (values are immutable here, unlike jsonata-js's in-place edits).
         let mut edits: Vec<(*const Object<'a>, Option<Value<'a>>, Vec<String>)> = Vec::new();
         for m in &matches {
             let upd = self.eval(update, m, frame)?;
             if !upd.is_undefined() && !upd.is_object() {
-                return Err(Err::new("T2011").pos(update.pos).value_json(upd.to_json_text()).build());
+                return Err(Err::new("T2011")
+                    .pos(update.pos)
+                    .value_json(upd.to_json_text())
+                    .build());
             }
             let mut dels = Vec::new();
             if let Some(d) = delete {
                 let dv = self.eval(d, m, frame)?;
                 if !dv.is_undefined() {
-                    let list = if dv.is_array() { dv.to_vec() } else { vec![dv.clone()] };
+                    let list = if dv.is_array() {
+                        dv.to_vec()
+                    } else {
+                        vec![dv.clone()]
+                    };
                     for item in list {
                         match item {
                             Value::Str(s) => dels.push(s.to_string()),
-                            _ => return Err(Err::new("T2012").pos(d.pos).value_json(dv.to_json_text()).build()),
+                            _ => {
+                                return Err(Err::new("T2012")
+                                    .pos(d.pos)
+                                    .value_json(dv.to_json_text())
+                                    .build());
+                            }
                         }
                     }
                 }
@@ -290,10 +379,15 @@ pub(crate) fn deep_clone<'a>(v: &Value<'a>) -> Value<'a> {
 
 fn deep_clone_inner<'a>(v: &Value<'a>) -> Value<'a> {
     match v {
-        Value::JArray(_) | Value::Array(_) => Value::array_of(v.members().map(|m| deep_clone(&m)).collect()),
-        Value::JObject(_) | Value::Object(_) => {
-            Value::object(v.entries().into_iter().map(|(k, x)| (k, deep_clone(&x))).collect())
+        Value::JArray(_) | Value::Array(_) => {
+            Value::array_of(v.members().map(|m| deep_clone(&m)).collect())
         }
+        Value::JObject(_) | Value::Object(_) => Value::object(
+            v.entries()
+                .into_iter()
+                .map(|(k, x)| (k, deep_clone(&x)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -306,10 +400,16 @@ fn apply_edits<'a>(v: &Value<'a>, edits: &[Edit<'a>]) -> Value<'a> {
 
 fn apply_edits_inner<'a>(v: &Value<'a>, edits: &[Edit<'a>]) -> Value<'a> {
     match v {
-        Value::Array(a) => Value::with_flags(a.items.iter().map(|m| apply_edits(m, edits)).collect(), a.flags),
+        Value::Array(a) => Value::with_flags(
+            a.items.iter().map(|m| apply_edits(m, edits)).collect(),
+            a.flags,
+        ),
         Value::Object(o) => {
             let ptr = Rc::as_ptr(o);
-            let mut out: Object<'a> = o.iter().map(|(k, x)| (k.clone(), apply_edits(x, edits))).collect();
+            let mut out: Object<'a> = o
+                .iter()
+                .map(|(k, x)| (k.clone(), apply_edits(x, edits)))
+                .collect();
             for (p, upd, dels) in edits {
                 if *p != ptr {
                     continue;

@@ -56,7 +56,10 @@ impl<'a> Ctx<'a> {
     ) -> Ctx<'a> {
         let seed = crate::functions::numeric::entropy_seed();
         Ctx {
-            frames: RefCell::new(vec![Frame { parent: None, vars: Vec::new() }]),
+            frames: RefCell::new(vec![Frame {
+                parent: None,
+                vars: Vec::new(),
+            }]),
             vars,
             aws,
             now_millis,
@@ -73,7 +76,10 @@ impl<'a> Ctx<'a> {
 
     pub fn new_frame(&self, parent: FrameId) -> FrameId {
         let mut f = self.frames.borrow_mut();
-        f.push(Frame { parent: Some(parent), vars: Vec::new() });
+        f.push(Frame {
+            parent: Some(parent),
+            vars: Vec::new(),
+        });
         f.len() - 1
     }
 
@@ -125,7 +131,9 @@ impl<'a> Ctx<'a> {
     /// Evaluate `node` against context `input` in `frame`.
     pub fn eval(&self, node: &'a Node, input: &Value<'a>, frame: FrameId) -> Result<Value<'a>> {
         self.enter()?;
-        let r = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.eval_node(node, input, frame));
+        let r = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
+            self.eval_node(node, input, frame)
+        });
         self.leave();
         r
     }
@@ -133,14 +141,20 @@ impl<'a> Ctx<'a> {
     fn eval_node(&self, node: &'a Node, input: &Value<'a>, frame: FrameId) -> Result<Value<'a>> {
         let mut result = match &node.kind {
             Kind::Path { .. } => self.eval_path(node, input, frame)?,
-            Kind::Binary { op, lhs, rhs } => self.eval_binary(*op, lhs, rhs, node.pos, input, frame)?,
+            Kind::Binary { op, lhs, rhs } => {
+                self.eval_binary(*op, lhs, rhs, node.pos, input, frame)?
+            }
             Kind::Neg(e) => {
                 let v = self.eval(e, input, frame)?;
                 match v {
                     Value::Undefined => Value::Undefined,
                     Value::Number(n) => Value::Number(-crate::value::check_finite(n)?),
                     other => {
-                        return Err(Err::new("D1002").pos(node.pos).token("-").value_json(other.to_json_text()).build());
+                        return Err(Err::new("D1002")
+                            .pos(node.pos)
+                            .token("-")
+                            .value_json(other.to_json_text())
+                            .build());
                     }
                 }
             }
@@ -193,11 +207,21 @@ impl<'a> Ctx<'a> {
                 self.bind(frame, Str::B(name), v.clone());
                 v
             }
-            Kind::Function { proc, args } => self.eval_function(node, proc, args, input, frame, None)?,
+            Kind::Function { proc, args } => {
+                self.eval_function(node, proc, args, input, frame, None)?
+            }
             Kind::Partial { proc, args } => self.eval_partial(node, proc, args, input, frame)?,
-            Kind::Lambda(def) => Value::Func(Rc::new(Func::Lambda { def, input: input.clone(), frame })),
+            Kind::Lambda(def) => Value::Func(Rc::new(Func::Lambda {
+                def,
+                input: input.clone(),
+                frame,
+            })),
             Kind::Apply { lhs, rhs } => self.eval_apply(node, lhs, rhs, input, frame)?,
-            Kind::Transform { pattern, update, delete } => Value::Func(Rc::new(Func::Transform {
+            Kind::Transform {
+                pattern,
+                update,
+                delete,
+            } => Value::Func(Rc::new(Func::Transform {
                 pattern,
                 update,
                 delete: delete.as_deref(),
@@ -206,34 +230,41 @@ impl<'a> Ctx<'a> {
             })),
             Kind::Sort { .. } => {
                 let items = input.to_vec();
-                self.eval_sort(node, path::Stream::Values(items), frame)?.into_value()
+                self.eval_sort(node, path::Stream::Values(items), frame)?
+                    .into_value()
             }
             Kind::Placeholder => return Err(Err::new("S0201").pos(node.pos).token("?").build()),
         };
         for p in &node.predicate {
             result = self.filter(p, result, frame)?;
         }
-        if !node.is_path() {
-            if let Some(g) = &node.group {
-                let items = match result {
-                    Value::Tuples(t) => GroupInput::Tuples(t.as_ref().clone()),
-                    v => GroupInput::Values(if v.is_array() { v.to_vec() } else { vec![v] }),
-                };
-                result = self.eval_group(&g.pairs, g.pos, items, frame)?;
-            }
+        if !node.is_path()
+            && let Some(g) = &node.group
+        {
+            let items = match result {
+                Value::Tuples(t) => GroupInput::Tuples(t.as_ref().clone()),
+                v => GroupInput::Values(if v.is_array() { v.to_vec() } else { vec![v] }),
+            };
+            result = self.eval_group(&g.pairs, g.pos, items, frame)?;
         }
-        if let Value::Array(a) = &mut result {
-            if a.flags & SEQUENCE != 0 {
-                if node.keep_array && a.flags & KEEP_SINGLETON == 0 {
-                    Rc::make_mut(a).flags |= KEEP_SINGLETON;
-                }
-                result = result.normalize();
+        if let Value::Array(a) = &mut result
+            && a.flags & SEQUENCE != 0
+        {
+            if node.keep_array && a.flags & KEEP_SINGLETON == 0 {
+                Rc::make_mut(a).flags |= KEEP_SINGLETON;
             }
+            result = result.normalize();
         }
         Ok(result)
     }
 
-    fn eval_array(&self, node: &'a Node, items: &'a [Node], input: &Value<'a>, frame: FrameId) -> Result<Value<'a>> {
+    fn eval_array(
+        &self,
+        node: &'a Node,
+        items: &'a [Node],
+        input: &Value<'a>,
+        frame: FrameId,
+    ) -> Result<Value<'a>> {
         let mut out: Vec<Value<'a>> = Vec::with_capacity(items.len());
         for item in items {
             let v = self.eval(item, input, frame)?;

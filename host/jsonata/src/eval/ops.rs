@@ -9,11 +9,20 @@ use crate::value::{Value, check_finite, deep_equal, truthy};
 /// jsonata-js caps `..` sequences at 1e7 items (its message says 1e6).
 const MAX_RANGE: f64 = 1e7;
 
-fn num_operand<'a>(v: &Value<'a>, code: &'static str, op: BinOp, pos: usize) -> Result<Option<f64>> {
+fn num_operand<'a>(
+    v: &Value<'a>,
+    code: &'static str,
+    op: BinOp,
+    pos: usize,
+) -> Result<Option<f64>> {
     match v {
         Value::Undefined => Ok(None),
         Value::Number(n) => Ok(Some(check_finite(*n).map_err(|e| e.at(pos))?)),
-        other => Err(Err::new(code).pos(pos).token(op.symbol()).value_json(other.to_json_text()).build()),
+        other => Err(Err::new(code)
+            .pos(pos)
+            .token(op.symbol())
+            .value_json(other.to_json_text())
+            .build()),
     }
 }
 
@@ -57,7 +66,9 @@ pub(crate) fn binary<'a>(op: BinOp, l: &Value<'a>, r: &Value<'a>, pos: usize) ->
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
             let a = num_operand(l, "T2001", op, pos)?;
             let b = num_operand(r, "T2002", op, pos)?;
-            let (Some(a), Some(b)) = (a, b) else { return Ok(Value::Undefined) };
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(Value::Undefined);
+            };
             Value::Number(match op {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,
@@ -97,17 +108,32 @@ pub(crate) fn binary<'a>(op: BinOp, l: &Value<'a>, r: &Value<'a>, pos: usize) ->
                 (Value::Null, Value::Null) => true,
                 _ => false,
             };
-            if r.is_array() { Value::Bool(r.members().any(|m| strict(&m))) } else { Value::Bool(strict(r)) }
+            if r.is_array() {
+                Value::Bool(r.members().any(|m| strict(&m)))
+            } else {
+                Value::Bool(strict(r))
+            }
         }
-        BinOp::And | BinOp::Or => Value::Bool(truthy(l).unwrap_or(false) && truthy(r).unwrap_or(false)),
+        BinOp::And | BinOp::Or => {
+            Value::Bool(truthy(l).unwrap_or(false) && truthy(r).unwrap_or(false))
+        }
     })
 }
 
 fn compare<'a>(op: BinOp, l: &Value<'a>, r: &Value<'a>, pos: usize) -> Result<Value<'a>> {
-    let comparable = |v: &Value<'_>| matches!(v, Value::Undefined | Value::Str(_) | Value::Number(_));
+    let comparable =
+        |v: &Value<'_>| matches!(v, Value::Undefined | Value::Str(_) | Value::Number(_));
     if !comparable(l) || !comparable(r) {
-        let bad = if !matches!(l, Value::Str(_) | Value::Number(_)) { l } else { r };
-        return Err(Err::new("T2010").pos(pos).token(op.symbol()).value_json(bad.to_json_text()).build());
+        let bad = if !matches!(l, Value::Str(_) | Value::Number(_)) {
+            l
+        } else {
+            r
+        };
+        return Err(Err::new("T2010")
+            .pos(pos)
+            .token(op.symbol())
+            .value_json(bad.to_json_text())
+            .build());
     }
     if l.is_undefined() || r.is_undefined() {
         return Ok(Value::Undefined);
@@ -128,7 +154,9 @@ fn compare<'a>(op: BinOp, l: &Value<'a>, r: &Value<'a>, pos: usize) -> Result<Va
                 .build());
         }
     };
-    let Some(ord) = ord else { return Ok(Value::Bool(false)) };
+    let Some(ord) = ord else {
+        return Ok(Value::Bool(false));
+    };
     use std::cmp::Ordering::*;
     Ok(Value::Bool(match op {
         BinOp::Lt => ord == Less,
@@ -143,12 +171,18 @@ fn range<'a>(l: &Value<'a>, r: &Value<'a>, pos: usize) -> Result<Value<'a>> {
         match v {
             Value::Undefined => Ok(None),
             Value::Number(n) if n.fract() == 0.0 && n.is_finite() => Ok(Some(*n)),
-            other => Err(Err::new(code).pos(pos).token("..").value_json(other.to_json_text()).build()),
+            other => Err(Err::new(code)
+                .pos(pos)
+                .token("..")
+                .value_json(other.to_json_text())
+                .build()),
         }
     };
     let a = int(l, "T2003")?;
     let b = int(r, "T2004")?;
-    let (Some(a), Some(b)) = (a, b) else { return Ok(Value::Undefined) };
+    let (Some(a), Some(b)) = (a, b) else {
+        return Ok(Value::Undefined);
+    };
     if a > b {
         return Ok(Value::Undefined);
     }
@@ -157,6 +191,8 @@ fn range<'a>(l: &Value<'a>, r: &Value<'a>, pos: usize) -> Result<Value<'a>> {
         let v = crate::numfmt::js_number_to_string(size);
         return Err(Err::new("D2014").pos(pos).token("..").value_json(v).build());
     }
-    let items = (0..size as i64).map(|i| Value::Number(a + i as f64)).collect();
+    let items = (0..size as i64)
+        .map(|i| Value::Number(a + i as f64))
+        .collect();
     Ok(Value::seq(items))
 }

@@ -6,7 +6,9 @@ use std::rc::Rc;
 use super::{Ctx, FrameId, GroupInput};
 use crate::ast::{Kind, Node, Stage};
 use crate::error::{Err, Result};
-use crate::value::{CONS, KEEP_SINGLETON, OUTER_WRAPPER, Object, SEQUENCE, Str, Tuple, Value, truthy};
+use crate::value::{
+    CONS, KEEP_SINGLETON, OUTER_WRAPPER, Object, SEQUENCE, Str, Tuple, Value, truthy,
+};
 
 /// The stream flowing between steps.
 pub(crate) enum Stream<'a> {
@@ -60,15 +62,19 @@ fn flatten_inner<'a>(v: Value<'a>, out: &mut Vec<Value<'a>>) {
 
 pub(crate) fn wildcard<'a>(input: &Value<'a>) -> Value<'a> {
     let mut input = input.clone();
-    if let Value::Array(a) = &input {
-        if a.flags & OUTER_WRAPPER != 0 && !a.items.is_empty() {
-            input = a.items[0].clone();
-        }
+    if let Value::Array(a) = &input
+        && a.flags & OUTER_WRAPPER != 0
+        && !a.items.is_empty()
+    {
+        input = a.items[0].clone();
     }
     let mut out = Vec::new();
     // Object.keys of an array are its indices, so `*` over an array yields its members.
-    let entries: Vec<Value<'a>> =
-        if input.is_array() { input.to_vec() } else { input.entries().into_iter().map(|(_, v)| v).collect() };
+    let entries: Vec<Value<'a>> = if input.is_array() {
+        input.to_vec()
+    } else {
+        input.entries().into_iter().map(|(_, v)| v).collect()
+    };
     for v in entries {
         if v.is_array() {
             flatten_into(v, &mut out);
@@ -104,7 +110,11 @@ pub(crate) fn descendants<'a>(input: &Value<'a>) -> Value<'a> {
     }
     let mut out = Vec::new();
     recurse_descendants(input.clone(), &mut out);
-    if out.len() == 1 { out.pop().unwrap_or_default() } else { Value::seq(out) }
+    if out.len() == 1 {
+        out.pop().unwrap_or_default()
+    } else {
+        Value::seq(out)
+    }
 }
 
 /// jsonata-js `fn.append` as used when merging group data.
@@ -136,13 +146,28 @@ fn is_simple_name(step: &Node) -> Option<&str> {
 }
 
 impl<'a> Ctx<'a> {
-    pub(super) fn eval_path(&self, node: &'a Node, input: &Value<'a>, frame: FrameId) -> Result<Value<'a>> {
-        let Kind::Path { steps, keep_singleton } = &node.kind else { unreachable!() };
+    pub(super) fn eval_path(
+        &self,
+        node: &'a Node,
+        input: &Value<'a>,
+        frame: FrameId,
+    ) -> Result<Value<'a>> {
+        let Kind::Path {
+            steps,
+            keep_singleton,
+        } = &node.kind
+        else {
+            unreachable!()
+        };
         if let Some(v) = self.fast_path(node, steps, input, frame) {
             return Ok(v);
         }
         let mut input_seq: Vec<Value<'a>> =
-            if input.is_array() && !matches!(steps[0].kind, Kind::Var(_)) { input.to_vec() } else { vec![input.clone()] };
+            if input.is_array() && !matches!(steps[0].kind, Kind::Var(_)) {
+                input.to_vec()
+            } else {
+                vec![input.clone()]
+            };
         let mut result = Value::seq(Vec::new());
         let mut is_tuple = false;
         let mut tuples: Option<Vec<Tuple<'a>>> = None;
@@ -163,7 +188,10 @@ impl<'a> Ctx<'a> {
             }
             if step.focus.is_none() {
                 input_seq = if is_tuple {
-                    tuples.as_ref().map(|t| t.iter().map(Tuple::context).collect()).unwrap_or_default()
+                    tuples
+                        .as_ref()
+                        .map(|t| t.iter().map(Tuple::context).collect())
+                        .unwrap_or_default()
                 } else {
                     result.to_vec()
                 };
@@ -190,7 +218,9 @@ impl<'a> Ctx<'a> {
                     Rc::make_mut(&mut a).flags |= KEEP_SINGLETON;
                     Value::Array(a)
                 }
-                Value::JArray(j) => Value::with_flags(j.iter().map(Value::from_json).collect(), KEEP_SINGLETON),
+                Value::JArray(j) => {
+                    Value::with_flags(j.iter().map(Value::from_json).collect(), KEEP_SINGLETON)
+                }
                 other => other,
             };
         }
@@ -206,17 +236,29 @@ impl<'a> Ctx<'a> {
     }
 
     /// `$var.a.b` / `a.b.c` over a non-array without predicates: walk borrowed JSON directly.
-    fn fast_path(&self, node: &'a Node, steps: &'a [Node], input: &Value<'a>, frame: FrameId) -> Option<Value<'a>> {
+    fn fast_path(
+        &self,
+        node: &'a Node,
+        steps: &'a [Node],
+        input: &Value<'a>,
+        frame: FrameId,
+    ) -> Option<Value<'a>> {
         if node.group.is_some() || node.tuple {
             return None;
         }
         let (mut cur, rest) = match &steps[0].kind {
-            Kind::Var(name) if !name.is_empty() && steps[0].predicate.is_empty() && !steps[0].tuple => {
+            Kind::Var(name)
+                if !name.is_empty() && steps[0].predicate.is_empty() && !steps[0].tuple =>
+            {
                 (self.lookup(frame, name), &steps[1..])
             }
             _ => (input.clone(), steps),
         };
-        if let Kind::Path { keep_singleton: true, .. } = node.kind {
+        if let Kind::Path {
+            keep_singleton: true,
+            ..
+        } = node.kind
+        {
             return None;
         }
         if rest.is_empty() && steps.len() > 1 {
@@ -237,7 +279,13 @@ impl<'a> Ctx<'a> {
         Some(cur)
     }
 
-    fn step(&self, step: &'a Node, input: &[Value<'a>], frame: FrameId, last: bool) -> Result<Value<'a>> {
+    fn step(
+        &self,
+        step: &'a Node,
+        input: &[Value<'a>],
+        frame: FrameId,
+        last: bool,
+    ) -> Result<Value<'a>> {
         if let Kind::Sort { .. } = step.kind {
             let mut r = self.eval_sort(step, Stream::Values(input.to_vec()), frame)?;
             for st in &step.stages {
@@ -290,10 +338,11 @@ impl<'a> Ctx<'a> {
             let mut r = match tuples {
                 Some(t) => self.eval_sort(step, Stream::Tuples(t), frame)?,
                 None => {
-                    let sorted = match self.eval_sort(step, Stream::Values(input.to_vec()), frame)? {
-                        Stream::Values(v) => v,
-                        Stream::Tuples(t) => t.iter().map(Tuple::context).collect(),
-                    };
+                    let sorted =
+                        match self.eval_sort(step, Stream::Values(input.to_vec()), frame)? {
+                            Stream::Values(v) => v,
+                            Stream::Tuples(t) => t.iter().map(Tuple::context).collect(),
+                        };
                     let mut out = Vec::with_capacity(sorted.len());
                     for (i, v) in sorted.into_iter().enumerate() {
                         let mut t = Tuple::default();
@@ -311,11 +360,21 @@ impl<'a> Ctx<'a> {
             }
             return Ok(match r {
                 Stream::Tuples(t) => t,
-                Stream::Values(v) => v.into_iter().map(|x| Tuple { bindings: vec![(Rc::from("@"), x)] }).collect(),
+                Stream::Values(v) => v
+                    .into_iter()
+                    .map(|x| Tuple {
+                        bindings: vec![(Rc::from("@"), x)],
+                    })
+                    .collect(),
             });
         }
         let tuples = tuples.unwrap_or_else(|| {
-            input.iter().map(|v| Tuple { bindings: vec![(Rc::from("@"), v.clone())] }).collect()
+            input
+                .iter()
+                .map(|v| Tuple {
+                    bindings: vec![(Rc::from("@"), v.clone())],
+                })
+                .collect()
         });
         let mut result = Vec::new();
         for t in &tuples {
@@ -335,7 +394,11 @@ impl<'a> Ctx<'a> {
                 }
                 continue;
             }
-            let items = if res.is_array() { res.to_vec() } else { vec![res] };
+            let items = if res.is_array() {
+                res.to_vec()
+            } else {
+                vec![res]
+            };
             for (bb, r) in items.into_iter().enumerate() {
                 let mut nt = t.clone();
                 if let Some(focus) = &step.focus {
@@ -379,7 +442,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// A predicate applied to a value (jsonata-js `evaluateFilter`).
-    pub(super) fn filter(&self, pred: &'a Node, input: Value<'a>, frame: FrameId) -> Result<Value<'a>> {
+    pub(super) fn filter(
+        &self,
+        pred: &'a Node,
+        input: Value<'a>,
+        frame: FrameId,
+    ) -> Result<Value<'a>> {
         let stream = match input {
             Value::Tuples(t) => Stream::Tuples(t.as_ref().clone()),
             Value::Undefined => Stream::Values(Vec::new()),
@@ -389,7 +457,12 @@ impl<'a> Ctx<'a> {
         Ok(self.filter_stream(pred, stream, frame)?.into_value())
     }
 
-    fn filter_stream(&self, pred: &'a Node, input: Stream<'a>, frame: FrameId) -> Result<Stream<'a>> {
+    fn filter_stream(
+        &self,
+        pred: &'a Node,
+        input: Stream<'a>,
+        frame: FrameId,
+    ) -> Result<Stream<'a>> {
         let len = match &input {
             Stream::Values(v) => v.len(),
             Stream::Tuples(t) => t.len(),
@@ -401,29 +474,33 @@ impl<'a> Ctx<'a> {
             }
             (i >= 0.0 && i < len as f64).then_some(i as usize)
         };
-        if let Kind::Num(n) = pred.kind {
-            if pred.predicate.is_empty() {
-                return Ok(match input {
-                    Stream::Values(mut v) => match resolve(n) {
-                        Some(i) => {
-                            let item = v.swap_remove(i);
-                            if item.is_array() { Stream::Values(item.to_vec()) } else { Stream::Values(vec![item]) }
+        if let Kind::Num(n) = pred.kind
+            && pred.predicate.is_empty()
+        {
+            return Ok(match input {
+                Stream::Values(mut v) => match resolve(n) {
+                    Some(i) => {
+                        let item = v.swap_remove(i);
+                        if item.is_array() {
+                            Stream::Values(item.to_vec())
+                        } else {
+                            Stream::Values(vec![item])
                         }
-                        None => Stream::Values(Vec::new()),
-                    },
-                    Stream::Tuples(mut t) => match resolve(n) {
-                        Some(i) => Stream::Tuples(vec![t.swap_remove(i)]),
-                        None => Stream::Tuples(Vec::new()),
-                    },
-                });
-            }
+                    }
+                    None => Stream::Values(Vec::new()),
+                },
+                Stream::Tuples(mut t) => match resolve(n) {
+                    Some(i) => Stream::Tuples(vec![t.swap_remove(i)]),
+                    None => Stream::Tuples(Vec::new()),
+                },
+            });
         }
         let keep = |res: &Value<'a>, index: usize| -> bool {
             match res {
                 Value::Number(n) => resolve(*n) == Some(index),
-                v if v.is_array() && v.members().all(|m| matches!(m, Value::Number(_))) => {
-                    v.members().any(|m| resolve(m.as_f64().unwrap_or(f64::NAN)) == Some(index))
-                }
+                v if v.is_array() && v.members().all(|m| matches!(m, Value::Number(_))) => v
+                    .members()
+                    .any(|m| resolve(m.as_f64().unwrap_or(f64::NAN)) == Some(index)),
                 v => truthy(v) == Some(true),
             }
         };
@@ -453,20 +530,35 @@ impl<'a> Ctx<'a> {
     }
 
     /// Order-by (jsonata-js `evaluateSortExpression`): a stable merge sort on the terms.
-    pub(super) fn eval_sort(&self, node: &'a Node, input: Stream<'a>, frame: FrameId) -> Result<Stream<'a>> {
-        let Kind::Sort { terms } = &node.kind else { unreachable!() };
+    pub(super) fn eval_sort(
+        &self,
+        node: &'a Node,
+        input: Stream<'a>,
+        frame: FrameId,
+    ) -> Result<Stream<'a>> {
+        let Kind::Sort { terms } = &node.kind else {
+            unreachable!()
+        };
         // Pre-compute each item's keys once (the comparator is pure).
         let keyed: Vec<Vec<Value<'a>>> = match &input {
             Stream::Values(v) => v
                 .iter()
-                .map(|item| terms.iter().map(|t| self.eval(&t.expr, item, frame)).collect::<Result<Vec<_>>>())
+                .map(|item| {
+                    terms
+                        .iter()
+                        .map(|t| self.eval(&t.expr, item, frame))
+                        .collect::<Result<Vec<_>>>()
+                })
                 .collect::<Result<_>>()?,
             Stream::Tuples(ts) => ts
                 .iter()
                 .map(|t| {
                     let env = self.tuple_frame(frame, t);
                     let c = t.context();
-                    terms.iter().map(|term| self.eval(&term.expr, &c, env)).collect::<Result<Vec<_>>>()
+                    terms
+                        .iter()
+                        .map(|term| self.eval(&term.expr, &c, env))
+                        .collect::<Result<Vec<_>>>()
                 })
                 .collect::<Result<_>>()?,
         };
@@ -478,7 +570,13 @@ impl<'a> Ctx<'a> {
                     (Value::Undefined, _) => 1,
                     (_, Value::Undefined) => -1,
                     (Value::Number(x), Value::Number(y)) => {
-                        let c = if x == y { 0 } else if x < y { -1 } else { 1 };
+                        let c = if x == y {
+                            0
+                        } else if x < y {
+                            -1
+                        } else {
+                            1
+                        };
                         if term.descending { -c } else { c }
                     }
                     (Value::Str(x), Value::Str(y)) => {
@@ -489,7 +587,10 @@ impl<'a> Ctx<'a> {
                         let ok = |v: &Value<'_>| matches!(v, Value::Number(_) | Value::Str(_));
                         if !ok(x) || !ok(y) {
                             let bad = if !ok(x) { x } else { y };
-                            return Err(Err::new("T2008").pos(node.pos).value_json(bad.to_json_text()).build());
+                            return Err(Err::new("T2008")
+                                .pos(node.pos)
+                                .value_json(bad.to_json_text())
+                                .build());
                         }
                         return Err(Err::new("T2007")
                             .pos(node.pos)
@@ -533,7 +634,11 @@ impl<'a> Ctx<'a> {
             }
             GroupInput::Tuples(t) => (None, Some(t)),
         };
-        let n = values.as_ref().map(Vec::len).or(tuples.as_ref().map(Vec::len)).unwrap_or(0);
+        let n = values
+            .as_ref()
+            .map(Vec::len)
+            .or(tuples.as_ref().map(Vec::len))
+            .unwrap_or(0);
         for idx in 0..n {
             let (ctx, env) = match (&values, &tuples) {
                 (Some(v), _) => (v[idx].clone(), frame),
@@ -545,7 +650,12 @@ impl<'a> Ctx<'a> {
                 let key = match key {
                     Value::Undefined => continue,
                     Value::Str(s) => s.to_string(),
-                    other => return Err(Err::new("T1003").pos(pos).value_json(other.to_json_text()).build()),
+                    other => {
+                        return Err(Err::new("T1003")
+                            .pos(pos)
+                            .value_json(other.to_json_text())
+                            .build());
+                    }
                 };
                 match groups.get_mut(&key) {
                     Some((data, ei)) => {
@@ -554,7 +664,9 @@ impl<'a> Ctx<'a> {
                         }
                         match data {
                             Data::V(v) => *v = append(std::mem::take(v), ctx.clone()),
-                            Data::T(t) => t.push(tuples.as_ref().map(|t| t[idx].clone()).unwrap_or_default()),
+                            Data::T(t) => {
+                                t.push(tuples.as_ref().map(|t| t[idx].clone()).unwrap_or_default())
+                            }
                         }
                     }
                     None => {
@@ -601,7 +713,10 @@ fn reduce_tuples<'a>(ts: Vec<Tuple<'a>>) -> Tuple<'a> {
 }
 
 /// jsonata-js's merge sort: `gt(a, b)` true means `a` goes after `b`; stable otherwise.
-pub(crate) fn merge_sort<T: Clone>(items: Vec<T>, gt: &dyn Fn(T, T) -> Result<bool>) -> Result<Vec<T>> {
+pub(crate) fn merge_sort<T: Clone>(
+    items: Vec<T>,
+    gt: &dyn Fn(T, T) -> Result<bool>,
+) -> Result<Vec<T>> {
     if items.len() <= 1 {
         return Ok(items);
     }

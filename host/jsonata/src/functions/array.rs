@@ -7,7 +7,10 @@ use crate::value::{Value, deep_equal};
 
 pub(crate) fn count<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     let v = arg(&args, 0);
-    Ok(Value::Number(v.array_len().unwrap_or(if v.is_undefined() { 0 } else { 1 }) as f64))
+    Ok(Value::Number(
+        v.array_len()
+            .unwrap_or(if v.is_undefined() { 0 } else { 1 }) as f64,
+    ))
 }
 
 /// jsonata-js `fn.append`: concatenation where non-arrays count as one-item arrays.
@@ -62,13 +65,27 @@ pub(crate) fn distinct<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> 
             out.push(m);
         }
     }
-    Ok(if v.is_sequence() { Value::seq(out) } else { Value::array_of(out) })
+    Ok(if v.is_sequence() {
+        Value::seq(out)
+    } else {
+        Value::array_of(out)
+    })
 }
 
 pub(crate) fn zip<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let len = args.iter().map(|a| a.array_len().unwrap_or(0)).min().unwrap_or(0);
+    let len = args
+        .iter()
+        .map(|a| a.array_len().unwrap_or(0))
+        .min()
+        .unwrap_or(0);
     let rows = (0..len)
-        .map(|i| Value::array_of(args.iter().map(|a| a.get_index(i).unwrap_or_default()).collect()))
+        .map(|i| {
+            Value::array_of(
+                args.iter()
+                    .map(|a| a.get_index(i).unwrap_or_default())
+                    .collect(),
+            )
+        })
         .collect();
     Ok(Value::array_of(rows))
 }

@@ -33,7 +33,9 @@ pub(crate) fn partition<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) ->
         )));
     }
     let items = arr.to_vec();
-    let chunks = items.chunks(size.min(items.len().max(1) as f64) as usize).map(|c| Value::array_of(c.to_vec()));
+    let chunks = items
+        .chunks(size.min(items.len().max(1) as f64) as usize)
+        .map(|c| Value::array_of(c.to_vec()));
     Ok(Value::array_of(chunks.collect()))
 }
 
@@ -56,7 +58,11 @@ pub(crate) fn range<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
         )));
     }
     let n = if count > 0.0 { count as usize } else { 0 };
-    Ok(Value::array_of((0..n).map(|i| Value::Number(start + step * i as f64)).collect()))
+    Ok(Value::array_of(
+        (0..n)
+            .map(|i| Value::Number(start + step * i as f64))
+            .collect(),
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -65,7 +71,9 @@ fn hex(bytes: &[u8]) -> String {
 
 pub(crate) fn hash<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     use sha2::Digest;
-    let Some(data) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+    let Some(data) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     let alg = arg(&args, 1).as_str().unwrap_or("SHA-256").to_string();
     let d = data.as_bytes();
     let out = match alg.as_str() {
@@ -93,7 +101,9 @@ pub(crate) fn random<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> 
                 )));
             }
             let mut s = seed as i64 as u64;
-            Ok(Value::Number(super::numeric::unit(super::numeric::splitmix(&mut s))))
+            Ok(Value::Number(super::numeric::unit(
+                super::numeric::splitmix(&mut s),
+            )))
         }
         _ => Ok(Value::Number(super::numeric::next_random(ctx))),
     }
@@ -112,14 +122,22 @@ pub(crate) fn from_owned<'a>(j: serde_json::Value) -> Value<'a> {
         J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
         J::String(s) => Value::string(s),
         J::Array(a) => Value::array_of(a.into_iter().map(from_owned).collect()),
-        J::Object(o) => Value::object(o.into_iter().map(|(k, v)| (k, from_owned(v))).collect::<Object<'a>>()),
+        J::Object(o) => Value::object(
+            o.into_iter()
+                .map(|(k, v)| (k, from_owned(v)))
+                .collect::<Object<'a>>(),
+        ),
     }
 }
 
 pub(crate) fn parse<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     match serde_json::from_str::<serde_json::Value>(&s) {
         Ok(j) => Ok(from_owned(j)),
-        Err(e) => Err(bad(format!("The argument of function $parse must be a valid JSON string: {e}"))),
+        Err(e) => Err(bad(format!(
+            "The argument of function $parse must be a valid JSON string: {e}"
+        ))),
     }
 }

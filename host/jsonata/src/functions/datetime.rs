@@ -9,23 +9,56 @@ use crate::error::{Err, Result};
 use crate::eval::Ctx;
 use crate::value::Value;
 
-const DAYS: [&str; 8] = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 8] = [
+    "",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
-pub(crate) fn format_integer_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(n) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+pub(crate) fn format_integer_fn<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(n) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     let pic = arg(&args, 1);
     let fmt = parse_picture(pic.as_str().unwrap_or_default())?;
     Ok(Value::string(format_integer(n, &fmt)))
 }
 
-pub(crate) fn parse_integer_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+pub(crate) fn parse_integer_fn<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     let fmt = parse_picture(arg(&args, 1).as_str().unwrap_or_default())?;
-    Ok(parse_integer(&s, &fmt).map(Value::Number).unwrap_or_default())
+    Ok(parse_integer(&s, &fmt)
+        .map(Value::Number)
+        .unwrap_or_default())
 }
 
 pub(crate) fn millis<'a>(ctx: &Ctx<'a>, _: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
@@ -35,21 +68,45 @@ pub(crate) fn millis<'a>(ctx: &Ctx<'a>, _: Vec<Value<'a>>, _: &Value<'a>) -> Res
 pub(crate) fn now<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     let pic = arg(&args, 0);
     let tz = arg(&args, 1);
-    Ok(Value::string(format_datetime(ctx.now_millis, pic.as_str(), tz.as_str())?))
+    Ok(Value::string(format_datetime(
+        ctx.now_millis,
+        pic.as_str(),
+        tz.as_str(),
+    )?))
 }
 
-pub(crate) fn from_millis<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(ms) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+pub(crate) fn from_millis<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(ms) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     let pic = arg(&args, 1);
     let tz = arg(&args, 2);
-    Ok(Value::string(format_datetime(ms as i64, pic.as_str(), tz.as_str())?))
+    Ok(Value::string(format_datetime(
+        ms as i64,
+        pic.as_str(),
+        tz.as_str(),
+    )?))
 }
 
-pub(crate) fn to_millis<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+pub(crate) fn to_millis<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     match arg(&args, 1).as_str() {
-        None => parse_iso(&s).map(|m| Value::Number(m as f64)).ok_or_else(|| Err::new("D3110").value_str(&s).build()),
-        Some(p) => Ok(parse_datetime(&s, p, ctx.now_millis)?.map(|m| Value::Number(m as f64)).unwrap_or_default()),
+        None => parse_iso(&s)
+            .map(|m| Value::Number(m as f64))
+            .ok_or_else(|| Err::new("D3110").value_str(&s).build()),
+        Some(p) => Ok(parse_datetime(&s, p, ctx.now_millis)?
+            .map(|m| Value::Number(m as f64))
+            .unwrap_or_default()),
     }
 }
 
@@ -115,7 +172,10 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
         let Some(end) = chars[i..].iter().position(|&x| x == ']').map(|p| p + i) else {
             return Err(Err::new("D3135").build());
         };
-        let marker: String = chars[i + 1..end].iter().filter(|c| !c.is_whitespace()).collect();
+        let marker: String = chars[i + 1..end]
+            .iter()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         i = end + 1;
         let mut mc = marker.chars();
         let Some(component) = mc.next() else { continue };
@@ -126,7 +186,13 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
         };
         let (mut wmin, mut wmax) = (None, None);
         if let Some(w) = &width {
-            let pw = |s: &str| if s == "*" || s.is_empty() { None } else { s.parse::<usize>().ok() };
+            let pw = |s: &str| {
+                if s == "*" || s.is_empty() {
+                    None
+                } else {
+                    s.parse::<usize>().ok()
+                }
+            };
             match w.split_once('-') {
                 Some((a, b)) => {
                     wmin = pw(a);
@@ -147,11 +213,24 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
                 .ok_or_else(|| Err::new("D3132").value_str(&component.to_string()).build())?
                 .to_string();
         }
-        let mut m = Marker { component, names: None, int: None, pres2, width_max: wmax, year_digits: None };
+        let mut m = Marker {
+            component,
+            names: None,
+            int: None,
+            pres2,
+            width_max: wmax,
+            year_digits: None,
+        };
         if pres1.starts_with('n') {
             m.names = Some(Names::Lower);
         } else if pres1.starts_with('N') {
-            m.names = Some(if pres1[1..].starts_with('n') { Names::Title } else { Names::Upper });
+            m.names = Some(
+                if pres1.strip_prefix('N').is_some_and(|r| r.starts_with('n')) {
+                    Names::Title
+                } else {
+                    Names::Upper
+                },
+            );
         } else if "YMDdFWwXxHhmsf".contains(component) {
             let pat = match pres2 {
                 Some(p) => format!("{pres1};{p}"),
@@ -160,10 +239,10 @@ fn analyse(picture: &str) -> Result<Vec<Part>> {
             let mut f = parse_picture(&pat)?;
             let optional = pres1.chars().filter(|c| *c == '#').count();
             if let Picture::Decimal { mandatory, .. } = &mut f.picture {
-                if let Some(min) = wmin {
-                    if *mandatory < min {
-                        *mandatory = min;
-                    }
+                if let Some(min) = wmin
+                    && *mandatory < min
+                {
+                    *mandatory = min;
                 }
                 if "YMD".contains(component) {
                     if let Some(max) = wmax {
@@ -199,7 +278,11 @@ fn week_of_month(d: chrono::NaiveDate) -> (u32, u32) {
     let start_of_first_week = |y: i32, m: u32| -> chrono::NaiveDate {
         let first = chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default();
         let dow = first.weekday().number_from_monday() as i64;
-        if dow > 4 { first + chrono::Duration::days(8 - dow) } else { first - chrono::Duration::days(dow - 1) }
+        if dow > 4 {
+            first + chrono::Duration::days(8 - dow)
+        } else {
+            first - chrono::Duration::days(dow - 1)
+        }
     };
     let (mut y, mut m) = (d.year(), d.month());
     let mut start = start_of_first_week(y, m);
@@ -236,11 +319,19 @@ fn apply_names(s: &str, names: Names, max: Option<usize>) -> String {
     s
 }
 
-pub(crate) fn format_datetime(millis: i64, picture: Option<&str>, tz: Option<&str>) -> Result<String> {
-    let parts = analyse(picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"))?;
+pub(crate) fn format_datetime(
+    millis: i64,
+    picture: Option<&str>,
+    tz: Option<&str>,
+) -> Result<String> {
+    let parts =
+        analyse(picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"))?;
     let (mut oh, mut om) = (0i64, 0i64);
     if let Some(t) = tz {
-        let digits: String = t.chars().take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '+').collect();
+        let digits: String = t
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '+')
+            .collect();
         let off: i64 = digits.parse().unwrap_or(0);
         oh = off.div_euclid(100);
         om = off % 100;
@@ -286,10 +377,10 @@ pub(crate) fn format_datetime(millis: i64, picture: Option<&str>, tz: Option<&st
         let text = match c {
             'Y' | 'M' | 'D' | 'd' | 'F' | 'W' | 'w' | 'X' | 'x' | 'H' | 'h' | 'm' | 's' | 'f' => {
                 let mut v = value;
-                if c == 'Y' {
-                    if let Some(n) = m.year_digits {
-                        v %= 10i64.pow(n);
-                    }
+                if c == 'Y'
+                    && let Some(n) = m.year_digits
+                {
+                    v %= 10i64.pow(n);
                 }
                 if let Some(names) = m.names {
                     let name = match c {
@@ -308,7 +399,9 @@ pub(crate) fn format_datetime(millis: i64, picture: Option<&str>, tz: Option<&st
                 let offset = oh * 100 + om;
                 let f = m.int.as_ref().ok_or_else(|| Err::new("D3134").build())?;
                 let mut s = match &f.picture {
-                    Picture::Decimal { regular: Some(_), .. } => format_integer(offset as f64, f),
+                    Picture::Decimal {
+                        regular: Some(_), ..
+                    } => format_integer(offset as f64, f),
                     Picture::Decimal { mandatory, .. } => match mandatory {
                         1 | 2 => {
                             let mut s = format_integer(oh as f64, f);
@@ -335,7 +428,11 @@ pub(crate) fn format_datetime(millis: i64, picture: Option<&str>, tz: Option<&st
             }
             'P' => {
                 let s = if dt.hour() >= 12 { "pm" } else { "am" };
-                if m.names == Some(Names::Upper) { s.to_uppercase() } else { s.to_string() }
+                if m.names == Some(Names::Upper) {
+                    s.to_uppercase()
+                } else {
+                    s.to_string()
+                }
             }
             'C' | 'E' => "ISO".to_string(),
             _ => String::new(),
@@ -366,14 +463,14 @@ fn parse_iso(s: &str) -> Option<i64> {
     let date = chrono::NaiveDate::from_ymd_opt(y, mo, d)?;
     let t = date.and_hms_opt(h, mi, sec)?;
     let mut millis = t.and_utc().timestamp_millis() + ms;
-    if let Some(tz) = caps.get(8).map(|m| m.as_str()) {
-        if tz != "Z" {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            let digits: String = tz.chars().filter(char::is_ascii_digit).collect();
-            let oh: i64 = digits.get(0..2).and_then(|x| x.parse().ok()).unwrap_or(0);
-            let om: i64 = digits.get(2..4).and_then(|x| x.parse().ok()).unwrap_or(0);
-            millis -= sign * (oh * 60 + om) * 60_000;
-        }
+    if let Some(tz) = caps.get(8).map(|m| m.as_str())
+        && tz != "Z"
+    {
+        let sign = if tz.starts_with('-') { -1 } else { 1 };
+        let digits: String = tz.chars().filter(char::is_ascii_digit).collect();
+        let oh: i64 = digits.get(0..2).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let om: i64 = digits.get(2..4).and_then(|x| x.parse().ok()).unwrap_or(0);
+        millis -= sign * (oh * 60 + om) * 60_000;
     }
     Some(millis)
 }
@@ -433,14 +530,20 @@ fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
     re.push('$');
     for m in &marks {
         if m.names.is_some() && !"MxFP".contains(m.component) {
-            return Err(Err::new("D3133").value_str(&m.component.to_string()).build());
+            return Err(Err::new("D3133")
+                .value_str(&m.component.to_string())
+                .build());
         }
         if "XxWw".contains(m.component) {
             return Err(Err::new("D3136").build());
         }
     }
-    let Ok(regex) = regex::Regex::new(&re) else { return Ok(None) };
-    let Some(caps) = regex.captures(s) else { return Ok(None) };
+    let Ok(regex) = regex::Regex::new(&re) else {
+        return Ok(None);
+    };
+    let Some(caps) = regex.captures(s) else {
+        return Ok(None);
+    };
     let mut comp: std::collections::HashMap<char, i64> = std::collections::HashMap::new();
     for (i, m) in marks.iter().enumerate() {
         let text = caps.get(i + 1).map(|x| x.as_str()).unwrap_or("");
@@ -456,7 +559,10 @@ fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
                         (digits.parse::<i64>().unwrap_or(0), 0)
                     } else {
                         let split = digits.len() - 2;
-                        (digits[..split].parse::<i64>().unwrap_or(0), digits[split..].parse::<i64>().unwrap_or(0))
+                        (
+                            digits[..split].parse::<i64>().unwrap_or(0),
+                            digits[split..].parse::<i64>().unwrap_or(0),
+                        )
                     };
                     sign * (h * 60 + mi)
                 }
@@ -465,9 +571,14 @@ fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
             c if m.names.is_some() => {
                 let t = text.to_lowercase();
                 let found = if c == 'M' || c == 'x' {
-                    MONTHS.iter().position(|n| n.to_lowercase().starts_with(&t)).map(|p| p as i64 + 1)
+                    MONTHS
+                        .iter()
+                        .position(|n| n.to_lowercase().starts_with(&t))
+                        .map(|p| p as i64 + 1)
                 } else {
-                    DAYS.iter().position(|n| !n.is_empty() && n.to_lowercase().starts_with(&t)).map(|p| p as i64)
+                    DAYS.iter()
+                        .position(|n| !n.is_empty() && n.to_lowercase().starts_with(&t))
+                        .map(|p| p as i64)
                 };
                 match found {
                     Some(v) => v,
@@ -537,7 +648,9 @@ fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
             h += 12;
         }
     }
-    let Some(t) = date.and_hms_opt(h as u32, comp[&'m'] as u32, comp[&'s'] as u32) else { return Ok(None) };
+    let Some(t) = date.and_hms_opt(h as u32, comp[&'m'] as u32, comp[&'s'] as u32) else {
+        return Ok(None);
+    };
     let mut millis = t.and_utc().timestamp_millis() + comp[&'f'];
     if let Some(z) = comp.get(&'Z').or(comp.get(&'z')) {
         millis -= z * 60_000;

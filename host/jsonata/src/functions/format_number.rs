@@ -34,11 +34,20 @@ struct Pic {
 }
 
 fn prop_char(opts: &Value<'_>, key: &str, default: char) -> char {
-    opts.get_field(key).as_str().and_then(|s| s.chars().next()).unwrap_or(default)
+    opts.get_field(key)
+        .as_str()
+        .and_then(|s| s.chars().next())
+        .unwrap_or(default)
 }
 
-pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(value) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+pub(crate) fn format_number<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(value) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     let picture: Vec<char> = arg(&args, 1).as_str().unwrap_or_default().chars().collect();
     let opts = arg(&args, 2);
     let p = Props {
@@ -52,23 +61,44 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
         digit: prop_char(&opts, "digit", '#'),
         pattern: prop_char(&opts, "pattern-separator", ';'),
     };
-    let family: Vec<char> = (0..10).filter_map(|i| char::from_u32(p.zero as u32 + i)).collect();
+    let family: Vec<char> = (0..10)
+        .filter_map(|i| char::from_u32(p.zero as u32 + i))
+        .collect();
     let is_digit = |c: char| family.contains(&c);
-    let active = |c: char| is_digit(c) || [p.decimal, p.exponent, p.grouping, p.digit, p.pattern].contains(&c);
-    let subs: Vec<Vec<char>> = picture.split(|c| *c == p.pattern).map(<[char]>::to_vec).collect();
+    let active = |c: char| {
+        is_digit(c) || [p.decimal, p.exponent, p.grouping, p.digit, p.pattern].contains(&c)
+    };
+    let subs: Vec<Vec<char>> = picture
+        .split(|c| *c == p.pattern)
+        .map(<[char]>::to_vec)
+        .collect();
     if subs.len() > 2 {
         return Err(Err::new("D3080").build());
     }
     let mut pics = Vec::new();
     for sub in &subs {
-        let pre_len = sub.iter().position(|&c| active(c) && c != p.exponent).unwrap_or(sub.len());
-        let suf_start = sub.iter().rposition(|&c| active(c) && c != p.exponent).map(|i| i + 1).unwrap_or(sub.len());
+        let pre_len = sub
+            .iter()
+            .position(|&c| active(c) && c != p.exponent)
+            .unwrap_or(sub.len());
+        let suf_start = sub
+            .iter()
+            .rposition(|&c| active(c) && c != p.exponent)
+            .map(|i| i + 1)
+            .unwrap_or(sub.len());
         let prefix = sub[..pre_len].to_vec();
         let suffix = sub[suf_start.max(pre_len)..].to_vec();
         let activep = &sub[pre_len..suf_start.max(pre_len)];
-        let exp_pos = sub.iter().skip(pre_len).position(|&c| c == p.exponent).map(|i| i + pre_len);
+        let exp_pos = sub
+            .iter()
+            .skip(pre_len)
+            .position(|&c| c == p.exponent)
+            .map(|i| i + pre_len);
         let (mantissa, exp_part): (Vec<char>, Option<Vec<char>>) = match exp_pos {
-            Some(e) if e <= suf_start => (activep[..e - pre_len].to_vec(), Some(activep[e - pre_len + 1..].to_vec())),
+            Some(e) if e <= suf_start => (
+                activep[..e - pre_len].to_vec(),
+                Some(activep[e - pre_len + 1..].to_vec()),
+            ),
             _ => (activep.to_vec(), None),
         };
         let (int_part, frac_part) = match mantissa.iter().position(|&c| c == p.decimal) {
@@ -106,30 +136,34 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
         if ms.contains(&format!("{g}{g}")) {
             return Err(Err::new("D3089").build());
         }
-        if let Some(first_digit) = int_part.iter().position(|&c| is_digit(c)) {
-            if int_part[first_digit..].contains(&p.digit) {
-                return Err(Err::new("D3090").build());
-            }
+        if let Some(first_digit) = int_part.iter().position(|&c| is_digit(c))
+            && int_part[first_digit..].contains(&p.digit)
+        {
+            return Err(Err::new("D3090").build());
         }
-        if let Some(first_opt) = frac_part.iter().position(|&c| c == p.digit) {
-            if frac_part[first_opt..].iter().any(|&c| is_digit(c)) {
-                return Err(Err::new("D3091").build());
-            }
+        if let Some(first_opt) = frac_part.iter().position(|&c| c == p.digit)
+            && frac_part[first_opt..].iter().any(|&c| is_digit(c))
+        {
+            return Err(Err::new("D3091").build());
         }
         if exp_part.is_some() && (count(p.percent) > 0 || count(p.permille) > 0) {
             return Err(Err::new("D3092").build());
         }
-        if let Some(e) = &exp_part {
-            if e.is_empty() || e.iter().any(|&c| !is_digit(c)) {
-                return Err(Err::new("D3093").build());
-            }
+        if let Some(e) = &exp_part
+            && (e.is_empty() || e.iter().any(|&c| !is_digit(c)))
+        {
+            return Err(Err::new("D3093").build());
         }
         let groups = |part: &[char], to_left: bool| -> Vec<usize> {
             let mut out = Vec::new();
             for (i, &c) in part.iter().enumerate() {
                 if c == g {
                     let side = if to_left { &part[..i] } else { &part[i..] };
-                    out.push(side.iter().filter(|&&x| is_digit(x) || x == p.digit).count());
+                    out.push(
+                        side.iter()
+                            .filter(|&&x| is_digit(x) || x == p.digit)
+                            .count(),
+                    );
                 }
             }
             out
@@ -143,14 +177,21 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
                 0
             } else {
                 let f = int_groups.iter().copied().fold(0, gcd);
-                if f > 0 && (1..=int_groups.len()).all(|k| int_groups.contains(&(k * f))) { f } else { 0 }
+                if f > 0 && (1..=int_groups.len()).all(|k| int_groups.contains(&(k * f))) {
+                    f
+                } else {
+                    0
+                }
             }
         };
         let frac_groups = groups(&frac_part, true);
         let mut min_int = int_part.iter().filter(|&&c| is_digit(c)).count();
         let scaling = min_int;
         let mut min_frac = frac_part.iter().filter(|&&c| is_digit(c)).count();
-        let mut max_frac = frac_part.iter().filter(|&&c| is_digit(c) || c == p.digit).count();
+        let mut max_frac = frac_part
+            .iter()
+            .filter(|&&c| is_digit(c) || c == p.digit)
+            .count();
         let has_exp = exp_part.is_some();
         if min_int == 0 && max_frac == 0 {
             if has_exp {
@@ -166,7 +207,9 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
         if min_int == 0 && min_frac == 0 {
             min_frac = 1;
         }
-        let min_exp = exp_part.map(|e| e.iter().filter(|&&c| is_digit(c)).count()).unwrap_or(0);
+        let min_exp = exp_part
+            .map(|e| e.iter().filter(|&&c| is_digit(c)).count())
+            .unwrap_or(0);
         pics.push(Pic {
             prefix,
             suffix,
@@ -259,8 +302,7 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
         sv.extend(std::iter::repeat_n(p.zero, pad_right as usize));
     }
     let mut dp = sv.iter().position(|&c| c == p.decimal).unwrap_or(sv.len());
-    if pic.regular > 0 {
-        let groups = if dp > 0 { (dp - 1) / pic.regular } else { 0 };
+    if let Some(groups) = dp.saturating_sub(1).checked_div(pic.regular) {
         for gi in 1..=groups {
             sv.insert(dp - gi * pic.regular, p.grouping);
         }
@@ -294,6 +336,11 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
         }
         sv.extend(es);
     }
-    let out: String = pic.prefix.iter().chain(sv.iter()).chain(pic.suffix.iter()).collect();
+    let out: String = pic
+        .prefix
+        .iter()
+        .chain(sv.iter())
+        .chain(pic.suffix.iter())
+        .collect();
     Ok(Value::string(out))
 }

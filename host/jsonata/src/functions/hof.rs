@@ -41,7 +41,11 @@ pub(crate) fn map<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) ->
     Ok(Value::seq(out))
 }
 
-pub(crate) fn filter<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn filter<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let arr = arg(&args, 0);
     if arr.is_undefined() {
         return Ok(Value::Undefined);
@@ -49,7 +53,11 @@ pub(crate) fn filter<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>)
     let f = arg(&args, 1);
     let mut out = Vec::new();
     for (i, m) in arr.members().enumerate() {
-        let r = ctx.apply(&f, hof_args(&f, m.clone(), Value::Number(i as f64), &arr), input)?;
+        let r = ctx.apply(
+            &f,
+            hof_args(&f, m.clone(), Value::Number(i as f64), &arr),
+            input,
+        )?;
         if truthy(&r) == Some(true) {
             out.push(m);
         }
@@ -57,7 +65,11 @@ pub(crate) fn filter<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>)
     Ok(Value::seq(out))
 }
 
-pub(crate) fn single<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn single<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let arr = arg(&args, 0);
     if arr.is_undefined() {
         return Ok(Value::Undefined);
@@ -68,7 +80,11 @@ pub(crate) fn single<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>)
         let ok = if f.is_undefined() {
             true
         } else {
-            let r = ctx.apply(&f, hof_args(&f, m.clone(), Value::Number(i as f64), &arr), input)?;
+            let r = ctx.apply(
+                &f,
+                hof_args(&f, m.clone(), Value::Number(i as f64), &arr),
+                input,
+            )?;
             truthy(&r) == Some(true)
         };
         if ok {
@@ -81,7 +97,11 @@ pub(crate) fn single<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>)
     found.ok_or_else(|| Err::new("D3139").build())
 }
 
-pub(crate) fn reduce<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn reduce<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let arr = arg(&args, 0);
     if arr.is_undefined() {
         return Ok(Value::Undefined);
@@ -93,7 +113,11 @@ pub(crate) fn reduce<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>)
     }
     let items = arr.to_vec();
     let init = arg(&args, 2);
-    let (mut acc, start) = if init.is_undefined() && !items.is_empty() { (items[0].clone(), 1) } else { (init, 0) };
+    let (mut acc, start) = if init.is_undefined() && !items.is_empty() {
+        (items[0].clone(), 1)
+    } else {
+        (init, 0)
+    };
     for (i, item) in items.iter().enumerate().skip(start) {
         let mut a = vec![acc, item.clone()];
         if n >= 3 {
@@ -107,20 +131,36 @@ pub(crate) fn reduce<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>)
     Ok(acc)
 }
 
-pub(crate) fn sift<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn sift<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let obj = arg(&args, 0);
     let f = arg(&args, 1);
     let mut out = Object::new();
     for (k, v) in obj.entries() {
-        let r = ctx.apply(&f, hof_args(&f, v.clone(), Value::string(k.as_str()), &obj), input)?;
+        let r = ctx.apply(
+            &f,
+            hof_args(&f, v.clone(), Value::string(k.as_str()), &obj),
+            input,
+        )?;
         if truthy(&r) == Some(true) {
             out.insert(k, v);
         }
     }
-    Ok(if out.is_empty() { Value::Undefined } else { Value::object(out) })
+    Ok(if out.is_empty() {
+        Value::Undefined
+    } else {
+        Value::object(out)
+    })
 }
 
-pub(crate) fn each<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn each<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let obj = arg(&args, 0);
     let f = arg(&args, 1);
     let mut out = Vec::new();
@@ -133,7 +173,11 @@ pub(crate) fn each<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -
     Ok(Value::seq(out))
 }
 
-pub(crate) fn sort<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn sort<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let arr = arg(&args, 0);
     if arr.is_undefined() {
         return Ok(Value::Undefined);

@@ -5,17 +5,64 @@
 use crate::error::{Err, Result};
 
 const ONES: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ];
-const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+const TENS: [&str; 10] = [
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
 const ORD_ONES: [&str; 20] = [
-    "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
     "nineteenth",
 ];
-const ORD_TENS: [&str; 10] =
-    ["", "", "twentieth", "thirtieth", "fortieth", "fiftieth", "sixtieth", "seventieth", "eightieth", "ninetieth"];
+const ORD_TENS: [&str; 10] = [
+    "",
+    "",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+];
 
 const MAGNITUDES: [&str; 4] = ["thousand", "million", "billion", "trillion"];
 
@@ -35,7 +82,11 @@ pub(crate) fn to_words(n: f64, ordinal: bool) -> String {
             if prev {
                 words.push_str(" and ");
             }
-            words.push_str(if ord && rem == 0.0 { ORD_TENS[tens] } else { TENS[tens] });
+            words.push_str(if ord && rem == 0.0 {
+                ORD_TENS[tens]
+            } else {
+                TENS[tens]
+            });
             if rem > 0.0 {
                 words.push('-');
                 words.push_str(&lookup(rem, false, ord));
@@ -92,7 +143,10 @@ pub(crate) fn from_words(s: &str) -> Option<f64> {
             i as f64 * 10.0
         } else if let Some(i) = ORD_TENS.iter().position(|w| !w.is_empty() && *w == part) {
             i as f64 * 10.0
-        } else if let Some(i) = MAGNITUDES.iter().position(|w| *w == part || part.strip_suffix("th") == Some(w)) {
+        } else if let Some(i) = MAGNITUDES
+            .iter()
+            .position(|w| *w == part || part.strip_suffix("th") == Some(w))
+        {
             10f64.powi((i as i32 + 1) * 3)
         } else if part == "hundred" || part == "hundredth" || part == "hundreth" {
             100.0
@@ -175,7 +229,9 @@ pub(crate) fn to_letters(mut n: u64, base: char) -> String {
 }
 
 pub(crate) fn from_letters(s: &str) -> u64 {
-    s.chars().fold(0, |acc, c| acc * 26 + (c.to_ascii_lowercase() as u64 - 'a' as u64 + 1))
+    s.chars().fold(0, |acc, c| {
+        acc * 26 + (c.to_ascii_lowercase() as u64 - 'a' as u64 + 1)
+    })
 }
 
 fn ordinal_suffix(n: u64) -> &'static str {
@@ -190,10 +246,21 @@ fn ordinal_suffix(n: u64) -> &'static str {
 /// A parsed integer picture.
 #[derive(Debug, Clone)]
 pub(crate) enum Picture {
-    Decimal { mandatory: usize, grouping: Vec<(usize, char)>, regular: Option<(usize, char)>, zero: u32 },
-    Roman { upper: bool },
-    Letters { upper: bool },
-    Words { case: WordCase },
+    Decimal {
+        mandatory: usize,
+        grouping: Vec<(usize, char)>,
+        regular: Option<(usize, char)>,
+        zero: u32,
+    },
+    Roman {
+        upper: bool,
+    },
+    Letters {
+        upper: bool,
+    },
+    Words {
+        case: WordCase,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -213,7 +280,9 @@ fn zero_of(c: char) -> Option<u32> {
     let d = c.to_digit(10).map(|_| '0' as u32).or_else(|| {
         // Unicode decimal digit families: runs of 10 starting at a code point ending in 0.
         let cp = c as u32;
-        const ZEROS: [u32; 8] = [0x660, 0x6F0, 0x966, 0x9E6, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2];
+        const ZEROS: [u32; 8] = [
+            0x660, 0x6F0, 0x966, 0x9E6, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2,
+        ];
         ZEROS.iter().copied().find(|z| (*z..*z + 10).contains(&cp))
     })?;
     Some(d)
@@ -230,9 +299,15 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
         "a" => Picture::Letters { upper: false },
         "I" => Picture::Roman { upper: true },
         "i" => Picture::Roman { upper: false },
-        "W" => Picture::Words { case: WordCase::Upper },
-        "w" => Picture::Words { case: WordCase::Lower },
-        "Ww" => Picture::Words { case: WordCase::Title },
+        "W" => Picture::Words {
+            case: WordCase::Upper,
+        },
+        "w" => Picture::Words {
+            case: WordCase::Lower,
+        },
+        "Ww" => Picture::Words {
+            case: WordCase::Title,
+        },
         _ => {
             let mut zero = None;
             let mut mandatory = 0;
@@ -264,14 +339,25 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
                 [] => None,
                 [(p, c), rest @ ..] => {
                     let all_same = rest.iter().all(|(_, rc)| rc == c);
-                    let multiples = positions.iter().enumerate().all(|(k, (pp, _))| *pp == p * (k + 1));
+                    let multiples = positions
+                        .iter()
+                        .enumerate()
+                        .all(|(k, (pp, _))| *pp == p * (k + 1));
                     (all_same && multiples).then_some((*p, *c))
                 }
             };
-            Picture::Decimal { mandatory, grouping: positions, regular, zero }
+            Picture::Decimal {
+                mandatory,
+                grouping: positions,
+                regular,
+                zero,
+            }
         }
     };
-    Ok(IntFormat { picture: pic, ordinal })
+    Ok(IntFormat {
+        picture: pic,
+        ordinal,
+    })
 }
 
 pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
@@ -304,9 +390,17 @@ pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
                 }
             }
         }
-        Picture::Decimal { mandatory, grouping, regular, zero } => {
-            let mut digits: Vec<char> =
-                a.to_string().chars().map(|c| char::from_u32(zero + c.to_digit(10).unwrap_or(0)).unwrap_or(c)).collect();
+        Picture::Decimal {
+            mandatory,
+            grouping,
+            regular,
+            zero,
+        } => {
+            let mut digits: Vec<char> = a
+                .to_string()
+                .chars()
+                .map(|c| char::from_u32(zero + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+                .collect();
             while digits.len() < *mandatory {
                 digits.insert(0, char::from_u32(*zero).unwrap_or('0'));
             }
@@ -344,7 +438,11 @@ pub(crate) fn parse_integer(s: &str, fmt: &IntFormat) -> Option<f64> {
         Picture::Decimal { zero, .. } => {
             let mut v: f64 = 0.0;
             let mut any = false;
-            let t = if fmt.ordinal { s.trim_end_matches(|c: char| c.is_alphabetic()) } else { s };
+            let t = if fmt.ordinal {
+                s.trim_end_matches(|c: char| c.is_alphabetic())
+            } else {
+                s
+            };
             for c in t.chars() {
                 let cp = c as u32;
                 if (*zero..*zero + 10).contains(&cp) {

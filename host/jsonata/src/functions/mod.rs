@@ -136,7 +136,15 @@ static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
     let mut aws = HashMap::new();
     for (i, (name, sig, arity, func, set)) in TABLE.iter().enumerate() {
         let signature = Signature::parse(sig).expect("built-in signatures are valid");
-        builtins.push((Builtin { name, signature, arity: *arity, func: *func }, *set));
+        builtins.push((
+            Builtin {
+                name,
+                signature,
+                arity: *arity,
+                func: *func,
+            },
+            *set,
+        ));
         match set {
             Set::Std => {
                 std.insert(*name, i);

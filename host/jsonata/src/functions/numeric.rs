@@ -14,12 +14,16 @@ fn nums<'a>(v: &Value<'a>) -> Option<Vec<f64>> {
 }
 
 pub(crate) fn sum<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    Ok(nums(&arg(&args, 0)).map(|n| Value::Number(n.iter().sum())).unwrap_or_default())
+    Ok(nums(&arg(&args, 0))
+        .map(|n| Value::Number(n.iter().sum()))
+        .unwrap_or_default())
 }
 
 pub(crate) fn max<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     match nums(&arg(&args, 0)) {
-        Some(n) if !n.is_empty() => Ok(Value::Number(n.into_iter().fold(f64::NEG_INFINITY, f64::max))),
+        Some(n) if !n.is_empty() => Ok(Value::Number(
+            n.into_iter().fold(f64::NEG_INFINITY, f64::max),
+        )),
         _ => Ok(Value::Undefined),
     }
 }
@@ -78,7 +82,9 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
         }
     }
     let radix = |p: &str, r: u32| -> Option<f64> {
-        let digits = s.strip_prefix(p).or_else(|| s.strip_prefix(&p.to_uppercase()))?;
+        let digits = s
+            .strip_prefix(p)
+            .or_else(|| s.strip_prefix(&p.to_uppercase()))?;
         if digits.is_empty() {
             return None;
         }
@@ -88,7 +94,9 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
         }
         Some(v)
     };
-    radix("0x", 16).or_else(|| radix("0o", 8)).or_else(|| radix("0b", 2))
+    radix("0x", 16)
+        .or_else(|| radix("0o", 8))
+        .or_else(|| radix("0b", 2))
 }
 
 pub(crate) fn number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
@@ -99,14 +107,27 @@ pub(crate) fn number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Re
         Value::Bool(b) => Value::Number(if *b { 1.0 } else { 0.0 }),
         Value::Str(s) => match parse_number(s) {
             Some(n) => Value::Number(n),
-            None => return Err(Err::new("D3030").value_json(v.to_json_text()).index(1).build()),
+            None => {
+                return Err(Err::new("D3030")
+                    .value_json(v.to_json_text())
+                    .index(1)
+                    .build());
+            }
         },
-        other => return Err(Err::new("D3030").value_json(other.to_json_text()).index(1).build()),
+        other => {
+            return Err(Err::new("D3030")
+                .value_json(other.to_json_text())
+                .index(1)
+                .build());
+        }
     })
 }
 
 fn unary<'a>(args: &[Value<'a>], f: impl Fn(f64) -> f64) -> Result<Value<'a>> {
-    Ok(arg(args, 0).as_f64().map(|n| Value::Number(f(n))).unwrap_or_default())
+    Ok(arg(args, 0)
+        .as_f64()
+        .map(|n| Value::Number(f(n)))
+        .unwrap_or_default())
 }
 
 pub(crate) fn floor<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
@@ -133,7 +154,11 @@ fn shift(x: f64, places: i32) -> f64 {
 
 /// Round half to even at `precision` decimal places, as `$round` does.
 pub(crate) fn round_half_even(x: f64, precision: i32) -> f64 {
-    let mut v = if precision != 0 { shift(x, precision) } else { x };
+    let mut v = if precision != 0 {
+        shift(x, precision)
+    } else {
+        x
+    };
     // JS Math.round: round half up (towards +inf).
     let mut r = (v + 0.5).floor();
     let diff = r - v;
@@ -148,21 +173,30 @@ pub(crate) fn round_half_even(x: f64, precision: i32) -> f64 {
 }
 
 pub(crate) fn round<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(x) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+    let Some(x) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     let p = arg(&args, 1).as_f64().unwrap_or(0.0) as i32;
     Ok(Value::Number(round_half_even(x, p)))
 }
 
 pub(crate) fn sqrt<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(x) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+    let Some(x) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     if x < 0.0 {
-        return Err(Err::new("D3060").value_json(js_number_to_string(x)).index(1).build());
+        return Err(Err::new("D3060")
+            .value_json(js_number_to_string(x))
+            .index(1)
+            .build());
     }
     Ok(Value::Number(x.sqrt()))
 }
 
 pub(crate) fn power<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(b) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+    let Some(b) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     let e = arg(&args, 1).as_f64().unwrap_or(f64::NAN);
     let r = b.powf(e);
     if !r.is_finite() {
@@ -179,7 +213,12 @@ pub(crate) fn power<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
 pub(crate) fn entropy_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.finish()
 }
 
@@ -208,12 +247,20 @@ pub(crate) fn random<'a>(ctx: &Ctx<'a>, _: Vec<Value<'a>>, _: &Value<'a>) -> Res
     Ok(Value::Number(next_random(ctx)))
 }
 
-pub(crate) fn format_base<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(x) = arg(&args, 0).as_f64() else { return Ok(Value::Undefined) };
+pub(crate) fn format_base<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(x) = arg(&args, 0).as_f64() else {
+        return Ok(Value::Undefined);
+    };
     let x = round_half_even(check_finite(x)?, 0);
     let radix = arg(&args, 1).as_f64().unwrap_or(10.0);
     if !(2.0..=36.0).contains(&radix) {
-        return Err(Err::new("D3100").value_json(js_number_to_string(radix)).build());
+        return Err(Err::new("D3100")
+            .value_json(js_number_to_string(radix))
+            .build());
     }
     let radix = radix as u32;
     let neg = x < 0.0;

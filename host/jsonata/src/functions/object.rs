@@ -11,7 +11,9 @@ pub(crate) fn boolean<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> R
 }
 
 pub(crate) fn not<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    Ok(truthy(&arg(&args, 0)).map(|b| Value::Bool(!b)).unwrap_or_default())
+    Ok(truthy(&arg(&args, 0))
+        .map(|b| Value::Bool(!b))
+        .unwrap_or_default())
 }
 
 fn keys_of(v: &Value<'_>, out: &mut Vec<String>) {
@@ -36,7 +38,10 @@ pub(crate) fn keys<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Resu
 
 pub(crate) fn lookup<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     let key = arg(&args, 1);
-    Ok(crate::eval::lookup_field(&arg(&args, 0), key.as_str().unwrap_or_default()))
+    Ok(crate::eval::lookup_field(
+        &arg(&args, 0),
+        key.as_str().unwrap_or_default(),
+    ))
 }
 
 pub(crate) fn exists<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
@@ -86,7 +91,11 @@ pub(crate) fn merge<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
 }
 
 pub(crate) fn error<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let msg = arg(&args, 0).as_str().filter(|s| !s.is_empty()).unwrap_or("$error() function evaluated").to_string();
+    let msg = arg(&args, 0)
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("$error() function evaluated")
+        .to_string();
     Err(Error::with_message("D3137", msg))
 }
 
@@ -94,7 +103,11 @@ pub(crate) fn assert<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Re
     if matches!(arg(&args, 0), Value::Bool(true)) {
         return Ok(Value::Undefined);
     }
-    let msg = arg(&args, 1).as_str().filter(|s| !s.is_empty()).unwrap_or("$assert() statement failed").to_string();
+    let msg = arg(&args, 1)
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("$assert() statement failed")
+        .to_string();
     Err(Error::with_message("D3141", msg))
 }
 
@@ -118,12 +131,23 @@ pub(crate) fn clone<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
     Ok(deep_clone(&arg(&args, 0)))
 }
 
-pub(crate) fn eval<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
-    let Some(src) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
-    let node = crate::process::build(&src).map_err(|e| Err::new("D3120").value_str(&e.message).build())?;
+pub(crate) fn eval<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(src) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
+    let node =
+        crate::process::build(&src).map_err(|e| Err::new("D3120").value_str(&e.message).build())?;
     let node: &'a crate::ast::Node = ctx.eval_arena.alloc(node);
     let focus = arg(&args, 1);
-    let mut context = if focus.is_undefined() { input.clone() } else { focus };
+    let mut context = if focus.is_undefined() {
+        input.clone()
+    } else {
+        focus
+    };
     if context.is_array() && !context.is_sequence() {
         context = Value::with_flags(vec![context], crate::value::SEQUENCE | OUTER_WRAPPER);
     }

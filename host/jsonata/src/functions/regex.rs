@@ -27,14 +27,22 @@ fn exec(re: &regex::Regex, text: &str, from: usize) -> Option<M> {
     }
     let caps = re.captures_at(text, from)?;
     let m = caps.get(0)?;
-    let groups = (1..caps.len()).map(|i| caps.get(i).map(|g| g.as_str().to_string())).collect();
-    Some(M { start: m.start(), end: m.end(), groups })
+    let groups = (1..caps.len())
+        .map(|i| caps.get(i).map(|g| g.as_str().to_string()))
+        .collect();
+    Some(M {
+        start: m.start(),
+        end: m.end(),
+        groups,
+    })
 }
 
 /// All matches up to `limit`, as jsonata-js's `next()` chain would produce them.
 fn matches(re: &RegexLit, text: &str, limit: Option<usize>) -> Result<Vec<M>> {
     let mut out = Vec::new();
-    let Some(mut m) = exec(&re.regex, text, 0) else { return Ok(out) };
+    let Some(mut m) = exec(&re.regex, text, 0) else {
+        return Ok(out);
+    };
     loop {
         if limit.is_some_and(|l| out.len() >= l) {
             break;
@@ -45,7 +53,9 @@ fn matches(re: &RegexLit, text: &str, limit: Option<usize>) -> Result<Vec<M>> {
             break;
         }
         match exec(&re.regex, text, last) {
-            Some(n) if n.start == n.end => return Err(Err::new("D1004").value_str(&re.source).build()),
+            Some(n) if n.start == n.end => {
+                return Err(Err::new("D1004").value_str(&re.source).build());
+            }
             Some(n) => m = n,
             None => break,
         }
@@ -56,22 +66,48 @@ fn matches(re: &RegexLit, text: &str, limit: Option<usize>) -> Result<Vec<M>> {
 fn match_value<'a>(text: &str, m: &M) -> Object<'a> {
     let mut o = Object::new();
     o.insert("match".into(), Value::string(&text[m.start..m.end]));
-    o.insert("index".into(), Value::Number(utf16_index(text, m.start) as f64));
-    let groups = m.groups.iter().map(|g| Value::string(g.clone().unwrap_or_default())).collect();
+    o.insert(
+        "index".into(),
+        Value::Number(utf16_index(text, m.start) as f64),
+    );
+    let groups = m
+        .groups
+        .iter()
+        .map(|g| Value::string(g.clone().unwrap_or_default()))
+        .collect();
     o.insert("groups".into(), Value::array_of(groups));
     o
 }
 
 /// The object a regex literal returns when called directly: match/start/end/groups/next.
 pub(crate) fn match_object<'a>(re: &'a RegexLit, text: Rc<str>, from: usize) -> Result<Value<'a>> {
-    let Some(m) = exec(&re.regex, &text, from) else { return Ok(Value::Undefined) };
+    let Some(m) = exec(&re.regex, &text, from) else {
+        return Ok(Value::Undefined);
+    };
     let mut o = Object::new();
     o.insert("match".into(), Value::string(&text[m.start..m.end]));
-    o.insert("start".into(), Value::Number(utf16_index(&text, m.start) as f64));
-    o.insert("end".into(), Value::Number(utf16_index(&text, m.end) as f64));
-    let groups = m.groups.iter().map(|g| Value::string(g.clone().unwrap_or_default())).collect();
+    o.insert(
+        "start".into(),
+        Value::Number(utf16_index(&text, m.start) as f64),
+    );
+    o.insert(
+        "end".into(),
+        Value::Number(utf16_index(&text, m.end) as f64),
+    );
+    let groups = m
+        .groups
+        .iter()
+        .map(|g| Value::string(g.clone().unwrap_or_default()))
+        .collect();
     o.insert("groups".into(), Value::array_of(groups));
-    o.insert("next".into(), Value::Func(Rc::new(Func::RegexNext { re, text, from: m.end })));
+    o.insert(
+        "next".into(),
+        Value::Func(Rc::new(Func::RegexNext {
+            re,
+            text,
+            from: m.end,
+        })),
+    );
     Ok(Value::object(o))
 }
 
@@ -80,44 +116,56 @@ pub(crate) fn match_next<'a>(re: &'a RegexLit, text: Rc<str>, from: usize) -> Re
         return Ok(Value::Undefined);
     }
     let next = match_object(re, text, from)?;
-    if let Value::Object(o) = &next {
-        if o.get("match").and_then(|m| m.as_str()).is_some_and(str::is_empty) {
-            return Err(Err::new("D1004").value_str(&re.source).build());
-        }
+    if let Value::Object(o) = &next
+        && o.get("match")
+            .and_then(|m| m.as_str())
+            .is_some_and(str::is_empty)
+    {
+        return Err(Err::new("D1004").value_str(&re.source).build());
     }
     Ok(next)
 }
 
 fn regex_arg<'a>(v: &Value<'a>, name: &str) -> Result<&'a RegexLit> {
-    if let Value::Func(f) = v {
-        if let Func::Regex(r) = &**f {
-            return Ok(r);
-        }
+    if let Value::Func(f) = v
+        && let Func::Regex(r) = &**f
+    {
+        return Ok(r);
     }
     Err(Err::new("T1010").token(name).build())
 }
 
 fn limit_arg(v: &Value<'_>, code: &'static str) -> Result<Option<usize>> {
     match v {
-        Value::Number(n) if *n < 0.0 => Err(Err::new(code).value_json(crate::numfmt::js_number_to_string(*n)).build()),
+        Value::Number(n) if *n < 0.0 => Err(Err::new(code)
+            .value_json(crate::numfmt::js_number_to_string(*n))
+            .build()),
         Value::Number(n) => Ok(Some(*n as usize)),
         _ => Ok(None),
     }
 }
 
 pub(crate) fn match_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     let limit = limit_arg(&arg(&args, 2), "D3040")?;
     let re = regex_arg(&arg(&args, 1), "match")?;
     if limit == Some(0) {
         return Ok(Value::seq(Vec::new()));
     }
     let ms = matches(re, &s, limit)?;
-    Ok(Value::seq(ms.iter().map(|m| Value::object(match_value(&s, m))).collect()))
+    Ok(Value::seq(
+        ms.iter()
+            .map(|m| Value::object(match_value(&s, m)))
+            .collect(),
+    ))
 }
 
 pub(crate) fn contains<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     Ok(Value::Bool(match arg(&args, 1) {
         Value::Str(p) => s.contains(&*p),
         other => exec(&regex_arg(&other, "contains")?.regex, &s, 0).is_some(),
@@ -146,9 +194,16 @@ fn substitute(replacement: &str, text: &str, m: &M) -> String {
                 i += 1;
             }
             _ => {
-                let max_digits = if ngroups == 0 { 1 } else { (ngroups as f64).log10().floor() as usize + 1 };
+                let max_digits = if ngroups == 0 {
+                    1
+                } else {
+                    (ngroups as f64).log10().floor() as usize + 1
+                };
                 let take = |n: usize| -> Option<usize> {
-                    let d: String = r[i..(i + n).min(r.len())].iter().take_while(|c| c.is_ascii_digit()).collect();
+                    let d: String = r[i..(i + n).min(r.len())]
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit())
+                        .collect();
                     d.parse().ok()
                 };
                 let mut idx = take(max_digits);
@@ -157,10 +212,10 @@ fn substitute(replacement: &str, text: &str, m: &M) -> String {
                 }
                 match idx {
                     Some(idx) => {
-                        if ngroups > 0 {
-                            if let Some(Some(g)) = idx.checked_sub(1).and_then(|k| m.groups.get(k)) {
-                                out.push_str(g);
-                            }
+                        if ngroups > 0
+                            && let Some(Some(g)) = idx.checked_sub(1).and_then(|k| m.groups.get(k))
+                        {
+                            out.push_str(g);
                         }
                         i += idx.to_string().len();
                     }
@@ -172,8 +227,14 @@ fn substitute(replacement: &str, text: &str, m: &M) -> String {
     out
 }
 
-pub(crate) fn replace<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+pub(crate) fn replace<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     let pattern = arg(&args, 1);
     if pattern.as_str() == Some("") {
         return Err(Err::new("D3010").value_str("").build());
@@ -212,7 +273,9 @@ pub(crate) fn replace<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>
                 let mv = Value::object(match_value(&s, m));
                 match ctx.apply(f, vec![mv], input)? {
                     Value::Str(r) => out.push_str(&r),
-                    other => return Err(Err::new("D3012").value_json(other.to_json_text()).build()),
+                    other => {
+                        return Err(Err::new("D3012").value_json(other.to_json_text()).build());
+                    }
                 }
             }
             _ => {}
@@ -224,7 +287,9 @@ pub(crate) fn replace<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, input: &Value<'a>
 }
 
 pub(crate) fn split<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else { return Ok(Value::Undefined) };
+    let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
+        return Ok(Value::Undefined);
+    };
     let limit = limit_arg(&arg(&args, 2), "D3020")?;
     let parts: Vec<String> = match arg(&args, 1) {
         Value::Str(sep) => {
@@ -253,5 +318,7 @@ pub(crate) fn split<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
             v
         }
     };
-    Ok(Value::array_of(parts.into_iter().map(Value::string).collect()))
+    Ok(Value::array_of(
+        parts.into_iter().map(Value::string).collect(),
+    ))
 }

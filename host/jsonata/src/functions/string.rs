@@ -14,7 +14,9 @@ pub(crate) fn to_js_string(v: &Value<'_>, prettify: bool) -> Result<String> {
     Ok(match v {
         Value::Str(s) => s.to_string(),
         Value::Func(_) => String::new(),
-        Value::Number(n) if !n.is_finite() => return Err(Err::new("D3001").value_json("null").build()),
+        Value::Number(n) if !n.is_finite() => {
+            return Err(Err::new("D3001").value_json("null").build());
+        }
         Value::Array(a) if a.flags & OUTER_WRAPPER != 0 && !a.items.is_empty() => {
             return to_js_string(&a.items[0], prettify);
         }
@@ -61,11 +63,17 @@ fn slice_chars(chars: &[char], start: i64, end: Option<i64>) -> String {
     let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i.min(len) };
     let s = norm(start);
     let e = end.map(norm).unwrap_or(len);
-    if s >= e { String::new() } else { chars[s as usize..e as usize].iter().collect() }
+    if s >= e {
+        String::new()
+    } else {
+        chars[s as usize..e as usize].iter().collect()
+    }
 }
 
 pub(crate) fn substring<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     let chars: Vec<char> = s.chars().collect();
     let len = chars.len() as i64;
     let mut start = arg(&args, 1).as_f64().unwrap_or(0.0) as i64;
@@ -78,25 +86,45 @@ pub(crate) fn substring<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) ->
                 return Ok(Value::string(""));
             }
             let l = l as i64;
-            let end = if start >= 0 { start + l } else { len + start + l };
+            let end = if start >= 0 {
+                start + l
+            } else {
+                len + start + l
+            };
             Ok(Value::string(slice_chars(&chars, start, Some(end))))
         }
         None => Ok(Value::string(slice_chars(&chars, start, None))),
     }
 }
 
-pub(crate) fn substring_before<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
-    let Some(c) = s_arg(&args, 1) else { return Ok(Value::string(s)) };
+pub(crate) fn substring_before<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
+    let Some(c) = s_arg(&args, 1) else {
+        return Ok(Value::string(s));
+    };
     Ok(Value::string(match s.find(&c) {
         Some(i) => s[..i].to_string(),
         None => s,
     }))
 }
 
-pub(crate) fn substring_after<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
-    let Some(c) = s_arg(&args, 1) else { return Ok(Value::string(s)) };
+pub(crate) fn substring_after<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
+    let Some(c) = s_arg(&args, 1) else {
+        return Ok(Value::string(s));
+    };
     Ok(Value::string(match s.find(&c) {
         Some(i) => s[i + c.len()..].to_string(),
         None => s,
@@ -104,19 +132,27 @@ pub(crate) fn substring_after<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'
 }
 
 pub(crate) fn lowercase<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    Ok(s_arg(&args, 0).map(|s| Value::string(s.to_lowercase())).unwrap_or_default())
+    Ok(s_arg(&args, 0)
+        .map(|s| Value::string(s.to_lowercase()))
+        .unwrap_or_default())
 }
 
 pub(crate) fn uppercase<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    Ok(s_arg(&args, 0).map(|s| Value::string(s.to_uppercase())).unwrap_or_default())
+    Ok(s_arg(&args, 0)
+        .map(|s| Value::string(s.to_uppercase()))
+        .unwrap_or_default())
 }
 
 pub(crate) fn length<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    Ok(s_arg(&args, 0).map(|s| Value::Number(s.chars().count() as f64)).unwrap_or_default())
+    Ok(s_arg(&args, 0)
+        .map(|s| Value::Number(s.chars().count() as f64))
+        .unwrap_or_default())
 }
 
 pub(crate) fn trim<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     let mut out = String::with_capacity(s.len());
     let mut in_ws = false;
     for c in s.chars() {
@@ -136,15 +172,23 @@ pub(crate) fn trim<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Resu
 }
 
 pub(crate) fn pad<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     let width = arg(&args, 1).as_f64().unwrap_or(0.0);
-    let ch = s_arg(&args, 2).filter(|c| !c.is_empty()).unwrap_or_else(|| " ".into());
+    let ch = s_arg(&args, 2)
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| " ".into());
     let pad_len = width.abs() as i64 - s.chars().count() as i64;
     if pad_len <= 0 {
         return Ok(Value::string(s));
     }
     let padding: String = ch.chars().cycle().take(pad_len as usize).collect();
-    Ok(Value::string(if width > 0.0 { s + &padding } else { padding + &s }))
+    Ok(Value::string(if width > 0.0 {
+        s + &padding
+    } else {
+        padding + &s
+    }))
 }
 
 pub(crate) fn join<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
@@ -153,22 +197,41 @@ pub(crate) fn join<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Resu
         return Ok(Value::Undefined);
     }
     let sep = s_arg(&args, 1).unwrap_or_default();
-    let parts: Vec<String> = v.members().map(|m| m.as_str().unwrap_or_default().to_string()).collect();
+    let parts: Vec<String> = v
+        .members()
+        .map(|m| m.as_str().unwrap_or_default().to_string())
+        .collect();
     Ok(Value::string(parts.join(&sep)))
 }
 
-pub(crate) fn base64encode<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+pub(crate) fn base64encode<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     // jsonata-js encodes each UTF-16 unit as a Latin-1 byte (btoa-style); for non-Latin-1
     // text we encode UTF-8, which is what a Node Buffer would do.
-    Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())))
+    Ok(Value::string(
+        base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
+    ))
 }
 
-pub(crate) fn base64decode<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+pub(crate) fn base64decode<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.trim().as_bytes())
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s.trim().trim_end_matches('=')))
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(s.trim().trim_end_matches('='))
+        })
         .unwrap_or_default();
     Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
 }
@@ -217,22 +280,54 @@ fn decode(s: &str, reserved: &str, name: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| url_error(name, s))
 }
 
-pub(crate) fn encode_url_component<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
-    Ok(Value::string(encode(&s, "-_.!~*'()", "encodeUrlComponent")?))
+pub(crate) fn encode_url_component<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
+    Ok(Value::string(encode(
+        &s,
+        "-_.!~*'()",
+        "encodeUrlComponent",
+    )?))
 }
 
-pub(crate) fn encode_url<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
-    Ok(Value::string(encode(&s, "-_.!~*'();/?:@&=+$,#", "encodeUrl")?))
+pub(crate) fn encode_url<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
+    Ok(Value::string(encode(
+        &s,
+        "-_.!~*'();/?:@&=+$,#",
+        "encodeUrl",
+    )?))
 }
 
-pub(crate) fn decode_url_component<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+pub(crate) fn decode_url_component<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     Ok(Value::string(decode(&s, "", "decodeUrlComponent")?))
 }
 
-pub(crate) fn decode_url<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = s_arg(&args, 0) else { return Ok(Value::Undefined) };
+pub(crate) fn decode_url<'a>(
+    _: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    _: &Value<'a>,
+) -> Result<Value<'a>> {
+    let Some(s) = s_arg(&args, 0) else {
+        return Ok(Value::Undefined);
+    };
     Ok(Value::string(decode(&s, ";/?:@&=+$,#", "decodeUrl")?))
 }

@@ -6,7 +6,10 @@ use super::{code, ev, sample, undefined, v0, val};
 
 #[test]
 fn field_paths_map_over_arrays_and_flatten() {
-    assert_eq!(val("Account.Order.Product.Name", sample()), json!(["Bowler Hat", "Trilby hat", "Bowler Hat", "Cloak"]));
+    assert_eq!(
+        val("Account.Order.Product.Name", sample()),
+        json!(["Bowler Hat", "Trilby hat", "Bowler Hat", "Cloak"])
+    );
     assert_eq!(val("Account.Name", sample()), json!("Firefly"));
     assert!(undefined("Account.Missing.Field", sample()));
 }
@@ -22,14 +25,20 @@ fn singleton_sequences_unwrap_and_brackets_keep_arrays() {
 #[test]
 fn numeric_predicates_index_from_either_end() {
     assert_eq!(val("Account.Order[0].OrderID", sample()), json!("order103"));
-    assert_eq!(val("Account.Order[-1].OrderID", sample()), json!("order104"));
+    assert_eq!(
+        val("Account.Order[-1].OrderID", sample()),
+        json!("order104")
+    );
     assert_eq!(val("$[1]", json!([10, 20, 30])), json!(20));
     assert!(undefined("$[5]", json!([10, 20, 30])));
 }
 
 #[test]
 fn boolean_predicates_filter() {
-    assert_eq!(val("Account.Order.Product[Price > 100].Name", sample()), json!("Cloak"));
+    assert_eq!(
+        val("Account.Order.Product[Price > 100].Name", sample()),
+        json!("Cloak")
+    );
     assert_eq!(val("$[$ > 1]", json!([1, 2, 3])), json!([2, 3]));
 }
 
@@ -54,13 +63,19 @@ fn group_by_object_constructor_aggregates() {
 #[test]
 fn object_constructor_preserves_key_order() {
     let v = val("{'z': 1, 'a': 2, 'm': 3}", json!(null));
-    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["z", "a", "m"]);
+    assert_eq!(
+        v.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["z", "a", "m"]
+    );
 }
 
 #[test]
 fn parent_operator_reaches_enclosing_object() {
     assert_eq!(
-        val("Account.Order.Product.{'n': Name, 'o': %.OrderID}[0]", sample()),
+        val(
+            "Account.Order.Product.{'n': Name, 'o': %.OrderID}[0]",
+            sample()
+        ),
         json!({"n": "Bowler Hat", "o": "order103"})
     );
     assert_eq!(code("%", json!({})), "S0217");
@@ -68,9 +83,15 @@ fn parent_operator_reaches_enclosing_object() {
 
 #[test]
 fn index_and_context_bindings() {
-    assert_eq!(val("Account.Order#$i.(OrderID & $string($i))", sample()), json!(["order1030", "order1041"]));
     assert_eq!(
-        val("Account.Order@$o.$o.Product[Price > 100].{'order': $o.OrderID}", sample()),
+        val("Account.Order#$i.(OrderID & $string($i))", sample()),
+        json!(["order1030", "order1041"])
+    );
+    assert_eq!(
+        val(
+            "Account.Order@$o.$o.Product[Price > 100].{'order': $o.OrderID}",
+            sample()
+        ),
         json!({"order": "order104"})
     );
 }
@@ -108,17 +129,34 @@ fn blocks_scope_bindings() {
 
 #[test]
 fn lambdas_closures_and_partial_application() {
-    assert_eq!(v0("($add := function($x, $y){$x + $y}; $add(1, 2))"), json!(3));
-    assert_eq!(v0("($mk := λ($n){function($x){$x * $n}}; $mk(3)(4))"), json!(12));
-    assert_eq!(v0("($first := $substring(?, 0, 1); $first('hello'))"), json!("h"));
-    assert_eq!(v0("($inc := function($x){$x+1}; $dbl := function($x){$x*2}; ($inc ~> $dbl)(3))"), json!(8));
+    assert_eq!(
+        v0("($add := function($x, $y){$x + $y}; $add(1, 2))"),
+        json!(3)
+    );
+    assert_eq!(
+        v0("($mk := λ($n){function($x){$x * $n}}; $mk(3)(4))"),
+        json!(12)
+    );
+    assert_eq!(
+        v0("($first := $substring(?, 0, 1); $first('hello'))"),
+        json!("h")
+    );
+    assert_eq!(
+        v0("($inc := function($x){$x+1}; $dbl := function($x){$x*2}; ($inc ~> $dbl)(3))"),
+        json!(8)
+    );
     assert_eq!(code("$foo()", json!(null)), "T1006");
     assert_eq!(code("sum(1)", json!({})), "T1005");
 }
 
 #[test]
 fn tail_calls_run_in_constant_stack() {
-    assert_eq!(v0("($loop := function($n, $acc){$n = 0 ? $acc : $loop($n - 1, $acc + 1)}; $loop(50000, 0))"), json!(50000));
+    assert_eq!(
+        v0(
+            "($loop := function($n, $acc){$n = 0 ? $acc : $loop($n - 1, $acc + 1)}; $loop(50000, 0))"
+        ),
+        json!(50000)
+    );
 }
 
 #[test]
@@ -142,7 +180,10 @@ fn regex_literals_are_callable_and_usable() {
 #[test]
 fn transform_copies_and_updates() {
     let input = json!({"a": {"b": 1, "c": 2}});
-    assert_eq!(val("$ ~> |a|{'b': 10}, ['c']|", input.clone()), json!({"a": {"b": 10}}));
+    assert_eq!(
+        val("$ ~> |a|{'b': 10}, ['c']|", input.clone()),
+        json!({"a": {"b": 10}})
+    );
     assert_eq!(val("a", input), json!({"b": 1, "c": 2}));
     assert_eq!(code("$ ~> |a|5|", json!({"a": {}})), "T2011");
 }
@@ -150,7 +191,10 @@ fn transform_copies_and_updates() {
 #[test]
 fn wildcards_descendants_and_backticks() {
     assert_eq!(val("*", json!({"a": 1, "b": [2, 3]})), json!([1, 2, 3]));
-    assert_eq!(val("**.x", json!({"a": {"x": 1, "b": {"x": 2}}})), json!([1, 2]));
+    assert_eq!(
+        val("**.x", json!({"a": {"x": 1, "b": {"x": 2}}})),
+        json!([1, 2])
+    );
     assert_eq!(val("`a b`", json!({"a b": 5})), json!(5));
 }
 

@@ -8,7 +8,12 @@ use super::{code, v0, val};
 use crate::{Env, ErrorKind, Expression, UNSUPPORTED_RESULT};
 
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap()
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
 }
 
 #[test]
@@ -26,8 +31,14 @@ fn deeply_nested_brackets_are_a_parse_error_not_a_crash() {
 #[test]
 fn infinite_recursion_is_u1001_on_a_2mib_stack() {
     on_small_stack(|| {
-        for src in ["($f := function($x){$f($x)}; $f(1))", "($f := function($x){1 + $f($x)}; $f(1))"] {
-            let e = Expression::parse(src).unwrap().evaluate(None, &Env::new()).unwrap_err();
+        for src in [
+            "($f := function($x){$f($x)}; $f(1))",
+            "($f := function($x){1 + $f($x)}; $f(1))",
+        ] {
+            let e = Expression::parse(src)
+                .unwrap()
+                .evaluate(None, &Env::new())
+                .unwrap_err();
             assert_eq!(e.code, "U1001", "{src}");
             assert_eq!(e.kind(), ErrorKind::Limit);
         }
@@ -37,7 +48,8 @@ fn infinite_recursion_is_u1001_on_a_2mib_stack() {
 #[test]
 fn deep_non_tail_recursion_within_the_limit_succeeds() {
     on_small_stack(|| {
-        let e = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(1000))").unwrap();
+        let e = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(1000))")
+            .unwrap();
         assert_eq!(e.evaluate(None, &Env::new()).unwrap(), Some(json!(1000)));
     });
 }
@@ -45,11 +57,30 @@ fn deep_non_tail_recursion_within_the_limit_succeeds() {
 #[test]
 fn deeply_nested_constructed_values_drop_safely() {
     on_small_stack(|| {
-        let src = "($f := function($x, $n){$n = 0 ? $exists($x) : $f({'a': $x}, $n - 1)}; $f(1, 50000))";
-        assert_eq!(Expression::parse(src).unwrap().evaluate(None, &Env::new()).unwrap(), Some(json!(true)));
+        let src =
+            "($f := function($x, $n){$n = 0 ? $exists($x) : $f({'a': $x}, $n - 1)}; $f(1, 50000))";
+        assert_eq!(
+            Expression::parse(src)
+                .unwrap()
+                .evaluate(None, &Env::new())
+                .unwrap(),
+            Some(json!(true))
+        );
         let src = "($f := function($x, $n){$n = 0 ? $x : $f({'a': $x}, $n - 1)}; $f(1, 5000))";
-        let e = Expression::parse(src).unwrap().evaluate(None, &Env::new()).unwrap_err();
+        let e = Expression::parse(src)
+            .unwrap()
+            .evaluate(None, &Env::new())
+            .unwrap_err();
         assert_eq!(e.code, "U1001");
+        // Just under the result depth cap: converted, returned and dropped by the caller.
+        let src = "($f := function($x, $n){$n = 0 ? $x : $f({'a': $x}, $n - 1)}; $f(1, 499))";
+        assert!(
+            Expression::parse(src)
+                .unwrap()
+                .evaluate(None, &Env::new())
+                .unwrap()
+                .is_some()
+        );
     });
 }
 
@@ -61,9 +92,14 @@ fn range_size_is_bounded() {
 
 #[test]
 fn huge_inputs_are_read_in_place() {
-    let items: Vec<Value> = (0..200_000).map(|i| json!({"id": i, "tag": if i % 2 == 0 { "even" } else { "odd" }})).collect();
+    let items: Vec<Value> = (0..200_000)
+        .map(|i| json!({"id": i, "tag": if i % 2 == 0 { "even" } else { "odd" }}))
+        .collect();
     let input = json!({ "items": items });
-    assert_eq!(val("$count(items[tag = 'even'])", input.clone()), json!(100_000));
+    assert_eq!(
+        val("$count(items[tag = 'even'])", input.clone()),
+        json!(100_000)
+    );
     assert_eq!(val("items[-1].id", input), json!(199_999));
 }
 
@@ -79,10 +115,16 @@ fn variables_come_from_the_callers_lookup() {
 
 #[test]
 fn function_results_are_reported_as_unsupported() {
-    let e = Expression::parse("function($x){$x}").unwrap().evaluate(None, &Env::new()).unwrap_err();
+    let e = Expression::parse("function($x){$x}")
+        .unwrap()
+        .evaluate(None, &Env::new())
+        .unwrap_err();
     assert_eq!(e.code, UNSUPPORTED_RESULT);
     assert_eq!(e.kind(), ErrorKind::UnsupportedResult);
-    let e = Expression::parse("{'f': $sum}").unwrap().evaluate(None, &Env::new()).unwrap_err();
+    let e = Expression::parse("{'f': $sum}")
+        .unwrap()
+        .evaluate(None, &Env::new())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedResult);
 }
 
@@ -90,7 +132,10 @@ fn function_results_are_reported_as_unsupported() {
 fn undefined_input_and_results() {
     let e = Expression::parse("$").unwrap();
     assert_eq!(e.evaluate(None, &Env::new()).unwrap(), None);
-    assert_eq!(e.evaluate(Some(&json!(3)), &Env::new()).unwrap(), Some(json!(3)));
+    assert_eq!(
+        e.evaluate(Some(&json!(3)), &Env::new()).unwrap(),
+        Some(json!(3))
+    );
 }
 
 #[test]
