@@ -115,15 +115,14 @@ impl Expression {
         input: Option<&serde_json::Value>,
         env: &Env<'_>,
     ) -> Result<Option<serde_json::Value>, Error> {
-        let arena = typed_arena::Arena::new();
+        let arena = std::cell::OnceCell::new();
         let now = env.now_millis.unwrap_or_else(system_millis);
-        let ctx = eval::Ctx::new(env.variables, env.aws, now, &arena);
         let mut input_val = match input {
             Some(j) => value::Value::from_json(j),
             None => value::Value::Undefined,
         };
+        let ctx = eval::Ctx::new(input_val.clone(), env.variables, env.aws, now, &arena);
         let root = ctx.root();
-        ctx.bind(root, value::Str::B("$"), input_val.clone());
         if let value::Value::JArray(_) = input_val {
             // jsonata-js wraps an array input so that `$` still denotes the whole array.
             input_val =

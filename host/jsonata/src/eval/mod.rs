@@ -38,35 +38,40 @@ struct Frame<'a> {
 pub(crate) struct Ctx<'a> {
     frames: RefCell<Vec<Frame<'a>>>,
     vars: Option<&'a dyn Variables>,
+    /// The evaluation's input, which `$$` denotes.
+    root_input: Value<'a>,
     pub aws: bool,
     pub now_millis: i64,
     depth: Cell<usize>,
     pub tail_calls: Cell<u64>,
     /// Expressions parsed by `$eval` during this evaluation.
-    pub eval_arena: &'a typed_arena::Arena<Node>,
-    pub rng: Cell<u64>,
+    /// Created on first use: most evaluations never call `$eval`.
+    pub eval_arena: &'a std::cell::OnceCell<typed_arena::Arena<Node>>,
+    /// Unseeded random state, seeded from entropy on first use.
+    pub rng: Cell<Option<u64>>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(
+        root_input: Value<'a>,
         vars: Option<&'a dyn Variables>,
         aws: bool,
         now_millis: i64,
-        eval_arena: &'a typed_arena::Arena<Node>,
+        eval_arena: &'a std::cell::OnceCell<typed_arena::Arena<Node>>,
     ) -> Ctx<'a> {
-        let seed = crate::functions::numeric::entropy_seed();
         Ctx {
             frames: RefCell::new(vec![Frame {
                 parent: None,
                 vars: Vec::new(),
             }]),
             vars,
+            root_input,
             aws,
             now_millis,
             depth: Cell::new(0),
             tail_calls: Cell::new(0),
             eval_arena,
-            rng: Cell::new(seed),
+            rng: Cell::new(None),
         }
     }
 
@@ -105,6 +110,9 @@ impl<'a> Ctx<'a> {
                 }
                 cur = f.parent;
             }
+        }
+        if name == "$" {
+            return self.root_input.clone();
         }
         if let Some(v) = self.vars.and_then(|vars| vars.get(name)) {
             return Value::from_json(v);
@@ -159,10 +167,11 @@ impl<'a> Ctx<'a> {
                 }
             }
             Kind::Array(items) => self.eval_array(node, items, input, frame)?,
-            Kind::Object(pairs) => {
-                let seq = vec![input.clone()];
-                self.eval_group(pairs, node.pos, GroupInput::Values(seq), frame)?
+            Kind::Object(pairs) if input.is_array() => {
+                // jsonata-js groups over the members of an array context.
+                self.eval_group(pairs, node.pos, GroupInput::Values(input.to_vec()), frame)?
             }
+            Kind::Object(pairs) => self.eval_object(pairs, node.pos, input, frame)?,
             Kind::Name(name) => path::lookup_field(input, name),
             Kind::Str(s) => Value::Str(Str::B(s)),
             Kind::Num(n) => Value::Number(*n),
@@ -256,6 +265,40 @@ impl<'a> Ctx<'a> {
             result = result.normalize();
         }
         Ok(result)
+    }
+
+    /// Object constructor over a single context: the group-by algorithm specialised to one
+    /// item, so each key is claimed by its pair and values are evaluated in key order.
+    fn eval_object(
+        &self,
+        pairs: &'a [(Node, Node)],
+        pos: usize,
+        input: &Value<'a>,
+        frame: FrameId,
+    ) -> Result<Value<'a>> {
+        let mut claimed: Vec<(String, usize, Option<Value<'a>>)> = Vec::with_capacity(pairs.len());
+        for (pi, (k, _)) in pairs.iter().enumerate() {
+            let key = match self.eval(k, input, frame)? {
+                Value::Undefined => continue,
+                Value::Str(s) => s,
+                other => return Err(Err::new("T1003").pos(pos).value_json(other.to_json_text()).build()),
+            };
+            if let Some((_, owner, _)) = claimed.iter().find(|(ck, _, _)| *ck == *key) {
+                if *owner != pi {
+                    return Err(Err::new("D1009").pos(pos).value_str(&key).build());
+                }
+                continue;
+            }
+            claimed.push((key.to_string(), pi, None));
+        }
+        let mut out = crate::value::Object::with_capacity(claimed.len());
+        for (key, pi, _) in claimed {
+            let v = self.eval(&pairs[pi].1, input, frame)?;
+            if !v.is_undefined() {
+                out.insert(key, v);
+            }
+        }
+        Ok(Value::object(out))
     }
 
     fn eval_array(

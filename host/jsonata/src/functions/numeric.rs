@@ -237,9 +237,9 @@ pub(crate) fn unit(bits: u64) -> f64 {
 }
 
 pub(crate) fn next_random(ctx: &Ctx<'_>) -> f64 {
-    let mut s = ctx.rng.get();
+    let mut s = ctx.rng.get().unwrap_or_else(entropy_seed);
     let r = splitmix(&mut s);
-    ctx.rng.set(s);
+    ctx.rng.set(Some(s));
     unit(r)
 }
 
