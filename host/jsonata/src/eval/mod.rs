@@ -3,6 +3,7 @@
 //! of every node, as jsonata-js does.
 
 pub(crate) mod func;
+mod group;
 mod ops;
 mod path;
 
@@ -14,7 +15,8 @@ use crate::ast::{Kind, Node};
 use crate::error::{Err, Result};
 use crate::value::{CONS, KEEP_SINGLETON, SEQUENCE, Str, Value};
 use func::Func;
-pub(crate) use path::{lookup_field, merge_sort};
+pub(crate) use group::merge_sort;
+pub(crate) use path::lookup_field;
 
 /// Deepest evaluation nesting (AST node evaluations on the stack). Past it, U1001 — the error
 /// jsonata's test harness and AWS raise for runaway recursion. The native stack grows on the
@@ -281,7 +283,12 @@ impl<'a> Ctx<'a> {
             let key = match self.eval(k, input, frame)? {
                 Value::Undefined => continue,
                 Value::Str(s) => s,
-                other => return Err(Err::new("T1003").pos(pos).value_json(other.to_json_text()).build()),
+                other => {
+                    return Err(Err::new("T1003")
+                        .pos(pos)
+                        .value_json(other.to_json_text())
+                        .build());
+                }
             };
             if let Some((_, owner, _)) = claimed.iter().find(|(ck, _, _)| *ck == *key) {
                 if *owner != pi {

@@ -4,6 +4,7 @@
 pub(crate) mod array;
 pub(crate) mod aws;
 pub(crate) mod datetime;
+pub(crate) mod datetime_parse;
 pub(crate) mod format_number;
 pub(crate) mod hof;
 pub(crate) mod integer;

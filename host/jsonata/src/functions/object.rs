@@ -141,7 +141,10 @@ pub(crate) fn eval<'a>(
     };
     let node =
         crate::process::build(&src).map_err(|e| Err::new("D3120").value_str(&e.message).build())?;
-    let node: &'a crate::ast::Node = ctx.eval_arena.get_or_init(typed_arena::Arena::new).alloc(node);
+    let node: &'a crate::ast::Node = ctx
+        .eval_arena
+        .get_or_init(typed_arena::Arena::new)
+        .alloc(node);
     let focus = arg(&args, 1);
     let mut context = if focus.is_undefined() {
         input.clone()
