@@ -65,6 +65,12 @@ fn int_regex(f: &IntFormat) -> String {
     }
 }
 
+fn names_regex(names: &[&str]) -> String {
+    let full = names.iter().map(|n| n.to_string());
+    let short = names.iter().map(|n| n.chars().take(3).collect::<String>());
+    format!("(?:{})", full.chain(short).collect::<Vec<_>>().join("|"))
+}
+
 pub(super) fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<i64>> {
     let parts = analyse(picture)?;
     let mut re = String::from("(?i)^");
@@ -76,6 +82,10 @@ pub(super) fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<
                 let r = match m.component {
                     'Z' | 'z' => r"(?:GMT)?[+-][0-9]{1,2}(?::?[0-9]{2})?|Z".to_string(),
                     'P' => "am|pm|AM|PM".to_string(),
+                    // Name alternatives (full names first, then 3-letter forms) so that a
+                    // greedy neighbouring component cannot swallow the name.
+                    'M' | 'x' if m.names.is_some() => names_regex(&MONTHS),
+                    'F' if m.names.is_some() => names_regex(&DAYS[1..]),
                     _ if m.names.is_some() => "[a-zA-Z]+".to_string(),
                     _ => match &m.int {
                         Some(f) => match &f.picture {

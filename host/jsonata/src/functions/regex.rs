@@ -126,13 +126,64 @@ pub(crate) fn match_next<'a>(re: &'a RegexLit, text: Rc<str>, from: usize) -> Re
     Ok(next)
 }
 
-fn regex_arg<'a>(v: &Value<'a>, name: &str) -> Result<&'a RegexLit> {
-    if let Value::Func(f) = v
+fn byte_offset(s: &str, utf16: f64) -> usize {
+    let mut units = 0usize;
+    for (i, c) in s.char_indices() {
+        if units as f64 >= utf16 {
+            return i;
+        }
+        units += c.len_utf16();
+    }
+    s.len()
+}
+
+/// Matches of `pat` (a regex literal, or a custom matcher function returning jsonata's
+/// `{match, start, end, groups, next}` objects) in `text`.
+fn find<'a>(
+    ctx: &Ctx<'a>,
+    input: &Value<'a>,
+    pat: &Value<'a>,
+    text: &str,
+    limit: Option<usize>,
+    name: &str,
+) -> Result<Vec<M>> {
+    if let Value::Func(f) = pat
         && let Func::Regex(r) = &**f
     {
-        return Ok(r);
+        return matches(r, text, limit);
     }
-    Err(Err::new("T1010").token(name).build())
+    let check = |v: &Value<'a>| -> Result<()> {
+        let ok = v.is_undefined()
+            || matches!(v.get_field("start"), Value::Number(_))
+            || v.get_field("groups").is_array()
+            || v.get_field("next").is_function();
+        if ok {
+            Ok(())
+        } else {
+            Err(Err::new("T1010").token(name).build())
+        }
+    };
+    let mut out = Vec::new();
+    let mut cur = ctx.apply(pat, vec![Value::string(text)], input)?;
+    check(&cur)?;
+    while !cur.is_undefined() && limit.is_none_or(|l| out.len() < l) {
+        let start = byte_offset(text, cur.get_field("start").as_f64().unwrap_or(0.0));
+        let m = cur.get_field("match");
+        let end = (start + m.as_str().map(str::len).unwrap_or(0)).min(text.len());
+        let groups = cur
+            .get_field("groups")
+            .members()
+            .map(|g| g.as_str().map(str::to_string))
+            .collect();
+        out.push(M { start, end, groups });
+        let next = cur.get_field("next");
+        if !next.is_function() {
+            break;
+        }
+        cur = ctx.apply(&next, Vec::new(), input)?;
+        check(&cur)?;
+    }
+    Ok(out)
 }
 
 fn limit_arg(v: &Value<'_>, code: &'static str) -> Result<Option<usize>> {
@@ -145,16 +196,19 @@ fn limit_arg(v: &Value<'_>, code: &'static str) -> Result<Option<usize>> {
     }
 }
 
-pub(crate) fn match_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn match_fn<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
         return Ok(Value::Undefined);
     };
     let limit = limit_arg(&arg(&args, 2), "D3040")?;
-    let re = regex_arg(&arg(&args, 1), "match")?;
     if limit == Some(0) {
         return Ok(Value::seq(Vec::new()));
     }
-    let ms = matches(re, &s, limit)?;
+    let ms = find(ctx, input, &arg(&args, 1), &s, limit, "match")?;
     Ok(Value::seq(
         ms.iter()
             .map(|m| Value::object(match_value(&s, m)))
@@ -162,13 +216,17 @@ pub(crate) fn match_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> 
     ))
 }
 
-pub(crate) fn contains<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn contains<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
         return Ok(Value::Undefined);
     };
     Ok(Value::Bool(match arg(&args, 1) {
         Value::Str(p) => s.contains(&*p),
-        other => exec(&regex_arg(&other, "contains")?.regex, &s, 0).is_some(),
+        other => !find(ctx, input, &other, &s, Some(1), "contains")?.is_empty(),
     }))
 }
 
@@ -261,8 +319,7 @@ pub(crate) fn replace<'a>(
         out.push_str(&s[pos..]);
         return Ok(Value::string(out));
     }
-    let re = regex_arg(&pattern, "replace")?;
-    let ms = matches(re, &s, limit)?;
+    let ms = find(ctx, input, &pattern, &s, limit, "replace")?;
     let mut out = String::new();
     let mut pos = 0;
     for m in &ms {
@@ -286,7 +343,11 @@ pub(crate) fn replace<'a>(
     Ok(Value::string(out))
 }
 
-pub(crate) fn split<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
+pub(crate) fn split<'a>(
+    ctx: &Ctx<'a>,
+    args: Vec<Value<'a>>,
+    input: &Value<'a>,
+) -> Result<Value<'a>> {
     let Some(s) = arg(&args, 0).as_str().map(str::to_string) else {
         return Ok(Value::Undefined);
     };
@@ -304,8 +365,7 @@ pub(crate) fn split<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
             v
         }
         other => {
-            let re = regex_arg(&other, "split")?;
-            let ms = matches(re, &s, limit)?;
+            let ms = find(ctx, input, &other, &s, limit, "split")?;
             let mut v = Vec::new();
             let mut pos = 0;
             for m in &ms {

@@ -223,10 +223,29 @@ fn from_and_to_millis_with_pictures() {
         json!(1521763200000i64)
     );
     assert_eq!(code("$toMillis('yesterday')", json!(null)), "D3110");
+    assert_eq!(
+        v0("$toMillis('twenty-first August two thousand and seventeen', '[Dw] [MNn] [Yw]')"),
+        json!(1503273600000i64)
+    );
 }
 
 #[test]
 fn eval_parses_and_evaluates_at_runtime() {
     assert_eq!(val("$eval('a + 1')", json!({"a": 2})), json!(3));
     assert_eq!(code("$eval('1 +')", json!(null)), "D3120");
+}
+
+#[test]
+fn custom_matcher_functions_drive_match_and_split() {
+    let m = "($m := function($s){ $contains($s, 'x') ? {'match': 'x', 'start': $length($substringBefore($s, 'x')), \
+             'end': $length($substringBefore($s, 'x')) + 1, 'groups': []} }; ";
+    assert_eq!(v0(&format!("{m} $match('abxcd', $m).index)")), json!(2));
+    assert_eq!(
+        v0(&format!("{m} $split('abxcd', $m))")),
+        json!(["ab", "cd"])
+    );
+    assert_eq!(
+        code("$split('some text', $uppercase)", json!(null)),
+        "T1010"
+    );
 }
