@@ -70,6 +70,10 @@ fn proc_name(proc: &Node) -> Option<String> {
     }
 }
 
+pub(crate) fn is_thunk(v: &Value<'_>) -> bool {
+    thunk_of(v).is_some()
+}
+
 /// The pieces of a tail-call thunk, if `v` is one.
 fn thunk_of<'a>(v: &Value<'a>) -> Option<(&'a LambdaDef, Value<'a>, FrameId)> {
     match v {
@@ -201,6 +205,7 @@ impl<'a> Ctx<'a> {
         input: &Value<'a>,
         name: Option<&str>,
     ) -> Result<Value<'a>> {
+        let mark = self.frame_mark();
         let mut result = self.apply_inner(f, args, input, name)?;
         while let Some((def, tinput, tframe)) = thunk_of(&result) {
             let Kind::Function { proc, args } = &def.body.kind else {
@@ -216,11 +221,14 @@ impl<'a> Ctx<'a> {
             for a in args {
                 evaluated.push(self.eval(a, &tinput, tframe)?);
             }
+            // The thunk's frames are no longer needed once its call is set up.
+            self.release_since(mark);
             let pname = proc_name(proc);
             result = self
                 .apply_inner(&next, evaluated, &tinput, pname.as_deref())
                 .map_err(|e| with_token(e, def.body.pos, &pname))?;
         }
+        self.release_since(mark);
         Ok(result)
     }
 

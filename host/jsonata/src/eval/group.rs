@@ -47,12 +47,14 @@ impl<'a> Ctx<'a> {
             Stream::Tuples(ts) => ts
                 .iter()
                 .map(|t| {
-                    let env = self.tuple_frame(frame, t);
-                    let c = t.context();
-                    terms
-                        .iter()
-                        .map(|term| self.eval(&term.expr, &c, env))
-                        .collect::<Result<Vec<_>>>()
+                    self.scoped(|| {
+                        let env = self.tuple_frame(frame, t);
+                        let c = t.context();
+                        terms
+                            .iter()
+                            .map(|term| self.eval(&term.expr, &c, env))
+                            .collect::<Result<Vec<_>>>()
+                    })
                 })
                 .collect::<Result<_>>()?,
         };

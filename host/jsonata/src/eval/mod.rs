@@ -46,6 +46,8 @@ pub(crate) struct Ctx<'a> {
     pub now_millis: i64,
     depth: Cell<usize>,
     pub tail_calls: Cell<u64>,
+    /// Closures created so far; frames may only be released when none were made meanwhile.
+    closures: Cell<u64>,
     /// Expressions parsed by `$eval` during this evaluation.
     /// Created on first use: most evaluations never call `$eval`.
     pub eval_arena: &'a std::cell::OnceCell<typed_arena::Arena<Node>>,
@@ -72,6 +74,7 @@ impl<'a> Ctx<'a> {
             now_millis,
             depth: Cell::new(0),
             tail_calls: Cell::new(0),
+            closures: Cell::new(0),
             eval_arena,
             rng: Cell::new(None),
         }
@@ -79,6 +82,52 @@ impl<'a> Ctx<'a> {
 
     pub fn root(&self) -> FrameId {
         0
+    }
+
+    /// Run `f`, then release the frames it allocated unless a closure created meanwhile
+    /// could still refer to them. Keeps memory flat across loops, calls and tuple streams
+    /// (frames live in an arena, so they are otherwise only freed with the evaluation).
+    pub fn scoped<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
+        let mark = self.frames.borrow().len();
+        let closures = self.closures.get();
+        let r = f();
+        if self.closures.get() == closures {
+            self.release(mark);
+        }
+        r
+    }
+
+    #[cfg(test)]
+    pub fn frame_count(&self) -> usize {
+        self.frames.borrow().len()
+    }
+
+    pub fn frame_mark(&self) -> (usize, u64) {
+        (self.frames.borrow().len(), self.closures.get())
+    }
+
+    /// Release frames allocated since `mark` if no closure was created since.
+    pub fn release_since(&self, mark: (usize, u64)) {
+        if self.closures.get() == mark.1 {
+            self.release(mark.0);
+        }
+    }
+
+    fn release(&self, len: usize) {
+        // Take the frames out before dropping them: their values may be large.
+        let dropped: Vec<Frame<'a>> = {
+            let mut f = self.frames.borrow_mut();
+            if f.len() <= len {
+                return;
+            }
+            f.split_off(len)
+        };
+        drop(dropped);
+    }
+
+    /// Note that a closure (lambda or transform capturing a frame) was created.
+    fn closure_created(&self) {
+        self.closures.set(self.closures.get() + 1);
     }
 
     pub fn new_frame(&self, parent: FrameId) -> FrameId {
@@ -92,7 +141,8 @@ impl<'a> Ctx<'a> {
 
     pub fn bind(&self, frame: FrameId, name: Str<'a>, value: Value<'a>) {
         let mut f = self.frames.borrow_mut();
-        let vars = &mut f[frame].vars;
+        let Some(fr) = f.get_mut(frame) else { return };
+        let vars = &mut fr.vars;
         if let Some(slot) = vars.iter_mut().find(|(k, _)| **k == *name) {
             slot.1 = value;
         } else {
@@ -105,8 +155,7 @@ impl<'a> Ctx<'a> {
         {
             let frames = self.frames.borrow();
             let mut cur = Some(frame);
-            while let Some(id) = cur {
-                let f = &frames[id];
+            while let Some(f) = cur.and_then(|id| frames.get(id)) {
                 if let Some((_, v)) = f.vars.iter().rev().find(|(k, _)| **k == *name) {
                     return v.clone();
                 }
@@ -206,10 +255,15 @@ impl<'a> Ctx<'a> {
                 }
             }
             Kind::Block(exprs) => {
+                let mark = self.frame_mark();
                 let f = self.new_frame(frame);
                 let mut r = Value::Undefined;
                 for e in exprs {
                     r = self.eval(e, input, f)?;
+                }
+                // A tail-call thunk still needs the block's frame: `apply` releases it.
+                if !func::is_thunk(&r) {
+                    self.release_since(mark);
                 }
                 r
             }
@@ -222,23 +276,33 @@ impl<'a> Ctx<'a> {
                 self.eval_function(node, proc, args, input, frame, None)?
             }
             Kind::Partial { proc, args } => self.eval_partial(node, proc, args, input, frame)?,
-            Kind::Lambda(def) => Value::Func(Rc::new(Func::Lambda {
-                def,
-                input: input.clone(),
-                frame,
-            })),
+            Kind::Lambda(def) => {
+                // Tail-call thunks never outlive the call that made them (the trampoline in
+                // `apply` consumes them), so only real lambdas count as closures.
+                if !def.thunk {
+                    self.closure_created();
+                }
+                Value::Func(Rc::new(Func::Lambda {
+                    def,
+                    input: input.clone(),
+                    frame,
+                }))
+            }
             Kind::Apply { lhs, rhs } => self.eval_apply(node, lhs, rhs, input, frame)?,
             Kind::Transform {
                 pattern,
                 update,
                 delete,
-            } => Value::Func(Rc::new(Func::Transform {
-                pattern,
-                update,
-                delete: delete.as_deref(),
-                frame,
-                pos: node.pos,
-            })),
+            } => {
+                self.closure_created();
+                Value::Func(Rc::new(Func::Transform {
+                    pattern,
+                    update,
+                    delete: delete.as_deref(),
+                    frame,
+                    pos: node.pos,
+                }))
+            }
             Kind::Sort { .. } => {
                 let items = input.to_vec();
                 self.eval_sort(node, path::Stream::Values(items), frame)?

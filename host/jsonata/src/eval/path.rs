@@ -363,9 +363,11 @@ impl<'a> Ctx<'a> {
         });
         let mut result = Vec::new();
         for t in &tuples {
-            let env = self.tuple_frame(frame, t);
             let ctx = t.context();
-            let res = self.eval(step, &ctx, env)?;
+            let res = self.scoped(|| {
+                let env = self.tuple_frame(frame, t);
+                self.eval(step, &ctx, env)
+            })?;
             if res.is_undefined() {
                 continue;
             }
@@ -503,8 +505,10 @@ impl<'a> Ctx<'a> {
             Stream::Tuples(items) => {
                 let mut out = Vec::new();
                 for (index, t) in items.into_iter().enumerate() {
-                    let env = self.tuple_frame(frame, &t);
-                    let res = self.eval(pred, &t.context(), env)?;
+                    let res = self.scoped(|| {
+                        let env = self.tuple_frame(frame, &t);
+                        self.eval(pred, &t.context(), env)
+                    })?;
                     if keep(&res, index) {
                         out.push(t);
                     }

@@ -150,6 +150,16 @@ fn lambdas_closures_and_partial_application() {
 }
 
 #[test]
+fn closures_keep_their_frames_after_the_call_returns() {
+    assert_eq!(
+        v0(
+            "$map($map([1,2,3], function($v){ ($w := $v * 10; function(){$w + $v}) }), function($f){$f()})"
+        ),
+        json!([11, 22, 33])
+    );
+}
+
+#[test]
 fn tail_calls_run_in_constant_stack() {
     assert_eq!(
         v0(

@@ -143,3 +143,23 @@ fn expressions_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Expression>();
 }
+
+#[test]
+fn frames_are_released_after_calls_blocks_and_tail_calls() {
+    for src in [
+        "$map([1..10000], function($v){ ($x := $v; $x * 2) })",
+        "($loop := function($n){ $n = 0 ? 0 : ($m := $n - 1; $loop($m)) }; $loop(10000))",
+        "[1..10000]@$i.($i * 2)",
+    ] {
+        let node = crate::process::build(src).unwrap();
+        let arena = std::cell::OnceCell::new();
+        let ctx = crate::eval::Ctx::new(crate::value::Value::Undefined, None, false, 0, &arena);
+        ctx.eval(&node, &crate::value::Value::Undefined, ctx.root())
+            .unwrap();
+        assert!(
+            ctx.frame_count() < 10,
+            "{src}: {} frames left",
+            ctx.frame_count()
+        );
+    }
+}
