@@ -8,6 +8,11 @@ use std::fmt;
 /// this code or by [`Error::kind`] == [`ErrorKind::UnsupportedResult`].
 pub const UNSUPPORTED_RESULT: &str = "SY0001";
 
+/// Code of the error raised when an expression would build a string longer than JavaScript
+/// allows (2^29 - 24 UTF-16 units in V8, where jsonata-js throws a RangeError). Bounds memory
+/// on untrusted expressions such as `$pad('', 1e12)`.
+pub const LIMIT_EXCEEDED: &str = "U1002";
+
 /// Broad class of an error, for callers that react differently to each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -17,7 +22,7 @@ pub enum ErrorKind {
     Type,
     /// A dynamic error while evaluating (codes `D1xxx`..`D3xxx`), including `$error()`.
     Dynamic,
-    /// Resource limits: stack depth (`U1001`).
+    /// Resource limits: stack depth (`U1001`), string length ([`LIMIT_EXCEEDED`]).
     Limit,
     /// The result is a function or otherwise not representable as JSON ([`UNSUPPORTED_RESULT`]).
     UnsupportedResult,
@@ -349,6 +354,7 @@ fn template(code: &str) -> &'static str {
             "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."
         }
         UNSUPPORTED_RESULT => "The expression returned an unsupported result type (function)",
+        LIMIT_EXCEEDED => "Invalid string length: the result exceeds the maximum string length",
         _ => "",
     }
 }

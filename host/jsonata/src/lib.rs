@@ -25,7 +25,7 @@ mod value;
 
 use std::collections::HashMap;
 
-pub use error::{Error, ErrorKind, UNSUPPORTED_RESULT};
+pub use error::{Error, ErrorKind, LIMIT_EXCEEDED, UNSUPPORTED_RESULT};
 pub use functions::aws::AWS_ARGUMENT_ERROR;
 
 /// Variable lookup supplied by the caller. The interpreter provides `$states` and workflow

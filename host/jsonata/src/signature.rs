@@ -77,7 +77,7 @@ impl Signature {
                 }
                 '(' => {
                     let end = close(&chars, p, '(', ')');
-                    let choice: String = chars[p + 1..end].iter().collect();
+                    let choice: String = chars.get(p + 1..end).unwrap_or_default().iter().collect();
                     if choice.contains('<') {
                         return Err(Err::new("S0402").value_str(&choice).pos(p).build());
                     }
@@ -93,7 +93,7 @@ impl Signature {
                         return Err(Err::new("S0401").value_str(&t).pos(p).build());
                     };
                     let end = close(&chars, p, '<', '>');
-                    last.subtype = Some(chars[p + 1..end].iter().collect());
+                    last.subtype = Some(chars.get(p + 1..end).unwrap_or_default().iter().collect());
                     p = end;
                 }
                 _ => {}

@@ -86,14 +86,17 @@ pub(crate) fn binary<'a>(op: BinOp, l: &Value<'a>, r: &Value<'a>, pos: usize) ->
         }
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => compare(op, l, r, pos)?,
         BinOp::Concat => {
-            let mut s = String::new();
-            if !l.is_undefined() {
-                s.push_str(&to_js_string(l, false).map_err(|e| e.at(pos))?);
-            }
-            if !r.is_undefined() {
-                s.push_str(&to_js_string(r, false).map_err(|e| e.at(pos))?);
-            }
-            Value::string(s)
+            let text = |v: &Value<'a>| -> Result<String> {
+                if v.is_undefined() {
+                    Ok(String::new())
+                } else {
+                    to_js_string(v, false).map_err(|e| e.at(pos))
+                }
+            };
+            let (a, b) = (text(l)?, text(r)?);
+            crate::functions::string::check_len((a.len() + b.len()) as f64)
+                .map_err(|e| e.at(pos))?;
+            Value::string(a + &b)
         }
         BinOp::Range => range(l, r, pos)?,
         BinOp::In => {

@@ -59,9 +59,30 @@ pub(crate) fn distinct<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> 
     if v.array_len().is_none_or(|n| n <= 1) {
         return Ok(v);
     }
+    // Scalars are deduplicated by hash (jsonata-js compares every pair, which is quadratic);
+    // arrays and objects by deep equality against the earlier containers only.
+    let mut seen: std::collections::HashSet<(u8, String)> = std::collections::HashSet::new();
+    let mut containers: Vec<Value<'a>> = Vec::new();
     let mut out: Vec<Value<'a>> = Vec::new();
     for m in v.members() {
-        if !out.iter().any(|o| deep_equal(o, &m)) {
+        let key = match &m {
+            Value::Null => Some((0, String::new())),
+            Value::Bool(b) => Some((1, b.to_string())),
+            Value::Number(n) => Some((2, (if *n == 0.0 { 0.0 } else { *n }).to_bits().to_string())),
+            Value::Str(s) => Some((3, s.to_string())),
+            _ => None,
+        };
+        let fresh = match key {
+            Some(k) => seen.insert(k),
+            None => {
+                let f = !containers.iter().any(|o| deep_equal(o, &m));
+                if f {
+                    containers.push(m.clone());
+                }
+                f
+            }
+        };
+        if fresh {
             out.push(m);
         }
     }

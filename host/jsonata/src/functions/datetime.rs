@@ -42,6 +42,7 @@ pub(crate) fn format_integer_fn<'a>(
     let Some(n) = arg(&args, 0).as_f64() else {
         return Ok(Value::Undefined);
     };
+    let n = crate::value::check_finite(n)?;
     let pic = arg(&args, 1);
     let fmt = parse_picture(pic.as_str().unwrap_or_default())?;
     Ok(Value::string(format_integer(n, &fmt)))
@@ -334,7 +335,8 @@ pub(crate) fn format_datetime(
             .chars()
             .take_while(|c| c.is_ascii_digit() || *c == '-' || *c == '+')
             .collect();
-        let off: i64 = digits.parse().unwrap_or(0);
+        // Offsets beyond ±99:59 are meaningless; clamping keeps the arithmetic in range.
+        let off: i64 = digits.parse::<i64>().unwrap_or(0).clamp(-9999, 9999);
         oh = off.div_euclid(100);
         om = off % 100;
         if off < 0 && om != 0 {
@@ -342,7 +344,7 @@ pub(crate) fn format_datetime(
         }
     }
     let dt = Utc
-        .timestamp_millis_opt(millis + (oh * 60 + om) * 60_000)
+        .timestamp_millis_opt(millis.saturating_add((oh * 60 + om) * 60_000))
         .single()
         .ok_or_else(|| Err::new("D3110").value_json(millis.to_string()).build())?;
     let date = dt.date_naive();
@@ -382,7 +384,9 @@ pub(crate) fn format_datetime(
                 if c == 'Y'
                     && let Some(n) = m.year_digits
                 {
-                    v %= 10i64.pow(n);
+                    if let Some(m) = 10i64.checked_pow(n) {
+                        v %= m;
+                    }
                 }
                 if let Some(names) = m.names {
                     let name = match c {

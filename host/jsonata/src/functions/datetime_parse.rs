@@ -226,9 +226,9 @@ pub(super) fn parse_datetime(s: &str, picture: &str, now: i64) -> Result<Option<
     let Some(t) = date.and_hms_opt(h as u32, comp[&'m'] as u32, comp[&'s'] as u32) else {
         return Ok(None);
     };
-    let mut millis = t.and_utc().timestamp_millis() + comp[&'f'];
+    let mut millis = t.and_utc().timestamp_millis().saturating_add(comp[&'f']);
     if let Some(z) = comp.get(&'Z').or(comp.get(&'z')) {
-        millis -= z * 60_000;
+        millis = millis.saturating_sub(z.saturating_mul(60_000));
     }
     Ok(Some(millis))
 }

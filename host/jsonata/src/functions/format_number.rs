@@ -48,6 +48,7 @@ pub(crate) fn format_number<'a>(
     let Some(value) = arg(&args, 0).as_f64() else {
         return Ok(Value::Undefined);
     };
+    crate::value::check_finite(value)?;
     let picture: Vec<char> = arg(&args, 1).as_str().unwrap_or_default().chars().collect();
     let opts = arg(&args, 2);
     let p = Props {

@@ -70,6 +70,9 @@ const MAGNITUDES: [&str; 4] = ["thousand", "million", "billion", "trillion"];
 pub(crate) fn to_words(n: f64, ordinal: bool) -> String {
     fn lookup(num: f64, prev: bool, ord: bool) -> String {
         let mut words = String::new();
+        if !num.is_finite() || num < 0.0 {
+            return words;
+        }
         if num <= 19.0 {
             if prev {
                 words.push_str(" and ");
@@ -105,7 +108,7 @@ pub(crate) fn to_words(n: f64, ordinal: bool) -> String {
                 words.push_str("th");
             }
         } else {
-            let mut mag = (num.log10() / 3.0).floor() as usize;
+            let mut mag = ((num.log10() / 3.0).floor() as usize).max(1);
             if mag > MAGNITUDES.len() {
                 mag = MAGNITUDES.len();
             }
@@ -167,6 +170,9 @@ pub(crate) fn from_words(s: &str) -> Option<f64> {
     }
     Some(segs.iter().sum())
 }
+
+/// Widest zero-padding a picture may ask for (bounds work on untrusted pictures).
+const MAX_PICTURE_WIDTH: usize = 10_000;
 
 const ROMAN: [(u64, &str); 13] = [
     (1000, "m"),
@@ -401,8 +407,10 @@ pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
                 .chars()
                 .map(|c| char::from_u32(zero + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
                 .collect();
-            while digits.len() < *mandatory {
-                digits.insert(0, char::from_u32(*zero).unwrap_or('0'));
+            if digits.len() < *mandatory {
+                let pad = (*mandatory).min(MAX_PICTURE_WIDTH) - digits.len().min(*mandatory);
+                let zeros = std::iter::repeat_n(char::from_u32(*zero).unwrap_or('0'), pad);
+                digits = zeros.chain(digits).collect();
             }
             let mut out: Vec<char> = Vec::new();
             let len = digits.len();

@@ -149,7 +149,9 @@ fn shift(x: f64, places: i32) -> f64 {
         Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
         None => (s, 0),
     };
-    format!("{m}e{}", e + places).parse().unwrap_or(x)
+    format!("{m}e{}", e.saturating_add(places))
+        .parse()
+        .unwrap_or(x)
 }
 
 /// Round half to even at `precision` decimal places, as `$round` does.

@@ -167,9 +167,15 @@ fn find<'a>(
     let mut cur = ctx.apply(pat, vec![Value::string(text)], input)?;
     check(&cur)?;
     while !cur.is_undefined() && limit.is_none_or(|l| out.len() < l) {
-        let start = byte_offset(text, cur.get_field("start").as_f64().unwrap_or(0.0));
+        // A custom matcher may report any positions: keep them in order and on char
+        // boundaries so slicing the text stays valid.
+        let prev_end = out.last().map(|m: &M| m.end).unwrap_or(0);
+        let start = byte_offset(text, cur.get_field("start").as_f64().unwrap_or(0.0)).max(prev_end);
         let m = cur.get_field("match");
-        let end = (start + m.as_str().map(str::len).unwrap_or(0)).min(text.len());
+        let mut end = (start + m.as_str().map(str::len).unwrap_or(0)).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
         let groups = cur
             .get_field("groups")
             .members()
@@ -313,6 +319,7 @@ pub(crate) fn replace<'a>(
             }
             out.push_str(&s[pos..pos + i]);
             out.push_str(rep);
+            super::string::check_len(out.len() as f64)?;
             pos += i + p.len();
             count += 1;
         }
@@ -324,6 +331,7 @@ pub(crate) fn replace<'a>(
     let mut pos = 0;
     for m in &ms {
         out.push_str(&s[pos..m.start]);
+        super::string::check_len(out.len() as f64)?;
         match &replacement {
             Value::Str(r) => out.push_str(&substitute(r, &s, m)),
             f if f.is_function() => {

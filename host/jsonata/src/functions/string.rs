@@ -29,6 +29,17 @@ pub(crate) fn to_js_string(v: &Value<'_>, prettify: bool) -> Result<String> {
     })
 }
 
+/// Longest string an expression may build: V8's limit (2^29 - 24), past which jsonata-js
+/// fails with a JavaScript RangeError. Here it is [`crate::error::LIMIT_EXCEEDED`].
+pub(crate) const MAX_STRING_LEN: f64 = 536_870_888.0;
+
+pub(crate) fn check_len(len: f64) -> Result<()> {
+    if len > MAX_STRING_LEN {
+        return Err(Err::new(crate::error::LIMIT_EXCEEDED).build());
+    }
+    Ok(())
+}
+
 /// jsonata-js's stringify replacer raises D1001 on any non-finite number inside.
 fn check_finite_deep(v: &Value<'_>) -> Result<()> {
     match v {
@@ -87,9 +98,9 @@ pub(crate) fn substring<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) ->
             }
             let l = l as i64;
             let end = if start >= 0 {
-                start + l
+                start.saturating_add(l)
             } else {
-                len + start + l
+                (len + start).saturating_add(l)
             };
             Ok(Value::string(slice_chars(&chars, start, Some(end))))
         }
@@ -180,6 +191,7 @@ pub(crate) fn pad<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Resul
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| " ".into());
     let pad_len = width.abs() as i64 - s.chars().count() as i64;
+    check_len(s.len() as f64 + pad_len as f64 * ch.len() as f64)?;
     if pad_len <= 0 {
         return Ok(Value::string(s));
     }
@@ -197,6 +209,11 @@ pub(crate) fn join<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Resu
         return Ok(Value::Undefined);
     }
     let sep = s_arg(&args, 1).unwrap_or_default();
+    let total: usize = v
+        .members()
+        .map(|m| m.as_str().map(str::len).unwrap_or(0) + sep.len())
+        .sum();
+    check_len(total as f64)?;
     let parts: Vec<String> = v
         .members()
         .map(|m| m.as_str().unwrap_or_default().to_string())

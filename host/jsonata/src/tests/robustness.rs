@@ -85,6 +85,19 @@ fn deeply_nested_constructed_values_drop_safely() {
 }
 
 #[test]
+fn string_sizes_are_bounded() {
+    assert_eq!(code("$pad('', 1e12)", json!(null)), crate::LIMIT_EXCEEDED);
+    assert_eq!(
+        code("$formatInteger(1, '0') & $pad('x', 600000000)", json!(null)),
+        crate::LIMIT_EXCEEDED
+    );
+    assert_eq!(
+        v0("$length($formatInteger(7, '#' & $join($map([1..20000], function(){'0'}))))"),
+        json!(10_000)
+    );
+}
+
+#[test]
 fn range_size_is_bounded() {
     assert_eq!(code("[1..10000001]", json!(null)), "D2014");
     assert_eq!(v0("$count([1..100000])"), json!(100000));
