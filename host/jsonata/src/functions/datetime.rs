@@ -383,10 +383,9 @@ pub(crate) fn format_datetime(
                 let mut v = value;
                 if c == 'Y'
                     && let Some(n) = m.year_digits
+                    && let Some(m) = 10i64.checked_pow(n)
                 {
-                    if let Some(m) = 10i64.checked_pow(n) {
-                        v %= m;
-                    }
+                    v %= m;
                 }
                 if let Some(names) = m.names {
                     let name = match c {
