@@ -70,10 +70,11 @@ impl QueryFailure {
     }
 }
 
-/// The text inside `{% … %}`, when `s` is such an expression.
+/// The text inside `{% … %}`, when `s` is such an expression. The
+/// delimiters must open and close the string: AWS keeps `" {% x %} "` as a
+/// literal.
 pub fn expression_text(s: &str) -> Option<&str> {
-    let t = s.trim();
-    let inner = t.strip_prefix("{%")?.strip_suffix("%}")?;
+    let inner = s.strip_prefix("{%")?.strip_suffix("%}")?;
     Some(inner.trim())
 }
 
@@ -137,7 +138,7 @@ fn evaluate_expr(e: &Expr, input: &Value, env: &Env<'_>, field: &str) -> Result<
             expression: e.text.clone(),
             field: field.to_owned(),
         }),
-        Err(err) if err.is_unsupported_result() => Err(QueryFailure::Unsupported {
+        Err(err) if err.kind() == stepyard_jsonata::ErrorKind::UnsupportedResult => Err(QueryFailure::Unsupported {
             expression: e.text.clone(),
             field: field.to_owned(),
         }),
@@ -198,7 +199,8 @@ mod tests {
 
     #[test]
     fn expression_text_needs_both_delimiters() {
-        assert_eq!(expression_text(" {% $x %} "), Some("$x"));
+        assert_eq!(expression_text("{%  $x %}"), Some("$x"));
+        assert_eq!(expression_text(" {% $x %} "), None);
         assert_eq!(expression_text("{% $x"), None);
         assert_eq!(expression_text("plain"), None);
     }

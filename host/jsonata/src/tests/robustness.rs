@@ -1,0 +1,156 @@
+//! Limits: deep nesting, runaway recursion, huge ranges, big inputs, unsupported results.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::{code, v0, val};
+use crate::{Env, ErrorKind, Expression, UNSUPPORTED_RESULT};
+
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn deeply_nested_brackets_are_a_parse_error_not_a_crash() {
+    on_small_stack(|| {
+        for (open, close) in [("(", ")"), ("[", "]"), ("{'a':", "}")] {
+            let src = format!("{}1{}", open.repeat(10_000), close.repeat(10_000));
+            assert!(Expression::parse(&src).is_err());
+        }
+        let ok = format!("{}1{}", "(".repeat(200), ")".repeat(200));
+        assert!(Expression::parse(&ok).is_ok());
+    });
+}
+
+#[test]
+fn infinite_recursion_is_u1001_on_a_2mib_stack() {
+    on_small_stack(|| {
+        for src in [
+            "($f := function($x){$f($x)}; $f(1))",
+            "($f := function($x){1 + $f($x)}; $f(1))",
+        ] {
+            let e = Expression::parse(src).unwrap().evaluate(None, &Env::new()).unwrap_err();
+            assert_eq!(e.code, "U1001", "{src}");
+            assert_eq!(e.kind(), ErrorKind::Limit);
+        }
+    });
+}
+
+#[test]
+fn deep_non_tail_recursion_within_the_limit_succeeds() {
+    on_small_stack(|| {
+        let e = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(1000))").unwrap();
+        assert_eq!(e.evaluate(None, &Env::new()).unwrap(), Some(json!(1000)));
+    });
+}
+
+#[test]
+fn deeply_nested_constructed_values_drop_safely() {
+    on_small_stack(|| {
+        let src = "($f := function($x, $n){$n = 0 ? $exists($x) : $f({'a': $x}, $n - 1)}; $f(1, 50000))";
+        assert_eq!(
+            Expression::parse(src).unwrap().evaluate(None, &Env::new()).unwrap(),
+            Some(json!(true))
+        );
+        let src = "($f := function($x, $n){$n = 0 ? $x : $f({'a': $x}, $n - 1)}; $f(1, 5000))";
+        let e = Expression::parse(src).unwrap().evaluate(None, &Env::new()).unwrap_err();
+        assert_eq!(e.code, "U1001");
+        // Just under the result depth cap: converted, returned and dropped by the caller.
+        let src = "($f := function($x, $n){$n = 0 ? $x : $f({'a': $x}, $n - 1)}; $f(1, 499))";
+        assert!(
+            Expression::parse(src)
+                .unwrap()
+                .evaluate(None, &Env::new())
+                .unwrap()
+                .is_some()
+        );
+    });
+}
+
+#[test]
+fn string_sizes_are_bounded() {
+    assert_eq!(code("$pad('', 1e12)", json!(null)), crate::LIMIT_EXCEEDED);
+    assert_eq!(
+        code("$formatInteger(1, '0') & $pad('x', 600000000)", json!(null)),
+        crate::LIMIT_EXCEEDED
+    );
+    assert_eq!(
+        v0("$length($formatInteger(7, '#' & $join($map([1..20000], function(){'0'}))))"),
+        json!(10_000)
+    );
+}
+
+#[test]
+fn range_size_is_bounded() {
+    assert_eq!(code("[1..10000001]", json!(null)), "D2014");
+    assert_eq!(v0("$count([1..100000])"), json!(100000));
+}
+
+#[test]
+fn huge_inputs_are_read_in_place() {
+    let items: Vec<Value> = (0..200_000)
+        .map(|i| json!({"id": i, "tag": if i % 2 == 0 { "even" } else { "odd" }}))
+        .collect();
+    let input = json!({ "items": items });
+    assert_eq!(val("$count(items[tag = 'even'])", input.clone()), json!(100_000));
+    assert_eq!(val("items[-1].id", input), json!(199_999));
+}
+
+#[test]
+fn variables_come_from_the_callers_lookup() {
+    let mut vars: HashMap<String, Value> = HashMap::new();
+    vars.insert("states".into(), json!({"input": {"a": {"b": 5}}}));
+    let env = Env::new().with_variables(&vars);
+    let e = Expression::parse("$states.input.a.b + 1").unwrap();
+    assert_eq!(e.evaluate(None, &env).unwrap(), Some(json!(6)));
+    assert_eq!(e.source(), "$states.input.a.b + 1");
+}
+
+#[test]
+fn function_results_are_reported_as_unsupported() {
+    let e = Expression::parse("function($x){$x}")
+        .unwrap()
+        .evaluate(None, &Env::new())
+        .unwrap_err();
+    assert_eq!(e.code, UNSUPPORTED_RESULT);
+    assert_eq!(e.kind(), ErrorKind::UnsupportedResult);
+    let e = Expression::parse("{'f': $sum}")
+        .unwrap()
+        .evaluate(None, &Env::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnsupportedResult);
+}
+
+#[test]
+fn undefined_input_and_results() {
+    let e = Expression::parse("$").unwrap();
+    assert_eq!(e.evaluate(None, &Env::new()).unwrap(), None);
+    assert_eq!(e.evaluate(Some(&json!(3)), &Env::new()).unwrap(), Some(json!(3)));
+}
+
+#[test]
+fn expressions_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Expression>();
+}
+
+#[test]
+fn frames_are_released_after_calls_blocks_and_tail_calls() {
+    for src in [
+        "$map([1..10000], function($v){ ($x := $v; $x * 2) })",
+        "($loop := function($n){ $n = 0 ? 0 : ($m := $n - 1; $loop($m)) }; $loop(10000))",
+        "[1..10000]@$i.($i * 2)",
+    ] {
+        let node = crate::process::build(src).unwrap();
+        let arena = std::cell::OnceCell::new();
+        let ctx = crate::eval::Ctx::new(crate::value::Value::Undefined, None, false, 0, &arena);
+        ctx.eval(&node, &crate::value::Value::Undefined, ctx.root()).unwrap();
+        assert!(ctx.frame_count() < 10, "{src}: {} frames left", ctx.frame_count());
+    }
+}

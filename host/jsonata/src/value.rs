@@ -1,0 +1,539 @@
+//! The evaluator's value type. Input and variables are borrowed (`JArray`/`JObject`/`Str::B`)
+//! so that reading a field never copies JSON; only constructed values are allocated.
+
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+use serde_json::Value as J;
+
+use crate::error::{Err, Result, UNSUPPORTED_RESULT};
+use crate::eval::func::Func;
+use crate::numfmt::js_number_to_string;
+
+/// A string that is either borrowed from the input/expression or owned by the evaluation.
+#[derive(Clone, Debug)]
+pub(crate) enum Str<'a> {
+    B(&'a str),
+    O(Rc<str>),
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Str::B(s) => s,
+            Str::O(s) => s,
+        }
+    }
+}
+
+/// Array flags mirroring jsonata-js's ad-hoc properties on JS arrays.
+pub(crate) const SEQUENCE: u8 = 1;
+pub(crate) const KEEP_SINGLETON: u8 = 2;
+pub(crate) const CONS: u8 = 4;
+pub(crate) const OUTER_WRAPPER: u8 = 8;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Array<'a> {
+    pub items: Vec<Value<'a>>,
+    pub flags: u8,
+}
+
+/// An object built during evaluation (insertion-ordered, like JS objects).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Object<'a>(pub IndexMap<String, Value<'a>>);
+
+impl<'a> Object<'a> {
+    pub fn new() -> Object<'a> {
+        Object(IndexMap::new())
+    }
+    pub fn with_capacity(n: usize) -> Object<'a> {
+        Object(IndexMap::with_capacity(n))
+    }
+}
+
+impl<'a> std::ops::Deref for Object<'a> {
+    type Target = IndexMap<String, Value<'a>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Object<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<'a> FromIterator<(String, Value<'a>)> for Object<'a> {
+    fn from_iter<I: IntoIterator<Item = (String, Value<'a>)>>(iter: I) -> Self {
+        Object(iter.into_iter().collect())
+    }
+}
+
+/// Take apart uniquely-owned nested containers iteratively, so dropping a value nested
+/// arbitrarily deep (which an expression can build) cannot overflow the stack.
+fn drop_iteratively<'a>(mut stack: Vec<Value<'a>>) {
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(rc) => {
+                if let Ok(mut a) = Rc::try_unwrap(rc) {
+                    stack.append(&mut a.items);
+                }
+            }
+            Value::Object(rc) => {
+                if let Ok(mut o) = Rc::try_unwrap(rc) {
+                    stack.extend(o.0.drain(..).map(|(_, v)| v));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Array<'_> {
+    fn drop(&mut self) {
+        if self
+            .items
+            .iter()
+            .any(|v| matches!(v, Value::Array(_) | Value::Object(_)))
+        {
+            drop_iteratively(std::mem::take(&mut self.items));
+        }
+    }
+}
+
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        if self.0.values().any(|v| matches!(v, Value::Array(_) | Value::Object(_))) {
+            drop_iteratively(self.0.drain(..).map(|(_, v)| v).collect());
+        }
+    }
+}
+
+/// Deepest nesting converted to a `serde_json::Value` result (whose own drop is recursive).
+pub(crate) const MAX_RESULT_DEPTH: usize = 500;
+
+/// One tuple of a tuple stream: `@` (the context) plus the bound focus/index/ancestor names.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tuple<'a> {
+    pub bindings: Vec<(Rc<str>, Value<'a>)>,
+}
+
+impl<'a> Tuple<'a> {
+    pub fn get(&self, name: &str) -> Option<&Value<'a>> {
+        self.bindings.iter().rev().find(|(k, _)| &**k == name).map(|(_, v)| v)
+    }
+    pub fn context(&self) -> Value<'a> {
+        self.get("@").cloned().unwrap_or(Value::Undefined)
+    }
+    pub fn set(&mut self, name: &str, v: Value<'a>) {
+        if let Some(slot) = self.bindings.iter_mut().find(|(k, _)| &**k == name) {
+            slot.1 = v;
+        } else {
+            self.bindings.push((Rc::from(name), v));
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Value<'a> {
+    #[default]
+    Undefined,
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(Str<'a>),
+    JArray(&'a Vec<J>),
+    JObject(&'a serde_json::Map<String, J>),
+    Array(Rc<Array<'a>>),
+    Object(Rc<Object<'a>>),
+    Func(Rc<Func<'a>>),
+    Tuples(Rc<Vec<Tuple<'a>>>),
+}
+
+impl<'a> Value<'a> {
+    pub fn from_json(j: &'a J) -> Value<'a> {
+        match j {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            J::String(s) => Value::Str(Str::B(s)),
+            J::Array(a) => Value::JArray(a),
+            J::Object(o) => Value::JObject(o),
+        }
+    }
+
+    pub fn string(s: impl Into<Rc<str>>) -> Value<'a> {
+        Value::Str(Str::O(s.into()))
+    }
+
+    pub fn array_of(items: Vec<Value<'a>>) -> Value<'a> {
+        Value::Array(Rc::new(Array { items, flags: 0 }))
+    }
+
+    pub fn seq(items: Vec<Value<'a>>) -> Value<'a> {
+        Value::Array(Rc::new(Array { items, flags: SEQUENCE }))
+    }
+
+    pub fn with_flags(items: Vec<Value<'a>>, flags: u8) -> Value<'a> {
+        Value::Array(Rc::new(Array { items, flags }))
+    }
+
+    pub fn object(o: Object<'a>) -> Value<'a> {
+        Value::Object(Rc::new(o))
+    }
+
+    pub fn is_undefined(&self) -> bool {
+        matches!(self, Value::Undefined)
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self, Value::Array(_) | Value::JArray(_))
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_) | Value::JObject(_))
+    }
+
+    pub fn is_function(&self) -> bool {
+        matches!(self, Value::Func(_))
+    }
+
+    pub fn flags(&self) -> u8 {
+        match self {
+            Value::Array(a) => a.flags,
+            _ => 0,
+        }
+    }
+
+    pub fn is_sequence(&self) -> bool {
+        self.flags() & SEQUENCE != 0
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Array length, or `None` for non-arrays.
+    pub fn array_len(&self) -> Option<usize> {
+        match self {
+            Value::Array(a) => Some(a.items.len()),
+            Value::JArray(a) => Some(a.len()),
+            _ => None,
+        }
+    }
+
+    /// Item `i` of an array value.
+    pub fn get_index(&self, i: usize) -> Option<Value<'a>> {
+        match self {
+            Value::Array(a) => a.items.get(i).cloned(),
+            Value::JArray(a) => a.get(i).map(Value::from_json),
+            _ => None,
+        }
+    }
+
+    /// The members of an array (borrowed JSON converted lazily), or nothing for non-arrays.
+    pub fn members(&self) -> Members<'a, '_> {
+        match self {
+            Value::Array(a) => Members::Own(a.items.iter()),
+            Value::JArray(a) => Members::Json(a.iter()),
+            _ => Members::Empty,
+        }
+    }
+
+    /// Array items as a vector; a non-array becomes a one-item vector; undefined, empty.
+    pub fn to_vec(&self) -> Vec<Value<'a>> {
+        match self {
+            Value::Undefined => Vec::new(),
+            Value::Array(a) => a.items.clone(),
+            Value::JArray(a) => a.iter().map(Value::from_json).collect(),
+            v => vec![v.clone()],
+        }
+    }
+
+    /// Field lookup on an object (no array mapping).
+    pub fn get_field(&self, key: &str) -> Value<'a> {
+        match self {
+            Value::JObject(o) => o.get(key).map(Value::from_json).unwrap_or_default(),
+            Value::Object(o) => o.get(key).cloned().unwrap_or_default(),
+            _ => Value::Undefined,
+        }
+    }
+
+    /// Object entries in order.
+    pub fn entries(&self) -> Vec<(String, Value<'a>)> {
+        match self {
+            Value::JObject(o) => o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect(),
+            Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        match self {
+            Value::JObject(o) => o.keys().cloned().collect(),
+            Value::Object(o) => o.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Type symbol used by signature matching.
+    pub fn symbol(&self) -> char {
+        match self {
+            Value::Undefined | Value::Tuples(_) => 'm',
+            Value::Null => 'l',
+            Value::Bool(_) => 'b',
+            Value::Number(_) => 'n',
+            Value::Str(_) => 's',
+            Value::JArray(_) | Value::Array(_) => 'a',
+            Value::JObject(_) | Value::Object(_) => 'o',
+            Value::Func(_) => 'f',
+        }
+    }
+
+    /// Unwrap jsonata's singleton sequences (the end-of-`evaluate` normalisation).
+    pub fn normalize(self) -> Value<'a> {
+        if let Value::Array(a) = &self
+            && a.flags & SEQUENCE != 0
+        {
+            match a.items.len() {
+                0 => return Value::Undefined,
+                1 if a.flags & KEEP_SINGLETON == 0 => return a.items[0].clone(),
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// `JSON.stringify` of the value as used in error messages (`undefined` when undefined).
+    pub fn to_json_text(&self) -> String {
+        match self {
+            Value::Undefined => "undefined".into(),
+            Value::Func(_) => "undefined".into(),
+            v => {
+                let mut s = String::new();
+                write_json(v, &mut s, None, 0, false);
+                s
+            }
+        }
+    }
+
+    /// Convert to an owned serde_json value; functions anywhere fail with [`UNSUPPORTED_RESULT`].
+    pub fn to_json(&self) -> Result<Option<J>> {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> Result<Option<J>> {
+        if depth > MAX_RESULT_DEPTH {
+            return Err(Err::new("U1001").build());
+        }
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.to_json_inner(depth))
+    }
+
+    fn to_json_inner(&self, depth: usize) -> Result<Option<J>> {
+        Ok(match self {
+            Value::Undefined => None,
+            Value::Null => Some(J::Null),
+            Value::Bool(b) => Some(J::Bool(*b)),
+            Value::Number(n) => Some(number_to_json(*n)?),
+            Value::Str(s) => Some(J::String(s.to_string())),
+            Value::JArray(a) => Some(J::Array((*a).clone())),
+            Value::JObject(o) => Some(J::Object((*o).clone())),
+            Value::Array(a) => {
+                let mut out = Vec::with_capacity(a.items.len());
+                for v in &a.items {
+                    // JSON.stringify turns undefined array members into null.
+                    out.push(v.to_json_at(depth + 1)?.unwrap_or(J::Null));
+                }
+                Some(J::Array(out))
+            }
+            Value::Object(o) => {
+                let mut out = serde_json::Map::with_capacity(o.len());
+                for (k, v) in o.iter() {
+                    if let Some(j) = v.to_json_at(depth + 1)? {
+                        out.insert(k.clone(), j);
+                    }
+                }
+                Some(J::Object(out))
+            }
+            Value::Func(_) | Value::Tuples(_) => return Err(Err::new(UNSUPPORTED_RESULT).build()),
+        })
+    }
+}
+
+/// Iterator over array members.
+pub(crate) enum Members<'a, 'b> {
+    Own(std::slice::Iter<'b, Value<'a>>),
+    Json(std::slice::Iter<'a, J>),
+    Empty,
+}
+
+impl<'a> Iterator for Members<'a, '_> {
+    type Item = Value<'a>;
+    fn next(&mut self) -> Option<Value<'a>> {
+        match self {
+            Members::Own(i) => i.next().cloned(),
+            Members::Json(i) => i.next().map(Value::from_json),
+            Members::Empty => None,
+        }
+    }
+}
+
+/// A finite double becomes a JSON integer when integral and within ±2^53, else a float.
+pub(crate) fn number_to_json(n: f64) -> Result<J> {
+    if !n.is_finite() {
+        return Err(Err::new("D1001").value_json(js_number_to_string(n)).build());
+    }
+    if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 {
+        return Ok(J::from(n as i64));
+    }
+    Ok(serde_json::Number::from_f64(n).map(J::Number).unwrap_or(J::Null))
+}
+
+fn write_str(s: &str, out: &mut String) {
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
+/// `JSON.stringify` with jsonata's replacer: numbers to 15 significant digits when
+/// `precision15`, functions as `""`, undefined members dropped (objects) or `null` (arrays).
+pub(crate) fn write_json(v: &Value<'_>, out: &mut String, indent: Option<usize>, level: usize, precision15: bool) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+        write_json_inner(v, out, indent, level, precision15)
+    })
+}
+
+fn write_json_inner(v: &Value<'_>, out: &mut String, indent: Option<usize>, level: usize, precision15: bool) {
+    let nl = |out: &mut String, level: usize| {
+        if let Some(w) = indent {
+            out.push('\n');
+            out.extend(std::iter::repeat_n(' ', w * level));
+        }
+    };
+    match v {
+        Value::Undefined | Value::Tuples(_) => out.push_str("null"),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if !n.is_finite() {
+                out.push_str("null");
+            } else if precision15 {
+                out.push_str(&js_number_to_string(crate::numfmt::to_precision_15(*n)));
+            } else {
+                out.push_str(&js_number_to_string(*n));
+            }
+        }
+        Value::Str(s) => write_str(s, out),
+        Value::Func(_) => out.push_str("\"\""),
+        Value::JArray(_) | Value::Array(_) => {
+            let items: Vec<Value<'_>> = v.members().collect();
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                nl(out, level + 1);
+                write_json(item, out, indent, level + 1, precision15);
+            }
+            if !items.is_empty() {
+                nl(out, level);
+            }
+            out.push(']');
+        }
+        Value::JObject(_) | Value::Object(_) => {
+            out.push('{');
+            let mut first = true;
+            for (k, item) in v.entries() {
+                if item.is_undefined() {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                nl(out, level + 1);
+                write_str(&k, out);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+                write_json(&item, out, indent, level + 1, precision15);
+            }
+            if !first {
+                nl(out, level);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// JSONata truthiness (`$boolean`), `None` for undefined.
+pub(crate) fn truthy(v: &Value<'_>) -> Option<bool> {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || truthy_inner(v))
+}
+
+fn truthy_inner(v: &Value<'_>) -> Option<bool> {
+    Some(match v {
+        Value::Undefined => return None,
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => *n != 0.0,
+        Value::Str(s) => !s.is_empty(),
+        Value::Func(_) => false,
+        Value::JObject(o) => !o.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        Value::Tuples(t) => !t.is_empty(),
+        Value::JArray(_) | Value::Array(_) => {
+            let n = v.array_len().unwrap_or(0);
+            if n == 1 {
+                return truthy(&v.get_index(0).unwrap_or_default());
+            }
+            v.members().any(|m| truthy(&m) == Some(true))
+        }
+    })
+}
+
+/// jsonata-js `isDeepEqual` (`===` on scalars; functions equal only to themselves).
+pub(crate) fn deep_equal(a: &Value<'_>, b: &Value<'_>) -> bool {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || deep_equal_inner(a, b))
+}
+
+fn deep_equal_inner(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::Undefined, Value::Undefined) | (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => **x == **y,
+        (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
+        (x, y) if x.is_array() && y.is_array() => {
+            x.array_len() == y.array_len() && x.members().zip(y.members()).all(|(p, q)| deep_equal(&p, &q))
+        }
+        (x, y) if x.is_object() && y.is_object() => {
+            let (xe, ye) = (x.entries(), y.entries());
+            xe.len() == ye.len()
+                && xe
+                    .iter()
+                    .all(|(k, v)| ye.iter().find(|(k2, _)| k2 == k).is_some_and(|(_, w)| deep_equal(v, w)))
+        }
+        _ => false,
+    }
+}
+
+/// The D1001 check jsonata-js's `isNumeric` performs.
+pub(crate) fn check_finite(n: f64) -> Result<f64> {
+    if n.is_finite() {
+        Ok(n)
+    } else {
+        Err(Err::new("D1001").value_json(js_number_to_string(n)).build())
+    }
+}
