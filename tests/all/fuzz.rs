@@ -236,7 +236,8 @@ const FIELDS_ANY: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default; PROPTEST_CASES overrides.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn parsing_arbitrary_text_never_panics(text in ".{0,200}") {
