@@ -15,5 +15,6 @@ pub mod intrinsics;
 pub mod jsonata_template;
 pub mod jsonpath;
 pub mod payload;
+pub mod policy;
 pub mod task;
 pub mod timestamp;
