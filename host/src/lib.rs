@@ -16,5 +16,6 @@ pub mod jsonata_template;
 pub mod jsonpath;
 pub mod payload;
 pub mod policy;
+pub mod store;
 pub mod task;
 pub mod timestamp;

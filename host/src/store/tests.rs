@@ -1,0 +1,186 @@
+//! The same behaviour from both stores.
+
+use serde_json::json;
+
+use super::*;
+
+fn stores() -> Vec<(&'static str, Box<dyn KvStore>)> {
+    let dir = tempdir();
+    vec![
+        ("memory", Box::new(MemoryStore::new())),
+        ("redb", Box::new(RedbStore::open(dir.join("t.redb")).unwrap())),
+    ]
+}
+
+pub(crate) fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "stepyard-store-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn put_get_versions_and_conditions() {
+    for (name, s) in stores() {
+        assert_eq!(
+            s.put("orders", "o-1", r#"{"status":"PLACED"}"#, Condition::Always)
+                .unwrap(),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            s.put("orders", "o-1", r#"{"status":"PAID"}"#, Condition::Version(1))
+                .unwrap(),
+            2,
+            "{name}"
+        );
+        assert!(
+            matches!(
+                s.put("orders", "o-1", "{}", Condition::Version(1)),
+                Err(StoreError::ConditionFailed(_))
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                s.put("orders", "o-1", "{}", Condition::Absent),
+                Err(StoreError::ConditionFailed(_))
+            ),
+            "{name}"
+        );
+        let item = s.get("orders", "o-1").unwrap().unwrap();
+        assert_eq!(
+            (item.value.as_str(), item.version),
+            (r#"{"status":"PAID"}"#, 2),
+            "{name}"
+        );
+        assert_eq!(s.get("orders", "o-2").unwrap(), None, "{name}");
+        assert_eq!(s.get("other", "o-1").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn update_merges_top_level_fields() {
+    for (name, s) in stores() {
+        s.put("orders", "o-1", r#"{"status":"PLACED","total":5}"#, Condition::Always)
+            .unwrap();
+        let changes = json!({"status": "SHIPPED", "carrier": "UPS"});
+        let item = s.update("orders", "o-1", changes.as_object().unwrap()).unwrap();
+        let doc: Value = serde_json::from_str(&item.value).unwrap();
+        assert_eq!(
+            doc,
+            json!({"status": "SHIPPED", "total": 5, "carrier": "UPS"}),
+            "{name}"
+        );
+        assert_eq!(item.version, 2, "{name}");
+    }
+}
+
+#[test]
+fn query_pages_by_prefix_in_key_order() {
+    for (name, s) in stores() {
+        for k in ["b-2", "a-1", "b-1", "b-3", "c-1"] {
+            s.put("t", k, "{}", Condition::Always).unwrap();
+        }
+        let first = s.query("t", "b-", None, 2).unwrap();
+        let keys: Vec<&str> = first.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["b-1", "b-2"], "{name}");
+        let rest = s.query("t", "b-", first.next.as_deref(), 2).unwrap();
+        assert_eq!(
+            rest.items.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+            ["b-3"],
+            "{name}"
+        );
+        assert_eq!(rest.next, None, "{name}");
+        assert_eq!(s.tables().unwrap(), ["t"], "{name}");
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_before_writing() {
+    for (name, s) in stores() {
+        assert!(
+            matches!(
+                s.put("t", "k", "not json", Condition::Always),
+                Err(StoreError::Invalid(_))
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                s.put("bad/table", "k", "{}", Condition::Always),
+                Err(StoreError::Invalid(_))
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(s.put("t", "", "{}", Condition::Always), Err(StoreError::Invalid(_))),
+            "{name}"
+        );
+        let huge = format!("\"{}\"", "x".repeat(MAX_ITEM_BYTES));
+        assert!(
+            matches!(s.put("t", "k", &huge, Condition::Always), Err(StoreError::Invalid(_))),
+            "{name}"
+        );
+        assert_eq!(s.get("t", "k").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn data_survives_reopening_the_file() {
+    let path = tempdir().join("reopen.redb");
+    {
+        let s = RedbStore::open(&path).unwrap();
+        s.put("orders", "o-1", r#"{"status":"CONFIRMED"}"#, Condition::Always)
+            .unwrap();
+        let line = LogLine {
+            timestamp: "2024-01-01T00:00:00.000Z".into(),
+            execution_arn: "arn:x".into(),
+            state_name: "S".into(),
+            source: "p".into(),
+            level: Level::Info,
+            message: "hello".into(),
+            fields: vec![("k".into(), "v".into())],
+        };
+        s.append(&[line.clone(), line]).unwrap();
+    }
+    let s = RedbStore::open(&path).unwrap();
+    assert_eq!(
+        s.get("orders", "o-1").unwrap().unwrap().value,
+        r#"{"status":"CONFIRMED"}"#
+    );
+    assert_eq!(s.read("arn:x").unwrap().len(), 2);
+    assert_eq!(s.executions().unwrap(), ["arn:x"]);
+}
+
+#[test]
+fn a_foreign_file_is_refused_with_its_path_and_left_untouched() {
+    let path = tempdir().join("foreign.redb");
+    std::fs::write(&path, b"SQLite format 3\0 this is not redb at all").unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let err = RedbStore::open(&path).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Open { path: p, .. } if p.ends_with("foreign.redb")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn another_programs_redb_file_is_refused() {
+    let path = tempdir().join("other.redb");
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("their_table");
+        w.open_table(def).unwrap().insert("a", "b").unwrap();
+        w.commit().unwrap();
+    }
+    let err = RedbStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains("another program"), "{err}");
+}
