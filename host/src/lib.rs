@@ -16,6 +16,7 @@ pub mod jsonata_template;
 pub mod jsonpath;
 pub mod payload;
 pub mod policy;
+pub mod runtime;
 pub mod store;
 pub mod task;
 pub mod timestamp;

@@ -1,7 +1,11 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge.
 
+mod env;
+mod inspect;
 mod run;
 mod validate;
+
+pub use env::EnvArgs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +26,12 @@ enum Command {
     Run(run::RunArgs),
     /// Check a definition the way CreateStateMachine does.
     Validate(validate::ValidateArgs),
+    /// List the plugins of the plugin folder with their roles and limits.
+    Plugins(inspect::PluginsArgs),
+    /// Read the key-value tables plugins write.
+    Table(inspect::TableArgs),
+    /// Show the log lines plugins wrote during an execution.
+    Logs(inspect::LogsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -29,6 +39,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::validate(args),
+        Command::Plugins(args) => inspect::plugins(args),
+        Command::Table(args) => inspect::table(args),
+        Command::Logs(args) => inspect::logs(args),
     };
     match result {
         Ok(code) => code,

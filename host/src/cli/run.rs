@@ -13,7 +13,6 @@ use stepyard::history::{HistoryObserver, MemoryHistory, NoHistory};
 use stepyard::interpreter::{
     ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services,
 };
-use stepyard::task::Registry;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -38,6 +37,12 @@ pub struct RunArgs {
     /// The execution's name (default: a UUID).
     #[arg(long)]
     name: Option<String>,
+    #[command(flatten)]
+    env: super::EnvArgs,
+    /// A JSON map of function name → plugin name: calls to a definition's
+    /// function go to that plugin (`"*"` matches any function).
+    #[arg(long, value_name = "FILE")]
+    lambdas: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -86,10 +91,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .map(|s| s.trim_end_matches(".asl").to_owned())
         .unwrap_or_else(|| "StateMachine".to_owned());
     let execution_name = args.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let tasks = args.env.open()?.registry(args.lambdas.as_deref())?;
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };
         let services = Services {
-            tasks: Arc::new(Registry::new()),
+            tasks: Arc::new(tasks),
             clock: Arc::new(ScaledClock::new(scale)),
             history: observer,
         };

@@ -269,14 +269,18 @@ impl LogStore for RedbStore {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(io(e)),
         };
-        let mut out: Vec<String> = Vec::new();
+        // (first line's timestamp, execution): the first line of each
+        // execution is its seq 0 entry.
+        let mut out: Vec<(String, String)> = Vec::new();
         for entry in logs.iter().map_err(io)? {
-            let (k, _) = entry.map_err(io)?;
-            let arn = k.value().0;
-            if out.last().map(String::as_str) != Some(arn) {
-                out.push(arn.to_owned());
+            let (k, v) = entry.map_err(io)?;
+            let (arn, seq) = k.value();
+            if seq == 0 {
+                let line: LogLine = serde_json::from_str(v.value()).map_err(io)?;
+                out.push((line.timestamp, arn.to_owned()));
             }
         }
-        Ok(out)
+        out.sort();
+        Ok(out.into_iter().map(|(_, arn)| arn).collect())
     }
 }

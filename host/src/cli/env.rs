@@ -1,0 +1,71 @@
+//! The environment the commands share: the data directory (database and
+//! compile cache) and the plugin folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use stepyard::runtime::{PluginHost, Runtime};
+use stepyard::store::RedbStore;
+use stepyard::task::Registry;
+
+#[derive(Debug, Args, Clone)]
+pub struct EnvArgs {
+    /// Where the database and the compiled-plugin cache live.
+    #[arg(long, value_name = "DIR", default_value = ".stepyard", global = true)]
+    pub data: PathBuf,
+    /// The plugin folder: NAME.wasm with NAME.toml or NAME.json beside it.
+    #[arg(long, value_name = "DIR", default_value = "plugins", global = true)]
+    pub plugins: PathBuf,
+}
+
+/// The opened database and loaded plugins.
+pub struct Env {
+    pub host: PluginHost,
+}
+
+impl EnvArgs {
+    /// Opens the database in the data directory.
+    pub fn store(&self) -> anyhow::Result<Arc<RedbStore>> {
+        Ok(Arc::new(RedbStore::open(self.data.join("stepyard.redb"))?))
+    }
+
+    /// Opens the database and loads the plugin folder, reporting (not
+    /// failing on) plugins that do not load.
+    pub fn open(&self) -> anyhow::Result<Env> {
+        let store = self.store()?;
+        let runtime = Runtime::new(Some(self.data.join("cache")))?;
+        let host = PluginHost::load_dir(&runtime, &self.plugins, store.clone(), store.clone());
+        for p in host.problems() {
+            eprintln!(
+                "warning: plugin '{}' ({}) not loaded: {}",
+                p.name,
+                p.path.display(),
+                p.reason
+            );
+        }
+        Ok(Env { host })
+    }
+}
+
+impl Env {
+    /// The task registry, with the `--lambdas` aliases applied.
+    pub fn registry(&self, lambdas: Option<&Path>) -> anyhow::Result<Registry> {
+        let mut registry = self.host.registry();
+        if let Some(path) = lambdas {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let map: BTreeMap<String, String> = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} must be a JSON object of function name → plugin name",
+                    path.display()
+                )
+            })?;
+            for (function, plugin) in map {
+                registry.alias(function, plugin);
+            }
+        }
+        Ok(registry)
+    }
+}

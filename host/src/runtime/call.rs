@@ -1,0 +1,247 @@
+//! One plugin call: a fresh store, instantiated from the pre-instantiated
+//! component, with its limits, and every way it can end mapped to an ASL
+//! error that names the plugin.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
+
+use super::bindings::stepyard::plugin::types as wit;
+use super::engine::{EPOCH_TICK, describe};
+use super::host::{CallState, Caller};
+use super::{LoadedPlugin, PluginInfo};
+use crate::store::{KvStore, Level, LogStore};
+use crate::task::{CallOutcome, FunctionError, TaskContext, TaskFailure};
+
+/// Bytes of stdout and stderr kept per call (the rest is dropped).
+const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Runs one call on the current (blocking) thread.
+pub(crate) fn call(
+    plugin: &LoadedPlugin,
+    function: &str,
+    payload: &Value,
+    context: &TaskContext,
+    kv: Arc<dyn KvStore>,
+    logs: &dyn LogStore,
+) -> CallOutcome {
+    let info = &plugin.info;
+    let timeout_ms = match context.timeout_seconds {
+        Some(s) => info.manifest.limits.timeout_ms.min(s.saturating_mul(1000)),
+        None => info.manifest.limits.timeout_ms,
+    };
+    let input = payload.to_string();
+    let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+    let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+    let wasi = match sandbox(info, &stdout, &stderr) {
+        Ok(w) => w,
+        Err(e) => {
+            return service_error(
+                "Runtime.InvalidPlugin",
+                format!("{}: cannot set up its sandbox: {e}", info.label()),
+            );
+        }
+    };
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(info.manifest.limits.memory_bytes)
+        .instances(64)
+        .tables(64)
+        .memories(16)
+        .table_elements(100_000)
+        .trap_on_grow_failure(true)
+        .build();
+    let state = CallState {
+        wasi,
+        table: ResourceTable::new(),
+        limits,
+        caller: Caller {
+            plugin: info.clone(),
+            function: function.to_owned(),
+            execution_arn: context.execution_arn.clone(),
+            state_name: context.state_name.clone(),
+        },
+        kv,
+        logs: Vec::new(),
+        dropped_logs: 0,
+        stdout: stdout.clone(),
+        stderr: stderr.clone(),
+    };
+    let mut store = Store::new(plugin.pre.engine(), state);
+    store.limiter(|s| &mut s.limits);
+    // The deadline counts ticks of EPOCH_TICK; one extra tick absorbs the
+    // partial tick the call starts in.
+    store.set_epoch_deadline(timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1);
+
+    let wit_context = wit::TaskContext {
+        function_name: function.to_owned(),
+        execution_arn: context.execution_arn.clone(),
+        execution_name: context.execution_name.clone(),
+        state_machine_arn: context.state_machine_arn.clone(),
+        state_name: context.state_name.clone(),
+        retry_count: context.retry_count,
+        idempotency_key: context.idempotency_key.clone(),
+    };
+    let result = plugin
+        .pre
+        .instantiate(&mut store)
+        .and_then(|instance| instance.call_handle(&mut store, &input, &wit_context));
+    let outcome = match result {
+        Ok(Ok(output)) => output_outcome(info, &output),
+        Ok(Err(e)) => CallOutcome::FunctionError(FunctionError {
+            error_type: e.error,
+            message: e.cause,
+            stack_trace: Vec::new(),
+        }),
+        Err(e) => trap_outcome(info, &e, timeout_ms),
+    };
+    finish(store.into_data(), &outcome, info, logs);
+    outcome
+}
+
+/// The WASI context: nothing granted but what the manifest lists.
+fn sandbox(
+    info: &PluginInfo,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> Result<wasmtime_wasi::WasiCtx, String> {
+    let grants = &info.manifest.wasi;
+    let mut b = WasiCtxBuilder::new();
+    b.stdout(stdout.clone()).stderr(stderr.clone());
+    b.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+    b.socket_addr_check(|_, _| Box::pin(async { false }));
+    for (k, v) in &grants.env {
+        b.env(k, v);
+    }
+    for p in &grants.preopens {
+        let perms = if p.read_only {
+            wasmtime_wasi::FsPerms::ReadOnly
+        } else {
+            wasmtime_wasi::FsPerms::ReadWrite
+        };
+        b.preopened_dir(&p.host, &p.guest, perms)
+            .map_err(|e| format!("{}: {e}", p.host.display()))?;
+    }
+    if !grants.clocks {
+        b.wall_clock(FrozenClock).monotonic_clock(FrozenClock);
+    }
+    Ok(b.build())
+}
+
+/// A clock that always reads zero: what a plugin without the clock grant sees.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+fn service_error(error: &str, cause: String) -> CallOutcome {
+    CallOutcome::ServiceError(TaskFailure {
+        error: error.to_owned(),
+        cause: Some(cause),
+    })
+}
+
+/// A successful return: JSON within the plugin's output limit.
+fn output_outcome(info: &PluginInfo, output: &str) -> CallOutcome {
+    let max = info.manifest.limits.max_output_bytes;
+    if output.len() > max {
+        return service_error(
+            crate::interpreter::names::DATA_LIMIT_EXCEEDED,
+            format!(
+                "{} returned {} bytes, more than its output limit of {max} bytes",
+                info.label(),
+                output.len()
+            ),
+        );
+    }
+    match serde_json::from_str(output) {
+        Ok(v) => CallOutcome::Ok(v),
+        Err(e) => service_error(
+            "Runtime.InvalidOutput",
+            format!("{} returned text that is not JSON: {e}", info.label()),
+        ),
+    }
+}
+
+/// A call that did not return: what stopped it, in ASL terms.
+fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64) -> CallOutcome {
+    let label = info.label();
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::Interrupt => service_error(
+                crate::interpreter::names::TIMEOUT,
+                format!("{label} ran longer than its time limit of {timeout_ms} ms and was stopped"),
+            ),
+            Trap::StackOverflow => service_error(
+                "Runtime.StackOverflow",
+                format!("{label} exhausted its call stack (deep recursion)"),
+            ),
+            other => service_error("Runtime.Trap", format!("{label} trapped: {other}")),
+        };
+    }
+    let text = describe(e);
+    if text.contains("forcing trap when growing memory") || text.contains("memory minimum size") {
+        let limit = info.manifest.limits.memory_bytes >> 20;
+        return service_error(
+            "Runtime.OutOfMemory",
+            format!("{label} exceeded its memory limit of {limit} MiB ({text})"),
+        );
+    }
+    service_error("Runtime.Trap", format!("{label} failed: {text}"))
+}
+
+/// Stores the call's log lines, with its stdout/stderr and how it ended.
+fn finish(mut state: CallState, outcome: &CallOutcome, info: &PluginInfo, logs: &dyn LogStore) {
+    for (stream, pipe, level) in [
+        ("stdout", &state.stdout, Level::Info),
+        ("stderr", &state.stderr, Level::Warn),
+    ] {
+        let bytes = pipe.contents();
+        let text = String::from_utf8_lossy(&bytes);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let plugin = info.name.clone();
+            state.logs.push(crate::store::LogLine {
+                timestamp: crate::timestamp::format_millis(chrono::Utc::now()),
+                execution_arn: state.caller.execution_arn.clone(),
+                state_name: state.caller.state_name.clone(),
+                source: plugin,
+                level,
+                message: line.to_owned(),
+                fields: vec![("stream".to_owned(), stream.to_owned())],
+            });
+        }
+    }
+    if state.dropped_logs > 0 {
+        let n = state.dropped_logs;
+        state.host_log(
+            Level::Warn,
+            format!("{n} log lines from {} were dropped (limit per call)", info.label()),
+        );
+    }
+    if let CallOutcome::ServiceError(f) = outcome {
+        state.host_log(
+            Level::Error,
+            format!("{}: {}", f.error, f.cause.as_deref().unwrap_or("")),
+        );
+    }
+    // Logs are best effort: a failed write must not change the task's outcome.
+    let _ = logs.append(&state.logs);
+}

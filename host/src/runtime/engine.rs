@@ -1,0 +1,162 @@
+//! The one wasmtime [`Engine`] a host uses: pooling allocation, epoch
+//! interruption driven by a ticker thread, and an on-disk cache of
+//! compiled components.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the ticker advances the epoch: the granularity of CPU limits.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Largest linear memory any plugin may be given (manifests are checked
+/// against it): the pooling allocator reserves slots of this size.
+pub const MAX_MEMORY_BYTES: usize = 1 << 30;
+
+/// Why a component could not be compiled or loaded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct CompileError(pub String);
+
+/// The engine and where compiled artifacts are kept.
+pub struct Runtime {
+    engine: Engine,
+    cache_dir: Option<PathBuf>,
+    /// Hex of the engine's compatibility hash: artifacts from another
+    /// wasmtime version or configuration never match.
+    engine_key: String,
+    /// Keeps the ticker thread alive as long as the runtime lives.
+    _ticker: Arc<()>,
+}
+
+impl Runtime {
+    /// Builds the engine, with the pooling allocator when the machine allows
+    /// its address-space reservation and on-demand allocation otherwise.
+    pub fn new(cache_dir: Option<PathBuf>) -> Result<Runtime, CompileError> {
+        let engine = match Engine::new(&config(true)) {
+            Ok(e) => e,
+            Err(_) => {
+                Engine::new(&config(false)).map_err(|e| CompileError(format!("cannot create the wasm engine: {e}")))?
+            }
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let engine_key = format!("{:016x}", h.finish());
+        let ticker = Arc::new(());
+        start_ticker(engine.clone(), Arc::downgrade(&ticker));
+        Ok(Runtime {
+            engine,
+            cache_dir,
+            engine_key,
+            _ticker: ticker,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compiles `bytes`, or loads the artifact compiled earlier for the same
+    /// bytes and engine. A stale or unreadable artifact is a cache miss.
+    pub fn component(&self, bytes: &[u8]) -> Result<(Component, CacheOutcome), CompileError> {
+        let artifact = self.cache_dir.as_ref().map(|dir| self.artifact_path(dir, bytes));
+        if let Some(path) = &artifact
+            && path.is_file()
+        {
+            // SAFETY: the cache directory holds only artifacts this host wrote
+            // with `Component::serialize` for this engine (the file name
+            // carries the engine's compatibility hash); a file that fails to
+            // deserialize is recompiled and overwritten.
+            if let Ok(c) = unsafe { Component::deserialize_file(&self.engine, path) } {
+                return Ok((c, CacheOutcome::Hit));
+            }
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| CompileError(describe(&e)))?;
+        if let Some(path) = &artifact
+            && let Ok(serialized) = component.serialize()
+        {
+            // A failed write only costs a recompile next time.
+            let _ = write_atomically(path, &serialized);
+        }
+        Ok((
+            component,
+            if artifact.is_some() {
+                CacheOutcome::Compiled
+            } else {
+                CacheOutcome::Uncached
+            },
+        ))
+    }
+
+    fn artifact_path(&self, dir: &Path, bytes: &[u8]) -> PathBuf {
+        let digest = Sha256::digest(bytes);
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        dir.join(format!("{hex}-{}.cwasm", self.engine_key))
+    }
+}
+
+/// Whether a component came from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Compiled,
+    Uncached,
+}
+
+fn config(pooling: bool) -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.epoch_interruption(true);
+    c.parallel_compilation(true);
+    if pooling {
+        let mut p = PoolingAllocationConfig::default();
+        p.total_component_instances(256);
+        p.total_core_instances(4096);
+        p.total_memories(512);
+        p.total_tables(4096);
+        p.max_memory_size(MAX_MEMORY_BYTES);
+        p.max_core_instances_per_component(64);
+        p.max_memories_per_component(16);
+        p.max_tables_per_component(64);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+    }
+    c
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the runtime is dropped.
+fn start_ticker(engine: Engine, alive: Weak<()>) {
+    std::thread::Builder::new()
+        .name("stepyard-epoch".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// An error with its root cause, on one line.
+pub(crate) fn describe(e: &wasmtime::Error) -> String {
+    let root = e.root_cause().to_string();
+    let top = e.to_string();
+    if top == root || top.contains(&root) {
+        top
+    } else {
+        format!("{top}: {root}")
+    }
+}

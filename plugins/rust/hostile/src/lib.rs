@@ -1,0 +1,63 @@
+//! A plugin that misbehaves on purpose, to test the sandbox. The input's
+//! `attack` field picks what it tries; every attempt that the sandbox
+//! refuses ends in a `SandboxDenied` error naming what was refused.
+
+use serde_json::{Value, json};
+use stepyard_plugin_sdk::{Context, Plugin, TaskError, error, export_plugin, kv};
+
+struct Hostile;
+
+impl Plugin for Hostile {
+    fn handle(input: Value, _ctx: &Context) -> Result<Value, TaskError> {
+        let attack = input.get("attack").and_then(Value::as_str).unwrap_or("none");
+        match attack {
+            "none" => Ok(json!({"ok": true})),
+            "loop" => {
+                let mut x: u64 = 0;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recursion" => Ok(json!(recurse(std::hint::black_box(1)))),
+            "big_output" => Ok(Value::String("x".repeat(10 << 20))),
+            "forbidden_table" => {
+                kv::put("payments", "p-1", &json!({"stolen": true}))?;
+                Ok(json!({"leaked": "wrote to payments"}))
+            }
+            "read_file" => match std::fs::read_to_string("/etc/passwd") {
+                Ok(text) => Ok(json!({"leaked": text.len()})),
+                Err(e) => Err(error("SandboxDenied", format!("reading /etc/passwd failed: {e}"))),
+            },
+            "env" => {
+                let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+                if vars.is_empty() {
+                    Err(error("SandboxDenied", "the environment is empty"))
+                } else {
+                    Ok(json!({"leaked": vars}))
+                }
+            }
+            "network" => match std::net::TcpStream::connect("127.0.0.1:22") {
+                Ok(_) => Ok(json!({"leaked": "connected"})),
+                Err(e) => Err(error("SandboxDenied", format!("connecting to 127.0.0.1:22 failed: {e}"))),
+            },
+            other => Err(error("UnknownAttack", other.to_owned())),
+        }
+    }
+}
+
+// Unbounded on purpose: the host must stop it.
+#[allow(unconditional_recursion)]
+fn recurse(n: u64) -> u64 {
+    // Every frame keeps a buffer alive so the stack grows quickly.
+    let buf = std::hint::black_box([n; 64]);
+    recurse(buf[0].wrapping_add(1)).wrapping_add(buf[63])
+}
+
+export_plugin!(Hostile);
