@@ -5,8 +5,22 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+/// The binary, with a data directory of its own: concurrent tests must not
+/// share a database (redb locks its file).
 fn stepyard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_stepyard"))
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let data = std::env::temp_dir().join(format!(
+        "stepyard-cli-data-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stepyard"));
+    c.arg("--data")
+        .arg(data)
+        .arg("--plugins")
+        .arg("/nonexistent-plugin-folder");
+    c
 }
 
 fn write_temp(name: &str, text: &str) -> std::path::PathBuf {

@@ -144,7 +144,7 @@ fn a_silent_task_fails_with_a_heartbeat_timeout_that_states_timeout_catches() {
         Step::After(std::time::Duration::from_secs(30), Box::new(Step::Ok(json!(1))))
     });
     let out = run_with(def, json!({}), silent);
-    assert_eq!(out.output(), &json!({"Error": "States.HeartbeatTimeout"}));
+    assert_eq!(out.output(), &json!({"Error": "States.HeartbeatTimeout", "Cause": ""}));
     assert!((out.elapsed - 10.0).abs() < 0.01, "{}", out.elapsed);
 
     let chatty = FakeTasks::new().function("f", |_, _| {

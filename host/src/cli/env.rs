@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use stepyard::runtime::{PluginHost, Runtime};
-use stepyard::store::RedbStore;
+use stepyard::store::{KvStore, LogStore, MemoryStore, RedbStore};
 use stepyard::task::Registry;
 
 #[derive(Debug, Args, Clone)]
@@ -19,6 +19,16 @@ pub struct EnvArgs {
     /// The plugin folder: NAME.wasm with NAME.toml or NAME.json beside it.
     #[arg(long, value_name = "DIR", default_value = "plugins", global = true)]
     pub plugins: PathBuf,
+    /// Where tables and logs live: the database in the data directory, or
+    /// memory (gone when the command ends; the compile cache is still used).
+    #[arg(long, value_enum, default_value_t = StoreKind::Redb, global = true)]
+    pub store: StoreKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    Redb,
+    Memory,
 }
 
 /// The opened database and loaded plugins.
@@ -32,12 +42,25 @@ impl EnvArgs {
         Ok(Arc::new(RedbStore::open(self.data.join("stepyard.redb"))?))
     }
 
+    fn stores(&self) -> anyhow::Result<(Arc<dyn KvStore>, Arc<dyn LogStore>)> {
+        Ok(match self.store {
+            StoreKind::Redb => {
+                let s = self.store()?;
+                (s.clone(), s)
+            }
+            StoreKind::Memory => {
+                let s = Arc::new(MemoryStore::new());
+                (s.clone(), s)
+            }
+        })
+    }
+
     /// Opens the database and loads the plugin folder, reporting (not
     /// failing on) plugins that do not load.
     pub fn open(&self) -> anyhow::Result<Env> {
-        let store = self.store()?;
+        let (kv, logs) = self.stores()?;
         let runtime = Runtime::new(Some(self.data.join("cache")))?;
-        let host = PluginHost::load_dir(&runtime, &self.plugins, store.clone(), store.clone());
+        let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
         for p in host.problems() {
             eprintln!(
                 "warning: plugin '{}' ({}) not loaded: {}",

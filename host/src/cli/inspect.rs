@@ -10,15 +10,13 @@ use super::EnvArgs;
 
 #[derive(Debug, Args)]
 pub struct PluginsArgs {
-    #[command(flatten)]
-    env: EnvArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
-pub fn plugins(args: PluginsArgs) -> anyhow::Result<ExitCode> {
-    let env = args.env.open()?;
+pub fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+    let env = env.open()?;
     let mut list = Vec::new();
     for p in env.host.plugins() {
         let l = &p.manifest.limits;
@@ -72,8 +70,6 @@ pub fn plugins(args: PluginsArgs) -> anyhow::Result<ExitCode> {
 pub struct TableArgs {
     #[command(subcommand)]
     command: TableCommand,
-    #[command(flatten)]
-    env: EnvArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,8 +90,8 @@ enum TableCommand {
     List,
 }
 
-pub fn table(args: TableArgs) -> anyhow::Result<ExitCode> {
-    let store = args.env.store()?;
+pub fn table(args: TableArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+    let store = env.store()?;
     match args.command {
         TableCommand::Get { table, key } => match store.get(&table, &key)? {
             Some(item) => {
@@ -138,15 +134,13 @@ pub fn table(args: TableArgs) -> anyhow::Result<ExitCode> {
 pub struct LogsArgs {
     /// The execution (name or ARN); default: the most recent one with logs.
     execution: Option<String>,
-    #[command(flatten)]
-    env: EnvArgs,
     /// Print JSON lines.
     #[arg(long)]
     json: bool,
 }
 
-pub fn logs(args: LogsArgs) -> anyhow::Result<ExitCode> {
-    let store = args.env.store()?;
+pub fn logs(args: LogsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+    let store = env.store()?;
     let executions = store.executions()?;
     let chosen = match &args.execution {
         Some(e) => executions

@@ -18,6 +18,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    env: EnvArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,11 +39,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(args, &cli.env),
         Command::Validate(args) => validate::validate(args),
-        Command::Plugins(args) => inspect::plugins(args),
-        Command::Table(args) => inspect::table(args),
-        Command::Logs(args) => inspect::logs(args),
+        Command::Plugins(args) => inspect::plugins(args, &cli.env),
+        Command::Table(args) => inspect::table(args, &cli.env),
+        Command::Logs(args) => inspect::logs(args, &cli.env),
     };
     match result {
         Ok(code) => code,

@@ -37,15 +37,13 @@ pub struct RunArgs {
     /// The execution's name (default: a UUID).
     #[arg(long)]
     name: Option<String>,
-    #[command(flatten)]
-    env: super::EnvArgs,
     /// A JSON map of function name → plugin name: calls to a definition's
     /// function go to that plugin (`"*"` matches any function).
     #[arg(long, value_name = "FILE")]
     lambdas: Option<PathBuf>,
 }
 
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
         bail!("--time-scale must be a finite number >= 0, got {}", args.time_scale);
     }
@@ -91,7 +89,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .map(|s| s.trim_end_matches(".asl").to_owned())
         .unwrap_or_else(|| "StateMachine".to_owned());
     let execution_name = args.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let tasks = args.env.open()?.registry(args.lambdas.as_deref())?;
+    let tasks = env.open()?.registry(args.lambdas.as_deref())?;
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };
         let services = Services {
@@ -103,6 +101,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let spec = ExecutionSpec::local(&machine_name, &execution_name, input);
         interpreter.execute(&spec).await
     });
+    // A plugin call abandoned at its timeout may still be winding down on a
+    // blocking thread; its epoch deadline stops it, the process need not wait.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     print_result(&args, &result, args.history.then(|| history.events()));
     Ok(if result.status == ExecutionStatus::Succeeded {
         ExitCode::SUCCESS

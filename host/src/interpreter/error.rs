@@ -30,6 +30,10 @@ pub struct Failure {
     /// state (bad paths, JSONata errors); AWS records those as
     /// `EvaluationFailed` events.
     pub evaluation: bool,
+    /// Set for errors a task reported (or its result caused): those are
+    /// ordinary task failures, which `States.ALL` catches even when their
+    /// name is a terminal one such as `States.DataLimitExceeded`.
+    pub from_task: bool,
 }
 
 impl Failure {
@@ -38,6 +42,7 @@ impl Failure {
             error: Some(error.into()),
             cause: Some(cause.into()),
             evaluation: false,
+            from_task: false,
         }
     }
 
@@ -47,6 +52,7 @@ impl Failure {
             error,
             cause,
             evaluation: false,
+            from_task: false,
         }
     }
 
@@ -75,7 +81,7 @@ impl Failure {
     pub fn matches(&self, error_equals: &[String]) -> bool {
         let name = self.name();
         error_equals.iter().any(|pattern| match pattern.as_str() {
-            names::ALL => !is_terminal(name),
+            names::ALL => self.from_task || !is_terminal(name),
             names::TASK_FAILED => name != names::TIMEOUT && name != names::HEARTBEAT_TIMEOUT && !is_terminal(name),
             // A heartbeat timeout is a timeout too.
             names::TIMEOUT => name == names::TIMEOUT || name == names::HEARTBEAT_TIMEOUT,
@@ -122,6 +128,14 @@ mod tests {
     fn task_failed_is_a_wildcard_except_for_timeouts() {
         assert!(f("Lambda.Unknown").matches(&list(&["States.TaskFailed"])));
         assert!(!f("States.Timeout").matches(&list(&["States.TaskFailed"])));
+    }
+
+    #[test]
+    fn states_all_catches_a_task_result_over_the_size_limit() {
+        let mut f = Failure::new("States.DataLimitExceeded", "too big");
+        assert!(!f.matches(&list(&["States.ALL"])));
+        f.from_task = true;
+        assert!(f.matches(&list(&["States.ALL"])));
     }
 
     #[test]

@@ -30,8 +30,9 @@ pub struct Runtime {
     /// Hex of the engine's compatibility hash: artifacts from another
     /// wasmtime version or configuration never match.
     engine_key: String,
-    /// Keeps the ticker thread alive as long as the runtime lives.
-    _ticker: Arc<()>,
+    /// The ticker thread runs while this is alive; every loaded plugin keeps
+    /// a clone, so its calls stay interruptible after the runtime is dropped.
+    ticker: Arc<()>,
 }
 
 impl Runtime {
@@ -53,12 +54,17 @@ impl Runtime {
             engine,
             cache_dir,
             engine_key,
-            _ticker: ticker,
+            ticker,
         })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// A token that keeps the epoch ticker running while it is held.
+    pub(crate) fn ticker(&self) -> Arc<()> {
+        self.ticker.clone()
     }
 
     /// Compiles `bytes`, or loads the artifact compiled earlier for the same

@@ -53,6 +53,8 @@ impl PluginInfo {
 pub(crate) struct LoadedPlugin {
     pub info: Arc<PluginInfo>,
     pub pre: bindings::TaskPluginPre<host::CallState>,
+    /// Keeps the engine's epoch ticker alive: without it time limits stop.
+    _ticker: Arc<()>,
 }
 
 /// A plugin that could not be loaded, and why.
@@ -190,6 +192,7 @@ fn load_one(
     Ok(LoadedPlugin {
         info: Arc::new(info),
         pre,
+        _ticker: runtime.ticker(),
     })
 }
 
@@ -211,8 +214,13 @@ impl Function for PluginFunction {
             // Guest code runs on a blocking thread: it must not stall the
             // executor, and epoch interruption bounds how long it holds one.
             let label = plugin.info.label();
-            let job =
-                tokio::task::spawn_blocking(move || call::call(&plugin, &function, &payload, &context, kv, &*logs));
+            let job = tokio::task::spawn_blocking(move || {
+                // WASI's blocking operations (sleeps, polls) run on a
+                // real-time runtime of their own: the caller's runtime may
+                // run in virtual time, where they would never complete.
+                let _io = wasi_io_runtime().map(|rt| rt.enter());
+                call::call(&plugin, &function, &payload, &context, kv, &*logs)
+            });
             match job.await {
                 Ok(outcome) => outcome,
                 Err(e) => CallOutcome::ServiceError(TaskFailure::new(
@@ -222,6 +230,21 @@ impl Function for PluginFunction {
             }
         })
     }
+}
+
+/// The runtime WASI's host implementations block on (one worker, real time).
+fn wasi_io_runtime() -> Option<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("stepyard-wasi-io")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .as_ref()
 }
 
 /// The stand-in for a plugin that did not load.

@@ -48,7 +48,12 @@ impl RedbStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| refuse(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let db = Database::create(&path).map_err(|e| refuse(format!("{e} (is it a Stepyard database?)")))?;
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                refuse("another Stepyard process has it open (use another --data directory)".to_owned())
+            }
+            other => refuse(format!("{other} (is it a Stepyard database?)")),
+        })?;
         let store = RedbStore { db, path };
         store.check_format().map_err(|e| match e {
             StoreError::Io(reason) | StoreError::Invalid(reason) => refuse(reason),

@@ -139,27 +139,39 @@ pub(crate) async fn run(
             () = silence => Attempt::HeartbeatTimedOut,
         };
         let failure = match attempt {
+            Attempt::Succeeded(output) if exceeds_payload_limit(&output) => {
+                let failure = result_too_large(task);
+                failed(frame, task, &failure, cursor);
+                failure
+            }
             Attempt::Succeeded(output) => {
-                if exceeds_payload_limit(&output) {
-                    let failure = crate::interpreter::graph::data_limit(frame.state);
-                    failed(frame, task, &failure, cursor);
-                    return Err(failure);
-                }
                 succeeded(frame, task, &output, cursor);
                 return Ok(output);
             }
+            // An invoker that enforced the time limit itself reports it as
+            // AWS does a timeout: the same error, the same (empty) cause.
+            Attempt::Failed(f) if f.error == names::TIMEOUT => {
+                let failure = task_failure(names::TIMEOUT, Some(String::new()));
+                timed_out(frame, task, &failure, cursor);
+                failure
+            }
+            Attempt::Failed(f) if f.error == names::DATA_LIMIT_EXCEEDED => {
+                let failure = result_too_large(task);
+                failed(frame, task, &failure, cursor);
+                failure
+            }
             Attempt::Failed(f) => {
-                let failure = Failure::raw(Some(f.error), f.cause);
+                let failure = task_failure(&f.error, f.cause);
                 failed(frame, task, &failure, cursor);
                 failure
             }
             Attempt::TimedOut => {
-                let failure = Failure::raw(Some(names::TIMEOUT.to_owned()), None);
+                let failure = task_failure(names::TIMEOUT, Some(String::new()));
                 timed_out(frame, task, &failure, cursor);
                 failure
             }
             Attempt::HeartbeatTimedOut => {
-                let failure = Failure::raw(Some(names::HEARTBEAT_TIMEOUT.to_owned()), None);
+                let failure = task_failure(names::HEARTBEAT_TIMEOUT, Some(String::new()));
                 timed_out(frame, task, &failure, cursor);
                 failure
             }
@@ -172,6 +184,24 @@ pub(crate) async fn run(
             None => return Err(failure),
         }
     }
+}
+
+fn task_failure(error: &str, cause: Option<String>) -> Failure {
+    let mut f = Failure::raw(Some(error.to_owned()), cause);
+    f.from_task = true;
+    f
+}
+
+/// AWS's failure for a task result over the payload limit; it names the
+/// resource type ('lambda'), not the state, and `States.ALL` catches it.
+fn result_too_large(task: &TaskState) -> Failure {
+    let (resource_type, _) = names_of(&task.kind);
+    task_failure(
+        names::DATA_LIMIT_EXCEEDED,
+        Some(format!(
+            "The state/task '{resource_type}' returned a result with a size exceeding the maximum number of bytes service limit."
+        )),
+    )
 }
 
 fn scheduled(frame: &Frame<'_>, task: &TaskState, args: &Value, t: Timeouts, cursor: &mut Cursor) {
