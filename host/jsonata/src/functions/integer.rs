@@ -330,7 +330,8 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
                     digits_seen += 1;
                 } else if c == '#' {
                     digits_seen += 1;
-                } else if i > 0 || digits_seen > 0 {
+                } else if i > 0 && digits_seen > 0 {
+                    // A separator needs digits on both sides to group anything.
                     positions.push((digits_seen, c));
                 }
             }
@@ -349,7 +350,7 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
                         .iter()
                         .enumerate()
                         .all(|(k, (pp, _))| *pp == p * (k + 1));
-                    (all_same && multiples).then_some((*p, *c))
+                    (all_same && multiples && *p > 0).then_some((*p, *c))
                 }
             };
             Picture::Decimal {
