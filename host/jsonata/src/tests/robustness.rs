@@ -176,3 +176,94 @@ fn frames_are_released_after_calls_blocks_and_tail_calls() {
         );
     }
 }
+
+#[test]
+fn odd_integer_pictures_do_not_panic() {
+    assert_eq!(v0("$formatInteger(5, '01(')"), json!("05"));
+    assert_eq!(v0("$fromMillis(0, '[M0}1]')"), json!("0}1"));
+}
+
+/// Cheap deterministic fuzzing: mutated expressions must parse or fail cleanly, never panic.
+#[test]
+fn mutated_expressions_never_panic() {
+    const SEEDS: &[&str] = &[
+        "Account.Order[0].Product.(Price * Quantity)",
+        "$sum(Account.Order.Product.(Price*Quantity))",
+        "Account.Order.Product{Name: $sum(Quantity)}",
+        "Account.Order#$i.Product@$p[$p.Price > 30].{'i': $i, 'n': %.OrderID}",
+        "($f := function($n){$n < 2 ? $n : $f($n-1) + $f($n-2)}; $f(10))",
+        "$formatNumber(1234.5, '#,##0.00;(#)')",
+        "$fromMillis(1521801216617, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]')",
+        "$toMillis('2018-03-23', '[Y]-[M]-[D]')",
+        "$replace('abc', /(b)/, '[$1]') & $split('a,b', /,/)[0]",
+        "$ ~> |Account.Order.Product|{'Total': Price * Quantity}, ['SKU']|",
+        "$sort(Account.Order.Product, function($a, $b){$a.Price > $b.Price})^(Name)",
+        "[1..5].($ * 2)[$ > 4] ~> $reduce(function($a, $b){$a + $b})",
+        "$formatInteger(1234, 'w;o') & $parseInteger('XIV', 'I')",
+    ];
+    const INSERTS: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "$",
+        ".",
+        "..",
+        "%",
+        "#$i",
+        "@$v",
+        "^(",
+        "~>",
+        "|",
+        "?",
+        ":",
+        "'",
+        "\"",
+        "/",
+        "*",
+        "**",
+        "-",
+        "?",
+        ",",
+        ";",
+        ":=",
+        "\\",
+        "`",
+        "1e400",
+        "[,",
+        "<n>",
+        "function($x){$x}",
+        "\u{1F600}",
+        "é",
+        "0}",
+        "$eval('",
+    ];
+    let input = super::sample();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..4000 {
+        let mut chars: Vec<char> = SEEDS[rnd(SEEDS.len())].chars().collect();
+        for _ in 0..1 + rnd(3) {
+            let pos = rnd(chars.len() + 1);
+            match rnd(3) {
+                0 if pos < chars.len() => {
+                    chars.remove(pos);
+                }
+                1 => {
+                    let ins: Vec<char> = INSERTS[rnd(INSERTS.len())].chars().collect();
+                    chars.splice(pos..pos, ins);
+                }
+                _ => chars.truncate(pos),
+            }
+        }
+        let src: String = chars.into_iter().collect();
+        let _ = Expression::parse(&src).and_then(|e| e.evaluate(Some(&input), &Env::new()));
+    }
+}
