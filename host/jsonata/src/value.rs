@@ -362,8 +362,7 @@ impl<'a> Value<'a> {
             Value::Bool(b) => Some(J::Bool(*b)),
             Value::Number(n) => Some(number_to_json(*n)?),
             Value::Str(s) => Some(J::String(s.to_string())),
-            Value::JArray(a) => Some(J::Array((*a).clone())),
-            Value::JObject(o) => Some(J::Object((*o).clone())),
+            Value::JArray(_) | Value::JObject(_) => Some(copy_json(self_json(self), depth)?),
             Value::Array(a) => {
                 let mut out = Vec::with_capacity(a.items.len());
                 for v in &a.items {
@@ -402,6 +401,49 @@ impl<'a> Iterator for Members<'a, '_> {
             Members::Empty => None,
         }
     }
+}
+
+fn self_json<'a>(v: &Value<'a>) -> JRef<'a> {
+    match v {
+        Value::JArray(a) => JRef::Array(a),
+        Value::JObject(o) => JRef::Object(o),
+        _ => JRef::Array(&EMPTY),
+    }
+}
+
+static EMPTY: Vec<J> = Vec::new();
+
+enum JRef<'a> {
+    Array(&'a Vec<J>),
+    Object(&'a serde_json::Map<String, J>),
+}
+
+/// Copy borrowed input JSON into the result, normalising numbers the way JavaScript sees
+/// them (`1.0` is the integer 1) and bounding depth like constructed values.
+fn copy_json(r: JRef<'_>, depth: usize) -> Result<J> {
+    fn one(j: &J, depth: usize) -> Result<J> {
+        Ok(match j {
+            J::Number(n) if n.is_f64() => number_to_json(n.as_f64().unwrap_or(f64::NAN))?,
+            J::Array(a) => copy_json(JRef::Array(a), depth + 1)?,
+            J::Object(o) => copy_json(JRef::Object(o), depth + 1)?,
+            other => other.clone(),
+        })
+    }
+    if depth > MAX_RESULT_DEPTH {
+        return Err(Err::new("U1001").build());
+    }
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+        Ok(match r {
+            JRef::Array(a) => J::Array(a.iter().map(|x| one(x, depth)).collect::<Result<_>>()?),
+            JRef::Object(o) => {
+                let mut m = serde_json::Map::with_capacity(o.len());
+                for (k, x) in o {
+                    m.insert(k.clone(), one(x, depth)?);
+                }
+                J::Object(m)
+            }
+        })
+    })
 }
 
 /// A finite double becomes a JSON integer when integral and within ±2^53, else a float.

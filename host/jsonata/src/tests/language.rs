@@ -226,4 +226,11 @@ fn integral_results_are_json_integers() {
     assert_eq!(v0("2.0 * 3").to_string(), "6");
     assert_eq!(v0("0.1 + 0.2").to_string(), "0.30000000000000004");
     assert_eq!(code("1/0", json!(null)), "D1001");
+    // Input floats with integral values read back as integers, nested or not.
+    let input: serde_json::Value = serde_json::from_str(r#"{"a": 1.0, "b": [2.0, 2.5]}"#).unwrap();
+    assert_eq!(
+        val("$", input.clone()).to_string(),
+        r#"{"a":1,"b":[2,2.5]}"#
+    );
+    assert_eq!(val("a", input).to_string(), "1");
 }
