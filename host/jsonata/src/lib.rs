@@ -53,6 +53,7 @@ pub struct Env<'a> {
     variables: Option<&'a dyn Variables>,
     aws: bool,
     now_millis: Option<i64>,
+    time_limit: Option<std::time::Duration>,
 }
 
 impl<'a> Env<'a> {
@@ -72,6 +73,14 @@ impl<'a> Env<'a> {
     /// fails as an unknown function does: T1006).
     pub fn aws_functions(mut self, on: bool) -> Env<'a> {
         self.aws = on;
+        self
+    }
+
+    /// Fail evaluations that run longer than `limit` with U1001 "Expression evaluation
+    /// timeout" (the code jsonata's own harness uses), e.g. for exponential recursion that
+    /// never overflows the stack. Off by default.
+    pub fn time_limit(mut self, limit: std::time::Duration) -> Env<'a> {
+        self.time_limit = Some(limit);
         self
     }
 
@@ -121,7 +130,8 @@ impl Expression {
             Some(j) => value::Value::from_json(j),
             None => value::Value::Undefined,
         };
-        let ctx = eval::Ctx::new(input_val.clone(), env.variables, env.aws, now, &arena);
+        let mut ctx = eval::Ctx::new(input_val.clone(), env.variables, env.aws, now, &arena);
+        ctx.deadline = env.time_limit.map(|l| std::time::Instant::now() + l);
         let root = ctx.root();
         if let value::Value::JArray(_) = input_val {
             // jsonata-js wraps an array input so that `$` still denotes the whole array.

@@ -46,6 +46,20 @@ fn infinite_recursion_is_u1001_on_a_2mib_stack() {
 }
 
 #[test]
+fn time_limit_stops_runaway_computation() {
+    let env = Env::new().time_limit(std::time::Duration::from_millis(50));
+    let src = "($fib := function($x){$x <= 1 ? $x : $fib($x - 1) + $fib($x - 2)}; $fib(60))";
+    let e = Expression::parse(src)
+        .unwrap()
+        .evaluate(None, &env)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "U1001: Expression evaluation timeout: Check for infinite loop"
+    );
+}
+
+#[test]
 fn deep_non_tail_recursion_within_the_limit_succeeds() {
     on_small_stack(|| {
         let e = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(1000))")
