@@ -184,7 +184,7 @@ impl<'a> Ctx<'a> {
             // Reading the clock costs more than a node: look every 1024 nodes.
             let steps = self.steps.get().wrapping_add(1);
             self.steps.set(steps);
-            if steps % 1024 == 0 && std::time::Instant::now() > deadline {
+            if steps.is_multiple_of(1024) && std::time::Instant::now() > deadline {
                 let mut e = Err::new("U1001").build();
                 e.message = "Expression evaluation timeout: Check for infinite loop".into();
                 return Err(e);
