@@ -195,6 +195,7 @@ fn frames_are_released_after_calls_blocks_and_tail_calls() {
 fn odd_integer_pictures_do_not_panic() {
     assert_eq!(v0("$formatInteger(5, '01(')"), json!("05"));
     assert_eq!(v0("$fromMillis(0, '[M0}1]')"), json!("0}1"));
+    assert_eq!(code("$formatNumber(0.123, '#.e')", json!(null)), "D3093");
 }
 
 /// Cheap deterministic fuzzing: mutated expressions must parse or fail cleanly, never panic.
