@@ -190,15 +190,18 @@ const ROMAN: [(u64, &str); 13] = [
     (1, "i"),
 ];
 
-pub(crate) fn to_roman(mut n: u64) -> String {
-    let mut s = String::new();
+pub(crate) fn to_roman(mut n: u64) -> Result<String> {
+    // Thousands are a run of `m`s, so the length is linear in the number: bound it first.
+    crate::functions::string::check_len((n / 1000) as f64)?;
+    let mut s = "m".repeat((n / 1000) as usize);
+    n %= 1000;
     for (v, r) in ROMAN {
         while n >= v {
             s.push_str(r);
             n -= v;
         }
     }
-    s
+    Ok(s)
 }
 
 pub(crate) fn from_roman(s: &str) -> u64 {
@@ -367,13 +370,13 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
     })
 }
 
-pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
+pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> Result<String> {
     let neg = n < 0.0;
     let a = n.abs().floor() as u64;
     let body = match &fmt.picture {
         Picture::Letters { upper } => to_letters(a, if *upper { 'A' } else { 'a' }),
         Picture::Roman { upper } => {
-            let r = to_roman(a);
+            let r = to_roman(a)?;
             if *upper { r.to_uppercase() } else { r }
         }
         Picture::Words { case } => {
@@ -435,7 +438,7 @@ pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
             s
         }
     };
-    if neg { format!("-{body}") } else { body }
+    Ok(if neg { format!("-{body}") } else { body })
 }
 
 /// Parse `s` per an integer picture; `None` when it does not match.
@@ -483,8 +486,8 @@ mod tests {
     #[test]
     fn decimal_grouping_and_roman() {
         let f = parse_picture("#,##0").unwrap();
-        assert_eq!(format_integer(1234567.0, &f), "1,234,567");
-        assert_eq!(to_roman(1999), "mcmxcix");
+        assert_eq!(format_integer(1234567.0, &f).unwrap(), "1,234,567");
+        assert_eq!(to_roman(1999).unwrap(), "mcmxcix");
         assert_eq!(from_roman("MCMXCIX"), 1999);
         assert_eq!(to_letters(27, 'a'), "aa");
     }
