@@ -273,6 +273,18 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Like [`Value::to_vec`] but consuming: an array owned by nobody else gives up its items
+    /// without copying them.
+    pub fn into_vec(self) -> Vec<Value<'a>> {
+        match self {
+            Value::Array(rc) => match Rc::try_unwrap(rc) {
+                Ok(mut a) => std::mem::take(&mut a.items),
+                Err(rc) => rc.items.clone(),
+            },
+            other => other.to_vec(),
+        }
+    }
+
     /// Field lookup on an object (no array mapping).
     pub fn get_field(&self, key: &str) -> Value<'a> {
         match self {

@@ -403,7 +403,11 @@ impl<'a> Ctx<'a> {
             if item.is_array_cons() {
                 out.push(v);
             } else if v.is_array() {
-                out.extend(v.members());
+                if out.is_empty() {
+                    out = v.into_vec();
+                } else {
+                    out.extend(v.into_vec());
+                }
             } else {
                 out.push(v);
             }
