@@ -282,3 +282,47 @@ fn mutated_expressions_never_panic() {
         let _ = Expression::parse(&src).and_then(|e| e.evaluate(Some(&input), &Env::new()));
     }
 }
+
+/// Random picture strings for every picture-driven function: errors are fine, panics and
+/// runaway work are not.
+#[test]
+fn random_pictures_never_panic() {
+    let alphabet: Vec<char> =
+        "[]]YMDdFWwXxHhPmsfZzCE0123456789#,,-*;.%\u{2030}eoNnWwIiAa:t$ (){}\u{661}"
+            .chars()
+            .collect();
+    let mut seed: u64 = 987_654_321;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let nums = [
+        "0",
+        "1",
+        "-1",
+        "1234567.891",
+        "1e20",
+        "0.000123",
+        "-98765.4321",
+        "1521801216617",
+    ];
+    for _ in 0..1500 {
+        let pic: String = (0..1 + rnd(12))
+            .map(|_| alphabet[rnd(alphabet.len())])
+            .collect();
+        let num = nums[rnd(nums.len())];
+        for src in [
+            format!("$fromMillis({num}, '{pic}')"),
+            format!("$fromMillis({num}, '[{pic}]', '+0530')"),
+            format!("$toMillis('2018-03-23 10:11', '{pic}')"),
+            format!("$formatNumber({num}, '{pic}')"),
+            format!("$formatInteger({num}, '{pic}')"),
+            format!("$parseInteger('12,345', '{pic}')"),
+        ] {
+            let _ =
+                Expression::parse(&src).and_then(|e| e.evaluate(None, &Env::new().now_millis(0)));
+        }
+    }
+}
