@@ -237,9 +237,11 @@ pub(crate) fn to_letters(mut n: u64, base: char) -> String {
     out.into_iter().rev().collect()
 }
 
-pub(crate) fn from_letters(s: &str) -> u64 {
-    s.chars().fold(0, |acc, c| {
-        acc * 26 + (c.to_ascii_lowercase() as u64 - 'a' as u64 + 1)
+/// Inverse of [`to_letters`]; `None` unless the text is all ASCII letters.
+pub(crate) fn from_letters(s: &str) -> Option<f64> {
+    s.chars().try_fold(0f64, |acc, c| {
+        c.is_ascii_alphabetic()
+            .then(|| acc * 26.0 + (c.to_ascii_lowercase() as u32 - 'a' as u32 + 1) as f64)
     })
 }
 
@@ -444,7 +446,7 @@ pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> Result<String> {
 /// Parse `s` per an integer picture; `None` when it does not match.
 pub(crate) fn parse_integer(s: &str, fmt: &IntFormat) -> Option<f64> {
     Some(match &fmt.picture {
-        Picture::Letters { .. } => from_letters(s) as f64,
+        Picture::Letters { .. } => from_letters(s)?,
         Picture::Roman { .. } => from_roman(s) as f64,
         Picture::Words { .. } => from_words(s)?,
         Picture::Decimal { zero, .. } => {
