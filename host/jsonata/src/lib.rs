@@ -11,6 +11,22 @@
 //!
 //! Evaluation reads the input and variables in place (borrowed); only values the expression
 //! constructs are allocated, and the result is converted to an owned `serde_json::Value`.
+//!
+//! # Errors
+//! Codes and messages are jsonata-js 2.0.6's (`Display` gives `"T1006: Attempted to invoke a
+//! non-function"`). Codes this crate adds:
+//! - [`UNSUPPORTED_RESULT`] (`SY0001`): the result is, or contains, a function;
+//! - [`LIMIT_EXCEEDED`] (`U1002`): a string past JavaScript's maximum length;
+//! - [`AWS_ARGUMENT_ERROR`] (`D3150`): bad argument values to the AWS functions;
+//! - `U1001` is also used for runaway recursion (evaluation depth 10,000, or 100,000 tail
+//!   calls), results nested deeper than 500 levels, and [`Env::time_limit`] timeouts.
+//!
+//! # Known differences from jsonata-js
+//! - Regular expressions use the `regex` crate: no look-around or back-references, and
+//!   `\d` means ASCII digits as in JavaScript.
+//! - Objects keep insertion order; JavaScript lists integer-like keys (`"1"`) first.
+//! - `Error::position` is a byte offset of the offending token, not jsonata-js's offset.
+//! - `$random(seed)` is deterministic per seed but not AWS's exact sequence.
 
 mod ast;
 mod error;
