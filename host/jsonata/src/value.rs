@@ -374,6 +374,8 @@ impl<'a> Value<'a> {
             Value::Bool(b) => Some(J::Bool(*b)),
             Value::Number(n) => Some(number_to_json(*n)?),
             Value::Str(s) => Some(J::String(s.to_string())),
+            Value::JArray(a) if plain_json_array(a, depth) => Some(J::Array((*a).clone())),
+            Value::JObject(o) if plain_json_object(o, depth) => Some(J::Object((*o).clone())),
             Value::JArray(_) | Value::JObject(_) => Some(copy_json(self_json(self), depth)?),
             Value::Array(a) => {
                 let mut out = Vec::with_capacity(a.items.len());
@@ -428,6 +430,32 @@ static EMPTY: Vec<J> = Vec::new();
 enum JRef<'a> {
     Array(&'a Vec<J>),
     Object(&'a serde_json::Map<String, J>),
+}
+
+/// True when `j` can be cloned as-is into a result: no float that JavaScript would print as
+/// an integer, and within the depth bound. (Cloning keeps the maps' hash tables, which is
+/// much cheaper than rebuilding them.)
+fn plain_json(j: &J, depth: usize) -> bool {
+    match j {
+        J::Number(n) => n.as_f64().is_none_or(|f| !n.is_f64() || f.fract() != 0.0),
+        J::Array(a) => plain_json_array(a, depth + 1),
+        J::Object(o) => plain_json_object(o, depth + 1),
+        _ => true,
+    }
+}
+
+fn plain_json_array(a: &[J], depth: usize) -> bool {
+    depth <= MAX_RESULT_DEPTH
+        && stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            a.iter().all(|x| plain_json(x, depth))
+        })
+}
+
+fn plain_json_object(o: &serde_json::Map<String, J>, depth: usize) -> bool {
+    depth <= MAX_RESULT_DEPTH
+        && stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            o.values().all(|x| plain_json(x, depth))
+        })
 }
 
 /// Copy borrowed input JSON into the result, normalising numbers the way JavaScript sees
