@@ -109,8 +109,8 @@ impl<'a> Env<'a> {
     }
 }
 
-/// A parsed JSONata expression: parse once, evaluate many times. `Send + Sync`.
-#[derive(Debug)]
+/// A parsed JSONata expression: parse once, evaluate many times. `Send + Sync`, `Clone`.
+#[derive(Debug, Clone)]
 pub struct Expression {
     source: String,
     ast: ast::Node,

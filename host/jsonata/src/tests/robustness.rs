@@ -166,9 +166,16 @@ fn undefined_input_and_results() {
 }
 
 #[test]
-fn expressions_are_send_and_sync() {
-    fn check<T: Send + Sync>() {}
+fn expressions_are_send_sync_and_clone() {
+    fn check<T: Send + Sync + Clone>() {}
     check::<Expression>();
+    let e = Expression::parse("($f := function($x){$x * 2}; $f(a))").unwrap();
+    let copy = e.clone();
+    drop(e);
+    assert_eq!(
+        copy.evaluate(Some(&json!({"a": 4})), &Env::new()).unwrap(),
+        Some(json!(8))
+    );
 }
 
 #[test]
