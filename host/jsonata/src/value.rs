@@ -297,19 +297,20 @@ impl<'a> Value<'a> {
     /// Object entries in order.
     pub fn entries(&self) -> Vec<(String, Value<'a>)> {
         match self {
-            Value::JObject(o) => o
-                .iter()
+            Value::JObject(o) => js_order(o.iter())
                 .map(|(k, v)| (k.clone(), Value::from_json(v)))
                 .collect(),
-            Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Value::Object(o) => js_order(o.iter())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             _ => Vec::new(),
         }
     }
 
     pub fn keys(&self) -> Vec<String> {
         match self {
-            Value::JObject(o) => o.keys().cloned().collect(),
-            Value::Object(o) => o.keys().cloned().collect(),
+            Value::JObject(o) => js_order(o.iter()).map(|(k, _)| k.clone()).collect(),
+            Value::Object(o) => js_order(o.iter()).map(|(k, _)| k.clone()).collect(),
             _ => Vec::new(),
         }
     }
@@ -387,7 +388,7 @@ impl<'a> Value<'a> {
             }
             Value::Object(o) => {
                 let mut out = serde_json::Map::with_capacity(o.len());
-                for (k, v) in o.iter() {
+                for (k, v) in js_order(o.iter()) {
                     if let Some(j) = v.to_json_at(depth + 1)? {
                         out.insert(k.clone(), j);
                     }
@@ -432,6 +433,39 @@ enum JRef<'a> {
     Object(&'a serde_json::Map<String, J>),
 }
 
+/// The array-index value of a key JavaScript treats as an integer index ("0", "17", not "01").
+pub(crate) fn array_index(k: &str) -> Option<u32> {
+    let b = k.as_bytes();
+    if b.is_empty()
+        || b.len() > 10
+        || (b.len() > 1 && b[0] == b'0')
+        || !b.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    k.parse::<u64>()
+        .ok()
+        .filter(|v| *v < u32::MAX as u64)
+        .map(|v| v as u32)
+}
+
+/// Iterate an object's entries in JavaScript's property order: integer-index keys ascending,
+/// then the rest in insertion order. jsonata-js objects (and JSON.parse'd input) enumerate
+/// this way, so results and `$keys` & co. match it.
+pub(crate) fn js_order<'m, V: 'm>(
+    it: impl Iterator<Item = (&'m String, &'m V)> + Clone,
+) -> impl Iterator<Item = (&'m String, &'m V)> {
+    let mut idx: Vec<(u32, (&'m String, &'m V))> = it
+        .clone()
+        .filter_map(|(k, v)| array_index(k).map(|i| (i, (k, v))))
+        .collect();
+    let reorder = !idx.is_empty();
+    idx.sort_by_key(|(i, _)| *i);
+    let first = idx.into_iter().map(|(_, kv)| kv);
+    let rest = it.filter(move |(k, _)| !reorder || array_index(k).is_none());
+    first.chain(rest)
+}
+
 /// True when `j` can be cloned as-is into a result: no float that JavaScript would print as
 /// an integer, and within the depth bound. (Cloning keeps the maps' hash tables, which is
 /// much cheaper than rebuilding them.)
@@ -453,6 +487,7 @@ fn plain_json_array(a: &[J], depth: usize) -> bool {
 
 fn plain_json_object(o: &serde_json::Map<String, J>, depth: usize) -> bool {
     depth <= MAX_RESULT_DEPTH
+        && !o.keys().any(|k| array_index(k).is_some())
         && stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
             o.values().all(|x| plain_json(x, depth))
         })
@@ -477,7 +512,7 @@ fn copy_json(r: JRef<'_>, depth: usize) -> Result<J> {
             JRef::Array(a) => J::Array(a.iter().map(|x| one(x, depth)).collect::<Result<_>>()?),
             JRef::Object(o) => {
                 let mut m = serde_json::Map::with_capacity(o.len());
-                for (k, x) in o {
+                for (k, x) in js_order(o.iter()) {
                     m.insert(k.clone(), one(x, depth)?);
                 }
                 J::Object(m)

@@ -70,6 +70,18 @@ fn object_constructor_preserves_key_order() {
 }
 
 #[test]
+fn integer_like_keys_enumerate_first_as_in_javascript() {
+    let v = val("{'b': 1, '10': 2, '2': 3, '01': 4}", json!(null));
+    assert_eq!(
+        v.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["2", "10", "b", "01"]
+    );
+    let input: serde_json::Value = serde_json::from_str(r#"{"x": 1, "1": 2}"#).unwrap();
+    assert_eq!(val("$keys($)", input.clone()), json!(["1", "x"]));
+    assert_eq!(val("$", input).to_string(), r#"{"1":2,"x":1}"#);
+}
+
+#[test]
 fn parent_operator_reaches_enclosing_object() {
     assert_eq!(
         val(
