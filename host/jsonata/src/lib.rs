@@ -11,6 +11,8 @@
 //!
 //! Evaluation reads the input and variables in place (borrowed); only values the expression
 //! constructs are allocated, and the result is converted to an owned `serde_json::Value`.
+//! Object keys keep insertion order except that integer-like keys (`"1"`) come first, which
+//! is how JavaScript, and so jsonata-js, enumerates them.
 //!
 //! # Errors
 //! Codes and messages are jsonata-js 2.0.6's (`Display` gives `"T1006: Attempted to invoke a
@@ -24,7 +26,8 @@
 //! # Known differences from jsonata-js
 //! - Regular expressions use the `regex` crate: no look-around or back-references, and
 //!   `\d` means ASCII digits as in JavaScript.
-//! - Objects keep insertion order; JavaScript lists integer-like keys (`"1"`) first.
+//! - A function nested inside an object or array result is reported as
+//!   [`UNSUPPORTED_RESULT`] rather than dropped the way `JSON.stringify` would drop it.
 //! - `Error::position` is a byte offset of the offending token, not jsonata-js's offset.
 //! - `$random(seed)` is deterministic per seed but not AWS's exact sequence.
 
