@@ -2,6 +2,7 @@
 //!
 //! Usage: `JSONATA_SUITE_DIR=/path/to/jsonata/test/test-suite cargo run --release -p
 //! stepyard-jsonata --example suite [-- GROUP_PREFIX]`. Failures are listed on stderr.
+//! `SUITE_AWS=1` evaluates with the AWS Step Functions function set (no `$eval`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc;
@@ -36,7 +37,8 @@ fn run_case(case: &Value, data: Option<&Value>) -> Result<(), String> {
         .get("code")
         .or_else(|| case.get("error").and_then(|e| e.get("code")))
         .and_then(Value::as_str);
-    let env = Env::new().with_variables(&bindings);
+    let aws = std::env::var("SUITE_AWS").is_ok_and(|v| v == "1");
+    let env = Env::new().with_variables(&bindings).aws_functions(aws);
     let outcome = Expression::parse(expr).and_then(|e| e.evaluate(data, &env));
     match (outcome, expected_code) {
         (Err(e), Some(code)) if e.code == code => Ok(()),

@@ -64,25 +64,25 @@ pub(crate) struct LambdaDef {
     pub thunk: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Stage {
     Filter(Node),
     Index(String),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Group {
     pub pairs: Vec<(Node, Node)>,
     pub pos: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct SortTerm {
     pub descending: bool,
     pub expr: Node,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Kind {
     Path {
         steps: Vec<Node>,
@@ -146,7 +146,7 @@ pub(crate) enum Kind {
     Placeholder,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub kind: Kind,
     pub pos: usize,

@@ -38,7 +38,9 @@ pub struct Error {
     pub code: String,
     /// The message with its `{{token}}`/`{{value}}` inserts filled in as jsonata-js does.
     pub message: String,
-    /// Character offset in the expression where jsonata-js reports the error, if known.
+    /// Byte offset in the expression of the token the error was detected at, if known.
+    /// (jsonata-js reports the character offset just past that token, so the numbers can
+    /// differ slightly; codes and messages are what match.)
     pub position: Option<usize>,
     /// The token the error is attached to (jsonata-js's `err.token`), if any.
     pub token: Option<String>,

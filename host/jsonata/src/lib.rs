@@ -11,6 +11,25 @@
 //!
 //! Evaluation reads the input and variables in place (borrowed); only values the expression
 //! constructs are allocated, and the result is converted to an owned `serde_json::Value`.
+//! Object keys keep insertion order except that integer-like keys (`"1"`) come first, which
+//! is how JavaScript, and so jsonata-js, enumerates them.
+//!
+//! # Errors
+//! Codes and messages are jsonata-js 2.0.6's (`Display` gives `"T1006: Attempted to invoke a
+//! non-function"`). Codes this crate adds:
+//! - [`UNSUPPORTED_RESULT`] (`SY0001`): the result is, or contains, a function;
+//! - [`LIMIT_EXCEEDED`] (`U1002`): a string past JavaScript's maximum length;
+//! - [`AWS_ARGUMENT_ERROR`] (`D3150`): bad argument values to the AWS functions;
+//! - `U1001` is also used for runaway recursion (evaluation depth 10,000, or 100,000 tail
+//!   calls), results nested deeper than 500 levels, and [`Env::time_limit`] timeouts.
+//!
+//! # Known differences from jsonata-js
+//! - Regular expressions use the `regex` crate: no look-around or back-references, and
+//!   `\d` means ASCII digits as in JavaScript.
+//! - A function nested inside an object or array result is reported as
+//!   [`UNSUPPORTED_RESULT`] rather than dropped the way `JSON.stringify` would drop it.
+//! - `Error::position` is a byte offset of the offending token, not jsonata-js's offset.
+//! - `$random(seed)` is deterministic per seed but not AWS's exact sequence.
 
 mod ast;
 mod error;
@@ -53,6 +72,7 @@ pub struct Env<'a> {
     variables: Option<&'a dyn Variables>,
     aws: bool,
     now_millis: Option<i64>,
+    time_limit: Option<std::time::Duration>,
 }
 
 impl<'a> Env<'a> {
@@ -75,6 +95,14 @@ impl<'a> Env<'a> {
         self
     }
 
+    /// Fail evaluations that run longer than `limit` with U1001 "Expression evaluation
+    /// timeout" (the code jsonata's own harness uses), e.g. for exponential recursion that
+    /// never overflows the stack. Off by default.
+    pub fn time_limit(mut self, limit: std::time::Duration) -> Env<'a> {
+        self.time_limit = Some(limit);
+        self
+    }
+
     /// The instant `$now()` and `$millis()` report (milliseconds since the Unix epoch). Every
     /// call within one evaluation sees the same instant. Defaults to the system clock, read
     /// once at the start of each evaluation.
@@ -84,8 +112,8 @@ impl<'a> Env<'a> {
     }
 }
 
-/// A parsed JSONata expression: parse once, evaluate many times. `Send + Sync`.
-#[derive(Debug)]
+/// A parsed JSONata expression: parse once, evaluate many times. `Send + Sync`, `Clone`.
+#[derive(Debug, Clone)]
 pub struct Expression {
     source: String,
     ast: ast::Node,
@@ -121,7 +149,8 @@ impl Expression {
             Some(j) => value::Value::from_json(j),
             None => value::Value::Undefined,
         };
-        let ctx = eval::Ctx::new(input_val.clone(), env.variables, env.aws, now, &arena);
+        let mut ctx = eval::Ctx::new(input_val.clone(), env.variables, env.aws, now, &arena);
+        ctx.deadline = env.time_limit.map(|l| std::time::Instant::now() + l);
         let root = ctx.root();
         if let value::Value::JArray(_) = input_val {
             // jsonata-js wraps an array input so that `$` still denotes the whole array.

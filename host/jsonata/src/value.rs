@@ -262,6 +262,18 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Like [`Value::to_vec`] but consuming: an array owned by nobody else gives up its items
+    /// without copying them.
+    pub fn into_vec(self) -> Vec<Value<'a>> {
+        match self {
+            Value::Array(rc) => match Rc::try_unwrap(rc) {
+                Ok(mut a) => std::mem::take(&mut a.items),
+                Err(rc) => rc.items.clone(),
+            },
+            other => other.to_vec(),
+        }
+    }
+
     /// Field lookup on an object (no array mapping).
     pub fn get_field(&self, key: &str) -> Value<'a> {
         match self {
@@ -274,16 +286,18 @@ impl<'a> Value<'a> {
     /// Object entries in order.
     pub fn entries(&self) -> Vec<(String, Value<'a>)> {
         match self {
-            Value::JObject(o) => o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect(),
-            Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Value::JObject(o) => js_order(o.iter())
+                .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .collect(),
+            Value::Object(o) => js_order(o.iter()).map(|(k, v)| (k.clone(), v.clone())).collect(),
             _ => Vec::new(),
         }
     }
 
     pub fn keys(&self) -> Vec<String> {
         match self {
-            Value::JObject(o) => o.keys().cloned().collect(),
-            Value::Object(o) => o.keys().cloned().collect(),
+            Value::JObject(o) => js_order(o.iter()).map(|(k, _)| k.clone()).collect(),
+            Value::Object(o) => js_order(o.iter()).map(|(k, _)| k.clone()).collect(),
             _ => Vec::new(),
         }
     }
@@ -348,8 +362,9 @@ impl<'a> Value<'a> {
             Value::Bool(b) => Some(J::Bool(*b)),
             Value::Number(n) => Some(number_to_json(*n)?),
             Value::Str(s) => Some(J::String(s.to_string())),
-            Value::JArray(a) => Some(J::Array((*a).clone())),
-            Value::JObject(o) => Some(J::Object((*o).clone())),
+            Value::JArray(a) if plain_json_array(a, depth) => Some(J::Array((*a).clone())),
+            Value::JObject(o) if plain_json_object(o, depth) => Some(J::Object((*o).clone())),
+            Value::JArray(_) | Value::JObject(_) => Some(copy_json(self_json(self), depth)?),
             Value::Array(a) => {
                 let mut out = Vec::with_capacity(a.items.len());
                 for v in &a.items {
@@ -360,7 +375,7 @@ impl<'a> Value<'a> {
             }
             Value::Object(o) => {
                 let mut out = serde_json::Map::with_capacity(o.len());
-                for (k, v) in o.iter() {
+                for (k, v) in js_order(o.iter()) {
                     if let Some(j) = v.to_json_at(depth + 1)? {
                         out.insert(k.clone(), j);
                     }
@@ -388,6 +403,97 @@ impl<'a> Iterator for Members<'a, '_> {
             Members::Empty => None,
         }
     }
+}
+
+fn self_json<'a>(v: &Value<'a>) -> JRef<'a> {
+    match v {
+        Value::JArray(a) => JRef::Array(a),
+        Value::JObject(o) => JRef::Object(o),
+        _ => JRef::Array(&EMPTY),
+    }
+}
+
+static EMPTY: Vec<J> = Vec::new();
+
+enum JRef<'a> {
+    Array(&'a Vec<J>),
+    Object(&'a serde_json::Map<String, J>),
+}
+
+/// The array-index value of a key JavaScript treats as an integer index ("0", "17", not "01").
+pub(crate) fn array_index(k: &str) -> Option<u32> {
+    let b = k.as_bytes();
+    if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    k.parse::<u64>().ok().filter(|v| *v < u32::MAX as u64).map(|v| v as u32)
+}
+
+/// Iterate an object's entries in JavaScript's property order: integer-index keys ascending,
+/// then the rest in insertion order. jsonata-js objects (and JSON.parse'd input) enumerate
+/// this way, so results and `$keys` & co. match it.
+pub(crate) fn js_order<'m, V: 'm>(
+    it: impl Iterator<Item = (&'m String, &'m V)> + Clone,
+) -> impl Iterator<Item = (&'m String, &'m V)> {
+    let mut idx: Vec<(u32, (&'m String, &'m V))> = it
+        .clone()
+        .filter_map(|(k, v)| array_index(k).map(|i| (i, (k, v))))
+        .collect();
+    let reorder = !idx.is_empty();
+    idx.sort_by_key(|(i, _)| *i);
+    let first = idx.into_iter().map(|(_, kv)| kv);
+    let rest = it.filter(move |(k, _)| !reorder || array_index(k).is_none());
+    first.chain(rest)
+}
+
+/// True when `j` can be cloned as-is into a result: no float that JavaScript would print as
+/// an integer, and within the depth bound. (Cloning keeps the maps' hash tables, which is
+/// much cheaper than rebuilding them.)
+fn plain_json(j: &J, depth: usize) -> bool {
+    match j {
+        J::Number(n) => n.as_f64().is_none_or(|f| !n.is_f64() || f.fract() != 0.0),
+        J::Array(a) => plain_json_array(a, depth + 1),
+        J::Object(o) => plain_json_object(o, depth + 1),
+        _ => true,
+    }
+}
+
+fn plain_json_array(a: &[J], depth: usize) -> bool {
+    depth <= MAX_RESULT_DEPTH && stacker::maybe_grow(32 * 1024, 1024 * 1024, || a.iter().all(|x| plain_json(x, depth)))
+}
+
+fn plain_json_object(o: &serde_json::Map<String, J>, depth: usize) -> bool {
+    depth <= MAX_RESULT_DEPTH
+        && !o.keys().any(|k| array_index(k).is_some())
+        && stacker::maybe_grow(32 * 1024, 1024 * 1024, || o.values().all(|x| plain_json(x, depth)))
+}
+
+/// Copy borrowed input JSON into the result, normalising numbers the way JavaScript sees
+/// them (`1.0` is the integer 1) and bounding depth like constructed values.
+fn copy_json(r: JRef<'_>, depth: usize) -> Result<J> {
+    fn one(j: &J, depth: usize) -> Result<J> {
+        Ok(match j {
+            J::Number(n) if n.is_f64() => number_to_json(n.as_f64().unwrap_or(f64::NAN))?,
+            J::Array(a) => copy_json(JRef::Array(a), depth + 1)?,
+            J::Object(o) => copy_json(JRef::Object(o), depth + 1)?,
+            other => other.clone(),
+        })
+    }
+    if depth > MAX_RESULT_DEPTH {
+        return Err(Err::new("U1001").build());
+    }
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+        Ok(match r {
+            JRef::Array(a) => J::Array(a.iter().map(|x| one(x, depth)).collect::<Result<_>>()?),
+            JRef::Object(o) => {
+                let mut m = serde_json::Map::with_capacity(o.len());
+                for (k, x) in js_order(o.iter()) {
+                    m.insert(k.clone(), one(x, depth)?);
+                }
+                J::Object(m)
+            }
+        })
+    })
 }
 
 /// A finite double becomes a JSON integer when integral and within ±2^53, else a float.

@@ -53,6 +53,9 @@ pub(crate) struct Ctx<'a> {
     pub eval_arena: &'a std::cell::OnceCell<typed_arena::Arena<Node>>,
     /// Unseeded random state, seeded from entropy on first use.
     pub rng: Cell<Option<u64>>,
+    /// When set, evaluation fails with a timeout once this instant has passed.
+    pub deadline: Option<std::time::Instant>,
+    steps: Cell<u32>,
 }
 
 impl<'a> Ctx<'a> {
@@ -77,6 +80,8 @@ impl<'a> Ctx<'a> {
             closures: Cell::new(0),
             eval_arena,
             rng: Cell::new(None),
+            deadline: None,
+            steps: Cell::new(0),
         }
     }
 
@@ -175,6 +180,16 @@ impl<'a> Ctx<'a> {
     }
 
     fn enter(&self) -> Result<()> {
+        if let Some(deadline) = self.deadline {
+            // Reading the clock costs more than a node: look every 1024 nodes.
+            let steps = self.steps.get().wrapping_add(1);
+            self.steps.set(steps);
+            if steps.is_multiple_of(1024) && std::time::Instant::now() > deadline {
+                let mut e = Err::new("U1001").build();
+                e.message = "Expression evaluation timeout: Check for infinite loop".into();
+                return Err(e);
+            }
+        }
         let d = self.depth.get() + 1;
         if d > MAX_EVAL_DEPTH {
             return Err(Err::new("U1001").build());
@@ -372,7 +387,11 @@ impl<'a> Ctx<'a> {
             if item.is_array_cons() {
                 out.push(v);
             } else if v.is_array() {
-                out.extend(v.members());
+                if out.is_empty() {
+                    out = v.into_vec();
+                } else {
+                    out.extend(v.into_vec());
+                }
             } else {
                 out.push(v);
             }

@@ -269,7 +269,7 @@ impl<'a> Ctx<'a> {
         let mut out = Vec::with_capacity(results.len());
         for r in results {
             if r.is_array() && r.flags() & CONS == 0 {
-                out.extend(r.members());
+                out.extend(r.into_vec());
             } else {
                 out.push(r);
             }

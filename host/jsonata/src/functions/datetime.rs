@@ -41,7 +41,7 @@ pub(crate) fn format_integer_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value
     let n = crate::value::check_finite(n)?;
     let pic = arg(&args, 1);
     let fmt = parse_picture(pic.as_str().unwrap_or_default())?;
-    Ok(Value::string(format_integer(n, &fmt)))
+    Ok(Value::string(format_integer(n, &fmt)?))
 }
 
 pub(crate) fn parse_integer_fn<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
@@ -361,7 +361,7 @@ pub(crate) fn format_datetime(millis: i64, picture: Option<&str>, tz: Option<&st
                     };
                     apply_names(name, names, m.width_max)
                 } else if let Some(f) = &m.int {
-                    format_integer(v as f64, f)
+                    format_integer(v as f64, f)?
                 } else {
                     v.to_string()
                 }
@@ -370,19 +370,19 @@ pub(crate) fn format_datetime(millis: i64, picture: Option<&str>, tz: Option<&st
                 let offset = oh * 100 + om;
                 let f = m.int.as_ref().ok_or_else(|| Err::new("D3134").build())?;
                 let mut s = match &f.picture {
-                    Picture::Decimal { regular: Some(_), .. } => format_integer(offset as f64, f),
+                    Picture::Decimal { regular: Some(_), .. } => format_integer(offset as f64, f)?,
                     Picture::Decimal { mandatory, .. } => match mandatory {
                         1 | 2 => {
-                            let mut s = format_integer(oh as f64, f);
+                            let mut s = format_integer(oh as f64, f)?;
                             if om != 0 {
                                 s.push_str(&format!(":{:02}", om.abs()));
                             }
                             s
                         }
-                        3 | 4 => format_integer(offset as f64, f),
+                        3 | 4 => format_integer(offset as f64, f)?,
                         n => return Err(Err::new("D3134").value_json(n.to_string()).build()),
                     },
-                    _ => format_integer(offset as f64, f),
+                    _ => format_integer(offset as f64, f)?,
                 };
                 if offset >= 0 {
                     s.insert(0, '+');

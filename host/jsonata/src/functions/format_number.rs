@@ -85,9 +85,10 @@ pub(crate) fn format_number<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>
             .position(|&c| c == p.exponent)
             .map(|i| i + pre_len);
         let (mantissa, exp_part): (Vec<char>, Option<Vec<char>>) = match exp_pos {
+            // JS `substring` clamps its bounds; so do these slices.
             Some(e) if e <= suf_start => (
-                activep[..e - pre_len].to_vec(),
-                Some(activep[e - pre_len + 1..].to_vec()),
+                activep[..(e - pre_len).min(activep.len())].to_vec(),
+                Some(activep.get(e - pre_len + 1..).unwrap_or_default().to_vec()),
             ),
             _ => (activep.to_vec(), None),
         };

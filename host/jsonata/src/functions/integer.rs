@@ -186,15 +186,18 @@ const ROMAN: [(u64, &str); 13] = [
     (1, "i"),
 ];
 
-pub(crate) fn to_roman(mut n: u64) -> String {
-    let mut s = String::new();
+pub(crate) fn to_roman(mut n: u64) -> Result<String> {
+    // Thousands are a run of `m`s, so the length is linear in the number: bound it first.
+    crate::functions::string::check_len((n / 1000) as f64)?;
+    let mut s = "m".repeat((n / 1000) as usize);
+    n %= 1000;
     for (v, r) in ROMAN {
         while n >= v {
             s.push_str(r);
             n -= v;
         }
     }
-    s
+    Ok(s)
 }
 
 pub(crate) fn from_roman(s: &str) -> u64 {
@@ -230,9 +233,12 @@ pub(crate) fn to_letters(mut n: u64, base: char) -> String {
     out.into_iter().rev().collect()
 }
 
-pub(crate) fn from_letters(s: &str) -> u64 {
-    s.chars()
-        .fold(0, |acc, c| acc * 26 + (c.to_ascii_lowercase() as u64 - 'a' as u64 + 1))
+/// Inverse of [`to_letters`]; `None` unless the text is all ASCII letters.
+pub(crate) fn from_letters(s: &str) -> Option<f64> {
+    s.chars().try_fold(0f64, |acc, c| {
+        c.is_ascii_alphabetic()
+            .then(|| acc * 26.0 + (c.to_ascii_lowercase() as u32 - 'a' as u32 + 1) as f64)
+    })
 }
 
 fn ordinal_suffix(n: u64) -> &'static str {
@@ -317,7 +323,8 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
                     digits_seen += 1;
                 } else if c == '#' {
                     digits_seen += 1;
-                } else if i > 0 || digits_seen > 0 {
+                } else if i > 0 && digits_seen > 0 {
+                    // A separator needs digits on both sides to group anything.
                     positions.push((digits_seen, c));
                 }
             }
@@ -333,7 +340,7 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
                 [(p, c), rest @ ..] => {
                     let all_same = rest.iter().all(|(_, rc)| rc == c);
                     let multiples = positions.iter().enumerate().all(|(k, (pp, _))| *pp == p * (k + 1));
-                    (all_same && multiples).then_some((*p, *c))
+                    (all_same && multiples && *p > 0).then_some((*p, *c))
                 }
             };
             Picture::Decimal {
@@ -347,13 +354,13 @@ pub(crate) fn parse_picture(picture: &str) -> Result<IntFormat> {
     Ok(IntFormat { picture: pic, ordinal })
 }
 
-pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
+pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> Result<String> {
     let neg = n < 0.0;
     let a = n.abs().floor() as u64;
     let body = match &fmt.picture {
         Picture::Letters { upper } => to_letters(a, if *upper { 'A' } else { 'a' }),
         Picture::Roman { upper } => {
-            let r = to_roman(a);
+            let r = to_roman(a)?;
             if *upper { r.to_uppercase() } else { r }
         }
         Picture::Words { case } => {
@@ -415,13 +422,13 @@ pub(crate) fn format_integer(n: f64, fmt: &IntFormat) -> String {
             s
         }
     };
-    if neg { format!("-{body}") } else { body }
+    Ok(if neg { format!("-{body}") } else { body })
 }
 
 /// Parse `s` per an integer picture; `None` when it does not match.
 pub(crate) fn parse_integer(s: &str, fmt: &IntFormat) -> Option<f64> {
     Some(match &fmt.picture {
-        Picture::Letters { .. } => from_letters(s) as f64,
+        Picture::Letters { .. } => from_letters(s)?,
         Picture::Roman { .. } => from_roman(s) as f64,
         Picture::Words { .. } => from_words(s)?,
         Picture::Decimal { zero, .. } => {
@@ -463,8 +470,8 @@ mod tests {
     #[test]
     fn decimal_grouping_and_roman() {
         let f = parse_picture("#,##0").unwrap();
-        assert_eq!(format_integer(1234567.0, &f), "1,234,567");
-        assert_eq!(to_roman(1999), "mcmxcix");
+        assert_eq!(format_integer(1234567.0, &f).unwrap(), "1,234,567");
+        assert_eq!(to_roman(1999).unwrap(), "mcmxcix");
         assert_eq!(from_roman("MCMXCIX"), 1999);
         assert_eq!(to_letters(27, 'a'), "aa");
     }

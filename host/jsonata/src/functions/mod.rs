@@ -119,7 +119,7 @@ const TABLE: &[(&str, &str, usize, BuiltinFn, Set)] = &[
     // AWS Step Functions additions.
     ("partition", "<an:a>", 2, aws::partition, Set::Aws),
     ("range", "<nnn?:a>", 3, aws::range, Set::Aws),
-    ("hash", "<s-s?:s>", 2, aws::hash, Set::Aws),
+    ("hash", "<ss:s>", 2, aws::hash, Set::Aws),
     ("random", "<n?:n>", 1, aws::random, Set::Aws),
     ("uuid", "<:s>", 0, aws::uuid, Set::Aws),
     ("parse", "<s-:j>", 1, aws::parse, Set::Aws),

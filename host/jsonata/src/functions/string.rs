@@ -207,26 +207,43 @@ pub(crate) fn join<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Resu
     Ok(Value::string(parts.join(&sep)))
 }
 
+/// `Buffer.from(str, 'binary').toString('base64')`: each UTF-16 unit contributes its low byte
+/// (Latin-1), which is what jsonata-js does under Node and hence on AWS.
 pub(crate) fn base64encode<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     let Some(s) = s_arg(&args, 0) else {
         return Ok(Value::Undefined);
     };
-    // jsonata-js encodes each UTF-16 unit as a Latin-1 byte (btoa-style); for non-Latin-1
-    // text we encode UTF-8, which is what a Node Buffer would do.
-    Ok(Value::string(
-        base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
-    ))
+    let bytes: Vec<u8> = s.encode_utf16().map(|u| u as u8).collect();
+    Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
 
+/// `Buffer.from(str, 'base64').toString('binary')`: lenient about padding, whitespace and the
+/// URL-safe alphabet like Node, and each decoded byte becomes one Latin-1 character.
 pub(crate) fn base64decode<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
     let Some(s) = s_arg(&args, 0) else {
         return Ok(Value::Undefined);
     };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s.trim().as_bytes())
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s.trim().trim_end_matches('=')))
-        .unwrap_or_default();
-    Ok(Value::string(String::from_utf8_lossy(&bytes).into_owned()))
+    let mut bits: u32 = 0;
+    let mut nbits = 0;
+    let mut out = String::new();
+    for c in s.chars() {
+        let v = match c {
+            'A'..='Z' => c as u32 - 'A' as u32,
+            'a'..='z' => c as u32 - 'a' as u32 + 26,
+            '0'..='9' => c as u32 - '0' as u32 + 52,
+            '+' | '-' => 62,
+            '/' | '_' => 63,
+            '=' => break,
+            _ => continue,
+        };
+        bits = (bits << 6) | v;
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push(char::from(((bits >> nbits) & 0xFF) as u8));
+        }
+    }
+    Ok(Value::string(out))
 }
 
 fn url_error(name: &str, s: &str) -> Error {

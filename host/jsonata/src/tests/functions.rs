@@ -143,6 +143,9 @@ fn url_and_base64_encoding() {
     assert_eq!(v0("$decodeUrl('a%20b%26c')"), json!("a b%26c"));
     assert_eq!(v0("$base64encode('hello')"), json!("aGVsbG8="));
     assert_eq!(v0("$base64decode('aGVsbG8=')"), json!("hello"));
+    // Node's 'binary' (Latin-1) encoding, as jsonata-js uses.
+    assert_eq!(v0("$base64encode('é')"), json!("6Q=="));
+    assert_eq!(v0("$base64decode('6Q')"), json!("é"));
     assert_eq!(code("$decodeUrl('%E0%A4%A')", json!(null)), "D3140");
 }
 

@@ -61,6 +61,18 @@ fn object_constructor_preserves_key_order() {
 }
 
 #[test]
+fn integer_like_keys_enumerate_first_as_in_javascript() {
+    let v = val("{'b': 1, '10': 2, '2': 3, '01': 4}", json!(null));
+    assert_eq!(
+        v.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["2", "10", "b", "01"]
+    );
+    let input: serde_json::Value = serde_json::from_str(r#"{"x": 1, "1": 2}"#).unwrap();
+    assert_eq!(val("$keys($)", input.clone()), json!(["1", "x"]));
+    assert_eq!(val("$", input).to_string(), r#"{"1":2,"x":1}"#);
+}
+
+#[test]
 fn parent_operator_reaches_enclosing_object() {
     assert_eq!(
         val("Account.Order.Product.{'n': Name, 'o': %.OrderID}[0]", sample()),
@@ -195,4 +207,8 @@ fn integral_results_are_json_integers() {
     assert_eq!(v0("2.0 * 3").to_string(), "6");
     assert_eq!(v0("0.1 + 0.2").to_string(), "0.30000000000000004");
     assert_eq!(code("1/0", json!(null)), "D1001");
+    // Input floats with integral values read back as integers, nested or not.
+    let input: serde_json::Value = serde_json::from_str(r#"{"a": 1.0, "b": [2.0, 2.5]}"#).unwrap();
+    assert_eq!(val("$", input.clone()).to_string(), r#"{"a":1,"b":[2,2.5]}"#);
+    assert_eq!(val("a", input).to_string(), "1");
 }

@@ -43,6 +43,17 @@ fn infinite_recursion_is_u1001_on_a_2mib_stack() {
 }
 
 #[test]
+fn time_limit_stops_runaway_computation() {
+    let env = Env::new().time_limit(std::time::Duration::from_millis(50));
+    let src = "($fib := function($x){$x <= 1 ? $x : $fib($x - 1) + $fib($x - 2)}; $fib(60))";
+    let e = Expression::parse(src).unwrap().evaluate(None, &env).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "U1001: Expression evaluation timeout: Check for infinite loop"
+    );
+}
+
+#[test]
 fn deep_non_tail_recursion_within_the_limit_succeeds() {
     on_small_stack(|| {
         let e = Expression::parse("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(1000))").unwrap();
@@ -135,9 +146,16 @@ fn undefined_input_and_results() {
 }
 
 #[test]
-fn expressions_are_send_and_sync() {
-    fn check<T: Send + Sync>() {}
+fn expressions_are_send_sync_and_clone() {
+    fn check<T: Send + Sync + Clone>() {}
     check::<Expression>();
+    let e = Expression::parse("($f := function($x){$x * 2}; $f(a))").unwrap();
+    let copy = e.clone();
+    drop(e);
+    assert_eq!(
+        copy.evaluate(Some(&json!({"a": 4})), &Env::new()).unwrap(),
+        Some(json!(8))
+    );
 }
 
 #[test]
@@ -152,5 +170,137 @@ fn frames_are_released_after_calls_blocks_and_tail_calls() {
         let ctx = crate::eval::Ctx::new(crate::value::Value::Undefined, None, false, 0, &arena);
         ctx.eval(&node, &crate::value::Value::Undefined, ctx.root()).unwrap();
         assert!(ctx.frame_count() < 10, "{src}: {} frames left", ctx.frame_count());
+    }
+}
+
+#[test]
+fn odd_integer_pictures_do_not_panic() {
+    assert_eq!(v0("$formatInteger(5, '01(')"), json!("05"));
+    assert_eq!(v0("$fromMillis(0, '[M0}1]')"), json!("0}1"));
+    assert_eq!(code("$formatNumber(0.123, '#.e')", json!(null)), "D3093");
+}
+
+/// Cheap deterministic fuzzing: mutated expressions must parse or fail cleanly, never panic.
+#[test]
+fn mutated_expressions_never_panic() {
+    const SEEDS: &[&str] = &[
+        "Account.Order[0].Product.(Price * Quantity)",
+        "$sum(Account.Order.Product.(Price*Quantity))",
+        "Account.Order.Product{Name: $sum(Quantity)}",
+        "Account.Order#$i.Product@$p[$p.Price > 30].{'i': $i, 'n': %.OrderID}",
+        "($f := function($n){$n < 2 ? $n : $f($n-1) + $f($n-2)}; $f(10))",
+        "$formatNumber(1234.5, '#,##0.00;(#)')",
+        "$fromMillis(1521801216617, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]')",
+        "$toMillis('2018-03-23', '[Y]-[M]-[D]')",
+        "$replace('abc', /(b)/, '[$1]') & $split('a,b', /,/)[0]",
+        "$ ~> |Account.Order.Product|{'Total': Price * Quantity}, ['SKU']|",
+        "$sort(Account.Order.Product, function($a, $b){$a.Price > $b.Price})^(Name)",
+        "[1..5].($ * 2)[$ > 4] ~> $reduce(function($a, $b){$a + $b})",
+        "$formatInteger(1234, 'w;o') & $parseInteger('XIV', 'I')",
+    ];
+    const INSERTS: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "$",
+        ".",
+        "..",
+        "%",
+        "#$i",
+        "@$v",
+        "^(",
+        "~>",
+        "|",
+        "?",
+        ":",
+        "'",
+        "\"",
+        "/",
+        "*",
+        "**",
+        "-",
+        "?",
+        ",",
+        ";",
+        ":=",
+        "\\",
+        "`",
+        "1e400",
+        "[,",
+        "<n>",
+        "function($x){$x}",
+        "\u{1F600}",
+        "é",
+        "0}",
+        "$eval('",
+    ];
+    let input = super::sample();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for _ in 0..4000 {
+        let mut chars: Vec<char> = SEEDS[rnd(SEEDS.len())].chars().collect();
+        for _ in 0..1 + rnd(3) {
+            let pos = rnd(chars.len() + 1);
+            match rnd(3) {
+                0 if pos < chars.len() => {
+                    chars.remove(pos);
+                }
+                1 => {
+                    let ins: Vec<char> = INSERTS[rnd(INSERTS.len())].chars().collect();
+                    chars.splice(pos..pos, ins);
+                }
+                _ => chars.truncate(pos),
+            }
+        }
+        let src: String = chars.into_iter().collect();
+        let _ = Expression::parse(&src).and_then(|e| e.evaluate(Some(&input), &Env::new()));
+    }
+}
+
+/// Random picture strings for every picture-driven function: errors are fine, panics and
+/// runaway work are not.
+#[test]
+fn random_pictures_never_panic() {
+    let alphabet: Vec<char> = "[]]YMDdFWwXxHhPmsfZzCE0123456789#,,-*;.%\u{2030}eoNnWwIiAa:t$ (){}\u{661}"
+        .chars()
+        .collect();
+    let mut seed: u64 = 987_654_321;
+    let mut rnd = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let nums = [
+        "0",
+        "1",
+        "-1",
+        "1234567.891",
+        "1e20",
+        "0.000123",
+        "-98765.4321",
+        "1521801216617",
+    ];
+    for _ in 0..1500 {
+        let pic: String = (0..1 + rnd(12)).map(|_| alphabet[rnd(alphabet.len())]).collect();
+        let num = nums[rnd(nums.len())];
+        for src in [
+            format!("$fromMillis({num}, '{pic}')"),
+            format!("$fromMillis({num}, '[{pic}]', '+0530')"),
+            format!("$toMillis('2018-03-23 10:11', '{pic}')"),
+            format!("$formatNumber({num}, '{pic}')"),
+            format!("$formatInteger({num}, '{pic}')"),
+            format!("$parseInteger('12,345', '{pic}')"),
+        ] {
+            let _ = Expression::parse(&src).and_then(|e| e.evaluate(None, &Env::new().now_millis(0)));
+        }
     }
 }
