@@ -58,8 +58,11 @@ pub(crate) fn range<'a>(_: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> Res
         )));
     }
     let n = if count > 0.0 { count as usize } else { 0 };
-    Ok(Value::array_of(
+    // AWS's $range yields a JSONata sequence, not an array: a single item
+    // comes out unwrapped ($range(1, 9, 9) is 1, as recorded from AWS).
+    Ok(Value::with_flags(
         (0..n).map(|i| Value::Number(start + step * i as f64)).collect(),
+        crate::value::SEQUENCE,
     ))
 }
 

@@ -37,6 +37,11 @@ fn range_is_inclusive_with_step() {
 }
 
 #[test]
+fn range_is_a_sequence_so_one_item_comes_out_unwrapped() {
+    assert_eq!(val_env("$range(1, 9, 9)", &aws()), json!(1));
+}
+
+#[test]
 fn hash_supports_the_five_algorithms_in_lowercase_hex() {
     assert_eq!(
         val_env("$hash('abc', 'MD5')", &aws()),
