@@ -7,6 +7,7 @@ mod fuzz;
 mod history;
 mod jsonata;
 mod map_parallel;
+mod plugins;
 mod support;
 mod time;
 mod validation;

@@ -153,6 +153,53 @@ pub fn parse(definition: &str) -> StateMachine {
     StateMachine::parse(definition).unwrap_or_else(|e| panic!("invalid definition: {e}"))
 }
 
+/// Runs `definition` on `input` in virtual time with any task invoker.
+pub fn run_with_invoker(definition: &str, input: Value, tasks: Arc<dyn TaskInvoker>) -> Outcome {
+    let machine = Arc::new(parse(definition));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let outcome = runtime.block_on(async move {
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::real());
+        let history = Arc::new(MemoryHistory::new());
+        let services = Services {
+            tasks,
+            clock: clock.clone(),
+            history: history.clone(),
+        };
+        let interpreter = Interpreter::new(machine, services);
+        let spec = ExecutionSpec::local("Test", "exec-1", input);
+        let started = tokio::time::Instant::now();
+        let result = interpreter.execute(&spec).await;
+        Outcome {
+            result,
+            events: history.events(),
+            elapsed: started.elapsed().as_secs_f64(),
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    outcome
+}
+
+/// The repository's plugin folder, with the guest plugins built (once per
+/// test run, by `scripts/build-plugins.sh`, which skips what is up to date).
+pub fn plugins_dir() -> &'static std::path::Path {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let status = std::process::Command::new(root.join("scripts/build-plugins.sh"))
+            .status()
+            .expect("running scripts/build-plugins.sh");
+        assert!(status.success(), "scripts/build-plugins.sh failed");
+        root.join("plugins")
+    })
+}
+
 /// Runs `definition` on `input` in virtual time with `tasks`.
 pub fn run_with(definition: &str, input: Value, mut tasks: FakeTasks) -> Outcome {
     let machine = Arc::new(parse(definition));

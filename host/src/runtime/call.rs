@@ -194,6 +194,12 @@ fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64) -> Call
                 "Runtime.StackOverflow",
                 format!("{label} exhausted its call stack (deep recursion)"),
             ),
+            Trap::MemoryOutOfBounds => service_error(
+                "Runtime.Trap",
+                format!(
+                    "{label} trapped: {trap} (in Rust and C guests often an overflow of the stack kept in linear memory)"
+                ),
+            ),
             other => service_error("Runtime.Trap", format!("{label} trapped: {other}")),
         };
     }

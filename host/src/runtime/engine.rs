@@ -74,12 +74,17 @@ impl Runtime {
         if let Some(path) = &artifact
             && path.is_file()
         {
-            // SAFETY: the cache directory holds only artifacts this host wrote
-            // with `Component::serialize` for this engine (the file name
-            // carries the engine's compatibility hash); a file that fails to
-            // deserialize is recompiled and overwritten.
-            if let Ok(c) = unsafe { Component::deserialize_file(&self.engine, path) } {
-                return Ok((c, CacheOutcome::Hit));
+            // Read into memory rather than mapped: a mapped artifact that
+            // someone truncates while it is in use would crash the host.
+            if let Ok(bytes) = std::fs::read(path) {
+                // SAFETY: the cache directory holds only artifacts this host
+                // wrote with `Component::serialize` for this engine (the file
+                // name carries the engine's compatibility hash); wasmtime
+                // checks the header, and a file that fails to deserialize is
+                // recompiled and overwritten.
+                if let Ok(c) = unsafe { Component::deserialize(&self.engine, &bytes) } {
+                    return Ok((c, CacheOutcome::Hit));
+                }
             }
         }
         let component = Component::new(&self.engine, bytes).map_err(|e| CompileError(describe(&e)))?;

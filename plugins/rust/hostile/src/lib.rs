@@ -55,9 +55,9 @@ impl Plugin for Hostile {
 // Unbounded on purpose: the host must stop it.
 #[allow(unconditional_recursion)]
 fn recurse(n: u64) -> u64 {
-    // Every frame keeps a buffer alive so the stack grows quickly.
-    let buf = std::hint::black_box([n; 64]);
-    recurse(buf[0].wrapping_add(1)).wrapping_add(buf[63])
+    // Only wasm locals, so the recursion exhausts the engine's call stack
+    // (a trap) rather than Rust's shadow stack in linear memory.
+    recurse(std::hint::black_box(n).wrapping_add(1)).wrapping_mul(3)
 }
 
 export_plugin!(Hostile);

@@ -1,0 +1,225 @@
+//! Wasm plugins: the order workflow end to end, and the sandbox holding
+//! against hostile plugins while other executions complete.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use stepyard::runtime::{CacheOutcome, PluginHost, Runtime};
+use stepyard::store::{KvStore, LogStore, MemoryStore};
+use stepyard::task::TaskInvoker;
+
+use crate::support::{plugins_dir, run_with_invoker};
+
+fn temp_dir(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "stepyard-plugins-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One shared engine for the whole test binary, with a compile cache.
+fn runtime() -> &'static Runtime {
+    static RT: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| Runtime::new(Some(temp_dir("cache"))).unwrap())
+}
+
+fn load(dir: &Path, store: &Arc<MemoryStore>) -> PluginHost {
+    PluginHost::load_dir(runtime(), dir, store.clone(), store.clone())
+}
+
+fn order_definition() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    std::fs::read_to_string(root.join("workflows/order.asl.json")).unwrap()
+}
+
+fn order_status(store: &MemoryStore, id: &str) -> Value {
+    let item = store.get("orders", id).unwrap().expect("the order is in the table");
+    serde_json::from_str::<Value>(&item.value).unwrap()["status"].clone()
+}
+
+#[test]
+fn the_order_workflow_writes_the_final_status_to_the_orders_table() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(plugins_dir(), &store);
+    assert!(host.problems().is_empty(), "{:?}", host.problems());
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+
+    let ok = run_with_invoker(
+        &order_definition(),
+        json!({"order_id": "o-1", "total": 42.5}),
+        tasks.clone(),
+    );
+    assert_eq!(ok.output()["confirmation"]["status"], "CONFIRMED");
+    assert_eq!(order_status(&store, "o-1"), "CONFIRMED");
+
+    let declined = run_with_invoker(
+        &order_definition(),
+        json!({"order_id": "o-2", "total": 5, "payment": {"card": "declined"}}),
+        tasks.clone(),
+    );
+    assert_eq!(declined.error(), "OrderCancelled");
+    assert_eq!(order_status(&store, "o-2"), "CANCELLED");
+
+    // Two transient gateway timeouts, retried with backoff in virtual time.
+    let flaky = run_with_invoker(
+        &order_definition(),
+        json!({"order_id": "o-3", "total": 5, "payment": {"flaky_attempts": 2}}),
+        tasks,
+    );
+    assert_eq!(order_status(&store, "o-3"), "CONFIRMED");
+    let failed_attempts = flaky.event_types().iter().filter(|t| *t == "TaskFailed").count();
+    assert_eq!(failed_attempts, 2);
+
+    let lines = store
+        .read("arn:aws:states:us-east-1:123456789012:execution:Test:exec-1")
+        .unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.source == "paymentProcessing" && l.message == "payment captured")
+    );
+}
+
+#[test]
+fn a_retried_placement_does_not_write_twice() {
+    let store = Arc::new(MemoryStore::new());
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(load(plugins_dir(), &store).registry());
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"orderPlacement","Next":"Again"},
+        "Again":{"Type":"Task","Resource":"orderPlacement","InputPath":"$$.Execution.Input","End":true}}}"#;
+    // The second state is a new task (new idempotency key): the order exists.
+    let out = run_with_invoker(def, json!({"order_id": "dup", "total": 1}), tasks);
+    assert_eq!(out.error(), "DuplicateOrder");
+    assert_eq!(store.get("orders", "dup").unwrap().unwrap().version, 1);
+}
+
+#[test]
+fn the_python_plugin_serves_the_same_contract() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(plugins_dir(), &store);
+    let mut registry = host.registry();
+    registry.alias("orderConfirmation", "orderConfirmationPy");
+    let out = run_with_invoker(
+        &order_definition(),
+        json!({"order_id": "py-1", "total": 3}),
+        Arc::new(registry),
+    );
+    assert_eq!(out.output()["confirmation"]["status"], "CONFIRMED");
+    let item: Value = serde_json::from_str(&store.get("orders", "py-1").unwrap().unwrap().value).unwrap();
+    assert_eq!(item["confirmed_by"], "python");
+}
+
+/// A folder with the hostile plugin, a malformed one and a well-behaved one.
+fn hostile_folder() -> PathBuf {
+    let dir = temp_dir("hostile");
+    let src = plugins_dir();
+    for f in [
+        "test/hostile.wasm",
+        "test/hostile.toml",
+        "conformance/id_function.wasm",
+        "conformance/id_function.toml",
+    ] {
+        let name = Path::new(f).file_name().unwrap();
+        std::fs::copy(src.join(f), dir.join(name)).unwrap();
+    }
+    std::fs::write(dir.join("broken.wasm"), b"\0asm\x01\0\0\0 this is not a component").unwrap();
+    dir
+}
+
+#[test]
+fn hostile_plugins_fail_their_tasks_while_other_executions_complete() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(&hostile_folder(), &store);
+    let broken = host
+        .problems()
+        .iter()
+        .find(|p| p.name == "broken")
+        .expect("broken.wasm is reported");
+    assert!(broken.path.ends_with("broken.wasm") && !broken.reason.is_empty());
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+
+    let attack = |a: &str| {
+        let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"hostile","End":true}}}"#;
+        (a.to_owned(), run_with_invoker(def, json!({"attack": a}), tasks.clone()))
+    };
+    let good = || {
+        let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"id_function","End":true}}}"#;
+        run_with_invoker(def, json!({"fine": true}), tasks.clone())
+    };
+    let expected = [
+        ("loop", "States.Timeout"),
+        ("memory", "Runtime.OutOfMemory"),
+        ("recursion", "Runtime.StackOverflow"),
+        ("big_output", "States.DataLimitExceeded"),
+        ("forbidden_table", "AccessDeniedException"),
+        ("read_file", "SandboxDenied"),
+        ("env", "SandboxDenied"),
+        ("network", "SandboxDenied"),
+    ];
+    // Every attack runs on its own thread, next to well-behaved executions.
+    std::thread::scope(|s| {
+        let attacks: Vec<_> = expected.iter().map(|(a, _)| s.spawn(move || attack(a))).collect();
+        let goods: Vec<_> = (0..4).map(|_| s.spawn(good)).collect();
+        for (handle, (name, error)) in attacks.into_iter().zip(expected) {
+            let (_, out) = handle.join().unwrap();
+            assert_eq!(out.error(), error, "attack {name}: {:?}", out.result.cause);
+        }
+        for g in goods {
+            assert_eq!(g.join().unwrap().output(), &json!({"fine": true}));
+        }
+    });
+    let broken_call = run_with_invoker(
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"broken","End":true}}}"#,
+        json!({}),
+        tasks,
+    );
+    assert_eq!(broken_call.error(), "Runtime.InvalidPlugin");
+    assert!(broken_call.cause().contains("broken.wasm"));
+    // The denied write is in the log, and nothing was written.
+    let lines = store
+        .read("arn:aws:states:us-east-1:123456789012:execution:Test:exec-1")
+        .unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.source == "stepyard" && l.message.contains("not authorized to perform: dynamodb:PutItem"))
+    );
+    assert_eq!(store.get("payments", "p-1").unwrap(), None);
+}
+
+#[test]
+fn components_compile_once_and_load_from_the_cache() {
+    let cache = temp_dir("cache-once");
+    let dir = temp_dir("one");
+    std::fs::copy(
+        plugins_dir().join("orderConfirmation.wasm"),
+        dir.join("orderConfirmation.wasm"),
+    )
+    .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let first = PluginHost::load_dir(
+        &Runtime::new(Some(cache.clone())).unwrap(),
+        &dir,
+        store.clone(),
+        store.clone(),
+    );
+    assert_eq!(first.plugins().next().unwrap().cache, CacheOutcome::Compiled);
+    let second = PluginHost::load_dir(
+        &Runtime::new(Some(cache.clone())).unwrap(),
+        &dir,
+        store.clone(),
+        store.clone(),
+    );
+    assert_eq!(second.plugins().next().unwrap().cache, CacheOutcome::Hit);
+    // A damaged artifact is a cache miss, not an error.
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
+    }
+    let third = PluginHost::load_dir(&Runtime::new(Some(cache)).unwrap(), &dir, store.clone(), store);
+    assert_eq!(third.plugins().next().unwrap().cache, CacheOutcome::Compiled);
+}
