@@ -6,9 +6,6 @@
 
 use std::sync::Arc;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use stepyard::clock::ScaledClock;

@@ -10,6 +10,7 @@ use wasmtime::{Store, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
+use super::bindings::TaskPlugin;
 use super::bindings::stepyard::plugin::types as wit;
 use super::engine::{EPOCH_TICK, describe};
 use super::host::{CallState, Caller};
@@ -19,6 +20,31 @@ use crate::task::{CallOutcome, FunctionError, TaskContext, TaskFailure};
 
 /// Bytes of stdout and stderr kept per call (the rest is dropped).
 const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Warm instances of a plugin whose manifest asks for reuse.
+#[derive(Default)]
+pub(crate) struct WarmPool {
+    idle: std::sync::Mutex<Vec<Warm>>,
+}
+
+type Warm = (Store<CallState>, TaskPlugin);
+
+/// Idle warm instances kept per plugin; more concurrent calls than this
+/// create fresh ones.
+const MAX_IDLE_WARM: usize = 8;
+
+impl WarmPool {
+    fn take(&self) -> Option<Warm> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn give_back(&self, warm: Warm) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_WARM {
+            idle.push(warm);
+        }
+    }
+}
 
 /// Runs one call on the current (blocking) thread.
 pub(crate) fn call(
@@ -34,44 +60,24 @@ pub(crate) fn call(
         Some(s) => info.manifest.limits.timeout_ms.min(s.saturating_mul(1000)),
         None => info.manifest.limits.timeout_ms,
     };
-    let input = payload.to_string();
-    let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
-    let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
-    let wasi = match sandbox(info, &stdout, &stderr) {
-        Ok(w) => w,
-        Err(e) => {
-            return service_error(
-                "Runtime.InvalidPlugin",
-                format!("{}: cannot set up its sandbox: {e}", info.label()),
-            );
+    let caller = Caller {
+        plugin: info.clone(),
+        function: function.to_owned(),
+        execution_arn: context.execution_arn.clone(),
+        state_name: context.state_name.clone(),
+    };
+    let (mut store, warm_instance) = match plugin.warm.as_ref().and_then(WarmPool::take) {
+        Some((mut store, instance)) => {
+            let state = store.data_mut();
+            state.caller = caller;
+            state.kv = kv;
+            (store, Some(instance))
         }
-    };
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(info.manifest.limits.memory_bytes)
-        .instances(64)
-        .tables(64)
-        .memories(16)
-        .table_elements(100_000)
-        .trap_on_grow_failure(true)
-        .build();
-    let state = CallState {
-        wasi,
-        table: ResourceTable::new(),
-        limits,
-        caller: Caller {
-            plugin: info.clone(),
-            function: function.to_owned(),
-            execution_arn: context.execution_arn.clone(),
-            state_name: context.state_name.clone(),
+        None => match new_store(plugin, caller, kv) {
+            Ok(store) => (store, None),
+            Err(outcome) => return outcome,
         },
-        kv,
-        logs: Vec::new(),
-        dropped_logs: 0,
-        stdout: stdout.clone(),
-        stderr: stderr.clone(),
     };
-    let mut store = Store::new(plugin.pre.engine(), state);
-    store.limiter(|s| &mut s.limits);
     // The deadline counts ticks of EPOCH_TICK; one extra tick absorbs the
     // partial tick the call starts in.
     store.set_epoch_deadline(timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1);
@@ -85,21 +91,67 @@ pub(crate) fn call(
         retry_count: context.retry_count,
         idempotency_key: context.idempotency_key.clone(),
     };
-    let result = plugin
-        .pre
-        .instantiate(&mut store)
-        .and_then(|instance| instance.call_handle(&mut store, &input, &wit_context));
-    let outcome = match result {
-        Ok(Ok(output)) => output_outcome(info, &output),
-        Ok(Err(e)) => CallOutcome::FunctionError(FunctionError {
-            error_type: e.error,
-            message: e.cause,
-            stack_trace: Vec::new(),
-        }),
-        Err(e) => trap_outcome(info, &e, timeout_ms),
+    let input = payload.to_string();
+    let instance = match warm_instance {
+        Some(i) => Ok(i),
+        None => plugin.pre.instantiate(&mut store),
     };
-    finish(store.into_data(), &outcome, info, logs);
+    let result = instance.and_then(|i| i.call_handle(&mut store, &input, &wit_context).map(|r| (i, r)));
+    let (outcome, reusable) = match result {
+        Ok((instance, Ok(output))) => (output_outcome(info, &output), Some(instance)),
+        Ok((instance, Err(e))) => (
+            CallOutcome::FunctionError(FunctionError {
+                error_type: e.error,
+                message: e.cause,
+                stack_trace: Vec::new(),
+            }),
+            Some(instance),
+        ),
+        // A trapped instance is never reused: its state is unknown.
+        Err(e) => (trap_outcome(info, &e, timeout_ms), None),
+    };
+    finish(store.data_mut(), &outcome, info, logs);
+    if let (Some(pool), Some(instance)) = (&plugin.warm, reusable) {
+        pool.give_back((store, instance));
+    }
     outcome
+}
+
+/// A fresh store with the plugin's sandbox and limits.
+fn new_store(plugin: &LoadedPlugin, caller: Caller, kv: Arc<dyn KvStore>) -> Result<Store<CallState>, CallOutcome> {
+    let info = &plugin.info;
+    let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+    let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+    let wasi = sandbox(info, &stdout, &stderr).map_err(|e| {
+        service_error(
+            "Runtime.InvalidPlugin",
+            format!("{}: cannot set up its sandbox: {e}", info.label()),
+        )
+    })?;
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(info.manifest.limits.memory_bytes)
+        .instances(64)
+        .tables(64)
+        .memories(16)
+        .table_elements(100_000)
+        .trap_on_grow_failure(true)
+        .build();
+    let state = CallState {
+        wasi,
+        table: ResourceTable::new(),
+        limits,
+        caller,
+        kv,
+        logs: Vec::new(),
+        dropped_logs: 0,
+        stdout,
+        stderr,
+        stdout_seen: 0,
+        stderr_seen: 0,
+    };
+    let mut store = Store::new(plugin.pre.engine(), state);
+    store.limiter(|s| &mut s.limits);
+    Ok(store)
 }
 
 /// The WASI context: nothing granted but what the manifest lists.
@@ -214,29 +266,35 @@ fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64) -> Call
     service_error("Runtime.Trap", format!("{label} failed: {text}"))
 }
 
-/// Stores the call's log lines, with its stdout/stderr and how it ended.
-fn finish(mut state: CallState, outcome: &CallOutcome, info: &PluginInfo, logs: &dyn LogStore) {
-    for (stream, pipe, level) in [
-        ("stdout", &state.stdout, Level::Info),
-        ("stderr", &state.stderr, Level::Warn),
-    ] {
-        let bytes = pipe.contents();
-        let text = String::from_utf8_lossy(&bytes);
+/// Stores the call's log lines, with what it printed and how it ended.
+fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs: &dyn LogStore) {
+    let streams = [
+        ("stdout", state.stdout.contents(), state.stdout_seen, Level::Info),
+        ("stderr", state.stderr.contents(), state.stderr_seen, Level::Warn),
+    ];
+    for (stream, bytes, seen, level) in streams {
+        // A warm instance's pipes keep what earlier calls printed.
+        let new = bytes.get(seen..).unwrap_or_default();
+        let text = String::from_utf8_lossy(new);
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let plugin = info.name.clone();
             state.logs.push(crate::store::LogLine {
                 timestamp: crate::timestamp::format_millis(chrono::Utc::now()),
                 execution_arn: state.caller.execution_arn.clone(),
                 state_name: state.caller.state_name.clone(),
-                source: plugin,
+                source: info.name.clone(),
                 level,
                 message: line.to_owned(),
                 fields: vec![("stream".to_owned(), stream.to_owned())],
             });
         }
+        if stream == "stdout" {
+            state.stdout_seen = bytes.len();
+        } else {
+            state.stderr_seen = bytes.len();
+        }
     }
     if state.dropped_logs > 0 {
-        let n = state.dropped_logs;
+        let n = std::mem::take(&mut state.dropped_logs);
         state.host_log(
             Level::Warn,
             format!("{n} log lines from {} were dropped (limit per call)", info.label()),
@@ -248,6 +306,7 @@ fn finish(mut state: CallState, outcome: &CallOutcome, info: &PluginInfo, logs: 
             format!("{}: {}", f.error, f.cause.as_deref().unwrap_or("")),
         );
     }
+    let lines = std::mem::take(&mut state.logs);
     // Logs are best effort: a failed write must not change the task's outcome.
-    let _ = logs.append(&state.logs);
+    let _ = logs.append(&lines);
 }

@@ -47,6 +47,9 @@ pub(crate) struct CallState {
     pub dropped_logs: usize,
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
+    /// Bytes of stdout/stderr already turned into log lines (warm instances).
+    pub stdout_seen: usize,
+    pub stderr_seen: usize,
 }
 
 impl WasiView for CallState {

@@ -27,6 +27,10 @@ pub struct Manifest {
     pub role_document: Value,
     pub limits: Limits,
     pub wasi: WasiGrants,
+    /// Keep warm instances between calls (`[instance] reuse = true`): much
+    /// faster for large guests (Python, JavaScript), at the price of
+    /// isolation: a call can see what the previous one left in memory.
+    pub reuse_instances: bool,
 }
 
 /// Per-call limits.
@@ -85,6 +89,15 @@ struct Raw {
     limits: RawLimits,
     #[serde(default)]
     wasi: RawWasi,
+    #[serde(default)]
+    instance: RawInstance,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInstance {
+    #[serde(default)]
+    reuse: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -128,6 +141,7 @@ impl Manifest {
             role_document: Value::Null,
             limits: Limits::default(),
             wasi: WasiGrants::default(),
+            reuse_instances: false,
         }
     }
 
@@ -203,6 +217,7 @@ impl Manifest {
                 preopens,
                 clocks: raw.wasi.clocks,
             },
+            reuse_instances: raw.instance.reuse,
         })
     }
 }

@@ -53,6 +53,8 @@ impl PluginInfo {
 pub(crate) struct LoadedPlugin {
     pub info: Arc<PluginInfo>,
     pub pre: bindings::TaskPluginPre<host::CallState>,
+    /// Warm instances, when the manifest asks for reuse.
+    pub warm: Option<call::WarmPool>,
     /// Keeps the engine's epoch ticker alive: without it time limits stop.
     _ticker: Arc<()>,
 }
@@ -114,6 +116,24 @@ impl PluginHost {
     /// What did not load, and why.
     pub fn problems(&self) -> &[LoadProblem] {
         &self.problems
+    }
+
+    /// Calls `function` on the current thread (no async runtime needed):
+    /// what a task call does, minus the hop to a blocking thread. `None`
+    /// when no loaded plugin serves `function`.
+    pub fn call_blocking(&self, function: &str, payload: &Value, context: &TaskContext) -> Option<CallOutcome> {
+        let plugin = self
+            .plugins
+            .iter()
+            .find(|p| p.info.manifest.functions.iter().any(|f| f == function))?;
+        Some(call::call(
+            plugin,
+            function,
+            payload,
+            context,
+            self.kv.clone(),
+            &*self.logs,
+        ))
     }
 
     /// A task registry that calls these plugins by function name. A plugin
@@ -189,9 +209,11 @@ fn load_one(
         manifest,
         cache,
     };
+    let warm = info.manifest.reuse_instances.then(call::WarmPool::default);
     Ok(LoadedPlugin {
         info: Arc::new(info),
         pre,
+        warm,
         _ticker: runtime.ticker(),
     })
 }
