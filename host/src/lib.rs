@@ -20,3 +20,4 @@ pub mod runtime;
 pub mod store;
 pub mod task;
 pub mod timestamp;
+mod wildcard;

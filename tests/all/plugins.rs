@@ -230,16 +230,29 @@ fn warm_instances_are_reused_until_one_traps() {
     let src = plugins_dir();
     std::fs::copy(src.join("test/hostile.wasm"), dir.join("hostile.wasm")).unwrap();
     let manifest = std::fs::read_to_string(src.join("test/hostile.toml")).unwrap();
-    std::fs::write(dir.join("hostile.toml"), format!("{manifest}\n[instance]\nreuse = true\n")).unwrap();
+    std::fs::write(
+        dir.join("hostile.toml"),
+        format!("{manifest}\n[instance]\nreuse = true\n"),
+    )
+    .unwrap();
     let store = Arc::new(MemoryStore::new());
     let host = load(&dir, &store);
     assert!(host.plugins().next().unwrap().manifest.reuse_instances);
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"hostile","End":true}}}"#;
     for _ in 0..3 {
-        assert_eq!(run_with_invoker(def, json!({"attack": "none"}), tasks.clone()).output(), &json!({"ok": true}));
+        assert_eq!(
+            run_with_invoker(def, json!({"attack": "none"}), tasks.clone()).output(),
+            &json!({"ok": true})
+        );
     }
     // A trap discards the instance; the next call gets a fresh one.
-    assert_eq!(run_with_invoker(def, json!({"attack": "loop"}), tasks.clone()).error(), "States.Timeout");
-    assert_eq!(run_with_invoker(def, json!({"attack": "none"}), tasks).output(), &json!({"ok": true}));
+    assert_eq!(
+        run_with_invoker(def, json!({"attack": "loop"}), tasks.clone()).error(),
+        "States.Timeout"
+    );
+    assert_eq!(
+        run_with_invoker(def, json!({"attack": "none"}), tasks).output(),
+        &json!({"ok": true})
+    );
 }

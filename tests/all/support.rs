@@ -36,7 +36,9 @@ pub struct FakeTasks {
     pub calls: CallLog,
     pub in_flight: Arc<AtomicUsize>,
     pub max_in_flight: Arc<AtomicUsize>,
-    clock: Option<Arc<dyn Clock>>,
+    /// Made on the first call, inside the (paused) runtime, so it reads
+    /// the same virtual time as the execution's clock.
+    clock: std::sync::OnceLock<Arc<dyn Clock>>,
 }
 
 impl FakeTasks {
@@ -65,7 +67,7 @@ impl FakeTasks {
 impl TaskInvoker for FakeTasks {
     fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
         let name = Self::name_of(&request);
-        let clock = self.clock.clone().expect("run() installs the clock");
+        let clock = self.clock.get_or_init(|| Arc::new(ScaledClock::real())).clone();
         let now = clock.now();
         let attempt = {
             let mut calls = self.calls.lock().unwrap();
@@ -201,32 +203,8 @@ pub fn plugins_dir() -> &'static std::path::Path {
 }
 
 /// Runs `definition` on `input` in virtual time with `tasks`.
-pub fn run_with(definition: &str, input: Value, mut tasks: FakeTasks) -> Outcome {
-    let machine = Arc::new(parse(definition));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::real());
-        tasks.clock = Some(clock.clone());
-        let history = Arc::new(MemoryHistory::new());
-        let services = Services {
-            tasks: Arc::new(tasks),
-            clock: clock.clone(),
-            history: history.clone(),
-        };
-        let interpreter = Interpreter::new(machine, services);
-        let spec = ExecutionSpec::local("Test", "exec-1", input);
-        let started = tokio::time::Instant::now();
-        let result = interpreter.execute(&spec).await;
-        Outcome {
-            result,
-            events: history.events(),
-            elapsed: started.elapsed().as_secs_f64(),
-        }
-    })
+pub fn run_with(definition: &str, input: Value, tasks: FakeTasks) -> Outcome {
+    run_with_invoker(definition, input, Arc::new(tasks))
 }
 
 pub fn run(definition: &str, input: Value) -> Outcome {

@@ -1,5 +1,7 @@
 //! IAM wildcards: `*` matches any run of characters, `?` exactly one.
 
+use crate::wildcard::{self, Token};
+
 /// A compiled wildcard pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
@@ -9,13 +11,6 @@ pub struct Pattern {
     any: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Star,
-    One,
-    Literal(char),
-}
-
 impl Pattern {
     /// IAM compares actions case-insensitively and resources (ARNs) exactly.
     pub fn new(text: &str, case_sensitive: bool) -> Pattern {
@@ -23,12 +18,12 @@ impl Pattern {
         let tokens: Vec<Token> = text
             .chars()
             .map(|c| match c {
-                '*' => Token::Star,
+                '*' => Token::Any,
                 '?' => Token::One,
-                c => Token::Literal(fold(c)),
+                c => Token::Char(fold(c)),
             })
             .collect();
-        let any = tokens.iter().all(|t| *t == Token::Star) && !tokens.is_empty();
+        let any = !tokens.is_empty() && tokens.iter().all(|t| *t == Token::Any);
         Pattern {
             tokens,
             case_sensitive,
@@ -45,35 +40,6 @@ impl Pattern {
         } else {
             text.chars().map(|c| c.to_ascii_lowercase()).collect()
         };
-        // Iterative matching with backtracking to the last star: no recursion,
-        // linear in practice.
-        let (mut t, mut p) = (0usize, 0usize);
-        let (mut star, mut mark) = (None::<usize>, 0usize);
-        while t < chars.len() {
-            match self.tokens.get(p) {
-                Some(Token::Literal(c)) if *c == chars[t] => {
-                    t += 1;
-                    p += 1;
-                }
-                Some(Token::One) => {
-                    t += 1;
-                    p += 1;
-                }
-                Some(Token::Star) => {
-                    star = Some(p);
-                    mark = t;
-                    p += 1;
-                }
-                _ => match star {
-                    Some(s) => {
-                        p = s + 1;
-                        mark += 1;
-                        t = mark;
-                    }
-                    None => return false,
-                },
-            }
-        }
-        self.tokens[p..].iter().all(|t| *t == Token::Star)
+        wildcard::matches(&self.tokens, &chars)
     }
 }

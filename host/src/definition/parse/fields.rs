@@ -53,41 +53,22 @@ pub(crate) fn opt_string(parser: &mut Parser, obj: &Map<String, Value>, key: &st
     }
 }
 
-/// An integer in `[1, max]`.
-pub(crate) fn opt_positive_int(
+/// An integer field in `[min, max]`, or `None` (and a diagnostic) when it
+/// is present but out of range or not an integer.
+pub(crate) fn opt_int_in(
     parser: &mut Parser,
     obj: &Map<String, Value>,
     key: &str,
     location: &str,
+    min: u64,
     max: u64,
 ) -> Option<u64> {
     let v = obj.get(key)?;
     match v.as_u64() {
-        Some(n) if (1..=max).contains(&n) => Some(n),
+        Some(n) if (min..=max).contains(&n) => Some(n),
         _ => {
             parser.schema(
-                format!("The value for the field '{key}' must be an INTEGER between 1 and {max}"),
-                &format!("{location}/{key}"),
-            );
-            None
-        }
-    }
-}
-
-/// An integer in `[0, max]`.
-pub(crate) fn opt_non_negative_int(
-    parser: &mut Parser,
-    obj: &Map<String, Value>,
-    key: &str,
-    location: &str,
-    max: u64,
-) -> Option<u64> {
-    let v = obj.get(key)?;
-    match v.as_u64() {
-        Some(n) if n <= max => Some(n),
-        _ => {
-            parser.schema(
-                format!("The value for the field '{key}' must be an INTEGER between 0 and {max}"),
+                format!("The value for the field '{key}' must be an INTEGER between {min} and {max}"),
                 &format!("{location}/{key}"),
             );
             None

@@ -77,7 +77,7 @@ pub(crate) fn parse_machine(value: &Value, duplicates: &[DuplicateKey]) -> Resul
     parser.machine_language = language;
     let comment = fields::opt_string(&mut parser, obj, "Comment", "");
     let version = fields::opt_string(&mut parser, obj, "Version", "");
-    let timeout_seconds = fields::opt_positive_int(&mut parser, obj, "TimeoutSeconds", "", 99_999_999);
+    let timeout_seconds = fields::opt_int_in(&mut parser, obj, "TimeoutSeconds", "", 1, 99_999_999);
 
     let graph = if obj.contains_key("StartAt") && obj.contains_key("States") {
         parse_graph(&mut parser, obj, "", language)

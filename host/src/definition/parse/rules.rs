@@ -389,9 +389,8 @@ pub(crate) fn retriers(parser: &mut Parser, obj: &Map<String, Value>, loc: &str)
             &rloc,
         );
         let errors = error_equals(parser, robj, &rloc, i + 1 == list.len());
-        let interval_seconds =
-            fields::opt_positive_int(parser, robj, "IntervalSeconds", &rloc, 99_999_999).unwrap_or(1);
-        let max_attempts = fields::opt_non_negative_int(parser, robj, "MaxAttempts", &rloc, 99_999_999).unwrap_or(3);
+        let interval_seconds = fields::opt_int_in(parser, robj, "IntervalSeconds", &rloc, 1, 99_999_999).unwrap_or(1);
+        let max_attempts = fields::opt_int_in(parser, robj, "MaxAttempts", &rloc, 0, 99_999_999).unwrap_or(3);
         let backoff_rate = match robj.get("BackoffRate") {
             None => 2.0,
             Some(b) => match b.as_f64() {
@@ -405,7 +404,7 @@ pub(crate) fn retriers(parser: &mut Parser, obj: &Map<String, Value>, loc: &str)
                 }
             },
         };
-        let max_delay_seconds = fields::opt_positive_int(parser, robj, "MaxDelaySeconds", &rloc, 31_622_400);
+        let max_delay_seconds = fields::opt_int_in(parser, robj, "MaxDelaySeconds", &rloc, 1, 31_622_400);
         let jitter = match robj.get("JitterStrategy").map(|j| j.as_str()) {
             None | Some(Some("NONE")) => Jitter::None,
             Some(Some("FULL")) => Jitter::Full,

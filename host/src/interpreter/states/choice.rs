@@ -192,50 +192,18 @@ fn ts_cmp(a: &Value, b: &Value) -> Option<Ordering> {
 /// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are
 /// a literal star and backslash.
 pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Tok {
-        Star,
-        Char(char),
-    }
-    let mut toks = Vec::with_capacity(pattern.len());
+    use crate::wildcard::Token;
+    let mut tokens = Vec::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(n) => toks.push(Tok::Char(n)),
-                None => toks.push(Tok::Char('\\')),
-            },
-            '*' => toks.push(Tok::Star),
-            c => toks.push(Tok::Char(c)),
-        }
+        tokens.push(match c {
+            '\\' => Token::Char(chars.next().unwrap_or('\\')),
+            '*' => Token::Any,
+            c => Token::Char(c),
+        });
     }
     let text: Vec<char> = text.chars().collect();
-    // Iterative glob matching with backtracking to the last star: linear in
-    // practice, and never recursive.
-    let (mut t, mut p) = (0usize, 0usize);
-    let (mut star, mut mark) = (None::<usize>, 0usize);
-    while t < text.len() {
-        match toks.get(p) {
-            Some(Tok::Char(c)) if *c == text[t] => {
-                t += 1;
-                p += 1;
-            }
-            Some(Tok::Star) => {
-                star = Some(p);
-                mark = t;
-                p += 1;
-            }
-            _ => match star {
-                Some(s) => {
-                    p = s + 1;
-                    mark += 1;
-                    t = mark;
-                }
-                None => return false,
-            },
-        }
-    }
-    toks[p..].iter().all(|t| *t == Tok::Star)
+    crate::wildcard::matches(&tokens, &text)
 }
 
 #[cfg(test)]
