@@ -47,6 +47,7 @@ fn order_status(store: &MemoryStore, id: &str) -> Value {
 fn the_order_workflow_writes_the_final_status_to_the_orders_table() {
     let store = Arc::new(MemoryStore::new());
     let host = load(plugins_dir(), &store);
+    host.load_all();
     assert!(host.problems().is_empty(), "{:?}", host.problems());
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
 
@@ -135,8 +136,9 @@ fn hostile_folder() -> PathBuf {
 fn hostile_plugins_fail_their_tasks_while_other_executions_complete() {
     let store = Arc::new(MemoryStore::new());
     let host = load(&hostile_folder(), &store);
-    let broken = host
-        .problems()
+    host.load_all();
+    let problems = host.problems();
+    let broken = problems
         .iter()
         .find(|p| p.name == "broken")
         .expect("broken.wasm is reported");
@@ -208,6 +210,7 @@ fn components_compile_once_and_load_from_the_cache() {
         store.clone(),
         store.clone(),
     );
+    first.load_all();
     assert_eq!(first.plugins().next().unwrap().cache, CacheOutcome::Compiled);
     let second = PluginHost::load_dir(
         &Runtime::new(Some(cache.clone())).unwrap(),
@@ -215,12 +218,14 @@ fn components_compile_once_and_load_from_the_cache() {
         store.clone(),
         store.clone(),
     );
+    second.load_all();
     assert_eq!(second.plugins().next().unwrap().cache, CacheOutcome::Hit);
     // A damaged artifact is a cache miss, not an error.
     for entry in std::fs::read_dir(&cache).unwrap() {
         std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
     }
     let third = PluginHost::load_dir(&Runtime::new(Some(cache)).unwrap(), &dir, store.clone(), store);
+    third.load_all();
     assert_eq!(third.plugins().next().unwrap().cache, CacheOutcome::Compiled);
 }
 
@@ -237,6 +242,7 @@ fn warm_instances_are_reused_until_one_traps() {
     .unwrap();
     let store = Arc::new(MemoryStore::new());
     let host = load(&dir, &store);
+    host.load_all();
     assert!(host.plugins().next().unwrap().manifest.reuse_instances);
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"hostile","End":true}}}"#;
@@ -255,4 +261,17 @@ fn warm_instances_are_reused_until_one_traps() {
         run_with_invoker(def, json!({"attack": "none"}), tasks).output(),
         &json!({"ok": true})
     );
+}
+
+#[test]
+fn plugins_compile_only_when_first_called() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(plugins_dir(), &store);
+    assert_eq!(host.plugins().count(), 0, "nothing is compiled before a call");
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"orderConfirmation","End":true}}}"#;
+    let out = run_with_invoker(def, json!({"order_id": "lazy"}), tasks);
+    assert_eq!(out.output()["status"], "CONFIRMED");
+    let loaded: Vec<&str> = host.plugins().map(|p| p.name.as_str()).collect();
+    assert_eq!(loaded, ["orderConfirmation"]);
 }

@@ -17,6 +17,7 @@ pub struct PluginsArgs {
 
 pub fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let env = env.open()?;
+    env.host.load_all();
     let mut list = Vec::new();
     for p in env.host.plugins() {
         let l = &p.manifest.limits;

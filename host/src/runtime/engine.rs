@@ -23,7 +23,9 @@ pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 #[error("{0}")]
 pub struct CompileError(pub String);
 
-/// The engine and where compiled artifacts are kept.
+/// The engine and where compiled artifacts are kept. Cloning is cheap and
+/// shares the engine.
+#[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
     cache_dir: Option<PathBuf>,

@@ -2,11 +2,13 @@
 //! from the plugin folder.
 //!
 //! A folder holds `NAME.wasm` and, optionally, its manifest `NAME.toml` or
-//! `NAME.json` (role, limits, WASI grants). [`PluginHost::load_dir`] compiles
-//! each component once (through the on-disk cache), links it with the
-//! imports of `wit/plugin.wit`, and pre-instantiates it; each call then gets a
-//! fresh store (isolation between calls) from the pooling allocator. A broken
-//! plugin is reported with its path and reason and does not stop the others.
+//! `NAME.json` (role, limits, WASI grants). [`PluginHost::load_dir`] reads
+//! the manifests; a component is compiled (once, through the on-disk cache),
+//! linked with the imports of `wit/plugin.wit` and pre-instantiated the
+//! first time one of its functions is called, so a run pays only for the
+//! plugins it uses. Each call then gets a fresh store (isolation between
+//! calls) from the pooling allocator. A broken plugin is reported with its
+//! path and reason and does not stop the others.
 
 mod call;
 mod engine;
@@ -14,7 +16,7 @@ mod host;
 mod manifest;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker};
@@ -67,104 +69,209 @@ pub struct LoadProblem {
     pub reason: String,
 }
 
-/// The loaded plugins of one folder, with the stores their imports use.
+/// One `NAME.wasm` of the folder: its manifest, read at once, and the
+/// component, loaded on first use.
+struct Entry {
+    name: String,
+    wasm_path: PathBuf,
+    manifest_path: Option<PathBuf>,
+    manifest: Result<Manifest, String>,
+    loaded: OnceLock<Result<Arc<LoadedPlugin>, String>>,
+}
+
+/// What loading needs, shared by every entry of a host.
+struct Loader {
+    runtime: Runtime,
+    linker: Result<Linker<host::CallState>, String>,
+}
+
+impl Entry {
+    fn functions(&self) -> Vec<String> {
+        match &self.manifest {
+            Ok(m) => m.functions.clone(),
+            Err(_) => vec![self.name.clone()],
+        }
+    }
+
+    /// The loaded plugin, compiling it on first use.
+    fn get(&self, loader: &Loader) -> Result<Arc<LoadedPlugin>, String> {
+        self.loaded.get_or_init(|| self.load(loader).map(Arc::new)).clone()
+    }
+
+    fn load(&self, loader: &Loader) -> Result<LoadedPlugin, String> {
+        let manifest = self.manifest.clone()?;
+        let linker = loader.linker.as_ref().map_err(Clone::clone)?;
+        if manifest.limits.memory_bytes > engine::MAX_MEMORY_BYTES {
+            return Err(format!(
+                "limits.memory_mb exceeds the host's maximum of {} MiB",
+                engine::MAX_MEMORY_BYTES >> 20
+            ));
+        }
+        let bytes = std::fs::read(&self.wasm_path).map_err(|e| format!("cannot read: {e}"))?;
+        let (component, cache) = loader
+            .runtime
+            .component(&bytes)
+            .map_err(|e| format!("not a valid component: {e}"))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| format!("its imports cannot be satisfied: {}", engine::describe(&e)))?;
+        let pre = bindings::TaskPluginPre::new(instance_pre)
+            .map_err(|e| format!("it does not export the task-plugin world: {}", engine::describe(&e)))?;
+        let info = PluginInfo {
+            name: self.name.clone(),
+            wasm_path: self.wasm_path.clone(),
+            manifest_path: self.manifest_path.clone(),
+            manifest,
+            cache,
+        };
+        let warm = info.manifest.reuse_instances.then(call::WarmPool::default);
+        Ok(LoadedPlugin {
+            info: Arc::new(info),
+            pre,
+            warm,
+            _ticker: loader.runtime.ticker(),
+        })
+    }
+
+    fn problem(&self, reason: String) -> LoadProblem {
+        LoadProblem {
+            name: self.name.clone(),
+            path: self.wasm_path.clone(),
+            reason,
+        }
+    }
+}
+
+/// The plugins of one folder, with the stores their imports use.
 pub struct PluginHost {
-    plugins: Vec<Arc<LoadedPlugin>>,
-    problems: Vec<LoadProblem>,
+    entries: Vec<Arc<Entry>>,
+    loader: Arc<Loader>,
     kv: Arc<dyn KvStore>,
     logs: Arc<dyn LogStore>,
 }
 
 impl PluginHost {
-    /// Loads every `*.wasm` in `dir` (a missing folder loads nothing).
+    /// Reads the manifests of every `*.wasm` in `dir` (a missing folder has
+    /// no plugins). Components load when first called, or with [`Self::load_all`].
     pub fn load_dir(runtime: &Runtime, dir: &Path, kv: Arc<dyn KvStore>, logs: Arc<dyn LogStore>) -> PluginHost {
-        let mut host = PluginHost {
-            plugins: Vec::new(),
-            problems: Vec::new(),
-            kv,
-            logs,
-        };
+        let mut linker = Linker::<host::CallState>::new(runtime.engine());
+        let linker = link(&mut linker).map(|()| linker);
+        let loader = Arc::new(Loader {
+            runtime: runtime.clone(),
+            linker,
+        });
         let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(_) => return host,
+            Err(_) => Vec::new(),
         };
         paths.sort();
-        let mut linker = Linker::<host::CallState>::new(runtime.engine());
-        if let Err(e) = link(&mut linker) {
-            host.problems.push(LoadProblem {
-                name: "*".into(),
-                path: dir.to_path_buf(),
-                reason: e,
-            });
-            return host;
+        let entries = paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+            .map(|wasm_path| {
+                let name = wasm_path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                let manifest_path = ["toml", "json"]
+                    .iter()
+                    .map(|ext| wasm_path.with_extension(ext))
+                    .find(|p| p.is_file());
+                let manifest = match &manifest_path {
+                    Some(p) => Manifest::load(p, &name).map_err(|e| e.to_string()),
+                    None => Ok(Manifest::default_for(&name)),
+                };
+                Arc::new(Entry {
+                    name,
+                    wasm_path,
+                    manifest_path,
+                    manifest,
+                    loaded: OnceLock::new(),
+                })
+            })
+            .collect();
+        PluginHost {
+            entries,
+            loader,
+            kv,
+            logs,
         }
-        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "wasm")) {
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-            match load_one(runtime, &linker, &path, &name) {
-                Ok(p) => host.plugins.push(Arc::new(p)),
-                Err(reason) => host.problems.push(LoadProblem { name, path, reason }),
-            }
-        }
-        host
     }
 
-    /// What loaded, for `stepyard plugins`.
+    /// Compiles and links every plugin now (for listing, or to fail early).
+    pub fn load_all(&self) {
+        for e in &self.entries {
+            let _ = e.get(&self.loader);
+        }
+    }
+
+    /// The plugins loaded so far, for `stepyard plugins`.
     pub fn plugins(&self) -> impl Iterator<Item = &PluginInfo> {
-        self.plugins.iter().map(|p| &*p.info)
+        self.entries.iter().filter_map(|e| match e.loaded.get() {
+            Some(Ok(p)) => Some(&*p.info),
+            _ => None,
+        })
     }
 
-    /// What did not load, and why.
-    pub fn problems(&self) -> &[LoadProblem] {
-        &self.problems
+    /// Plugins known not to load: bad manifests at once, bad components
+    /// once loading was tried.
+    pub fn problems(&self) -> Vec<LoadProblem> {
+        self.entries
+            .iter()
+            .filter_map(|e| match (&e.manifest, e.loaded.get()) {
+                (Err(reason), _) | (_, Some(Err(reason))) => Some(e.problem(reason.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn entry_for(&self, function: &str) -> Option<&Arc<Entry>> {
+        self.entries
+            .iter()
+            .find(|e| e.functions().iter().any(|f| f == function))
     }
 
     /// Calls `function` on the current thread (no async runtime needed):
     /// what a task call does, minus the hop to a blocking thread. `None`
-    /// when no loaded plugin serves `function`.
+    /// when no plugin serves `function`.
     pub fn call_blocking(&self, function: &str, payload: &Value, context: &TaskContext) -> Option<CallOutcome> {
-        let plugin = self
-            .plugins
-            .iter()
-            .find(|p| p.info.manifest.functions.iter().any(|f| f == function))?;
-        Some(call::call(
-            plugin,
-            function,
-            payload,
-            context,
-            self.kv.clone(),
-            &*self.logs,
-        ))
+        let entry = self.entry_for(function)?;
+        Some(match entry.get(&self.loader) {
+            Ok(plugin) => call::call(&plugin, function, payload, context, self.kv.clone(), &*self.logs),
+            Err(reason) => invalid_plugin(entry, &reason),
+        })
     }
 
     /// A task registry that calls these plugins by function name. A plugin
-    /// that failed to load still answers, with the reason it failed.
+    /// that fails to load still answers, with the reason it failed.
     pub fn registry(&self) -> Registry {
         let mut registry = Registry::new();
-        for p in &self.plugins {
-            for function in &p.info.manifest.functions {
+        for entry in &self.entries {
+            for function in entry.functions() {
                 let f = PluginFunction {
-                    plugin: p.clone(),
+                    entry: entry.clone(),
+                    loader: self.loader.clone(),
                     function: function.clone(),
                     kv: self.kv.clone(),
                     logs: self.logs.clone(),
                 };
-                registry.register(function.clone(), Arc::new(f));
+                registry.register(function, Arc::new(f));
             }
-        }
-        for problem in &self.problems {
-            let failure = TaskFailure::new(
-                "Runtime.InvalidPlugin",
-                format!(
-                    "plugin '{}' ({}) could not be loaded: {}",
-                    problem.name,
-                    problem.path.display(),
-                    problem.reason
-                ),
-            );
-            registry.register(problem.name.clone(), Arc::new(Broken(failure)));
         }
         registry
     }
+}
+
+fn invalid_plugin(entry: &Entry, reason: &str) -> CallOutcome {
+    CallOutcome::ServiceError(TaskFailure::new(
+        "Runtime.InvalidPlugin",
+        format!(
+            "plugin '{}' ({}) could not be loaded: {reason}",
+            entry.name,
+            entry.wasm_path.display()
+        ),
+    ))
 }
 
 fn link(linker: &mut Linker<host::CallState>) -> Result<(), String> {
@@ -173,54 +280,10 @@ fn link(linker: &mut Linker<host::CallState>) -> Result<(), String> {
         .map_err(|e| engine::describe(&e))
 }
 
-fn load_one(
-    runtime: &Runtime,
-    linker: &Linker<host::CallState>,
-    path: &Path,
-    name: &str,
-) -> Result<LoadedPlugin, String> {
-    let manifest_path = ["toml", "json"]
-        .iter()
-        .map(|ext| path.with_extension(ext))
-        .find(|p| p.is_file());
-    let manifest = match &manifest_path {
-        Some(p) => Manifest::load(p, name).map_err(|e| e.to_string())?,
-        None => Manifest::default_for(name),
-    };
-    if manifest.limits.memory_bytes > engine::MAX_MEMORY_BYTES {
-        return Err(format!(
-            "limits.memory_mb exceeds the host's maximum of {} MiB",
-            engine::MAX_MEMORY_BYTES >> 20
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let (component, cache) = runtime
-        .component(&bytes)
-        .map_err(|e| format!("not a valid component: {e}"))?;
-    let instance_pre = linker
-        .instantiate_pre(&component)
-        .map_err(|e| format!("its imports cannot be satisfied: {}", engine::describe(&e)))?;
-    let pre = bindings::TaskPluginPre::new(instance_pre)
-        .map_err(|e| format!("it does not export the task-plugin world: {}", engine::describe(&e)))?;
-    let info = PluginInfo {
-        name: name.to_owned(),
-        wasm_path: path.to_path_buf(),
-        manifest_path,
-        manifest,
-        cache,
-    };
-    let warm = info.manifest.reuse_instances.then(call::WarmPool::default);
-    Ok(LoadedPlugin {
-        info: Arc::new(info),
-        pre,
-        warm,
-        _ticker: runtime.ticker(),
-    })
-}
-
 /// One function name served by a plugin.
 struct PluginFunction {
-    plugin: Arc<LoadedPlugin>,
+    entry: Arc<Entry>,
+    loader: Arc<Loader>,
     function: String,
     kv: Arc<dyn KvStore>,
     logs: Arc<dyn LogStore>,
@@ -228,15 +291,21 @@ struct PluginFunction {
 
 impl Function for PluginFunction {
     fn call(&self, payload: Value, context: TaskContext) -> BoxFuture<'static, CallOutcome> {
-        let plugin = self.plugin.clone();
+        let entry = self.entry.clone();
+        let loader = self.loader.clone();
         let function = self.function.clone();
         let kv = self.kv.clone();
         let logs = self.logs.clone();
         Box::pin(async move {
-            // Guest code runs on a blocking thread: it must not stall the
-            // executor, and epoch interruption bounds how long it holds one.
-            let label = plugin.info.label();
+            // Guest code (and a first-use compile) runs on a blocking thread:
+            // it must not stall the executor, and epoch interruption bounds
+            // how long a call holds one.
+            let name = entry.name.clone();
             let job = tokio::task::spawn_blocking(move || {
+                let plugin = match entry.get(&loader) {
+                    Ok(p) => p,
+                    Err(reason) => return invalid_plugin(&entry, &reason),
+                };
                 // WASI's blocking operations (sleeps, polls) run on a
                 // real-time runtime of their own: the caller's runtime may
                 // run in virtual time, where they would never complete.
@@ -247,7 +316,7 @@ impl Function for PluginFunction {
                 Ok(outcome) => outcome,
                 Err(e) => CallOutcome::ServiceError(TaskFailure::new(
                     "Runtime.HostError",
-                    format!("{label}: the host failed running it: {e}"),
+                    format!("plugin '{name}': the host failed running it: {e}"),
                 )),
             }
         })
@@ -267,14 +336,4 @@ fn wasi_io_runtime() -> Option<&'static tokio::runtime::Runtime> {
                 .ok()
         })
         .as_ref()
-}
-
-/// The stand-in for a plugin that did not load.
-struct Broken(TaskFailure);
-
-impl Function for Broken {
-    fn call(&self, _payload: Value, _context: TaskContext) -> BoxFuture<'static, CallOutcome> {
-        let failure = self.0.clone();
-        Box::pin(async move { CallOutcome::ServiceError(failure) })
-    }
 }
