@@ -371,7 +371,8 @@ pub trait HistoryObserver: Send + Sync {
     fn wants_events(&self) -> bool {
         true
     }
-    fn on_event(&self, event: &HistoryEvent);
+    /// Takes the event by value: an observer that keeps it needs no copy.
+    fn on_event(&self, event: HistoryEvent);
 }
 
 /// Ignores events.
@@ -382,7 +383,7 @@ impl HistoryObserver for NoHistory {
     fn wants_events(&self) -> bool {
         false
     }
-    fn on_event(&self, _event: &HistoryEvent) {}
+    fn on_event(&self, _event: HistoryEvent) {}
 }
 
 /// Keeps every event in memory.
@@ -405,11 +406,8 @@ impl MemoryHistory {
 }
 
 impl HistoryObserver for MemoryHistory {
-    fn on_event(&self, event: &HistoryEvent) {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(event.clone());
+    fn on_event(&self, event: HistoryEvent) {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     }
 }
 

@@ -51,7 +51,7 @@ impl<'a> EventLog<'a> {
                 timestamp: self.timestamp(),
                 details: details(),
             };
-            self.observer.on_event(&event);
+            self.observer.on_event(event);
         }
         id
     }
