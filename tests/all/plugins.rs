@@ -275,3 +275,39 @@ fn plugins_compile_only_when_first_called() {
     let loaded: Vec<&str> = host.plugins().map(|p| p.name.as_str()).collect();
     assert_eq!(loaded, ["orderConfirmation"]);
 }
+
+#[test]
+fn on_a_multi_threaded_runtime_calls_run_in_place_and_limits_still_hold() {
+    use stepyard::clock::ScaledClock;
+    use stepyard::definition::StateMachine;
+    use stepyard::history::NoHistory;
+    use stepyard::interpreter::{ExecutionSpec, Interpreter, Services};
+
+    let store = Arc::new(MemoryStore::new());
+    let host = load(&hostile_folder(), &store);
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"hostile","End":true}}}"#;
+    let machine = Arc::new(StateMachine::parse(def).unwrap());
+    let services = Services {
+        tasks,
+        clock: Arc::new(ScaledClock::real()),
+        history: Arc::new(NoHistory),
+    };
+    let interpreter = Interpreter::new(machine, services);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (looping, fine) = rt.block_on(async {
+        let spin = ExecutionSpec::local("Test", "spin", json!({"attack": "loop"}));
+        let ok = ExecutionSpec::local("Test", "ok", json!({"attack": "none"}));
+        let i1 = interpreter.clone();
+        let i2 = interpreter.clone();
+        let spin = tokio::spawn(async move { i1.execute(&spin).await });
+        let ok = tokio::spawn(async move { i2.execute(&ok).await });
+        (spin.await.unwrap(), ok.await.unwrap())
+    });
+    assert_eq!(looping.error.as_deref(), Some("States.Timeout"));
+    assert_eq!(fine.output, Some(json!({"ok": true})));
+}

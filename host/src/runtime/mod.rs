@@ -297,11 +297,8 @@ impl Function for PluginFunction {
         let kv = self.kv.clone();
         let logs = self.logs.clone();
         Box::pin(async move {
-            // Guest code (and a first-use compile) runs on a blocking thread:
-            // it must not stall the executor, and epoch interruption bounds
-            // how long a call holds one.
             let name = entry.name.clone();
-            let job = tokio::task::spawn_blocking(move || {
+            let run = move || {
                 let plugin = match entry.get(&loader) {
                     Ok(p) => p,
                     Err(reason) => return invalid_plugin(&entry, &reason),
@@ -311,8 +308,18 @@ impl Function for PluginFunction {
                 // run in virtual time, where they would never complete.
                 let _io = wasi_io_runtime().map(|rt| rt.enter());
                 call::call(&plugin, &function, &payload, &context, kv, &*logs)
-            });
-            match job.await {
+            };
+            // Guest code (and a first-use compile) must not stall the
+            // executor; epoch interruption bounds how long a call blocks.
+            // On a multi-threaded runtime the call runs in place (the
+            // runtime moves other tasks off this thread), which saves two
+            // thread hand-offs per call; otherwise it goes to the blocking pool.
+            if tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+            {
+                return tokio::task::block_in_place(run);
+            }
+            match tokio::task::spawn_blocking(run).await {
                 Ok(outcome) => outcome,
                 Err(e) => CallOutcome::ServiceError(TaskFailure::new(
                     "Runtime.HostError",
