@@ -5,6 +5,7 @@
 //! location of the offending field.
 
 mod fields;
+mod map;
 mod rules;
 mod states;
 
