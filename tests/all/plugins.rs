@@ -23,6 +23,18 @@ fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// A host on a new engine whose compile cache is `cache`.
+fn load_with_cache(cache: &Path, dir: &Path, store: &Arc<MemoryStore>) -> PluginHost {
+    let host = PluginHost::load_dir(
+        &Runtime::new(Some(cache.to_path_buf())).unwrap(),
+        dir,
+        store.clone(),
+        store.clone(),
+    );
+    host.load_all();
+    host
+}
+
 /// One shared engine for the whole test binary, with a compile cache.
 fn runtime() -> &'static Runtime {
     static RT: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
@@ -204,28 +216,15 @@ fn components_compile_once_and_load_from_the_cache() {
     )
     .unwrap();
     let store = Arc::new(MemoryStore::new());
-    let first = PluginHost::load_dir(
-        &Runtime::new(Some(cache.clone())).unwrap(),
-        &dir,
-        store.clone(),
-        store.clone(),
-    );
-    first.load_all();
+    let first = load_with_cache(&cache, &dir, &store);
     assert_eq!(first.plugins().next().unwrap().cache, CacheOutcome::Compiled);
-    let second = PluginHost::load_dir(
-        &Runtime::new(Some(cache.clone())).unwrap(),
-        &dir,
-        store.clone(),
-        store.clone(),
-    );
-    second.load_all();
+    let second = load_with_cache(&cache, &dir, &store);
     assert_eq!(second.plugins().next().unwrap().cache, CacheOutcome::Hit);
     // A damaged artifact is a cache miss, not an error.
     for entry in std::fs::read_dir(&cache).unwrap() {
         std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
     }
-    let third = PluginHost::load_dir(&Runtime::new(Some(cache)).unwrap(), &dir, store.clone(), store);
-    third.load_all();
+    let third = load_with_cache(&cache, &dir, &store);
     assert_eq!(third.plugins().next().unwrap().cache, CacheOutcome::Compiled);
 }
 

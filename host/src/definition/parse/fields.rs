@@ -78,22 +78,31 @@ pub(crate) fn opt_int_in(
 
 /// A JSONPath (`$…`, `$$…`, `$var…`) given as a string field.
 pub(crate) fn json_path(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<JsonPath> {
-    let parsed = value.as_str().and_then(|s| JsonPath::parse(s).ok());
-    if parsed.is_none() {
-        parser.schema(
-            format!("The value for the field '{key}' must be a valid JSONPath"),
-            &format!("{location}/{key}"),
-        );
-    }
-    parsed
+    string_field(parser, value, key, location, "a valid JSONPath", |s| {
+        JsonPath::parse(s).ok()
+    })
 }
 
 /// A reference path (definite, no filters) given as a string field.
 pub(crate) fn reference_path(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<ReferencePath> {
-    let parsed = value.as_str().and_then(|s| ReferencePath::parse(s).ok());
+    string_field(parser, value, key, location, "a valid Reference Path", |s| {
+        ReferencePath::parse(s).ok()
+    })
+}
+
+/// A string field parsed by `parse`; reports "must be {what}" when it fails.
+fn string_field<T>(
+    parser: &mut Parser,
+    value: &Value,
+    key: &str,
+    location: &str,
+    what: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    let parsed = value.as_str().and_then(parse);
     if parsed.is_none() {
         parser.schema(
-            format!("The value for the field '{key}' must be a valid Reference Path"),
+            format!("The value for the field '{key}' must be {what}"),
             &format!("{location}/{key}"),
         );
     }
