@@ -40,6 +40,10 @@ pub enum EventDetails {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// `RedriveExecution` restarted a failed execution.
+    ExecutionRedriven {
+        redrive_count: u32,
+    },
     StateEntered {
         state_type: &'static str,
         name: String,
@@ -152,6 +156,7 @@ impl EventDetails {
             ExecutionFailed { .. } => "ExecutionFailed",
             ExecutionTimedOut { .. } => "ExecutionTimedOut",
             ExecutionAborted { .. } => "ExecutionAborted",
+            ExecutionRedriven { .. } => "ExecutionRedriven",
             TaskScheduled { .. } => "TaskScheduled",
             TaskStarted { .. } => "TaskStarted",
             TaskSucceeded { .. } => "TaskSucceeded",
@@ -217,6 +222,9 @@ impl EventDetails {
             ExecutionFailed { error, cause } => ("executionFailedEventDetails", failure(error, cause)),
             ExecutionTimedOut { error, cause } => ("executionTimedOutEventDetails", failure(error, cause)),
             ExecutionAborted { error, cause } => ("executionAbortedEventDetails", failure(error, cause)),
+            ExecutionRedriven { redrive_count } => {
+                ("executionRedrivenEventDetails", json!({"redriveCount": redrive_count}))
+            }
             StateEntered { name, input, .. } => (
                 "stateEnteredEventDetails",
                 json!({"name": name, "input": text(input), "inputDetails": untruncated}),

@@ -7,6 +7,7 @@
 //! - [`interpreter`]: runs a validated definition, talking to the outside
 //!   world only through traits ([`task`], [`clock`], [`history`]).
 
+pub mod api;
 pub mod clock;
 pub mod definition;
 pub mod history;
@@ -17,6 +18,7 @@ pub mod jsonpath;
 pub mod payload;
 pub mod policy;
 pub mod runtime;
+pub mod service;
 pub mod store;
 pub mod task;
 pub mod timestamp;

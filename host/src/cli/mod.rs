@@ -3,6 +3,7 @@
 mod env;
 mod inspect;
 mod run;
+mod serve;
 mod validate;
 
 pub use env::EnvArgs;
@@ -34,6 +35,9 @@ enum Command {
     Table(inspect::TableArgs),
     /// Show the log lines plugins wrote during an execution.
     Logs(inspect::LogsArgs),
+    /// Serve the AWS Step Functions API (boto3, the AWS CLI) with durable
+    /// executions.
+    Serve(serve::ServeArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -44,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Plugins(args) => inspect::plugins(args, &cli.env),
         Command::Table(args) => inspect::table(args, &cli.env),
         Command::Logs(args) => inspect::logs(args, &cli.env),
+        Command::Serve(args) => serve::serve(args, &cli.env),
     };
     match result {
         Ok(code) => code,

@@ -28,8 +28,13 @@ pub(crate) struct Cursor {
 
 impl<'a> EventLog<'a> {
     pub(crate) fn new(observer: &'a dyn HistoryObserver, clock: &'a dyn Clock) -> Self {
+        Self::starting_at(observer, clock, 1)
+    }
+
+    /// A log whose next event gets `next_id` (a resumed execution).
+    pub(crate) fn starting_at(observer: &'a dyn HistoryObserver, clock: &'a dyn Clock, next_id: u64) -> Self {
         EventLog {
-            next_id: AtomicU64::new(1),
+            next_id: AtomicU64::new(next_id),
             wants_events: observer.wants_events(),
             observer,
             clock,

@@ -41,6 +41,7 @@ impl<'a> Frame<'a> {
         scope: &'a Scope<'a>,
         entered_id: u64,
         entered_previous: u64,
+        entered_at: chrono::DateTime<chrono::Utc>,
     ) -> Frame<'a> {
         Frame {
             exec,
@@ -48,7 +49,7 @@ impl<'a> Frame<'a> {
             scope,
             entered_id,
             entered_previous,
-            entered_at: exec.clock.now(),
+            entered_at,
             retry_count: 0,
             input_bound: None,
             task_token: callback_token(state),
@@ -82,7 +83,7 @@ impl<'a> Frame<'a> {
             "StartTime": self.exec.start_time,
         });
         if !spec.express {
-            execution["RedriveCount"] = json!(0);
+            execution["RedriveCount"] = json!(spec.redrive_count);
         }
         let entered = crate::timestamp::format_millis(self.entered_at);
         let mut state = json!({"EnteredTime": entered, "Name": self.state.name});

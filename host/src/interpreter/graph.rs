@@ -7,6 +7,7 @@ use super::Execution;
 use super::error::{Failure, names};
 use super::events::{Cursor, MAX_HISTORY_EVENTS};
 use super::frame::Frame;
+use super::journal::Checkpoint;
 use super::limits::{MAX_PAYLOAD_BYTES, exceeds_payload_limit, size_bound};
 use super::scope::Scope;
 use super::states::{jsonata, jsonpath};
@@ -44,10 +45,36 @@ pub(crate) fn run_graph<'a>(
     parent: Option<&'a Scope<'a>>,
     cursor: Cursor,
 ) -> BoxFuture<'a, GraphResult> {
+    run_from(exec, graph, graph.start_at, input, parent, cursor, false)
+}
+
+/// Runs the machine's own graph from `start`: the only level that
+/// checkpoints through the journal, and where a resumed run continues.
+pub(crate) fn run_top_level<'a>(
+    exec: &'a Execution<'a>,
+    start: StateIndex,
+    input: Value,
+    cursor: Cursor,
+) -> BoxFuture<'a, GraphResult> {
+    run_from(exec, &exec.machine.graph, start, input, None, cursor, true)
+}
+
+fn run_from<'a>(
+    exec: &'a Execution<'a>,
+    graph: &'a Graph,
+    start: StateIndex,
+    input: Value,
+    parent: Option<&'a Scope<'a>>,
+    cursor: Cursor,
+    top_level: bool,
+) -> BoxFuture<'a, GraphResult> {
     Box::pin(async move {
         let mut scope = Scope::child(parent);
+        if top_level && let Some(checkpoint) = lock(&exec.resume).as_ref() {
+            scope.assign(checkpoint.variables.clone());
+        }
         let mut cursor = cursor;
-        let mut index = graph.start_at;
+        let mut index = start;
         let mut input = input;
         let mut input_bound = None;
         loop {
@@ -58,7 +85,8 @@ pub(crate) fn run_graph<'a>(
                 );
                 return Err((failure, cursor));
             }
-            match run_state(exec, &graph.states[index], input, input_bound, &mut scope, &mut cursor).await {
+            let state = &graph.states[index];
+            match run_state(exec, state, input, input_bound, &mut scope, &mut cursor, top_level).await {
                 Ok(Step::Next(next, output, bound)) => {
                     index = next;
                     input = output;
@@ -78,17 +106,46 @@ async fn run_state(
     input_bound: Option<usize>,
     scope: &mut Scope<'_>,
     cursor: &mut Cursor,
+    top_level: bool,
 ) -> Result<Step, Failure> {
-    let entered_previous = cursor.last;
-    let entered_id = exec.events.advance(cursor, || EventDetails::StateEntered {
-        state_type: state.type_name(),
-        name: state.name.clone(),
-        input: input.clone(),
-    });
+    let resumed = if top_level { lock(&exec.resume).take() } else { None };
+    let (entered_id, entered_previous, entered_at) = match resumed {
+        // Entered before a restart: its StateEntered event and checkpoint
+        // are already durable.
+        Some(checkpoint) => (
+            checkpoint.entered_event_id,
+            checkpoint.entered_previous_event_id,
+            checkpoint.entered_time(),
+        ),
+        None => {
+            let entered_previous = cursor.last;
+            let entered_at = exec.clock.now();
+            let entered_id = exec.events.advance(cursor, || EventDetails::StateEntered {
+                state_type: state.type_name(),
+                name: state.name.clone(),
+                input: input.clone(),
+            });
+            if top_level && let Some(journal) = exec.journal {
+                let checkpoint = Checkpoint {
+                    state: state.name.clone(),
+                    input: input.clone(),
+                    variables: scope.own_variables().clone(),
+                    entered_event_id: entered_id,
+                    entered_previous_event_id: entered_previous,
+                    entered_time_micros: entered_at.timestamp_micros(),
+                };
+                if let Err(e) = journal.checkpoint(checkpoint).await {
+                    *lock(&exec.interrupted) = Some(e);
+                    return Err(Failure::new(names::RUNTIME, "The execution's progress could not be saved."));
+                }
+            }
+            (entered_id, entered_previous, entered_at)
+        }
+    };
     // Catchers apply the error to the raw input, which the state consumes.
     let raw_input = (!state.catch.is_empty()).then(|| input.clone());
 
-    let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous);
+    let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous, entered_at);
     frame.input_bound = input_bound;
     let outcome = match &state.io {
         DataFlow::JsonPath(flow) => jsonpath::run(&mut frame, flow, input, cursor).await,
@@ -220,4 +277,9 @@ pub(crate) fn data_limit(state: &State) -> Failure {
             state.name
         ),
     )
+}
+
+/// Locks a mutex, ignoring poisoning (the data is a plain option).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -8,6 +8,7 @@ mod error;
 mod events;
 mod frame;
 mod graph;
+mod journal;
 mod limits;
 mod retry;
 mod scope;
@@ -15,9 +16,10 @@ mod states;
 
 pub use error::{Failure, is_terminal, names};
 pub use events::MAX_HISTORY_EVENTS;
+pub use journal::{Checkpoint, Interrupted, Journal, JournalError, Start};
 pub use limits::MAX_PAYLOAD_BYTES;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -46,6 +48,11 @@ pub struct ExecutionSpec {
     pub input: Value,
     /// Express executions have no `RedriveCount` in their context object.
     pub express: bool,
+    /// When the execution started; `None` means now. A resumed execution
+    /// keeps its original start (`$$.Execution.StartTime`, its timeout).
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// `$$.Execution.RedriveCount`.
+    pub redrive_count: u32,
 }
 
 impl ExecutionSpec {
@@ -61,6 +68,8 @@ impl ExecutionSpec {
             role_arn: "arn:aws:iam::123456789012:role/StepyardExecutionRole".to_owned(),
             input,
             express: false,
+            start_time: None,
+            redrive_count: 0,
         }
     }
 }
@@ -103,6 +112,11 @@ pub(crate) struct Execution<'a> {
     pub clock: &'a dyn Clock,
     pub events: EventLog<'a>,
     pub start_time: String,
+    pub journal: Option<&'a dyn Journal>,
+    /// Set when the journal failed: the run stops without an end event.
+    pub interrupted: Mutex<Option<JournalError>>,
+    /// The checkpoint a resumed run continues in (taken by the first state).
+    pub resume: Mutex<Option<Checkpoint>>,
 }
 
 /// Runs executions of one state machine.
@@ -121,34 +135,97 @@ impl Interpreter {
         &self.machine
     }
 
-    /// Runs one execution to its end.
+    /// Runs one execution to its end, with no durability.
     pub async fn execute(&self, spec: &ExecutionSpec) -> ExecutionResult {
+        match self.run(spec, Start::Fresh, None).await {
+            Ok(result) => result,
+            // Without a journal nothing can interrupt a run.
+            Err(Interrupted(e)) => ExecutionResult {
+                status: ExecutionStatus::Failed,
+                output: None,
+                error: Some(names::RUNTIME.to_owned()),
+                cause: Some(e.0),
+            },
+        }
+    }
+
+    /// Runs an execution from `start` to its end, checkpointing each
+    /// top-level transition through `journal` when there is one.
+    pub async fn run(
+        &self,
+        spec: &ExecutionSpec,
+        start: Start,
+        journal: Option<&dyn Journal>,
+    ) -> Result<ExecutionResult, Interrupted> {
         let clock = &*self.services.clock;
-        let exec = Execution {
+        let started_at = spec.start_time.unwrap_or_else(|| clock.now());
+        let mut exec = Execution {
             machine: &self.machine,
             spec,
             tasks: &*self.services.tasks,
             clock,
             events: EventLog::new(&*self.services.history, clock),
-            start_time: crate::timestamp::format_millis(clock.now()),
+            start_time: crate::timestamp::format_millis(started_at),
+            journal,
+            interrupted: Mutex::new(None),
+            resume: Mutex::new(None),
         };
-        exec.events.record(0, || EventDetails::ExecutionStarted {
-            input: spec.input.clone(),
-            role_arn: spec.role_arn.clone(),
-        });
+        let (input, cursor, first) = match start {
+            Start::Fresh => {
+                exec.events.record(0, || EventDetails::ExecutionStarted {
+                    input: spec.input.clone(),
+                    role_arn: spec.role_arn.clone(),
+                });
+                (spec.input.clone(), Cursor::default(), None)
+            }
+            Start::Resume(checkpoint) => {
+                exec.events = EventLog::starting_at(&*self.services.history, clock, checkpoint.entered_event_id + 1);
+                let cursor = Cursor {
+                    last: checkpoint.entered_event_id,
+                };
+                let input = checkpoint.input.clone();
+                let first = checkpoint.state.clone();
+                *exec.resume.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
+                (input, cursor, Some(first))
+            }
+            Start::Redrive {
+                checkpoint,
+                last_event_id,
+            } => {
+                exec.events = EventLog::starting_at(&*self.services.history, clock, last_event_id + 1);
+                let redriven = exec.events.record(last_event_id, || EventDetails::ExecutionRedriven {
+                    redrive_count: spec.redrive_count,
+                });
+                (checkpoint.input, Cursor { last: redriven }, Some(checkpoint.state))
+            }
+        };
+        let Some(start_index) = (match &first {
+            None => Some(self.machine.graph.start_at),
+            Some(name) => self.machine.graph.states.iter().position(|s| &s.name == name),
+        }) else {
+            let name = first.unwrap_or_default();
+            return Err(Interrupted(JournalError(format!(
+                "the checkpoint names the state '{name}', which the definition does not have"
+            ))));
+        };
 
-        let run = graph::run_graph(&exec, &self.machine.graph, spec.input.clone(), None, Cursor::default());
+        let run = graph::run_top_level(&exec, start_index, input, cursor);
         let outcome = match self.machine.timeout_seconds {
             None => Some(run.await),
             Some(secs) => {
-                let deadline = clock.sleep(std::time::Duration::from_secs(secs));
+                let deadline = started_at + chrono::Duration::seconds(secs.min(i64::MAX as u64 / 1000) as i64);
+                let left = (deadline - clock.now()).to_std().unwrap_or_default();
+                let deadline = clock.sleep(left);
                 tokio::select! {
                     r = run => Some(r),
                     () = deadline => None,
                 }
             }
         };
-        match outcome {
+        if let Some(e) = exec.interrupted.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(Interrupted(e));
+        }
+        let result = match outcome {
             Some(Ok((output, cursor))) => {
                 exec.events.record(cursor.last, || EventDetails::ExecutionSucceeded {
                     output: output.clone(),
@@ -186,6 +263,7 @@ impl Interpreter {
                     cause: None,
                 }
             }
-        }
+        };
+        Ok(result)
     }
 }

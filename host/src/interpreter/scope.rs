@@ -35,6 +35,11 @@ impl<'p> Scope<'p> {
         None
     }
 
+    /// The variables assigned at this level (not the enclosing ones).
+    pub(crate) fn own_variables(&self) -> &Map<String, Value> {
+        &self.vars
+    }
+
     /// Applies a state's assignments (all evaluated before any takes effect).
     pub(crate) fn assign(&mut self, values: Map<String, Value>) {
         for (k, v) in values {

@@ -12,6 +12,7 @@
 
 mod call;
 mod engine;
+mod folder;
 mod host;
 mod manifest;
 
@@ -22,6 +23,7 @@ use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker};
 
 pub use engine::{CacheOutcome, CompileError, Runtime};
+pub use folder::PluginFolder;
 pub use host::{ACCOUNT, REGION, table_arn};
 pub use manifest::{Limits, Manifest, ManifestError, Preopen, WasiGrants};
 

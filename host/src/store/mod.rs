@@ -6,12 +6,14 @@
 //! benchmarks. The interpreter never sees either; the plugin runtime does.
 
 mod memory;
+mod records;
 mod redb_store;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use memory::MemoryStore;
+pub use records::*;
 pub use redb_store::RedbStore;
 
 /// Longest key a table accepts (DynamoDB's partition key limit).

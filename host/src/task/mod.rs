@@ -167,6 +167,19 @@ pub trait TaskInvoker: Send + Sync {
     }
 }
 
+/// Where executions get their task invoker. An execution asks once, when
+/// it starts, and keeps what it got: plugins replaced later do not change
+/// a running execution.
+pub trait TaskSource: Send + Sync {
+    fn current(&self) -> std::sync::Arc<dyn TaskInvoker>;
+}
+
+impl TaskSource for std::sync::Arc<dyn TaskInvoker> {
+    fn current(&self) -> std::sync::Arc<dyn TaskInvoker> {
+        self.clone()
+    }
+}
+
 /// An invoker that knows no resource: every call fails as AWS fails a call
 /// to a function that does not exist.
 #[derive(Debug, Default, Clone, Copy)]

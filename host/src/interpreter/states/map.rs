@@ -427,6 +427,10 @@ async fn distributed(
         clock: exec.clock,
         events: EventLog::new(&no_history, exec.clock),
         start_time: exec.start_time.clone(),
+        // Child executions are not checkpointed: the Map state reruns whole.
+        journal: None,
+        interrupted: Default::default(),
+        resume: Default::default(),
     };
     let mut child_cursor = Cursor::default();
     match iterate(frame, map, &child, plan, &mut child_cursor, false).await {

@@ -62,7 +62,7 @@ pub(crate) async fn run_jsonpath(
         }
         _ => Duration::ZERO,
     };
-    frame.exec.clock.sleep(duration).await;
+    sleep_from_entry(frame, duration).await;
     Ok(())
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn run_jsonata(
         }
         _ => Duration::ZERO,
     };
-    frame.exec.clock.sleep(duration).await;
+    sleep_from_entry(frame, duration).await;
     Ok(())
 }
 
@@ -116,4 +116,12 @@ fn until(frame: &Frame<'_>, timestamp: &str) -> Duration {
     (target.with_timezone(&chrono::Utc) - now)
         .to_std()
         .unwrap_or(Duration::ZERO)
+}
+
+/// Sleeps until `duration` after the state was entered: a Wait resumed
+/// after a restart keeps its original deadline.
+async fn sleep_from_entry(frame: &Frame<'_>, duration: Duration) {
+    let clock = frame.exec.clock;
+    let elapsed = (clock.now() - frame.entered_at).to_std().unwrap_or_default();
+    clock.sleep(duration.saturating_sub(elapsed)).await;
 }

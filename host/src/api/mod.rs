@@ -1,0 +1,95 @@
+//! The HTTP face of the [`Service`]: AWS's JSON 1.0 protocol, as the AWS
+//! SDKs and CLI speak it to Step Functions.
+//!
+//! One route: `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`
+//! and a JSON body; answers are JSON with `Content-Type:
+//! application/x-amz-json-1.0`, errors `{"__type": code, "message": …}`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::service::{Service, ServiceError};
+
+/// What the protocol prefixes operation names with.
+const TARGET_PREFIX: &str = "AWSStepFunctions.";
+/// The content type of requests and answers.
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The largest request body taken (a definition may be 1 MiB, AWS's limit,
+/// plus the request around it).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The server's shared state.
+pub struct Api {
+    pub service: Arc<Service>,
+}
+
+/// The router serving the API.
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(api)
+}
+
+async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let _ = &uri;
+    match dispatch(&api, &method, &headers, &body).await {
+        Ok(value) => answer(StatusCode::OK, &value),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn dispatch(api: &Api, method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError> {
+    if method != Method::POST {
+        return Err(ServiceError::new(
+            "UnknownOperationException",
+            "The API takes POST requests with an X-Amz-Target header",
+        ));
+    }
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ServiceError::new("UnknownOperationException", "Missing X-Amz-Target header"))?;
+    let operation = target.strip_prefix(TARGET_PREFIX).ok_or_else(|| {
+        ServiceError::new(
+            "UnknownOperationException",
+            format!("Unknown target '{target}': expected {TARGET_PREFIX}<Operation>"),
+        )
+    })?;
+    let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ServiceError::new("SerializationException", format!("The request is not valid JSON: {e}")))?
+    };
+    if !request.is_object() {
+        return Err(ServiceError::new("SerializationException", "The request must be a JSON object"));
+    }
+    api.service.call(operation, request).await
+}
+
+fn answer(status: StatusCode, value: &Value) -> Response {
+    let mut response = (status, value.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+/// AWS's JSON 1.0 error answer.
+pub fn error_response(e: &ServiceError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = answer(status, &json!({"__type": e.code, "message": e.message}));
+    if let Ok(v) = HeaderValue::from_str(e.code) {
+        response.headers_mut().insert("x-amzn-errortype", v);
+    }
+    response
+}

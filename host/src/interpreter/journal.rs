@@ -1,0 +1,75 @@
+//! Durable progress: what an execution must make durable before it acts,
+//! and where a resumed execution picks up.
+//!
+//! The interpreter checkpoints at every top-level state transition, right
+//! after the `…StateEntered` event and before the state does anything. A
+//! [`Journal`] makes that checkpoint, and every event recorded before it,
+//! durable; only then does the state run. After a crash the execution
+//! resumes inside the checkpointed state: everything the state did after it
+//! entered is done again (a task is invoked again with the same idempotency
+//! key, a Wait sleeps until its original deadline).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::clock::BoxFuture;
+
+/// A top-level state as it was entered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The state's name.
+    pub state: String,
+    /// Its effective input (what `…StateEntered` recorded).
+    pub input: Value,
+    /// The top-level variables when it was entered.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub variables: Map<String, Value>,
+    /// Id of its `…StateEntered` event.
+    pub entered_event_id: u64,
+    /// The event `…StateEntered` followed.
+    pub entered_previous_event_id: u64,
+    /// When it was entered, in microseconds since the Unix epoch (waits and
+    /// `$$.State.EnteredTime` keep this instant across a restart).
+    pub entered_time_micros: i64,
+}
+
+impl Checkpoint {
+    pub(crate) fn entered_time(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.entered_time_micros).unwrap_or_default()
+    }
+}
+
+/// Where an execution starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// From `StartAt`, with `ExecutionStarted`.
+    Fresh,
+    /// After a restart, inside the checkpointed state. The history must hold
+    /// no event after the checkpoint's `…StateEntered` (the journal
+    /// discards them before resuming), so ids continue from it.
+    Resume(Checkpoint),
+    /// `RedriveExecution`: an `ExecutionRedriven` event after
+    /// `last_event_id`, then the checkpointed state is entered again.
+    Redrive { checkpoint: Checkpoint, last_event_id: u64 },
+}
+
+/// Why a journal could not make progress durable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct JournalError(pub String);
+
+/// Makes an execution's progress durable.
+pub trait Journal: Send + Sync {
+    /// Completes once `checkpoint` and every event the execution recorded
+    /// before it are durable. The state acts only after `Ok`; on `Err` the
+    /// execution stops where it is (see [`Interrupted`]).
+    fn checkpoint(&self, checkpoint: Checkpoint) -> BoxFuture<'static, Result<(), JournalError>>;
+}
+
+/// An execution stopped because its progress could not be made durable; it
+/// is still running as far as the store knows, and resumes from its last
+/// checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the execution's progress could not be saved: {0}")]
+pub struct Interrupted(pub JournalError);

@@ -1,0 +1,137 @@
+//! ARNs and names, as Step Functions forms and checks them.
+
+use super::error::{ServiceError, ServiceResult};
+
+/// The region and account every resource of this server lives in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub region: String,
+    pub account: String,
+}
+
+impl Default for Location {
+    fn default() -> Location {
+        Location {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+}
+
+impl Location {
+    fn prefix(&self) -> String {
+        format!("arn:aws:states:{}:{}", self.region, self.account)
+    }
+
+    pub fn state_machine_arn(&self, name: &str) -> String {
+        format!("{}:stateMachine:{name}", self.prefix())
+    }
+
+    pub fn execution_arn(&self, machine: &str, name: &str) -> String {
+        format!("{}:execution:{machine}:{name}", self.prefix())
+    }
+
+    pub fn express_execution_arn(&self, machine: &str, name: &str) -> String {
+        format!("{}:express:{machine}:{name}:{name}", self.prefix())
+    }
+}
+
+/// What a Step Functions ARN names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource<'a> {
+    StateMachine { name: &'a str, version: Option<u64> },
+    Execution { machine: &'a str, name: &'a str },
+}
+
+/// Parses `arn:aws:states:<region>:<account>:<type>:<…>`.
+pub fn parse(arn: &str) -> ServiceResult<Resource<'_>> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() < 7 || parts[0] != "arn" || !parts[1].starts_with("aws") || parts[2] != "states" {
+        return Err(ServiceError::invalid_arn(arn, "Invalid ARN prefix"));
+    }
+    match (parts[5], &parts[6..]) {
+        ("stateMachine", [name]) => Ok(Resource::StateMachine { name, version: None }),
+        ("stateMachine", [name, qualifier]) => match qualifier.parse::<u64>() {
+            Ok(v) if v > 0 => Ok(Resource::StateMachine {
+                name,
+                version: Some(v),
+            }),
+            _ => Err(ServiceError::invalid_arn(arn, "Invalid version qualifier")),
+        },
+        ("execution", [machine, name]) => Ok(Resource::Execution { machine, name }),
+        (kind, _) => Err(ServiceError::invalid_arn(
+            arn,
+            &format!("Resource type not valid in this context: {kind}"),
+        )),
+    }
+}
+
+/// The base machine ARN and version of a state machine ARN; an execution
+/// ARN is refused.
+pub fn state_machine(arn: &str) -> ServiceResult<(String, Option<u64>)> {
+    match parse(arn)? {
+        Resource::StateMachine { version: None, .. } => Ok((arn.to_owned(), None)),
+        Resource::StateMachine { version: Some(v), .. } => {
+            let base = arn.rsplit_once(':').map_or(arn, |(b, _)| b);
+            Ok((base.to_owned(), Some(v)))
+        }
+        Resource::Execution { .. } => Err(ServiceError::invalid_arn(
+            arn,
+            "Resource type not valid in this context: execution",
+        )),
+    }
+}
+
+/// Checks that `arn` is an execution ARN.
+pub fn execution(arn: &str) -> ServiceResult<()> {
+    match parse(arn)? {
+        Resource::Execution { .. } => Ok(()),
+        Resource::StateMachine { .. } => Err(ServiceError::invalid_arn(
+            arn,
+            "Resource type not valid in this context: stateMachine",
+        )),
+    }
+}
+
+/// AWS's rules for state machine and execution names: 1–80 characters, no
+/// whitespace, brackets, wildcards, special or control characters.
+pub fn check_name(name: &str) -> ServiceResult<()> {
+    let bad = |c: char| {
+        c.is_whitespace()
+            || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+            || ('\u{0000}'..='\u{001f}').contains(&c)
+            || ('\u{007f}'..='\u{009f}').contains(&c)
+    };
+    let length = name.chars().count();
+    if length == 0 || length > 80 || name.chars().any(bad) {
+        return Err(ServiceError::new("InvalidName", format!("Invalid Name: '{name}'")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_execution_and_version_arns_parse_and_wrong_kinds_are_refused() {
+        let here = Location::default();
+        let m = here.state_machine_arn("Orders");
+        assert_eq!(state_machine(&m).unwrap(), (m.clone(), None));
+        assert_eq!(state_machine(&format!("{m}:3")).unwrap(), (m.clone(), Some(3)));
+        let e = here.execution_arn("Orders", "run-1");
+        execution(&e).unwrap();
+        assert_eq!(state_machine(&e).unwrap_err().code, "InvalidArn");
+        assert_eq!(execution(&m).unwrap_err().code, "InvalidArn");
+        assert_eq!(parse("not-an-arn").unwrap_err().code, "InvalidArn");
+        assert_eq!(state_machine(&format!("{m}:0")).unwrap_err().code, "InvalidArn");
+    }
+
+    #[test]
+    fn names_follow_aws_rules() {
+        check_name("order-1_A.b").unwrap();
+        for bad in ["", "has space", "a:b", "x*", "{}", &"n".repeat(81), "tab\t"] {
+            assert_eq!(check_name(bad).unwrap_err().code, "InvalidName", "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,673 @@
+//! Execution operations and the runner: executions start durably, run on
+//! the tokio runtime, checkpoint through their [`DurableJournal`], and
+//! resume from their last checkpoint when the service starts again.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::task::AbortHandle;
+
+use super::arn;
+use super::journal::DurableJournal;
+use super::{Service, ServiceError, ServiceResult, epoch, page_size};
+use crate::definition::StateMachine;
+use crate::history::{EventDetails, HistoryEvent, NoHistory};
+use crate::interpreter::{
+    Checkpoint, ExecutionResult, ExecutionSpec, Interpreter, Interrupted, MAX_PAYLOAD_BYTES, Services, Start,
+};
+use crate::store::{ExecutionEnd, ExecutionRecord, Started, StoreError, StoredEvent};
+
+/// An execution running in this process.
+pub(super) struct Running {
+    abort: AbortHandle,
+    journal: Arc<DurableJournal>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StartRequest {
+    state_machine_arn: String,
+    name: Option<String>,
+    input: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ExecutionArnRequest {
+    execution_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ListRequest {
+    state_machine_arn: Option<String>,
+    status_filter: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    map_run_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StopRequest {
+    execution_arn: String,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HistoryRequest {
+    execution_arn: String,
+    max_results: Option<i64>,
+    #[serde(default)]
+    reverse_order: bool,
+    next_token: Option<String>,
+    include_execution_data: Option<bool>,
+}
+
+/// Checks an execution input: JSON, within the payload limit.
+fn check_input(input: Option<&str>) -> ServiceResult<(String, Value)> {
+    let text = input.unwrap_or("{}");
+    if text.len() > MAX_PAYLOAD_BYTES {
+        return Err(ServiceError::validation(format!(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
+        )));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ServiceError::new(
+            "InvalidExecutionInput",
+            format!("Invalid State Machine Execution Input: '{e}'"),
+        )
+    })?;
+    Ok((text.to_owned(), value))
+}
+
+fn status_of(result: &ExecutionResult) -> &'static str {
+    result.status.as_str()
+}
+
+/// The JSON 1.0 shape of a stored event: epoch-second timestamps.
+fn event_json(stored: &StoredEvent, include_data: bool) -> Value {
+    let mut event: Value = serde_json::from_str(&stored.json).unwrap_or_else(|_| json!({"id": stored.id}));
+    if let Some(ts) = event.get("timestamp").and_then(Value::as_str)
+        && let Some(t) = crate::timestamp::parse(ts)
+    {
+        event["timestamp"] = epoch(t.timestamp_millis());
+    }
+    if !include_data && let Some(map) = event.as_object_mut() {
+        for (key, details) in map.iter_mut() {
+            if key.ends_with("EventDetails")
+                && let Some(d) = details.as_object_mut()
+            {
+                for field in ["input", "output", "parameters"] {
+                    d.remove(field);
+                }
+            }
+        }
+    }
+    event
+}
+
+impl Service {
+    /// The parsed definition an execution runs (shared per revision).
+    fn machine_for(&self, record: &ExecutionRecord) -> Result<Arc<StateMachine>, String> {
+        let key = format!("{}#{}", record.revision_id, record.version_arn.as_deref().unwrap_or(""));
+        if let Some(m) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(m.clone());
+        }
+        let machine = Arc::new(StateMachine::parse(&record.definition).map_err(|e| e.aws_message())?);
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, machine.clone());
+        Ok(machine)
+    }
+
+    fn spec_for(&self, record: &ExecutionRecord) -> ExecutionSpec {
+        let input = serde_json::from_str(&record.input).unwrap_or(Value::Null);
+        // A redriven execution's timeout counts from the redrive.
+        let origin = record.redrive_millis.unwrap_or(record.start_millis);
+        ExecutionSpec {
+            execution_arn: record.arn.clone(),
+            execution_name: record.name.clone(),
+            state_machine_arn: record.state_machine_arn.clone(),
+            state_machine_name: record.machine_name.clone(),
+            role_arn: record.role_arn.clone(),
+            input,
+            express: false,
+            start_time: chrono::DateTime::from_timestamp_millis(origin),
+            redrive_count: record.redrive_count,
+        }
+    }
+
+    /// Starts running `record` from `start` on the current runtime.
+    fn launch(self: &Arc<Self>, record: ExecutionRecord, start: Start, last_event_id: u64) {
+        let journal = Arc::new(DurableJournal::new(
+            self.store.clone(),
+            record.arn.clone(),
+            last_event_id,
+        ));
+        let this = self.clone();
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let arn = record.arn.clone();
+        let task_journal = journal.clone();
+        let task = tokio::spawn(async move {
+            let arn = record.arn.clone();
+            let outcome = match this.machine_for(&record) {
+                Ok(machine) => {
+                    let services = Services {
+                        tasks: this.tasks.current(),
+                        clock: this.clock.clone(),
+                        history: task_journal.clone(),
+                    };
+                    let interpreter = Interpreter::new(machine, services);
+                    let spec = this.spec_for(&record);
+                    interpreter.run(&spec, start, Some(&*task_journal)).await
+                }
+                Err(message) => Ok(ExecutionResult {
+                    status: crate::interpreter::ExecutionStatus::Failed,
+                    output: None,
+                    error: Some("States.Runtime".into()),
+                    cause: Some(message),
+                }),
+            };
+            this.conclude(&arn, &task_journal, outcome).await;
+        });
+        running.insert(
+            arn,
+            Running {
+                abort: task.abort_handle(),
+                journal,
+            },
+        );
+    }
+
+    /// Stores how an execution ended.
+    async fn conclude(&self, arn: &str, journal: &DurableJournal, outcome: Result<ExecutionResult, Interrupted>) {
+        let result = match outcome {
+            Ok(result) => result,
+            Err(interrupted) => {
+                eprintln!("stepyard: execution {arn} paused: {interrupted}; it resumes when the server starts again");
+                self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+                return;
+            }
+        };
+        let end = ExecutionEnd {
+            status: status_of(&result).to_owned(),
+            stop_millis: self.now_millis(),
+            output: result.output.as_ref().map(Value::to_string),
+            error: result.error.clone(),
+            cause: result.cause.clone(),
+        };
+        let events = journal.take_pending();
+        if let Err(e) = self.store.finish_execution(arn, events, end).await {
+            eprintln!("stepyard: execution {arn} ended but could not be saved: {e}; it resumes when the server starts again");
+        }
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+    }
+
+    /// Resumes every execution the store has as running (after a restart).
+    /// Returns how many.
+    pub async fn resume_all(self: &Arc<Self>) -> ServiceResult<usize> {
+        let running = self.store.running_executions()?;
+        let count = running.len();
+        for record in running {
+            let checkpoint = match self.store.checkpoint_of(&record.arn)? {
+                Some(text) => Some(serde_json::from_str::<Checkpoint>(&text).map_err(|e| {
+                    ServiceError::from(StoreError::Io(format!(
+                        "the checkpoint of {} is damaged: {e}",
+                        record.arn
+                    )))
+                })?),
+                None => None,
+            };
+            // A redriven execution's checkpoint may predate its last events;
+            // only events after the checkpoint's entry are redone.
+            let (start, keep) = match checkpoint {
+                Some(cp) if self.store.last_event_id(&record.arn)? >= cp.entered_event_id => {
+                    let keep = cp.entered_event_id;
+                    (Start::Resume(cp), keep)
+                }
+                _ => (Start::Fresh, 0),
+            };
+            self.store.discard_events_after(&record.arn, keep).await?;
+            self.launch(record, start, keep);
+        }
+        Ok(count)
+    }
+
+    /// Stops every running execution in this process without ending them
+    /// in the store (they resume at the next start).
+    pub fn suspend_all(&self) {
+        for (_, running) in self.running.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            running.abort.abort();
+        }
+    }
+
+    /// How many executions run in this process.
+    pub fn running_count(&self) -> usize {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn load_for_start(&self, machine_arn: &str) -> ServiceResult<ExecutionRecordTemplate> {
+        let (base, version) = arn::state_machine(machine_arn)?;
+        let machine = self
+            .store
+            .state_machine(&base)?
+            .ok_or_else(|| ServiceError::machine_missing(machine_arn))?;
+        let mut template = ExecutionRecordTemplate {
+            machine_arn: base.clone(),
+            version_arn: None,
+            machine_name: machine.name.clone(),
+            machine_type: machine.machine_type.clone(),
+            definition: machine.definition.clone(),
+            role_arn: machine.role_arn.clone(),
+            revision_id: machine.revision_id.clone(),
+            update_millis: machine.update_millis,
+        };
+        if let Some(v) = version {
+            let record = self
+                .store
+                .version(&base, v)?
+                .ok_or_else(|| ServiceError::machine_missing(machine_arn))?;
+            template.version_arn = Some(record.arn);
+            template.definition = record.definition;
+            template.role_arn = record.role_arn;
+            template.revision_id = record.revision_id;
+        }
+        Ok(template)
+    }
+
+    pub(super) async fn start_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
+        let template = self.load_for_start(&req.state_machine_arn)?;
+        let name = req.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        arn::check_name(&name)?;
+        let (input_text, _) = check_input(req.input.as_deref())?;
+        let now = self.now_millis();
+        if template.machine_type == "EXPRESS" {
+            let arn = self.here.express_execution_arn(&template.machine_name, &name);
+            let record = template.record(arn.clone(), name, input_text, now);
+            self.run_express(record);
+            return Ok(json!({"executionArn": arn, "startDate": epoch(now)}));
+        }
+        let arn = self.here.execution_arn(&template.machine_name, &name);
+        let record = template.record(arn.clone(), name, input_text.clone(), now);
+        match self.store.start_execution(record, Vec::new()).await? {
+            Started::New(record) => {
+                let start_millis = record.start_millis;
+                self.launch(record, Start::Fresh, 0);
+                Ok(json!({"executionArn": arn, "startDate": epoch(start_millis)}))
+            }
+            // AWS: the same name and input while it runs is the same request.
+            Started::Existing(existing)
+                if existing.is_running()
+                    && existing.input == input_text
+                    && existing.state_machine_arn == template.machine_arn =>
+            {
+                Ok(json!({"executionArn": arn, "startDate": epoch(existing.start_millis)}))
+            }
+            Started::Existing(_) => Err(ServiceError::new(
+                "ExecutionAlreadyExists",
+                format!("Execution Already Exists: '{arn}'"),
+            )),
+        }
+    }
+
+    /// An asynchronous Express execution: not stored, not resumed.
+    fn run_express(self: &Arc<Self>, record: ExecutionRecord) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Ok(machine) = this.machine_for(&record) {
+                let services = Services {
+                    tasks: this.tasks.current(),
+                    clock: this.clock.clone(),
+                    history: Arc::new(NoHistory),
+                };
+                let mut spec = this.spec_for(&record);
+                spec.express = true;
+                Interpreter::new(machine, services).execute(&spec).await;
+            }
+        });
+    }
+
+    pub(super) async fn start_sync_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
+        let template = self.load_for_start(&req.state_machine_arn)?;
+        if template.machine_type != "EXPRESS" {
+            return Err(ServiceError::new(
+                "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state machine",
+            ));
+        }
+        let name = req.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        arn::check_name(&name)?;
+        let (input_text, _) = check_input(req.input.as_deref())?;
+        let now = self.now_millis();
+        let arn = self.here.express_execution_arn(&template.machine_name, &name);
+        let record = template.record(arn.clone(), name.clone(), input_text.clone(), now);
+        let machine = self.machine_for(&record).map_err(|m| ServiceError::new("InvalidDefinition", m))?;
+        let services = Services {
+            tasks: self.tasks.current(),
+            clock: self.clock.clone(),
+            history: Arc::new(NoHistory),
+        };
+        let mut spec = self.spec_for(&record);
+        spec.express = true;
+        let result = Interpreter::new(machine, services).execute(&spec).await;
+        let mut out = json!({
+            "executionArn": arn,
+            "stateMachineArn": template.machine_arn,
+            "name": name,
+            "startDate": epoch(now),
+            "stopDate": epoch(self.now_millis()),
+            "status": status_of(&result),
+            "input": input_text,
+            "inputDetails": {"included": true},
+            "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100},
+        });
+        if let Some(output) = &result.output {
+            out["output"] = output.to_string().into();
+            out["outputDetails"] = json!({"included": true});
+        }
+        if let Some(e) = &result.error {
+            out["error"] = e.clone().into();
+        }
+        if let Some(c) = &result.cause {
+            out["cause"] = c.clone().into();
+        }
+        Ok(out)
+    }
+
+    fn execution_record(&self, execution_arn: &str) -> ServiceResult<ExecutionRecord> {
+        arn::execution(execution_arn)?;
+        self.store
+            .execution(execution_arn)?
+            .ok_or_else(|| ServiceError::execution_missing(execution_arn))
+    }
+
+    pub(super) fn describe_execution(&self, req: ExecutionArnRequest) -> ServiceResult<Value> {
+        let r = self.execution_record(&req.execution_arn)?;
+        let mut out = json!({
+            "executionArn": r.arn,
+            "stateMachineArn": r.state_machine_arn,
+            "name": r.name,
+            "status": r.status,
+            "startDate": epoch(r.start_millis),
+            "input": r.input,
+            "inputDetails": {"included": true},
+            "redriveCount": r.redrive_count,
+        });
+        if let Some(v) = &r.version_arn {
+            out["stateMachineVersionArn"] = v.clone().into();
+        }
+        if let Some(stop) = r.stop_millis {
+            out["stopDate"] = epoch(stop);
+        }
+        if let Some(output) = &r.output {
+            out["output"] = output.clone().into();
+            out["outputDetails"] = json!({"included": true});
+        }
+        if let Some(e) = &r.error {
+            out["error"] = e.clone().into();
+        }
+        if let Some(c) = &r.cause {
+            out["cause"] = c.clone().into();
+        }
+        if let Some(d) = r.redrive_millis {
+            out["redriveDate"] = epoch(d);
+        }
+        let (redrive_status, reason) = redrivability(&r);
+        out["redriveStatus"] = redrive_status.into();
+        if let Some(reason) = reason {
+            out["redriveStatusReason"] = reason.into();
+        }
+        Ok(out)
+    }
+
+    pub(super) fn describe_state_machine_for_execution(&self, req: ExecutionArnRequest) -> ServiceResult<Value> {
+        let r = self.execution_record(&req.execution_arn)?;
+        Ok(json!({
+            "stateMachineArn": r.version_arn.clone().unwrap_or(r.state_machine_arn.clone()),
+            "name": r.machine_name,
+            "definition": r.definition,
+            "roleArn": r.role_arn,
+            "updateDate": epoch(r.machine_update_millis),
+            "revisionId": r.revision_id,
+            "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
+            "tracingConfiguration": {"enabled": false},
+        }))
+    }
+
+    pub(super) fn list_executions(&self, req: ListRequest) -> ServiceResult<Value> {
+        if req.map_run_arn.is_some() {
+            return Err(ServiceError::new(
+                "ResourceNotFound",
+                "Map runs are not kept by this server",
+            ));
+        }
+        let Some(machine_arn) = req.state_machine_arn.as_deref() else {
+            return Err(ServiceError::validation(
+                "Must provide a StateMachine ARN or MapRun ARN",
+            ));
+        };
+        let (base, version) = arn::state_machine(machine_arn)?;
+        let machine = self.store.state_machine(&base)?;
+        if machine.is_none() {
+            return Err(ServiceError::machine_missing(machine_arn));
+        }
+        if let Some(status) = &req.status_filter
+            && !["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"].contains(&status.as_str())
+        {
+            return Err(ServiceError::validation(format!(
+                "1 validation error detected: Value '{status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+            )));
+        }
+        let limit = page_size(req.max_results)?;
+        let before = match &req.next_token {
+            None => None,
+            Some(t) => Some(t.parse::<u64>().map_err(|_| ServiceError::invalid_token(t))?),
+        };
+        let version_arn = version.map(|_| machine_arn.to_owned());
+        let status = req.status_filter.clone();
+        let (page, next) = self.store.executions_of(&base, before, limit, |r| {
+            status.as_deref().is_none_or(|s| s == r.status)
+                && version_arn.as_ref().is_none_or(|v| r.version_arn.as_ref() == Some(v))
+        })?;
+        let items: Vec<Value> = page
+            .iter()
+            .map(|r| {
+                let mut item = json!({
+                    "executionArn": r.arn,
+                    "stateMachineArn": r.state_machine_arn,
+                    "name": r.name,
+                    "status": r.status,
+                    "startDate": epoch(r.start_millis),
+                    "redriveCount": r.redrive_count,
+                });
+                if let Some(stop) = r.stop_millis {
+                    item["stopDate"] = epoch(stop);
+                }
+                if let Some(v) = &r.version_arn {
+                    item["stateMachineVersionArn"] = v.clone().into();
+                }
+                if let Some(d) = r.redrive_millis {
+                    item["redriveDate"] = epoch(d);
+                }
+                item
+            })
+            .collect();
+        let mut out = json!({ "executions": items });
+        if let Some(next) = next {
+            out["nextToken"] = next.to_string().into();
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn stop_execution(self: &Arc<Self>, req: StopRequest) -> ServiceResult<Value> {
+        let record = self.execution_record(&req.execution_arn)?;
+        let now = self.now_millis();
+        if !record.is_running() {
+            return Err(ServiceError::validation(format!(
+                "Execution Already Finished: '{}'",
+                record.arn
+            )));
+        }
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&record.arn);
+        let (mut events, last_id) = match running {
+            Some(running) => {
+                running.abort.abort();
+                // The task stops at its next await; wait for it so its
+                // journal holds everything it recorded.
+                while !running.abort.is_finished() {
+                    tokio::task::yield_now().await;
+                }
+                (running.journal.take_pending(), running.journal.last_id())
+            }
+            None => (Vec::new(), self.store.last_event_id(&record.arn)?),
+        };
+        let aborted = HistoryEvent {
+            id: last_id + 1,
+            previous_event_id: last_id,
+            timestamp: self.clock.now(),
+            details: EventDetails::ExecutionAborted {
+                error: req.error.clone(),
+                cause: req.cause.clone(),
+            },
+        };
+        events.push(StoredEvent {
+            id: aborted.id,
+            json: aborted.to_json().to_string(),
+        });
+        let end = ExecutionEnd {
+            status: "ABORTED".into(),
+            stop_millis: now,
+            output: None,
+            error: req.error.clone(),
+            cause: req.cause.clone(),
+        };
+        self.store.finish_execution(&record.arn, events, end).await?;
+        Ok(json!({ "stopDate": epoch(now) }))
+    }
+
+    pub(super) fn get_execution_history(&self, req: HistoryRequest) -> ServiceResult<Value> {
+        self.execution_record(&req.execution_arn)?;
+        let limit = page_size(req.max_results)?;
+        let after = match &req.next_token {
+            None => None,
+            Some(t) => Some(t.parse::<u64>().map_err(|_| ServiceError::invalid_token(t))?),
+        };
+        let (events, more) = self.store.events(&req.execution_arn, after, req.reverse_order, limit)?;
+        let include = req.include_execution_data.unwrap_or(true);
+        let mut out = json!({
+            "events": events.iter().map(|e| event_json(e, include)).collect::<Vec<_>>(),
+        });
+        if more && let Some(last) = events.last() {
+            out["nextToken"] = last.id.to_string().into();
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn redrive_execution(self: &Arc<Self>, req: ExecutionArnRequest) -> ServiceResult<Value> {
+        let record = self.execution_record(&req.execution_arn)?;
+        let (status, reason) = redrivability(&record);
+        if status != "REDRIVABLE" {
+            return Err(ServiceError::new(
+                "ExecutionNotRedrivable",
+                format!(
+                    "Execution {} cannot be redriven: {}",
+                    record.arn,
+                    reason.unwrap_or_default()
+                ),
+            ));
+        }
+        let Some(text) = self.store.checkpoint_of(&record.arn)? else {
+            return Err(ServiceError::new(
+                "ExecutionNotRedrivable",
+                format!("Execution {} cannot be redriven: it never entered a state", record.arn),
+            ));
+        };
+        let checkpoint: Checkpoint = serde_json::from_str(&text)
+            .map_err(|e| ServiceError::from(StoreError::Io(format!("the checkpoint of {} is damaged: {e}", record.arn))))?;
+        let now = self.now_millis();
+        let redriven = self
+            .store
+            .redrive_execution(&record.arn, now, |r| {
+                if redrivability(r).0 == "REDRIVABLE" {
+                    Ok(())
+                } else {
+                    Err(StoreError::ConditionFailed("the execution changed".into()))
+                }
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::ConditionFailed(m) => ServiceError::new("ExecutionNotRedrivable", m),
+                other => other.into(),
+            })?
+            .ok_or_else(|| ServiceError::execution_missing(&record.arn))?;
+        let last_event_id = self.store.last_event_id(&record.arn)?;
+        self.launch(
+            redriven,
+            Start::Redrive {
+                checkpoint,
+                last_event_id,
+            },
+            last_event_id + 1,
+        );
+        Ok(json!({ "redriveDate": epoch(now) }))
+    }
+}
+
+/// Whether an execution can be redriven, and why not.
+fn redrivability(r: &ExecutionRecord) -> (&'static str, Option<String>) {
+    match r.status.as_str() {
+        "FAILED" | "TIMED_OUT" | "ABORTED" => ("REDRIVABLE", None),
+        "RUNNING" => ("NOT_REDRIVABLE", Some("Execution is RUNNING and cannot be redriven".into())),
+        _ => (
+            "NOT_REDRIVABLE",
+            Some("Execution is SUCCEEDED and cannot be redriven".into()),
+        ),
+    }
+}
+
+/// What an execution copies from its machine (or version) when it starts.
+struct ExecutionRecordTemplate {
+    machine_arn: String,
+    version_arn: Option<String>,
+    machine_name: String,
+    machine_type: String,
+    definition: String,
+    role_arn: String,
+    revision_id: String,
+    update_millis: i64,
+}
+
+impl ExecutionRecordTemplate {
+    fn record(&self, arn: String, name: String, input: String, now: i64) -> ExecutionRecord {
+        ExecutionRecord {
+            arn,
+            name,
+            state_machine_arn: self.machine_arn.clone(),
+            version_arn: self.version_arn.clone(),
+            status: "RUNNING".into(),
+            start_millis: now,
+            stop_millis: None,
+            input,
+            output: None,
+            error: None,
+            cause: None,
+            redrive_count: 0,
+            redrive_millis: None,
+            machine_name: self.machine_name.clone(),
+            definition: self.definition.clone(),
+            role_arn: self.role_arn.clone(),
+            revision_id: self.revision_id.clone(),
+            machine_update_millis: self.update_millis,
+            seq: 0,
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The Step Functions service: state machines and durable executions,
+//! independent of any transport. `api` puts it behind AWS's JSON protocol;
+//! tests and the CLI can call it directly.
+//!
+//! Every operation takes AWS's request document and returns AWS's response
+//! document (`serde_json::Value`), or a [`ServiceError`] with AWS's code.
+
+pub mod arn;
+mod error;
+mod executions;
+mod journal;
+mod machines;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::definition::StateMachine;
+use crate::task::TaskSource;
+use crate::store::RedbStore;
+
+pub use arn::Location;
+pub use error::{ServiceError, ServiceResult};
+pub use journal::DurableJournal;
+
+/// Decides whether a state machine's role may invoke a task resource
+/// (`lambda:InvokeFunction`); the error text goes into the task's failure.
+pub trait RoleCheck: Send + Sync {
+    fn may_invoke(&self, role_arn: &str, function_arn: &str) -> Result<(), String>;
+}
+
+/// The service.
+pub struct Service {
+    store: Arc<RedbStore>,
+    tasks: Arc<dyn TaskSource>,
+    clock: Arc<dyn Clock>,
+    here: Location,
+    roles: Option<Arc<dyn RoleCheck>>,
+    /// Parsed definitions by revision id: executions of the same revision
+    /// share one parse.
+    parsed: Mutex<HashMap<String, Arc<StateMachine>>>,
+    running: Mutex<HashMap<String, executions::Running>>,
+}
+
+impl Service {
+    pub fn new(store: Arc<RedbStore>, tasks: Arc<dyn TaskSource>, clock: Arc<dyn Clock>) -> Service {
+        Service {
+            store,
+            tasks,
+            clock,
+            here: Location::default(),
+            roles: None,
+            parsed: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks every Task against its machine's role.
+    pub fn with_roles(mut self, roles: Arc<dyn RoleCheck>) -> Service {
+        self.roles = Some(roles);
+        self
+    }
+
+    /// The region and account of this service's ARNs.
+    pub fn location(&self) -> &Location {
+        &self.here
+    }
+
+    /// The store behind the service.
+    pub fn store(&self) -> &Arc<RedbStore> {
+        &self.store
+    }
+
+    /// Runs one operation by its name (`StartExecution`…).
+    pub async fn call(self: &Arc<Self>, operation: &str, request: Value) -> ServiceResult<Value> {
+        match operation {
+            "CreateStateMachine" => self.create_state_machine(parse(request)?).await,
+            "UpdateStateMachine" => self.update_state_machine(parse(request)?).await,
+            "DescribeStateMachine" => self.describe_state_machine(parse(request)?),
+            "ListStateMachines" => self.list_state_machines(parse(request)?),
+            "DeleteStateMachine" => self.delete_state_machine(parse(request)?).await,
+            "PublishStateMachineVersion" => self.publish_state_machine_version(parse(request)?).await,
+            "ValidateStateMachineDefinition" => self.validate_state_machine_definition(parse(request)?),
+            "TagResource" => self.tag_resource(parse(request)?).await,
+            "UntagResource" => self.untag_resource(parse(request)?).await,
+            "ListTagsForResource" => self.list_tags_for_resource(parse(request)?),
+            "StartExecution" => self.start_execution(parse(request)?).await,
+            "StartSyncExecution" => self.start_sync_execution(parse(request)?).await,
+            "DescribeExecution" => self.describe_execution(parse(request)?),
+            "DescribeStateMachineForExecution" => self.describe_state_machine_for_execution(parse(request)?),
+            "ListExecutions" => self.list_executions(parse(request)?),
+            "StopExecution" => self.stop_execution(parse(request)?).await,
+            "GetExecutionHistory" => self.get_execution_history(parse(request)?),
+            "RedriveExecution" => self.redrive_execution(parse(request)?).await,
+            other => Err(ServiceError::new(
+                "UnknownOperationException",
+                format!("Operation '{other}' is not supported by this service"),
+            )),
+        }
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+}
+
+/// Reads a request document into its typed form; a wrong shape is AWS's
+/// `ValidationException` (or `SerializationException` for a wrong type).
+fn parse<T: DeserializeOwned>(request: Value) -> ServiceResult<T> {
+    serde_json::from_value(request).map_err(|e| {
+        let text = e.to_string();
+        if text.starts_with("missing field") {
+            ServiceError::validation(format!("1 validation error detected: {text}"))
+        } else {
+            ServiceError::new("SerializationException", text)
+        }
+    })
+}
+
+/// AWS's JSON protocol writes timestamps as epoch seconds.
+fn epoch(millis: i64) -> Value {
+    Value::from(millis as f64 / 1000.0)
+}
+
+/// `maxResults`: AWS's default page is 100, its largest 1000; 0 means the
+/// default.
+fn page_size(max_results: Option<i64>) -> ServiceResult<usize> {
+    match max_results {
+        None | Some(0) => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ServiceError::validation(format!(
+            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

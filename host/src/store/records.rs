@@ -1,0 +1,128 @@
+//! What the Step Functions service keeps: state machines, their published
+//! versions, and executions. Plain data, stored as JSON documents.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A resource tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A state machine (its latest revision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateMachineRecord {
+    pub arn: String,
+    pub name: String,
+    pub definition: String,
+    pub role_arn: String,
+    /// `STANDARD` or `EXPRESS`.
+    #[serde(rename = "type")]
+    pub machine_type: String,
+    pub creation_millis: i64,
+    /// When the definition or role last changed (the creation date at first).
+    pub update_millis: i64,
+    pub revision_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging_configuration: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracing_configuration: Option<Value>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// The number the next published version gets.
+    #[serde(default = "first_version")]
+    pub next_version: u64,
+}
+
+fn first_version() -> u64 {
+    1
+}
+
+/// A published, immutable version of a state machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionRecord {
+    /// `…:stateMachine:<name>:<version>`.
+    pub arn: String,
+    pub state_machine_arn: String,
+    pub version: u64,
+    pub definition: String,
+    pub role_arn: String,
+    pub revision_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub creation_millis: i64,
+}
+
+/// One execution, with the machine it runs (copied at start, so a later
+/// update or deletion of the machine does not change it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRecord {
+    pub arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_arn: Option<String>,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
+    pub status: String,
+    pub start_millis: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_millis: Option<i64>,
+    /// The input as given (JSON text).
+    pub input: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(default)]
+    pub redrive_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive_millis: Option<i64>,
+    pub machine_name: String,
+    pub definition: String,
+    pub role_arn: String,
+    pub revision_id: String,
+    pub machine_update_millis: i64,
+    /// Start order, assigned by the store (listing is newest first).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+impl ExecutionRecord {
+    pub fn is_running(&self) -> bool {
+        self.status == "RUNNING"
+    }
+}
+
+/// How an execution ended, as the store records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionEnd {
+    pub status: String,
+    pub stop_millis: i64,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// What `start_execution` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Started {
+    /// A new execution, as stored.
+    New(ExecutionRecord),
+    /// An execution with that name exists already; nothing was written.
+    Existing(ExecutionRecord),
+}
+
+/// One stored history event: its id and its JSON (`GetExecutionHistory`'s
+/// shape, timestamps as RFC 3339 text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: u64,
+    pub json: String,
+}

@@ -1,0 +1,184 @@
+//! Group commit: one writer thread owns every write transaction.
+//!
+//! Writers from any thread (executions checkpointing, plugins writing
+//! tables) submit a job; the writer thread takes every job waiting, applies
+//! them all in one transaction and commits once, then answers each. While
+//! one commit syncs to disk the next batch gathers, so durability costs one
+//! fsync per batch, not one per write.
+//!
+//! A job must not write before it has decided whether it succeeds: a job
+//! that returns a logical error (a failed condition, a name in use) leaves
+//! the shared transaction untouched. A storage error aborts the whole batch,
+//! and every job in it gets the error: nothing of the batch is committed,
+//! nothing committed before it is lost.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use redb::{Database, WriteTransaction};
+
+use super::super::StoreError;
+
+/// Most jobs one transaction takes (bounds a commit's size and latency).
+const MAX_BATCH: usize = 4096;
+
+/// Called with the commit's outcome.
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// Applies one job to the batch's transaction (`None`: there is none, the
+/// job only learns the error through its completion).
+type Job = Box<dyn FnOnce(Option<&WriteTransaction>) -> Applied + Send>;
+
+/// What applying a job gave.
+struct Applied {
+    complete: Completion,
+    /// The job hit a storage error: the batch must not commit.
+    fatal: bool,
+}
+
+/// The handle writers submit jobs through.
+pub(crate) struct Committer {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Committer {
+    /// Starts the writer thread for `db`.
+    pub(crate) fn start(db: Arc<Database>) -> Result<Committer, StoreError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("stepyard-commit".into())
+            .spawn(move || write_loop(&db, &rx))
+            .map_err(|e| StoreError::Io(format!("cannot start the database writer: {e}")))?;
+        Ok(Committer {
+            jobs: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Submits `apply`; `reply` gets its result once the batch committed
+    /// (or the commit's error).
+    pub(crate) fn submit<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        reply: impl FnOnce(Result<R, StoreError>) + Send + 'static,
+    ) {
+        let job: Job = Box::new(move |txn| {
+            let result = match txn {
+                Some(txn) => apply(txn),
+                None => Err(StoreError::Io("not applied".into())),
+            };
+            let fatal = matches!(result, Err(StoreError::Io(_)));
+            Applied {
+                complete: Box::new(move |commit| reply(commit.and(result))),
+                fatal,
+            }
+        });
+        let sender = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let rejected = match sender {
+            Some(tx) => tx.send(job).err().map(|e| e.0),
+            None => Some(job),
+        };
+        if let Some(job) = rejected {
+            // The writer is gone (shut down): answer without a transaction.
+            (job(None).complete)(Err(closed()));
+        }
+    }
+
+    /// Writes and waits on this thread (for callers outside async code).
+    pub(crate) fn write<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(apply, move |r| {
+            let _ = tx.send(r);
+        });
+        rx.recv().unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Writes and awaits the commit.
+    pub(crate) async fn write_async<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let rx = self.write_later(apply);
+        rx.await.unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Submits a write; the receiver yields its result once committed.
+    pub(crate) fn write_later<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> tokio::sync::oneshot::Receiver<Result<R, StoreError>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(apply, move |r| {
+            let _ = tx.send(r);
+        });
+        rx
+    }
+
+    /// Stops taking jobs, lets the writer finish what it has, and waits.
+    pub(crate) fn shutdown(&self) {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Io("the database is closed".into())
+}
+
+fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::new();
+    while let Ok(first) = jobs.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(db, &mut batch);
+    }
+}
+
+fn commit_batch(db: &Database, batch: &mut Vec<Job>) {
+    let txn = match db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => {
+            let error = StoreError::Io(format!("cannot begin a write: {e}"));
+            // The jobs never ran; answer each with the error.
+            for job in batch.drain(..) {
+                (job(None).complete)(Err(error.clone()));
+            }
+            return;
+        }
+    };
+    let mut completions = Vec::with_capacity(batch.len());
+    let mut fatal = false;
+    for job in batch.drain(..) {
+        let applied = job(Some(&txn));
+        fatal |= applied.fatal;
+        completions.push(applied.complete);
+    }
+    let outcome = if fatal {
+        let _ = txn.abort();
+        Err(StoreError::Io(
+            "a write in the same batch failed; nothing of the batch was saved".into(),
+        ))
+    } else {
+        txn.commit().map_err(|e| StoreError::Io(format!("cannot commit: {e}")))
+    };
+    for complete in completions {
+        complete(outcome.clone());
+    }
+}

@@ -1,0 +1,466 @@
+//! State machines, versions, executions and their histories in the
+//! database file. Writes go through group commit; every write that can be
+//! refused (a name in use, a closed execution) decides before it writes.
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{RedbStore, io, read_table};
+use crate::store::StoreError;
+use crate::store::records::*;
+
+const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("state_machines");
+const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
+const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
+/// (state machine ARN, start seq) → execution ARN: listing, newest first.
+const BY_MACHINE: TableDefinition<(&str, u64), &str> = TableDefinition::new("executions_by_machine");
+/// Executions not yet ended: resumed when the server starts.
+const RUNNING: TableDefinition<&str, u64> = TableDefinition::new("running_executions");
+const EVENTS: TableDefinition<(&str, u64), &str> = TableDefinition::new("history_events");
+const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+
+fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(io)
+}
+
+fn decode<T: DeserializeOwned>(what: &str, key: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Io(format!("the stored {what} '{key}' is damaged: {e}")))
+}
+
+fn get_doc<T: DeserializeOwned>(
+    txn: &WriteTransaction,
+    def: TableDefinition<&str, &str>,
+    what: &str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let table = txn.open_table(def).map_err(io)?;
+    let found = table.get(key).map_err(io)?;
+    found.map(|g| decode(what, key, g.value())).transpose()
+}
+
+fn put_events(txn: &WriteTransaction, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut table = txn.open_table(EVENTS).map_err(io)?;
+    for e in events {
+        table.insert((arn, e.id), e.json.as_str()).map_err(io)?;
+    }
+    Ok(())
+}
+
+impl RedbStore {
+    // ---- state machines ------------------------------------------------
+
+    /// The state machine at `arn`.
+    pub fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, MACHINES)? else {
+            return Ok(None);
+        };
+        let found = table.get(arn).map_err(io)?;
+        found.map(|g| decode("state machine", arn, g.value())).transpose()
+    }
+
+    /// Every state machine, by ARN.
+    pub fn state_machines(&self) -> Result<Vec<StateMachineRecord>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, MACHINES)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(io)? {
+            let (k, v) = entry.map_err(io)?;
+            out.push(decode("state machine", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Stores a new state machine, unless one exists at its ARN: then
+    /// nothing is written and the existing one is returned.
+    pub async fn create_state_machine(
+        &self,
+        record: StateMachineRecord,
+    ) -> Result<Option<StateMachineRecord>, StoreError> {
+        let text = encode(&record)?;
+        self.committer
+            .write_async(move |txn| {
+                if let Some(existing) = get_doc(txn, MACHINES, "state machine", &record.arn)? {
+                    return Ok(Some(existing));
+                }
+                let mut table = txn.open_table(MACHINES).map_err(io)?;
+                table.insert(record.arn.as_str(), text.as_str()).map_err(io)?;
+                Ok(None)
+            })
+            .await
+    }
+
+    /// Changes a stored state machine with `change`, atomically. `None` if
+    /// there is none at `arn`; `change`'s error leaves it as it was.
+    pub async fn update_state_machine<R: Send + 'static>(
+        &self,
+        arn: &str,
+        change: impl FnOnce(&mut StateMachineRecord) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<Option<(StateMachineRecord, R)>, StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let Some(mut record) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
+                    return Ok(None);
+                };
+                let result = change(&mut record)?;
+                let text = encode(&record)?;
+                let mut table = txn.open_table(MACHINES).map_err(io)?;
+                table.insert(arn.as_str(), text.as_str()).map_err(io)?;
+                Ok(Some((record, result)))
+            })
+            .await
+    }
+
+    /// Deletes a state machine and its versions (executions stay).
+    pub async fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let existed = txn.open_table(MACHINES).map_err(io)?.remove(arn.as_str()).map_err(io)?.is_some();
+                let mut versions = txn.open_table(VERSIONS).map_err(io)?;
+                let keys: Vec<u64> = versions
+                    .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
+                    .map_err(io)?
+                    .map(|e| e.map(|(k, _)| k.value().1))
+                    .collect::<Result<_, _>>()
+                    .map_err(io)?;
+                for v in keys {
+                    versions.remove((arn.as_str(), v)).map_err(io)?;
+                }
+                Ok(existed)
+            })
+            .await
+    }
+
+    /// Publishes the machine's current revision as a version, or returns the
+    /// newest version when it already holds this revision. `make` builds the
+    /// record from the machine and the version number. `None`: no machine.
+    pub async fn publish_version(
+        &self,
+        arn: &str,
+        make: impl FnOnce(&StateMachineRecord, u64) -> Result<VersionRecord, StoreError> + Send + 'static,
+    ) -> Result<Option<VersionRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let Some(mut machine) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
+                    return Ok(None);
+                };
+                let latest = {
+                    let versions = txn.open_table(VERSIONS).map_err(io)?;
+                    let last = versions
+                        .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
+                        .map_err(io)?
+                        .next_back()
+                        .transpose()
+                        .map_err(io)?;
+                    last.map(|(_, v)| decode::<VersionRecord>("version", &arn, v.value()))
+                        .transpose()?
+                };
+                if let Some(latest) = latest.filter(|v| v.revision_id == machine.revision_id) {
+                    return Ok(Some(latest));
+                }
+                let version = machine.next_version;
+                let record = make(&machine, version)?;
+                machine.next_version += 1;
+                let machine_text = encode(&machine)?;
+                let version_text = encode(&record)?;
+                txn.open_table(MACHINES)
+                    .map_err(io)?
+                    .insert(arn.as_str(), machine_text.as_str())
+                    .map_err(io)?;
+                txn.open_table(VERSIONS)
+                    .map_err(io)?
+                    .insert((arn.as_str(), version), version_text.as_str())
+                    .map_err(io)?;
+                Ok(Some(record))
+            })
+            .await
+    }
+
+    /// Version `version` of the machine at `arn`.
+    pub fn version(&self, arn: &str, version: u64) -> Result<Option<VersionRecord>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, VERSIONS)? else {
+            return Ok(None);
+        };
+        let found = table.get((arn, version)).map_err(io)?;
+        found.map(|g| decode("version", arn, g.value())).transpose()
+    }
+
+    // ---- executions ----------------------------------------------------
+
+    /// Stores a new execution with its first events, unless one exists at
+    /// its ARN (then nothing is written).
+    pub async fn start_execution(
+        &self,
+        record: ExecutionRecord,
+        events: Vec<StoredEvent>,
+    ) -> Result<Started, StoreError> {
+        self.committer
+            .write_async(move |txn| {
+                if let Some(existing) = get_doc(txn, EXECUTIONS, "execution", &record.arn)? {
+                    return Ok(Started::Existing(existing));
+                }
+                let mut record = record;
+                let mut counters = txn.open_table(COUNTERS).map_err(io)?;
+                let seq = counters.get("execution").map_err(io)?.map_or(0, |g| g.value()) + 1;
+                counters.insert("execution", seq).map_err(io)?;
+                record.seq = seq;
+                let text = encode(&record)?;
+                let arn = record.arn.as_str();
+                txn.open_table(EXECUTIONS).map_err(io)?.insert(arn, text.as_str()).map_err(io)?;
+                txn.open_table(BY_MACHINE)
+                    .map_err(io)?
+                    .insert((record.state_machine_arn.as_str(), seq), arn)
+                    .map_err(io)?;
+                txn.open_table(RUNNING).map_err(io)?.insert(arn, seq).map_err(io)?;
+                put_events(txn, arn, &events)?;
+                Ok(Started::New(record))
+            })
+            .await
+    }
+
+    /// Makes `events` and the execution's checkpoint durable.
+    pub async fn checkpoint(&self, arn: &str, events: Vec<StoredEvent>, checkpoint: String) -> Result<(), StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                put_events(txn, &arn, &events)?;
+                txn.open_table(CHECKPOINTS)
+                    .map_err(io)?
+                    .insert(arn.as_str(), checkpoint.as_str())
+                    .map_err(io)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Records how a running execution ended, with its last events. Returns
+    /// false (and writes nothing) when it had already ended.
+    pub async fn finish_execution(
+        &self,
+        arn: &str,
+        events: Vec<StoredEvent>,
+        end: ExecutionEnd,
+    ) -> Result<bool, StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let Some(mut record) = get_doc::<ExecutionRecord>(txn, EXECUTIONS, "execution", &arn)? else {
+                    return Ok(false);
+                };
+                if !record.is_running() {
+                    return Ok(false);
+                }
+                record.status = end.status;
+                record.stop_millis = Some(end.stop_millis);
+                record.output = end.output;
+                record.error = end.error;
+                record.cause = end.cause;
+                let text = encode(&record)?;
+                txn.open_table(EXECUTIONS)
+                    .map_err(io)?
+                    .insert(arn.as_str(), text.as_str())
+                    .map_err(io)?;
+                txn.open_table(RUNNING).map_err(io)?.remove(arn.as_str()).map_err(io)?;
+                put_events(txn, &arn, &events)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Marks an ended execution running again (`RedriveExecution`);
+    /// `check` refuses executions that cannot be redriven.
+    pub async fn redrive_execution(
+        &self,
+        arn: &str,
+        redrive_millis: i64,
+        check: impl FnOnce(&ExecutionRecord) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<Option<ExecutionRecord>, StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let Some(mut record) = get_doc::<ExecutionRecord>(txn, EXECUTIONS, "execution", &arn)? else {
+                    return Ok(None);
+                };
+                check(&record)?;
+                record.status = "RUNNING".into();
+                record.redrive_count += 1;
+                record.redrive_millis = Some(redrive_millis);
+                record.stop_millis = None;
+                record.output = None;
+                record.error = None;
+                record.cause = None;
+                let text = encode(&record)?;
+                txn.open_table(EXECUTIONS)
+                    .map_err(io)?
+                    .insert(arn.as_str(), text.as_str())
+                    .map_err(io)?;
+                txn.open_table(RUNNING).map_err(io)?.insert(arn.as_str(), record.seq).map_err(io)?;
+                Ok(Some(record))
+            })
+            .await
+    }
+
+    /// Removes the events after `last_id` (a resumed execution redoes them).
+    pub async fn discard_events_after(&self, arn: &str, last_id: u64) -> Result<(), StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let mut table = txn.open_table(EVENTS).map_err(io)?;
+                let ids: Vec<u64> = table
+                    .range((arn.as_str(), last_id + 1)..=(arn.as_str(), u64::MAX))
+                    .map_err(io)?
+                    .map(|e| e.map(|(k, _)| k.value().1))
+                    .collect::<Result<_, _>>()
+                    .map_err(io)?;
+                for id in ids {
+                    table.remove((arn.as_str(), id)).map_err(io)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// The execution at `arn`.
+    pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, EXECUTIONS)? else {
+            return Ok(None);
+        };
+        let found = table.get(arn).map_err(io)?;
+        found.map(|g| decode("execution", arn, g.value())).transpose()
+    }
+
+    /// Executions of a machine, newest first, starting below `before_seq`;
+    /// `keep` filters. Returns the page and the seq to continue below.
+    pub fn executions_of(
+        &self,
+        machine_arn: &str,
+        before_seq: Option<u64>,
+        limit: usize,
+        keep: impl Fn(&ExecutionRecord) -> bool,
+    ) -> Result<(Vec<ExecutionRecord>, Option<u64>), StoreError> {
+        let read = self.begin_read()?;
+        let (Some(index), Some(execs)) = (read_table(&read, BY_MACHINE)?, read_table(&read, EXECUTIONS)?) else {
+            return Ok((Vec::new(), None));
+        };
+        let upper = before_seq.unwrap_or(u64::MAX);
+        let mut out = Vec::new();
+        for entry in index.range((machine_arn, 0)..(machine_arn, upper)).map_err(io)?.rev() {
+            let (k, v) = entry.map_err(io)?;
+            let seq = k.value().1;
+            if out.len() == limit {
+                return Ok((out, Some(seq + 1)));
+            }
+            let arn = v.value();
+            let Some(doc) = execs.get(arn).map_err(io)? else {
+                continue;
+            };
+            let record: ExecutionRecord = decode("execution", arn, doc.value())?;
+            if keep(&record) {
+                out.push(record);
+            }
+        }
+        Ok((out, None))
+    }
+
+    /// Executions not yet ended, oldest first.
+    pub fn running_executions(&self) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let read = self.begin_read()?;
+        let (Some(running), Some(execs)) = (read_table(&read, RUNNING)?, read_table(&read, EXECUTIONS)?) else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<ExecutionRecord> = Vec::new();
+        for entry in running.iter().map_err(io)? {
+            let (k, _) = entry.map_err(io)?;
+            if let Some(doc) = execs.get(k.value()).map_err(io)? {
+                out.push(decode("execution", k.value(), doc.value())?);
+            }
+        }
+        out.sort_by_key(|r| r.seq);
+        Ok(out)
+    }
+
+    /// A page of an execution's history: events after `after` (before it,
+    /// in reverse), at most `limit`, and whether more follow.
+    pub fn events(
+        &self,
+        arn: &str,
+        after: Option<u64>,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<(Vec<StoredEvent>, bool), StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, EVENTS)? else {
+            return Ok((Vec::new(), false));
+        };
+        let range = if reverse {
+            table.range((arn, 0)..(arn, after.unwrap_or(u64::MAX)))
+        } else {
+            table.range((arn, after.map_or(0, |a| a + 1))..=(arn, u64::MAX))
+        }
+        .map_err(io)?;
+        let mut out = Vec::new();
+        let mut push = |entry: Result<(redb::AccessGuard<'_, (&str, u64)>, redb::AccessGuard<'_, &str>), redb::StorageError>| {
+            let (k, v) = entry.map_err(io)?;
+            out.push(StoredEvent {
+                id: k.value().1,
+                json: v.value().to_owned(),
+            });
+            Ok::<_, StoreError>(())
+        };
+        let mut more = false;
+        if reverse {
+            for (n, entry) in range.rev().enumerate() {
+                if n == limit {
+                    more = true;
+                    break;
+                }
+                push(entry)?;
+            }
+        } else {
+            for (n, entry) in range.enumerate() {
+                if n == limit {
+                    more = true;
+                    break;
+                }
+                push(entry)?;
+            }
+        }
+        Ok((out, more))
+    }
+
+    /// The id of an execution's newest event (0 when it has none).
+    pub fn last_event_id(&self, arn: &str) -> Result<u64, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, EVENTS)? else {
+            return Ok(0);
+        };
+        let last = table
+            .range((arn, 0)..=(arn, u64::MAX))
+            .map_err(io)?
+            .next_back()
+            .transpose()
+            .map_err(io)?;
+        Ok(last.map_or(0, |(k, _)| k.value().1))
+    }
+
+    /// An execution's last checkpoint (JSON), if it has one.
+    pub fn checkpoint_of(&self, arn: &str) -> Result<Option<String>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, CHECKPOINTS)? else {
+            return Ok(None);
+        };
+        Ok(table.get(arn).map_err(io)?.map(|g| g.value().to_owned()))
+    }
+}

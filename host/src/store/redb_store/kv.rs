@@ -1,0 +1,191 @@
+//! Key-value tables and log lines in the database file.
+
+use redb::{ReadableTable, TableDefinition};
+use serde_json::{Map, Value};
+
+use super::{RedbStore, io, read_table};
+use crate::store::memory::check_condition;
+use crate::store::*;
+
+const KV: TableDefinition<(&str, &str), (u64, &str)> = TableDefinition::new("kv_items");
+const LOGS: TableDefinition<(&str, u64), &str> = TableDefinition::new("log_lines");
+
+impl RedbStore {
+    fn read_item(&self, table: &str, key: &str) -> Result<Option<(u64, String)>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(kv) = read_table(&read, KV)? else {
+            return Ok(None);
+        };
+        let found = kv.get((table, key)).map_err(io)?;
+        Ok(found.map(|g| {
+            let (version, value) = g.value();
+            (version, value.to_owned())
+        }))
+    }
+}
+
+impl KvStore for RedbStore {
+    fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError> {
+        validate_key(table, key)?;
+        Ok(self.read_item(table, key)?.map(|(version, value)| Item {
+            key: key.to_owned(),
+            value,
+            version,
+        }))
+    }
+
+    fn put(&self, table: &str, key: &str, value: &str, condition: Condition) -> Result<u64, StoreError> {
+        validate_item(table, key, value)?;
+        let (table, key, value) = (table.to_owned(), key.to_owned(), value.to_owned());
+        self.committer.write(move |write| {
+            let mut kv = write.open_table(KV).map_err(io)?;
+            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?.map(|g| g.value().0);
+            check_condition(condition, current)?;
+            let version = current.unwrap_or(0) + 1;
+            kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
+                .map_err(io)?;
+            Ok(version)
+        })
+    }
+
+    fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError> {
+        validate_key(table, key)?;
+        let (table, key, changes) = (table.to_owned(), key.to_owned(), changes.clone());
+        self.committer.write(move |write| {
+            let mut kv = write.open_table(KV).map_err(io)?;
+            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?.map(|g| {
+                let (v, t) = g.value();
+                (v, t.to_owned())
+            });
+            let value = merge(current.as_ref().map(|(_, t)| t.as_str()), &changes)?;
+            validate_item(&table, &key, &value)?;
+            let version = current.map_or(0, |(v, _)| v) + 1;
+            kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
+                .map_err(io)?;
+            Ok(Item { key, value, version })
+        })
+    }
+
+    fn delete(&self, table: &str, key: &str) -> Result<bool, StoreError> {
+        validate_key(table, key)?;
+        let (table, key) = (table.to_owned(), key.to_owned());
+        self.committer.write(move |write| {
+            let existed = write
+                .open_table(KV)
+                .map_err(io)?
+                .remove((table.as_str(), key.as_str()))
+                .map_err(io)?
+                .is_some();
+            Ok(existed)
+        })
+    }
+
+    fn query(&self, table: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page, StoreError> {
+        validate_key(table, "-")?;
+        let limit = limit.clamp(1, MAX_PAGE_ITEMS);
+        let read = self.begin_read()?;
+        let Some(kv) = read_table(&read, KV)? else {
+            return Ok(Page::default());
+        };
+        let start = start_after.unwrap_or(prefix);
+        let mut page = Page::default();
+        for entry in kv.range((table, start)..).map_err(io)? {
+            let (k, v) = entry.map_err(io)?;
+            let (t, key) = k.value();
+            if t != table || !key.starts_with(prefix) {
+                break;
+            }
+            if Some(key) == start_after {
+                continue;
+            }
+            if page.items.len() == limit {
+                page.next = page.items.last().map(|i| i.key.clone());
+                break;
+            }
+            let (version, value) = v.value();
+            page.items.push(Item {
+                key: key.to_owned(),
+                value: value.to_owned(),
+                version,
+            });
+        }
+        Ok(page)
+    }
+
+    fn tables(&self) -> Result<Vec<String>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(kv) = read_table(&read, KV)? else {
+            return Ok(Vec::new());
+        };
+        let mut names: Vec<String> = Vec::new();
+        for entry in kv.iter().map_err(io)? {
+            let (k, _) = entry.map_err(io)?;
+            let t = k.value().0;
+            if names.last().map(String::as_str) != Some(t) {
+                names.push(t.to_owned());
+            }
+        }
+        Ok(names)
+    }
+}
+
+impl LogStore for RedbStore {
+    fn append(&self, lines: &[LogLine]) -> Result<(), StoreError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let encoded = lines
+            .iter()
+            .map(|line| Ok((line.execution_arn.clone(), serde_json::to_string(line).map_err(io)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.committer.write(move |write| {
+            let mut logs = write.open_table(LOGS).map_err(io)?;
+            for (arn, text) in &encoded {
+                let arn = arn.as_str();
+                let last = logs
+                    .range((arn, 0)..=(arn, u64::MAX))
+                    .map_err(io)?
+                    .next_back()
+                    .transpose()
+                    .map_err(io)?
+                    .map(|(k, _)| k.value().1);
+                let seq = last.map_or(0, |s| s + 1);
+                logs.insert((arn, seq), text.as_str()).map_err(io)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(logs) = read_table(&read, LOGS)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in logs.range((execution_arn, 0)..=(execution_arn, u64::MAX)).map_err(io)? {
+            let (_, v) = entry.map_err(io)?;
+            out.push(serde_json::from_str(v.value()).map_err(|e| io(format!("a stored log line is damaged: {e}")))?);
+        }
+        Ok(out)
+    }
+
+    fn executions(&self) -> Result<Vec<String>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(logs) = read_table(&read, LOGS)? else {
+            return Ok(Vec::new());
+        };
+        // (first line's timestamp, execution): the first line of each
+        // execution is its seq 0 entry.
+        let mut out: Vec<(String, String)> = Vec::new();
+        for entry in logs.iter().map_err(io)? {
+            let (k, v) = entry.map_err(io)?;
+            let (arn, seq) = k.value();
+            if seq == 0 {
+                let line: LogLine = serde_json::from_str(v.value()).map_err(io)?;
+                out.push((line.timestamp, arn.to_owned()));
+            }
+        }
+        out.sort();
+        Ok(out.into_iter().map(|(_, arn)| arn).collect())
+    }
+}
