@@ -8,6 +8,7 @@ mod history;
 mod jsonata;
 mod map_parallel;
 mod plugins;
+mod serve;
 mod support;
 mod time;
 mod validation;

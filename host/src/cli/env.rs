@@ -23,6 +23,9 @@ pub struct EnvArgs {
     /// memory (gone when the command ends; the compile cache is still used).
     #[arg(long, value_enum, default_value_t = StoreKind::Redb, global = true)]
     pub store: StoreKind,
+    /// Where compiled plugins are cached (default: DATA/cache).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,6 +40,11 @@ pub struct Env {
 }
 
 impl EnvArgs {
+    /// The compiled-plugin cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache.clone().unwrap_or_else(|| self.data.join("cache"))
+    }
+
     /// Opens the database in the data directory.
     pub fn store(&self) -> anyhow::Result<Arc<RedbStore>> {
         Ok(Arc::new(RedbStore::open(self.data.join("stepyard.redb"))?))
@@ -59,7 +67,7 @@ impl EnvArgs {
     /// failing on) plugins that do not load.
     pub fn open(&self) -> anyhow::Result<Env> {
         let (kv, logs) = self.stores()?;
-        let runtime = Runtime::new(Some(self.data.join("cache")))?;
+        let runtime = Runtime::new(Some(self.cache_dir()))?;
         let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
         for p in host.problems() {
             eprintln!(

@@ -49,7 +49,7 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let plugin_runtime = Runtime::new(Some(env.data.join("cache")))?;
+    let plugin_runtime = Runtime::new(Some(env.cache_dir()))?;
     let folder = Arc::new(PluginFolder::new(
         plugin_runtime,
         env.plugins.clone(),

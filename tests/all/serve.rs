@@ -1,0 +1,310 @@
+//! `stepyard serve` as a process: the JSON 1.0 API, durability across
+//! kill -9, and waits that keep their deadline over a restart.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::plugins_dir;
+
+fn temp_dir(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "stepyard-serve-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One compile cache for every server the tests start.
+fn shared_cache() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| temp_dir("cache"))
+}
+
+/// A running `stepyard serve`.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stepyard"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .arg("--plugins")
+            .arg(plugins_dir())
+            .arg("--cache")
+            .arg(shared_cache())
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("stepyard serve starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("serve prints its address").unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+            assert!(!line.starts_with("error"), "serve failed: {line}");
+        };
+        // Keep draining stderr so the server never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    /// Calls an operation; returns the HTTP status and the JSON answer.
+    pub fn call(&self, operation: &str, body: Value) -> (u16, Value) {
+        let body = body.to_string();
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let json = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        (status, serde_json::from_str(json).unwrap_or(Value::Null))
+    }
+
+    /// Calls an operation that must succeed.
+    pub fn ok(&self, operation: &str, body: Value) -> Value {
+        let (status, answer) = self.call(operation, body);
+        assert_eq!(status, 200, "{operation} failed: {answer}");
+        answer
+    }
+
+    /// kill -9.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn order_definition() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    std::fs::read_to_string(root.join("workflows/order.asl.json")).unwrap()
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/StepFunctionLambdaRole";
+
+fn create(server: &Server, name: &str, definition: &str) -> String {
+    let answer = server.ok(
+        "CreateStateMachine",
+        json!({"name": name, "definition": definition, "roleArn": ROLE}),
+    );
+    answer["stateMachineArn"].as_str().unwrap().to_owned()
+}
+
+/// Every event of an execution, through the paginated API.
+fn history(server: &Server, arn: &str) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut req = json!({"executionArn": arn, "maxResults": 7});
+        if let Some(t) = &token {
+            req["nextToken"] = t.clone().into();
+        }
+        let page = server.ok("GetExecutionHistory", req);
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return events,
+        }
+    }
+}
+
+/// Waits until every execution of `machine` has ended; returns them.
+fn wait_all_ended(server: &Server, machine: &str, expected: usize, limit: Duration) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut req = json!({"stateMachineArn": machine, "maxResults": 100});
+            if let Some(t) = &token {
+                req["nextToken"] = t.clone().into();
+            }
+            let page = server.ok("ListExecutions", req);
+            all.extend(page["executions"].as_array().unwrap().iter().cloned());
+            match page["nextToken"].as_str() {
+                Some(t) => token = Some(t.to_owned()),
+                None => break,
+            }
+        }
+        let running = all.iter().filter(|e| e["status"] == "RUNNING").count();
+        if all.len() == expected && running == 0 {
+            return all;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{running} of {} executions still running after {limit:?}",
+            all.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Ids 1..=n, each linked to an earlier event, one start and one end.
+fn assert_history_whole(arn: &str, events: &[Value]) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["id"], json!(i as u64 + 1), "{arn}: gap or duplicate at {i}: {events:#?}");
+        let previous = e["previousEventId"].as_u64().unwrap();
+        assert!(previous < i as u64 + 1, "{arn}: event {} links forward", i + 1);
+    }
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"ExecutionStarted"), "{arn}: {types:?}");
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"), "{arn}: {types:?}");
+    assert_eq!(types.iter().filter(|t| t.starts_with("Execution")).count(), 2, "{arn}: {types:?}");
+    assert_eq!(types.iter().filter(|t| **t == "TaskStateEntered").count(), 4, "{arn}: {types:?}");
+}
+
+#[test]
+fn the_api_runs_the_order_workflow_and_answers_with_aws_errors() {
+    let data = temp_dir("api");
+    let server = Server::start(&data, &[]);
+    let machine = create(&server, "orders", &order_definition());
+    // Creating the same machine again is the same request.
+    assert_eq!(create(&server, "orders", &order_definition()), machine);
+    let input = json!({"order_id": "api-1", "total": 12.5}).to_string();
+    let started = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "api-1", "input": input}),
+    );
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    // The same name and input while it runs (or not) — AWS answers the
+    // running one idempotently and refuses a different input.
+    let (status, err) = server.call(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "api-1", "input": "{\"other\":1}"}),
+    );
+    assert_eq!((status, err["__type"].as_str()), (400, Some("ExecutionAlreadyExists")));
+    wait_all_ended(&server, &machine, 1, Duration::from_secs(30));
+    let described = server.ok("DescribeExecution", json!({"executionArn": arn}));
+    assert_eq!(described["status"], "SUCCEEDED");
+    let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["confirmation"]["status"], "CONFIRMED");
+    assert_history_whole(&arn, &history(&server, &arn));
+    let reversed = server.ok("GetExecutionHistory", json!({"executionArn": arn, "reverseOrder": true, "maxResults": 1}));
+    assert_eq!(reversed["events"][0]["type"], "ExecutionSucceeded");
+
+    for (op, body, code) in [
+        ("DescribeStateMachine", json!({"stateMachineArn": machine.replace("orders", "nope")}), "StateMachineDoesNotExist"),
+        ("DescribeExecution", json!({"executionArn": arn.replace("api-1", "nope")}), "ExecutionDoesNotExist"),
+        ("DescribeExecution", json!({"executionArn": "arn:aws:sqs:x"}), "InvalidArn"),
+        ("DescribeStateMachine", json!({"stateMachineArn": arn}), "InvalidArn"),
+        ("CreateStateMachine", json!({"name": "bad", "definition": "{\"StartAt\":\"X\",\"States\":{}}", "roleArn": ROLE}), "InvalidDefinition"),
+        ("CreateStateMachine", json!({"name": "bad name", "definition": order_definition(), "roleArn": ROLE}), "InvalidName"),
+        ("CreateStateMachine", json!({"name": "orders", "definition": "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}", "roleArn": ROLE}), "StateMachineAlreadyExists"),
+        ("StartExecution", json!({"stateMachineArn": machine, "input": "{not json"}), "InvalidExecutionInput"),
+        ("ListExecutions", json!({"stateMachineArn": machine, "nextToken": "garbage"}), "InvalidToken"),
+        ("StartExecution", json!({}), "ValidationException"),
+        ("NoSuchOperation", json!({}), "UnknownOperationException"),
+    ] {
+        let (status, answer) = server.call(op, body);
+        assert_eq!((status, answer["__type"].as_str()), (400, Some(code)), "{op}: {answer}");
+    }
+}
+
+#[test]
+fn a_killed_server_resumes_every_execution_and_writes_each_order_once() {
+    let data = temp_dir("crash");
+    let mut server = Server::start(&data, &[]);
+    let machine = create(&server, "orders", &order_definition());
+    const N: usize = 200;
+    let mut rng_state = std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    let mut random_ms = |max: u64| {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        rng_state % max
+    };
+    for i in 0..N {
+        let id = format!("crash-{i}");
+        let input = json!({"order_id": id, "total": 10 + i}).to_string();
+        server.ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine, "name": id, "input": input}),
+        );
+    }
+    // Kill it at random moments while the executions run, three times.
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(random_ms(400)));
+        server.kill();
+        server = Server::start(&data, &[]);
+    }
+    let executions = wait_all_ended(&server, &machine, N, Duration::from_secs(120));
+    assert!(executions.iter().all(|e| e["status"] == "SUCCEEDED"), "{executions:#?}");
+    for e in &executions {
+        let arn = e["executionArn"].as_str().unwrap();
+        assert_history_whole(arn, &history(&server, arn));
+    }
+    server.kill();
+
+    // Each order once, placed by its own execution's first task.
+    let store = stepyard::store::RedbStore::open(data.join("stepyard.redb")).unwrap();
+    use stepyard::store::KvStore;
+    let page = store.query("orders", "crash-", None, 1000).unwrap();
+    assert_eq!(page.items.len(), N);
+    for item in page.items {
+        let order: Value = serde_json::from_str(&item.value).unwrap();
+        assert_eq!(order["status"], "CONFIRMED", "{order}");
+        let placed_by = order["placed_by"].as_str().unwrap();
+        assert!(placed_by.ends_with(&format!(":{}#2", item.key)), "{placed_by}");
+    }
+}
+
+#[test]
+fn a_wait_keeps_its_deadline_across_a_restart() {
+    let data = temp_dir("wait");
+    let server = Server::start(&data, &[]);
+    let definition = json!({
+        "StartAt": "Hold",
+        "States": {"Hold": {"Type": "Wait", "Seconds": 2, "Next": "Done"}, "Done": {"Type": "Pass", "End": true}}
+    })
+    .to_string();
+    let machine = create(&server, "hold", &definition);
+    let started = server.ok("StartExecution", json!({"stateMachineArn": machine, "name": "w"}));
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(700));
+    server.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    let server = Server::start(&data, &[]);
+    wait_all_ended(&server, &machine, 1, Duration::from_secs(10));
+    let events = history(&server, &arn);
+    let at = |t: &str| events.iter().find(|e| e["type"] == t).unwrap()["timestamp"].as_f64().unwrap();
+    let waited = at("WaitStateExited") - at("WaitStateEntered");
+    // A wait restarted from scratch would take 2 s after the restart
+    // (≥ 3.2 s after entering); the original deadline is 2 s.
+    assert!((1.9..2.9).contains(&waited), "waited {waited} s");
+    assert_history_whole_ends(&events);
+}
+
+fn assert_history_whole_ends(events: &[Value]) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["id"], json!(i as u64 + 1));
+    }
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+}
