@@ -7,6 +7,7 @@
 //! - [`interpreter`]: runs a validated definition, talking to the outside
 //!   world only through traits ([`task`], [`clock`], [`history`]).
 
+pub mod api;
 pub mod clock;
 pub mod definition;
 pub mod history;
