@@ -5,6 +5,8 @@
 //! and a JSON body; answers are JSON with `Content-Type:
 //! application/x-amz-json-1.0`, errors `{"__type": code, "message": …}`.
 
+pub mod auth;
+
 use std::sync::Arc;
 
 use axum::Router;
