@@ -170,15 +170,27 @@ fn wait_all_ended(server: &Server, machine: &str, expected: usize, limit: Durati
 /// Ids 1..=n, each linked to an earlier event, one start and one end.
 fn assert_history_whole(arn: &str, events: &[Value]) {
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e["id"], json!(i as u64 + 1), "{arn}: gap or duplicate at {i}: {events:#?}");
+        assert_eq!(
+            e["id"],
+            json!(i as u64 + 1),
+            "{arn}: gap or duplicate at {i}: {events:#?}"
+        );
         let previous = e["previousEventId"].as_u64().unwrap();
         assert!(previous < i as u64 + 1, "{arn}: event {} links forward", i + 1);
     }
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types.first(), Some(&"ExecutionStarted"), "{arn}: {types:?}");
     assert_eq!(types.last(), Some(&"ExecutionSucceeded"), "{arn}: {types:?}");
-    assert_eq!(types.iter().filter(|t| t.starts_with("Execution")).count(), 2, "{arn}: {types:?}");
-    assert_eq!(types.iter().filter(|t| **t == "TaskStateEntered").count(), 4, "{arn}: {types:?}");
+    assert_eq!(
+        types.iter().filter(|t| t.starts_with("Execution")).count(),
+        2,
+        "{arn}: {types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| **t == "TaskStateEntered").count(),
+        4,
+        "{arn}: {types:?}"
+    );
 }
 
 #[test]
@@ -207,19 +219,54 @@ fn the_api_runs_the_order_workflow_and_answers_with_aws_errors() {
     let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
     assert_eq!(output["confirmation"]["status"], "CONFIRMED");
     assert_history_whole(&arn, &history(&server, &arn));
-    let reversed = server.ok("GetExecutionHistory", json!({"executionArn": arn, "reverseOrder": true, "maxResults": 1}));
+    let reversed = server.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "reverseOrder": true, "maxResults": 1}),
+    );
     assert_eq!(reversed["events"][0]["type"], "ExecutionSucceeded");
 
     for (op, body, code) in [
-        ("DescribeStateMachine", json!({"stateMachineArn": machine.replace("orders", "nope")}), "StateMachineDoesNotExist"),
-        ("DescribeExecution", json!({"executionArn": arn.replace("api-1", "nope")}), "ExecutionDoesNotExist"),
-        ("DescribeExecution", json!({"executionArn": "arn:aws:sqs:x"}), "InvalidArn"),
+        (
+            "DescribeStateMachine",
+            json!({"stateMachineArn": machine.replace("orders", "nope")}),
+            "StateMachineDoesNotExist",
+        ),
+        (
+            "DescribeExecution",
+            json!({"executionArn": arn.replace("api-1", "nope")}),
+            "ExecutionDoesNotExist",
+        ),
+        (
+            "DescribeExecution",
+            json!({"executionArn": "arn:aws:sqs:x"}),
+            "InvalidArn",
+        ),
         ("DescribeStateMachine", json!({"stateMachineArn": arn}), "InvalidArn"),
-        ("CreateStateMachine", json!({"name": "bad", "definition": "{\"StartAt\":\"X\",\"States\":{}}", "roleArn": ROLE}), "InvalidDefinition"),
-        ("CreateStateMachine", json!({"name": "bad name", "definition": order_definition(), "roleArn": ROLE}), "InvalidName"),
-        ("CreateStateMachine", json!({"name": "orders", "definition": "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}", "roleArn": ROLE}), "StateMachineAlreadyExists"),
-        ("StartExecution", json!({"stateMachineArn": machine, "input": "{not json"}), "InvalidExecutionInput"),
-        ("ListExecutions", json!({"stateMachineArn": machine, "nextToken": "garbage"}), "InvalidToken"),
+        (
+            "CreateStateMachine",
+            json!({"name": "bad", "definition": "{\"StartAt\":\"X\",\"States\":{}}", "roleArn": ROLE}),
+            "InvalidDefinition",
+        ),
+        (
+            "CreateStateMachine",
+            json!({"name": "bad name", "definition": order_definition(), "roleArn": ROLE}),
+            "InvalidName",
+        ),
+        (
+            "CreateStateMachine",
+            json!({"name": "orders", "definition": "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}", "roleArn": ROLE}),
+            "StateMachineAlreadyExists",
+        ),
+        (
+            "StartExecution",
+            json!({"stateMachineArn": machine, "input": "{not json"}),
+            "InvalidExecutionInput",
+        ),
+        (
+            "ListExecutions",
+            json!({"stateMachineArn": machine, "nextToken": "garbage"}),
+            "InvalidToken",
+        ),
         ("StartExecution", json!({}), "ValidationException"),
         ("NoSuchOperation", json!({}), "UnknownOperationException"),
     ] {
@@ -294,7 +341,11 @@ fn a_wait_keeps_its_deadline_across_a_restart() {
     let server = Server::start(&data, &[]);
     wait_all_ended(&server, &machine, 1, Duration::from_secs(10));
     let events = history(&server, &arn);
-    let at = |t: &str| events.iter().find(|e| e["type"] == t).unwrap()["timestamp"].as_f64().unwrap();
+    let at = |t: &str| {
+        events.iter().find(|e| e["type"] == t).unwrap()["timestamp"]
+            .as_f64()
+            .unwrap()
+    };
     let waited = at("WaitStateExited") - at("WaitStateEntered");
     // A wait restarted from scratch would take 2 s after the restart
     // (≥ 3.2 s after entering); the original deadline is 2 s.

@@ -16,7 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::service::{Service, ServiceError};
+use crate::service::{RoleCheck, Service, ServiceError};
+use auth::{AuthConfig, RequestParts};
 
 /// What the protocol prefixes operation names with.
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -29,6 +30,19 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// The server's shared state.
 pub struct Api {
     pub service: Arc<Service>,
+    /// With `--auth`: who may call, and the roles tasks run as.
+    pub auth: Option<Arc<AuthConfig>>,
+}
+
+impl RoleCheck for AuthConfig {
+    fn may_invoke(&self, role_arn: &str, function_arn: &str) -> Result<(), String> {
+        match self.role(role_arn) {
+            Some(role) => role.allows_invoke(function_arn),
+            None => Err(format!(
+                "The role {role_arn} is not defined in the auth file, so it may not perform: lambda:InvokeFunction on resource: {function_arn}"
+            )),
+        }
+    }
 }
 
 /// The router serving the API.
@@ -40,14 +54,19 @@ pub fn router(api: Arc<Api>) -> Router {
 }
 
 async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let _ = &uri;
-    match dispatch(&api, &method, &headers, &body).await {
+    match dispatch(&api, &method, &uri, &headers, &body).await {
         Ok(value) => answer(StatusCode::OK, &value),
         Err(e) => error_response(&e),
     }
 }
 
-async fn dispatch(api: &Api, method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError> {
+async fn dispatch(
+    api: &Api,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ServiceError> {
     if method != Method::POST {
         return Err(ServiceError::new(
             "UnknownOperationException",
@@ -71,9 +90,65 @@ async fn dispatch(api: &Api, method: &Method, headers: &HeaderMap, body: &[u8]) 
             .map_err(|e| ServiceError::new("SerializationException", format!("The request is not valid JSON: {e}")))?
     };
     if !request.is_object() {
-        return Err(ServiceError::new("SerializationException", "The request must be a JSON object"));
+        return Err(ServiceError::new(
+            "SerializationException",
+            "The request must be a JSON object",
+        ));
+    }
+    if let Some(auth) = &api.auth {
+        authorize(auth, api, method, uri, headers, body, operation, &request)?;
     }
     api.service.call(operation, request).await
+}
+
+/// Checks the request's signature, then the caller's policy for
+/// `states:<Operation>` on the resource the request names.
+#[allow(clippy::too_many_arguments)]
+fn authorize(
+    auth: &AuthConfig,
+    api: &Api,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    operation: &str,
+    request: &Value,
+) -> Result<(), ServiceError> {
+    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+    let parts = RequestParts {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: &pairs,
+        body,
+    };
+    let principal = auth
+        .authenticate(&parts, chrono::Utc::now())
+        .map_err(|e| ServiceError::new(e.code(), e.to_string()))?;
+    let resource = resource_of(api, operation, request);
+    principal
+        .authorize(&format!("states:{operation}"), &resource)
+        .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()))
+}
+
+/// The ARN an operation acts on, as IAM sees it (`*` for operations on no
+/// particular resource).
+fn resource_of(api: &Api, operation: &str, request: &Value) -> String {
+    let field = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
+    let found = match operation {
+        "CreateStateMachine" => field("name").map(|n| api.service.location().state_machine_arn(&n)),
+        "TagResource" | "UntagResource" | "ListTagsForResource" => field("resourceArn"),
+        "DescribeExecution"
+        | "StopExecution"
+        | "GetExecutionHistory"
+        | "RedriveExecution"
+        | "DescribeStateMachineForExecution" => field("executionArn"),
+        "ListStateMachines" | "ValidateStateMachineDefinition" | "TestState" => None,
+        _ => field("stateMachineArn"),
+    };
+    // A malformed ARN is checked against the policy as given; the operation
+    // then refuses it with InvalidArn if the caller may go that far.
+    found.unwrap_or_else(|| "*".to_owned())
 }
 
 fn answer(status: StatusCode, value: &Value) -> Response {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use stepyard::api::auth::AuthConfig;
 use stepyard::api::{self, Api};
 use stepyard::clock::ScaledClock;
 use stepyard::runtime::{PluginFolder, Runtime};
@@ -57,15 +58,31 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
         store.clone(),
     ));
     for p in folder.host().problems() {
-        eprintln!("warning: plugin '{}' ({}) not loaded: {}", p.name, p.path.display(), p.reason);
+        eprintln!(
+            "warning: plugin '{}' ({}) not loaded: {}",
+            p.name,
+            p.path.display(),
+            p.reason
+        );
     }
+    let auth = match &args.auth {
+        Some(path) => Some(Arc::new(AuthConfig::load(path)?)),
+        None => None,
+    };
     let clock = Arc::new(ScaledClock::new(args.time_scale));
-    let service = Arc::new(Service::new(store.clone(), folder, clock));
+    let mut service = Service::new(store.clone(), folder, clock);
+    if let Some(auth) = &auth {
+        service = service.with_roles(auth.clone());
+    }
+    let service = Arc::new(service);
     let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let resumed = service.resume_all().await.context("cannot resume the running executions")?;
+        let resumed = service
+            .resume_all()
+            .await
+            .context("cannot resume the running executions")?;
         let address = listener.local_addr()?;
         eprintln!(
             "stepyard serve: listening on http://{address} ({}; data in {}{})",
@@ -83,6 +100,7 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
         );
         let app = api::router(Arc::new(Api {
             service: service.clone(),
+            auth: auth.clone(),
         }));
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -136,7 +136,10 @@ async fn run_state(
                 };
                 if let Err(e) = journal.checkpoint(checkpoint).await {
                     *lock(&exec.interrupted) = Some(e);
-                    return Err(Failure::new(names::RUNTIME, "The execution's progress could not be saved."));
+                    return Err(Failure::new(
+                        names::RUNTIME,
+                        "The execution's progress could not be saved.",
+                    ));
                 }
             }
             (entered_id, entered_previous, entered_at)

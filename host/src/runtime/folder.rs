@@ -98,7 +98,12 @@ impl PluginFolder {
                     self.logs.clone(),
                 ));
                 for p in host.problems() {
-                    eprintln!("stepyard: plugin '{}' ({}) not loaded: {}", p.name, p.path.display(), p.reason);
+                    eprintln!(
+                        "stepyard: plugin '{}' ({}) not loaded: {}",
+                        p.name,
+                        p.path.display(),
+                        p.reason
+                    );
                 }
                 state.tasks = Arc::new(host.registry());
                 state.host = host;

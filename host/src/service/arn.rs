@@ -52,10 +52,7 @@ pub fn parse(arn: &str) -> ServiceResult<Resource<'_>> {
     match (parts[5], &parts[6..]) {
         ("stateMachine", [name]) => Ok(Resource::StateMachine { name, version: None }),
         ("stateMachine", [name, qualifier]) => match qualifier.parse::<u64>() {
-            Ok(v) if v > 0 => Ok(Resource::StateMachine {
-                name,
-                version: Some(v),
-            }),
+            Ok(v) if v > 0 => Ok(Resource::StateMachine { name, version: Some(v) }),
             _ => Err(ServiceError::invalid_arn(arn, "Invalid version qualifier")),
         },
         ("execution", [machine, name]) => Ok(Resource::Execution { machine, name }),

@@ -23,7 +23,6 @@ impl ServiceError {
     pub fn status(&self) -> u16 {
         match self.code {
             "InternalFailure" | "ServiceUnavailable" => 500,
-            "AccessDeniedException" | "MissingAuthenticationTokenException" => 403,
             "ThrottlingException" => 429,
             _ => 400,
         }
@@ -38,7 +37,10 @@ impl ServiceError {
     }
 
     pub fn machine_missing(arn: &str) -> ServiceError {
-        ServiceError::new("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{arn}'"))
+        ServiceError::new(
+            "StateMachineDoesNotExist",
+            format!("State Machine Does Not Exist: '{arn}'"),
+        )
     }
 
     pub fn execution_missing(arn: &str) -> ServiceError {

@@ -158,7 +158,7 @@ impl Service {
             let outcome = match this.machine_for(&record) {
                 Ok(machine) => {
                     let services = Services {
-                        tasks: this.tasks.current(),
+                        tasks: this.tasks_for(&record.role_arn),
                         clock: this.clock.clone(),
                         history: task_journal.clone(),
                     };
@@ -203,7 +203,9 @@ impl Service {
         };
         let events = journal.take_pending();
         if let Err(e) = self.store.finish_execution(arn, events, end).await {
-            eprintln!("stepyard: execution {arn} ended but could not be saved: {e}; it resumes when the server starts again");
+            eprintln!(
+                "stepyard: execution {arn} ended but could not be saved: {e}; it resumes when the server starts again"
+            );
         }
         self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
     }
@@ -321,7 +323,7 @@ impl Service {
         tokio::spawn(async move {
             if let Ok(machine) = this.machine_for(&record) {
                 let services = Services {
-                    tasks: this.tasks.current(),
+                    tasks: this.tasks_for(&record.role_arn),
                     clock: this.clock.clone(),
                     history: Arc::new(NoHistory),
                 };
@@ -346,9 +348,11 @@ impl Service {
         let now = self.now_millis();
         let arn = self.here.express_execution_arn(&template.machine_name, &name);
         let record = template.record(arn.clone(), name.clone(), input_text.clone(), now);
-        let machine = self.machine_for(&record).map_err(|m| ServiceError::new("InvalidDefinition", m))?;
+        let machine = self
+            .machine_for(&record)
+            .map_err(|m| ServiceError::new("InvalidDefinition", m))?;
         let services = Services {
-            tasks: self.tasks.current(),
+            tasks: self.tasks_for(&record.role_arn),
             clock: self.clock.clone(),
             history: Arc::new(NoHistory),
         };
@@ -457,7 +461,15 @@ impl Service {
             return Err(ServiceError::machine_missing(machine_arn));
         }
         if let Some(status) = &req.status_filter
-            && !["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"].contains(&status.as_str())
+            && ![
+                "RUNNING",
+                "SUCCEEDED",
+                "FAILED",
+                "TIMED_OUT",
+                "ABORTED",
+                "PENDING_REDRIVE",
+            ]
+            .contains(&status.as_str())
         {
             return Err(ServiceError::validation(format!(
                 "1 validation error detected: Value '{status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
@@ -591,8 +603,12 @@ impl Service {
                 format!("Execution {} cannot be redriven: it never entered a state", record.arn),
             ));
         };
-        let checkpoint: Checkpoint = serde_json::from_str(&text)
-            .map_err(|e| ServiceError::from(StoreError::Io(format!("the checkpoint of {} is damaged: {e}", record.arn))))?;
+        let checkpoint: Checkpoint = serde_json::from_str(&text).map_err(|e| {
+            ServiceError::from(StoreError::Io(format!(
+                "the checkpoint of {} is damaged: {e}",
+                record.arn
+            )))
+        })?;
         let now = self.now_millis();
         let redriven = self
             .store
@@ -626,7 +642,10 @@ impl Service {
 fn redrivability(r: &ExecutionRecord) -> (&'static str, Option<String>) {
     match r.status.as_str() {
         "FAILED" | "TIMED_OUT" | "ABORTED" => ("REDRIVABLE", None),
-        "RUNNING" => ("NOT_REDRIVABLE", Some("Execution is RUNNING and cannot be redriven".into())),
+        "RUNNING" => (
+            "NOT_REDRIVABLE",
+            Some("Execution is RUNNING and cannot be redriven".into()),
+        ),
         _ => (
             "NOT_REDRIVABLE",
             Some("Execution is SUCCEEDED and cannot be redriven".into()),

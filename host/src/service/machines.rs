@@ -122,7 +122,10 @@ fn check_role_arn(role_arn: &str) -> ServiceResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ServiceError::new("InvalidArn", format!("Invalid Arn: 'Invalid role ARN: {role_arn}'")))
+        Err(ServiceError::new(
+            "InvalidArn",
+            format!("Invalid Arn: 'Invalid role ARN: {role_arn}'"),
+        ))
     }
 }
 
@@ -179,7 +182,10 @@ impl Service {
         check_definition(&req.definition)?;
         let tags = tags(&req.tags)?;
         if tags.len() > MAX_TAGS {
-            return Err(ServiceError::new("TooManyTags", format!("Too many tags: {}", tags.len())));
+            return Err(ServiceError::new(
+                "TooManyTags",
+                format!("Too many tags: {}", tags.len()),
+            ));
         }
         let now = self.now_millis();
         let record = StateMachineRecord {
@@ -296,7 +302,10 @@ impl Service {
 
     pub(super) fn describe_state_machine(&self, req: MachineArnRequest) -> ServiceResult<Value> {
         let (arn, version) = arn::state_machine(&req.state_machine_arn)?;
-        let machine = self.store.state_machine(&arn)?.ok_or_else(|| ServiceError::machine_missing(&req.state_machine_arn))?;
+        let machine = self
+            .store
+            .state_machine(&arn)?
+            .ok_or_else(|| ServiceError::machine_missing(&req.state_machine_arn))?;
         let mut out = json!({
             "stateMachineArn": machine.arn,
             "name": machine.name,
@@ -463,8 +472,10 @@ impl Service {
 
     pub(super) fn list_tags_for_resource(&self, req: ResourceRequest) -> ServiceResult<Value> {
         let arn = self.taggable(&req.resource_arn)?;
-        let machine = self.store.state_machine(&arn)?.ok_or_else(|| ServiceError::resource_missing(&arn))?;
+        let machine = self
+            .store
+            .state_machine(&arn)?
+            .ok_or_else(|| ServiceError::resource_missing(&arn))?;
         Ok(json!({ "tags": tags_json(&machine.tags) }))
     }
 }
-

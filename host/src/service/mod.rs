@@ -10,6 +10,7 @@ mod error;
 mod executions;
 mod journal;
 mod machines;
+mod roles;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,8 +20,8 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::definition::StateMachine;
-use crate::task::TaskSource;
 use crate::store::RedbStore;
+use crate::task::TaskSource;
 
 pub use arn::Location;
 pub use error::{ServiceError, ServiceResult};
@@ -99,6 +100,21 @@ impl Service {
                 "UnknownOperationException",
                 format!("Operation '{other}' is not supported by this service"),
             )),
+        }
+    }
+
+    /// The task invoker for an execution running as `role_arn`: the
+    /// current plugins, checked against the role when roles are enforced.
+    fn tasks_for(&self, role_arn: &str) -> Arc<dyn crate::task::TaskInvoker> {
+        let inner = self.tasks.current();
+        match &self.roles {
+            None => inner,
+            Some(roles) => Arc::new(roles::RoleGuard {
+                inner,
+                role_arn: role_arn.to_owned(),
+                roles: roles.clone(),
+                here: self.here.clone(),
+            }),
         }
     }
 

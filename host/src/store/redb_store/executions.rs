@@ -124,7 +124,12 @@ impl RedbStore {
         let arn = arn.to_owned();
         self.committer
             .write_async(move |txn| {
-                let existed = txn.open_table(MACHINES).map_err(io)?.remove(arn.as_str()).map_err(io)?.is_some();
+                let existed = txn
+                    .open_table(MACHINES)
+                    .map_err(io)?
+                    .remove(arn.as_str())
+                    .map_err(io)?
+                    .is_some();
                 let mut versions = txn.open_table(VERSIONS).map_err(io)?;
                 let keys: Vec<u64> = versions
                     .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
@@ -217,7 +222,10 @@ impl RedbStore {
                 record.seq = seq;
                 let text = encode(&record)?;
                 let arn = record.arn.as_str();
-                txn.open_table(EXECUTIONS).map_err(io)?.insert(arn, text.as_str()).map_err(io)?;
+                txn.open_table(EXECUTIONS)
+                    .map_err(io)?
+                    .insert(arn, text.as_str())
+                    .map_err(io)?;
                 txn.open_table(BY_MACHINE)
                     .map_err(io)?
                     .insert((record.state_machine_arn.as_str(), seq), arn)
@@ -305,7 +313,10 @@ impl RedbStore {
                     .map_err(io)?
                     .insert(arn.as_str(), text.as_str())
                     .map_err(io)?;
-                txn.open_table(RUNNING).map_err(io)?.insert(arn.as_str(), record.seq).map_err(io)?;
+                txn.open_table(RUNNING)
+                    .map_err(io)?
+                    .insert(arn.as_str(), record.seq)
+                    .map_err(io)?;
                 Ok(Some(record))
             })
             .await
@@ -411,14 +422,15 @@ impl RedbStore {
         }
         .map_err(io)?;
         let mut out = Vec::new();
-        let mut push = |entry: Result<(redb::AccessGuard<'_, (&str, u64)>, redb::AccessGuard<'_, &str>), redb::StorageError>| {
-            let (k, v) = entry.map_err(io)?;
-            out.push(StoredEvent {
-                id: k.value().1,
-                json: v.value().to_owned(),
-            });
-            Ok::<_, StoreError>(())
-        };
+        let mut push =
+            |entry: Result<(redb::AccessGuard<'_, (&str, u64)>, redb::AccessGuard<'_, &str>), redb::StorageError>| {
+                let (k, v) = entry.map_err(io)?;
+                out.push(StoredEvent {
+                    id: k.value().1,
+                    json: v.value().to_owned(),
+                });
+                Ok::<_, StoreError>(())
+            };
         let mut more = false;
         if reverse {
             for (n, entry) in range.rev().enumerate() {
