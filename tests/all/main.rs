@@ -1,6 +1,7 @@
 //! Integration tests: the interpreter through its public API, and the CLI.
 
 mod cli;
+mod clients;
 mod data_flow;
 mod errors;
 mod fuzz;

@@ -49,9 +49,9 @@ pub enum Start {
     /// no event after the checkpoint's `…StateEntered` (the journal
     /// discards them before resuming), so ids continue from it.
     Resume(Checkpoint),
-    /// `RedriveExecution`: an `ExecutionRedriven` event after
-    /// `last_event_id`, then the checkpointed state is entered again.
-    Redrive { checkpoint: Checkpoint, last_event_id: u64 },
+    /// The checkpointed state is entered again after event `last_event_id`
+    /// (`RedriveExecution`, whose caller recorded `ExecutionRedriven`).
+    Reenter { checkpoint: Checkpoint, last_event_id: u64 },
 }
 
 /// Why a journal could not make progress durable.

@@ -188,15 +188,12 @@ impl Interpreter {
                 *exec.resume.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
                 (input, cursor, Some(first))
             }
-            Start::Redrive {
+            Start::Reenter {
                 checkpoint,
                 last_event_id,
             } => {
                 exec.events = EventLog::starting_at(&*self.services.history, clock, last_event_id + 1);
-                let redriven = exec.events.record(last_event_id, || EventDetails::ExecutionRedriven {
-                    redrive_count: spec.redrive_count,
-                });
-                (checkpoint.input, Cursor { last: redriven }, Some(checkpoint.state))
+                (checkpoint.input, Cursor { last: last_event_id }, Some(checkpoint.state))
             }
         };
         let Some(start_index) = (match &first {

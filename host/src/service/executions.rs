@@ -1,28 +1,17 @@
-//! Execution operations and the runner: executions start durably, run on
-//! the tokio runtime, checkpoint through their [`DurableJournal`], and
-//! resume from their last checkpoint when the service starts again.
+//! Execution operations: start (durably, before answering), describe,
+//! list, stop, history and redrive. Running them is `runner`'s part.
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::task::AbortHandle;
 
 use super::arn;
-use super::journal::DurableJournal;
+use super::runner::{StoredCheckpoint, damaged, status_of};
 use super::{Service, ServiceError, ServiceResult, epoch, page_size};
-use crate::definition::StateMachine;
 use crate::history::{EventDetails, HistoryEvent, NoHistory};
-use crate::interpreter::{
-    Checkpoint, ExecutionResult, ExecutionSpec, Interpreter, Interrupted, MAX_PAYLOAD_BYTES, Services, Start,
-};
+use crate::interpreter::{Interpreter, MAX_PAYLOAD_BYTES, Services, Start};
 use crate::store::{ExecutionEnd, ExecutionRecord, Started, StoreError, StoredEvent};
-
-/// An execution running in this process.
-pub(super) struct Running {
-    abort: AbortHandle,
-    journal: Arc<DurableJournal>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -84,10 +73,6 @@ fn check_input(input: Option<&str>) -> ServiceResult<(String, Value)> {
     Ok((text.to_owned(), value))
 }
 
-fn status_of(result: &ExecutionResult) -> &'static str {
-    result.status.as_str()
-}
-
 /// The JSON 1.0 shape of a stored event: epoch-second timestamps.
 fn event_json(stored: &StoredEvent, include_data: bool) -> Value {
     let mut event: Value = serde_json::from_str(&stored.json).unwrap_or_else(|_| json!({"id": stored.id}));
@@ -111,148 +96,6 @@ fn event_json(stored: &StoredEvent, include_data: bool) -> Value {
 }
 
 impl Service {
-    /// The parsed definition an execution runs (shared per revision).
-    fn machine_for(&self, record: &ExecutionRecord) -> Result<Arc<StateMachine>, String> {
-        let key = format!("{}#{}", record.revision_id, record.version_arn.as_deref().unwrap_or(""));
-        if let Some(m) = self.parsed.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Ok(m.clone());
-        }
-        let machine = Arc::new(StateMachine::parse(&record.definition).map_err(|e| e.aws_message())?);
-        self.parsed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, machine.clone());
-        Ok(machine)
-    }
-
-    fn spec_for(&self, record: &ExecutionRecord) -> ExecutionSpec {
-        let input = serde_json::from_str(&record.input).unwrap_or(Value::Null);
-        // A redriven execution's timeout counts from the redrive.
-        let origin = record.redrive_millis.unwrap_or(record.start_millis);
-        ExecutionSpec {
-            execution_arn: record.arn.clone(),
-            execution_name: record.name.clone(),
-            state_machine_arn: record.state_machine_arn.clone(),
-            state_machine_name: record.machine_name.clone(),
-            role_arn: record.role_arn.clone(),
-            input,
-            express: false,
-            start_time: chrono::DateTime::from_timestamp_millis(origin),
-            redrive_count: record.redrive_count,
-        }
-    }
-
-    /// Starts running `record` from `start` on the current runtime.
-    fn launch(self: &Arc<Self>, record: ExecutionRecord, start: Start, last_event_id: u64) {
-        let journal = Arc::new(DurableJournal::new(
-            self.store.clone(),
-            record.arn.clone(),
-            last_event_id,
-        ));
-        let this = self.clone();
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        let arn = record.arn.clone();
-        let task_journal = journal.clone();
-        let task = tokio::spawn(async move {
-            let arn = record.arn.clone();
-            let outcome = match this.machine_for(&record) {
-                Ok(machine) => {
-                    let services = Services {
-                        tasks: this.tasks_for(&record.role_arn),
-                        clock: this.clock.clone(),
-                        history: task_journal.clone(),
-                    };
-                    let interpreter = Interpreter::new(machine, services);
-                    let spec = this.spec_for(&record);
-                    interpreter.run(&spec, start, Some(&*task_journal)).await
-                }
-                Err(message) => Ok(ExecutionResult {
-                    status: crate::interpreter::ExecutionStatus::Failed,
-                    output: None,
-                    error: Some("States.Runtime".into()),
-                    cause: Some(message),
-                }),
-            };
-            this.conclude(&arn, &task_journal, outcome).await;
-        });
-        running.insert(
-            arn,
-            Running {
-                abort: task.abort_handle(),
-                journal,
-            },
-        );
-    }
-
-    /// Stores how an execution ended.
-    async fn conclude(&self, arn: &str, journal: &DurableJournal, outcome: Result<ExecutionResult, Interrupted>) {
-        let result = match outcome {
-            Ok(result) => result,
-            Err(interrupted) => {
-                eprintln!("stepyard: execution {arn} paused: {interrupted}; it resumes when the server starts again");
-                self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
-                return;
-            }
-        };
-        let end = ExecutionEnd {
-            status: status_of(&result).to_owned(),
-            stop_millis: self.now_millis(),
-            output: result.output.as_ref().map(Value::to_string),
-            error: result.error.clone(),
-            cause: result.cause.clone(),
-        };
-        let events = journal.take_pending();
-        if let Err(e) = self.store.finish_execution(arn, events, end).await {
-            eprintln!(
-                "stepyard: execution {arn} ended but could not be saved: {e}; it resumes when the server starts again"
-            );
-        }
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
-    }
-
-    /// Resumes every execution the store has as running (after a restart).
-    /// Returns how many.
-    pub async fn resume_all(self: &Arc<Self>) -> ServiceResult<usize> {
-        let running = self.store.running_executions()?;
-        let count = running.len();
-        for record in running {
-            let checkpoint = match self.store.checkpoint_of(&record.arn)? {
-                Some(text) => Some(serde_json::from_str::<Checkpoint>(&text).map_err(|e| {
-                    ServiceError::from(StoreError::Io(format!(
-                        "the checkpoint of {} is damaged: {e}",
-                        record.arn
-                    )))
-                })?),
-                None => None,
-            };
-            // A redriven execution's checkpoint may predate its last events;
-            // only events after the checkpoint's entry are redone.
-            let (start, keep) = match checkpoint {
-                Some(cp) if self.store.last_event_id(&record.arn)? >= cp.entered_event_id => {
-                    let keep = cp.entered_event_id;
-                    (Start::Resume(cp), keep)
-                }
-                _ => (Start::Fresh, 0),
-            };
-            self.store.discard_events_after(&record.arn, keep).await?;
-            self.launch(record, start, keep);
-        }
-        Ok(count)
-    }
-
-    /// Stops every running execution in this process without ending them
-    /// in the store (they resume at the next start).
-    pub fn suspend_all(&self) {
-        for (_, running) in self.running.lock().unwrap_or_else(|e| e.into_inner()).drain() {
-            running.abort.abort();
-        }
-    }
-
-    /// How many executions run in this process.
-    pub fn running_count(&self) -> usize {
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
     fn load_for_start(&self, machine_arn: &str) -> ServiceResult<ExecutionRecordTemplate> {
         let (base, version) = arn::state_machine(machine_arn)?;
         let machine = self
@@ -318,21 +161,6 @@ impl Service {
     }
 
     /// An asynchronous Express execution: not stored, not resumed.
-    fn run_express(self: &Arc<Self>, record: ExecutionRecord) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            if let Ok(machine) = this.machine_for(&record) {
-                let services = Services {
-                    tasks: this.tasks_for(&record.role_arn),
-                    clock: this.clock.clone(),
-                    history: Arc::new(NoHistory),
-                };
-                let mut spec = this.spec_for(&record);
-                spec.express = true;
-                Interpreter::new(machine, services).execute(&spec).await;
-            }
-        });
-    }
 
     pub(super) async fn start_sync_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
         let template = self.load_for_start(&req.state_machine_arn)?;
@@ -603,16 +431,31 @@ impl Service {
                 format!("Execution {} cannot be redriven: it never entered a state", record.arn),
             ));
         };
-        let checkpoint: Checkpoint = serde_json::from_str(&text).map_err(|e| {
-            ServiceError::from(StoreError::Io(format!(
-                "the checkpoint of {} is damaged: {e}",
-                record.arn
-            )))
-        })?;
+        let checkpoint = serde_json::from_str::<StoredCheckpoint>(&text)
+            .map_err(|e| damaged(&record.arn, e))?
+            .checkpoint;
         let now = self.now_millis();
+        let last_event_id = self.store.last_event_id(&record.arn)?;
+        let redriven_event = HistoryEvent {
+            id: last_event_id + 1,
+            previous_event_id: last_event_id,
+            timestamp: self.clock.now(),
+            details: EventDetails::ExecutionRedriven {
+                redrive_count: record.redrive_count + 1,
+            },
+        };
+        let events = vec![StoredEvent {
+            id: redriven_event.id,
+            json: redriven_event.to_json().to_string(),
+        }];
+        let pending = StoredCheckpoint {
+            checkpoint: checkpoint.clone(),
+            reenter_after: Some(redriven_event.id),
+        };
+        let pending = serde_json::to_string(&pending).map_err(|e| damaged(&record.arn, e))?;
         let redriven = self
             .store
-            .redrive_execution(&record.arn, now, |r| {
+            .redrive_execution(&record.arn, now, events, pending, |r| {
                 if redrivability(r).0 == "REDRIVABLE" {
                     Ok(())
                 } else {
@@ -625,14 +468,13 @@ impl Service {
                 other => other.into(),
             })?
             .ok_or_else(|| ServiceError::execution_missing(&record.arn))?;
-        let last_event_id = self.store.last_event_id(&record.arn)?;
         self.launch(
             redriven,
-            Start::Redrive {
+            Start::Reenter {
                 checkpoint,
-                last_event_id,
+                last_event_id: redriven_event.id,
             },
-            last_event_id + 1,
+            redriven_event.id,
         );
         Ok(json!({ "redriveDate": epoch(now) }))
     }

@@ -11,6 +11,7 @@ mod executions;
 mod journal;
 mod machines;
 mod roles;
+mod runner;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,7 @@ pub struct Service {
     /// Parsed definitions by revision id: executions of the same revision
     /// share one parse.
     parsed: Mutex<HashMap<String, Arc<StateMachine>>>,
-    running: Mutex<HashMap<String, executions::Running>>,
+    running: Mutex<HashMap<String, runner::Running>>,
 }
 
 impl Service {

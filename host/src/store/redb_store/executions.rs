@@ -292,6 +292,8 @@ impl RedbStore {
         &self,
         arn: &str,
         redrive_millis: i64,
+        events: Vec<StoredEvent>,
+        checkpoint: String,
         check: impl FnOnce(&ExecutionRecord) -> Result<(), StoreError> + Send + 'static,
     ) -> Result<Option<ExecutionRecord>, StoreError> {
         let arn = arn.to_owned();
@@ -316,6 +318,11 @@ impl RedbStore {
                 txn.open_table(RUNNING)
                     .map_err(io)?
                     .insert(arn.as_str(), record.seq)
+                    .map_err(io)?;
+                put_events(txn, &arn, &events)?;
+                txn.open_table(CHECKPOINTS)
+                    .map_err(io)?
+                    .insert(arn.as_str(), checkpoint.as_str())
                     .map_err(io)?;
                 Ok(Some(record))
             })
