@@ -1,1 +1,169 @@
-//! Service tests.
+//! The service in process: an execution interrupted inside a task resumes
+//! there with the same idempotency key; a failed execution redrives from the
+//! state that failed.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::clock::{BoxFuture, ScaledClock};
+use crate::task::{TaskFailure, TaskInvoker, TaskRequest};
+
+/// Records each call's idempotency key; fails the first `fail_first` calls
+/// and never answers while `hang` is set.
+struct Recorder {
+    keys: Mutex<Vec<String>>,
+    hang: bool,
+    fail_first: usize,
+}
+
+impl Recorder {
+    fn new(hang: bool, fail_first: usize) -> Arc<Recorder> {
+        Arc::new(Recorder {
+            keys: Mutex::new(Vec::new()),
+            hang,
+            fail_first,
+        })
+    }
+    fn keys(&self) -> Vec<String> {
+        self.keys.lock().unwrap().clone()
+    }
+}
+
+impl TaskInvoker for Recorder {
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        let mut keys = self.keys.lock().unwrap();
+        keys.push(request.context.idempotency_key.clone());
+        let n = keys.len();
+        let (hang, fail) = (self.hang, n <= self.fail_first);
+        Box::pin(async move {
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            if fail {
+                return Err(TaskFailure::new("Flaky", "first call fails"));
+            }
+            Ok(json!({"done": true}))
+        })
+    }
+}
+
+fn service(store: &Arc<RedbStore>, tasks: Arc<Recorder>) -> Arc<Service> {
+    let tasks: Arc<dyn TaskInvoker> = tasks;
+    Arc::new(Service::new(
+        store.clone(),
+        Arc::new(tasks),
+        Arc::new(ScaledClock::real()),
+    ))
+}
+
+const DEFINITION: &str = r#"{"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Next": "T"},
+    "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "Next": "B"},
+    "B": {"Type": "Pass", "End": true}}}"#;
+
+async fn start(service: &Arc<Service>) -> String {
+    let machine = service
+        .call(
+            "CreateStateMachine",
+            json!({"name": "m", "definition": DEFINITION, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await
+        .unwrap();
+    let started = service
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": machine["stateMachineArn"], "name": "e"}),
+        )
+        .await
+        .unwrap();
+    started["executionArn"].as_str().unwrap().to_owned()
+}
+
+async fn wait_status(service: &Arc<Service>, arn: &str, status: &str) -> Value {
+    for _ in 0..500 {
+        let d = service
+            .call("DescribeExecution", json!({"executionArn": arn}))
+            .await
+            .unwrap();
+        if d["status"] == status {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{arn} never reached {status}");
+}
+
+async fn event_types(service: &Arc<Service>, arn: &str) -> Vec<String> {
+    let h = service
+        .call("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
+        .await
+        .unwrap();
+    let events = h["events"].as_array().unwrap();
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["id"], json!(i + 1), "{events:#?}");
+    }
+    events.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_execution_resumes_in_its_task_with_the_same_idempotency_key() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let first = Recorder::new(true, 0);
+    let before = service(&store, first.clone());
+    let arn = start(&before).await;
+    while first.keys().is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The process "dies" inside the task: nothing after the checkpoint of
+    // T's entry was committed.
+    before.suspend_all();
+    drop(before);
+
+    let second = Recorder::new(false, 0);
+    let after = service(&store, second.clone());
+    assert_eq!(after.resume_all().await.unwrap(), 1);
+    wait_status(&after, &arn, "SUCCEEDED").await;
+    assert_eq!(second.keys(), first.keys());
+    let types = event_types(&after, &arn).await;
+    assert_eq!(
+        types.iter().filter(|t| *t == "TaskStateEntered").count(),
+        1,
+        "{types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| *t == "LambdaFunctionScheduled").count(),
+        1,
+        "{types:?}"
+    );
+    assert_eq!(types.last().unwrap(), "ExecutionSucceeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_execution_redrives_from_the_state_that_failed() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let tasks = Recorder::new(false, 1);
+    let service = service(&store, tasks.clone());
+    let arn = start(&service).await;
+    let failed = wait_status(&service, &arn, "FAILED").await;
+    assert_eq!(failed["error"], "Flaky");
+    service
+        .call("RedriveExecution", json!({"executionArn": arn}))
+        .await
+        .unwrap();
+    let done = wait_status(&service, &arn, "SUCCEEDED").await;
+    assert_eq!(done["redriveCount"], 1);
+    let types = event_types(&service, &arn).await;
+    let redriven = types.iter().position(|t| t == "ExecutionRedriven").unwrap();
+    assert_eq!(types[redriven - 1], "ExecutionFailed");
+    // Only the failed state runs again: Pass A is not re-entered.
+    assert_eq!(types[redriven + 1], "TaskStateEntered");
+    assert_eq!(
+        types.iter().filter(|t| *t == "PassStateEntered").count(),
+        2,
+        "{types:?}"
+    );
+    assert_eq!(tasks.keys().len(), 2);
+}

@@ -8,6 +8,8 @@
 mod commit;
 mod executions;
 mod kv;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,6 +76,13 @@ impl RedbStore {
         let db = Arc::new(db);
         check_format(&db)?;
         RedbStore::with_database(db, PathBuf::from(":memory:"))
+    }
+
+    /// A store on any redb backend (tests inject failing storage).
+    pub(crate) fn with_backend(backend: impl redb::StorageBackend) -> Result<RedbStore, StoreError> {
+        let db = Arc::new(Database::builder().create_with_backend(backend).map_err(io)?);
+        check_format(&db)?;
+        RedbStore::with_database(db, PathBuf::from(":backend:"))
     }
 
     fn with_database(db: Arc<Database>, path: PathBuf) -> Result<RedbStore, StoreError> {
