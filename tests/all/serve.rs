@@ -359,3 +359,70 @@ fn assert_history_whole_ends(events: &[Value]) {
     }
     assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
 }
+
+#[test]
+fn the_cli_runs_on_a_server_and_reads_executions_with_or_without_it() {
+    let data = temp_dir("cli");
+    let server = Server::start(&data, &[]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let stepyard = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_stepyard"))
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout + &stderr)
+    };
+    let endpoint = format!("http://{}", server.addr);
+    let (code, out) = stepyard(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "workflows/order.asl.json",
+        "--input",
+        r#"{"order_id":"cli-9","total":4}"#,
+        "--name",
+        "cli-9",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let result: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(result["output"]["confirmation"]["status"], "CONFIRMED");
+    // While the server holds the database, the CLI asks the server.
+    let (code, listed) = stepyard(&["executions", "--json"]);
+    assert_eq!(code, Some(0));
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["name"], "cli-9");
+    let (_, history) = stepyard(&["history", "order:cli-9", "--json"]);
+    let history = history.trim();
+    assert_eq!(history.lines().count(), 22, "{history}");
+    server.kill();
+    // Without a server, it reads the database itself.
+    let (code, described) = stepyard(&["describe", "order:cli-9"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        serde_json::from_str::<Value>(&described).unwrap()["status"],
+        "SUCCEEDED"
+    );
+}
+
+#[test]
+fn a_corrupt_database_is_refused_with_its_path_and_left_as_it_was() {
+    let data = temp_dir("corrupt");
+    let file = data.join("stepyard.redb");
+    let garbage = b"this is not a database, and must not be reset".repeat(100);
+    std::fs::write(&file, &garbage).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stepyard"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+    assert_eq!(std::fs::read(&file).unwrap(), garbage);
+}

@@ -1,6 +1,8 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge.
 
+mod client;
 mod env;
+mod executions;
 mod inspect;
 mod run;
 mod serve;
@@ -38,6 +40,12 @@ enum Command {
     /// Serve the AWS Step Functions API (boto3, the AWS CLI) with durable
     /// executions.
     Serve(serve::ServeArgs),
+    /// List executions (from the running server, or the database).
+    Executions(executions::ExecutionsArgs),
+    /// Describe one execution (DescribeExecution).
+    Describe(executions::DescribeArgs),
+    /// Print an execution's history events (GetExecutionHistory).
+    History(executions::HistoryArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -49,6 +57,9 @@ pub fn main() -> ExitCode {
         Command::Table(args) => inspect::table(args, &cli.env),
         Command::Logs(args) => inspect::logs(args, &cli.env),
         Command::Serve(args) => serve::serve(args, &cli.env),
+        Command::Executions(args) => executions::executions(args, &cli.env),
+        Command::Describe(args) => executions::describe(args, &cli.env),
+        Command::History(args) => executions::history(args, &cli.env),
     };
     match result {
         Ok(code) => code,

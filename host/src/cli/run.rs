@@ -41,6 +41,11 @@ pub struct RunArgs {
     /// function go to that plugin (`"*"` matches any function).
     #[arg(long, value_name = "FILE")]
     lambdas: Option<PathBuf>,
+    /// Run on a `stepyard serve` at this URL instead of in this process:
+    /// the state machine (named after the file) is created or updated there,
+    /// then an execution started and waited for.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["time_scale", "lambdas"])]
+    endpoint: Option<String>,
 }
 
 pub fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -49,6 +54,9 @@ pub fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
     }
     let text = super::read_definition(&args.definition)?;
     let input = read_input(&args)?;
+    if let Some(url) = &args.endpoint {
+        return run_remote(&args, url, &text, &input, env);
+    }
     let machine = match StateMachine::parse(&text) {
         Ok(m) => Arc::new(m),
         Err(invalid) => {
@@ -171,4 +179,81 @@ fn print_result(args: &RunArgs, result: &ExecutionResult, history: Option<Vec<st
             }
         }
     }
+}
+
+/// `run --endpoint`: the same run, on a server.
+fn run_remote(
+    args: &RunArgs,
+    url: &str,
+    definition: &str,
+    input: &Value,
+    env: &super::EnvArgs,
+) -> anyhow::Result<ExitCode> {
+    use super::client::{Backend, all_pages, machine_name};
+    let backend = Backend::open(Some(url), env)?;
+    let name = machine_name(&args.definition);
+    let role = "arn:aws:iam::123456789012:role/StepyardExecutionRole";
+    let machine = match backend.call(
+        "CreateStateMachine",
+        json!({"name": name, "definition": definition, "roleArn": role}),
+    ) {
+        Ok(created) => created["stateMachineArn"].as_str().unwrap_or_default().to_owned(),
+        Err(e) if e.to_string().starts_with("StateMachineAlreadyExists") => {
+            let arn = stepyard::service::Location::default().state_machine_arn(&name);
+            backend.call(
+                "UpdateStateMachine",
+                json!({"stateMachineArn": arn, "definition": definition}),
+            )?;
+            arn
+        }
+        Err(e) => return Err(e),
+    };
+    let mut start = json!({"stateMachineArn": machine, "input": input.to_string()});
+    if let Some(n) = &args.name {
+        start["name"] = json!(n);
+    }
+    let started = backend.call("StartExecution", start)?;
+    let arn = started["executionArn"].as_str().unwrap_or_default().to_owned();
+    let described = loop {
+        let d = backend.call("DescribeExecution", json!({"executionArn": arn}))?;
+        if d["status"] != "RUNNING" {
+            break d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let status = match described["status"].as_str() {
+        Some("SUCCEEDED") => ExecutionStatus::Succeeded,
+        Some("TIMED_OUT") => ExecutionStatus::TimedOut,
+        Some("ABORTED") => ExecutionStatus::Aborted,
+        _ => ExecutionStatus::Failed,
+    };
+    let text = |k: &str| described[k].as_str().map(str::to_owned);
+    let result = ExecutionResult {
+        status,
+        output: text("output").and_then(|o| serde_json::from_str(&o).ok()),
+        error: text("error"),
+        cause: text("cause"),
+    };
+    if args.json {
+        let mut out = json!({
+            "executionArn": arn,
+            "status": result.status.as_str(),
+            "output": result.output,
+            "error": result.error,
+            "cause": result.cause,
+        });
+        if args.history {
+            let request = json!({"executionArn": arn, "maxResults": 1000});
+            out["history"] = Value::Array(all_pages(&backend, "GetExecutionHistory", request, "events")?);
+        }
+        println!("{out}");
+    } else {
+        println!("execution: {arn}");
+        print_result(args, &result, None);
+    }
+    Ok(if result.status == ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

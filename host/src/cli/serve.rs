@@ -84,6 +84,11 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
             .await
             .context("cannot resume the running executions")?;
         let address = listener.local_addr()?;
+        // The CLI's `executions`/`history`/`describe` find the server here.
+        let address_file = env.data.join(super::client::ADDRESS_FILE);
+        std::fs::create_dir_all(&env.data).ok();
+        std::fs::write(&address_file, address.to_string())
+            .with_context(|| format!("cannot write {}", address_file.display()))?;
         eprintln!(
             "stepyard serve: listening on http://{address} ({}; data in {}{})",
             if args.auth.is_some() {
@@ -103,17 +108,40 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
             auth: auth.clone(),
         }));
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the server stopped")?;
         anyhow::Ok(())
     });
     // Executions still running resume from their checkpoints next time.
     service.suspend_all();
+    let _ = std::fs::remove_file(env.data.join(super::client::ADDRESS_FILE));
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     store.close();
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM: stop taking requests; running executions are left
+/// to resume at the next start.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

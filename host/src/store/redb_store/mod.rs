@@ -55,7 +55,10 @@ impl RedbStore {
         }
         let db = Database::create(&path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => {
-                refuse("another Stepyard process has it open (use another --data directory)".to_owned())
+                refuse(
+                    "another Stepyard process has it open (a running `stepyard serve`? stop it, or use another --data directory)"
+                        .to_owned(),
+                )
             }
             other => refuse(format!("{other} (is it a Stepyard database?)")),
         })?;
@@ -79,6 +82,7 @@ impl RedbStore {
     }
 
     /// A store on any redb backend (tests inject failing storage).
+    #[cfg(test)]
     pub(crate) fn with_backend(backend: impl redb::StorageBackend) -> Result<RedbStore, StoreError> {
         let db = Arc::new(Database::builder().create_with_backend(backend).map_err(io)?);
         check_format(&db)?;

@@ -1,0 +1,143 @@
+//! The commands that read executions (`executions`, `describe`, `history`)
+//! and `run --endpoint`: they talk to a running `stepyard serve` over its
+//! API, or, when none runs, open the data directory's database directly.
+//! Either way the answers have the API's shapes.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use stepyard::clock::ScaledClock;
+use stepyard::service::{Location, Service};
+use stepyard::task::{NoTasks, TaskInvoker};
+
+use super::EnvArgs;
+
+/// The file in the data directory where `serve` writes its address.
+pub const ADDRESS_FILE: &str = "serve.addr";
+
+/// Where API calls go.
+pub enum Backend {
+    /// A server, `host:port`.
+    Http(String),
+    /// The database itself (no server holds it).
+    Local {
+        service: Arc<Service>,
+        runtime: tokio::runtime::Runtime,
+    },
+}
+
+impl Backend {
+    /// `endpoint` if given; else the server running on the data directory
+    /// (its address file); else the database.
+    pub fn open(endpoint: Option<&str>, env: &EnvArgs) -> anyhow::Result<Backend> {
+        if let Some(url) = endpoint {
+            return Ok(Backend::Http(host_port(url)?));
+        }
+        if let Ok(addr) = std::fs::read_to_string(env.data.join(ADDRESS_FILE)) {
+            let addr = addr.trim().to_owned();
+            if TcpStream::connect(&addr).is_ok() {
+                return Ok(Backend::Http(addr));
+            }
+        }
+        let store = env.store().with_context(|| {
+            format!(
+                "no server answers for {} and its database cannot be opened (pass --endpoint URL)",
+                env.data.display()
+            )
+        })?;
+        let tasks: Arc<dyn TaskInvoker> = Arc::new(NoTasks);
+        let service = Arc::new(Service::new(store, Arc::new(tasks), Arc::new(ScaledClock::real())));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(Backend::Local { service, runtime })
+    }
+
+    /// Calls an operation; an API error becomes `Code: message`.
+    pub fn call(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
+        match self {
+            Backend::Local { service, runtime } => runtime
+                .block_on(service.call(operation, request))
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message)),
+            Backend::Http(addr) => http_call(addr, operation, &request),
+        }
+    }
+}
+
+fn host_port(url: &str) -> anyhow::Result<String> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        bail!("--endpoint must be an http:// URL, got '{url}'");
+    };
+    Ok(rest.trim_end_matches('/').to_owned())
+}
+
+/// One JSON 1.0 call over HTTP/1.1.
+fn http_call(addr: &str, operation: &str, request: &Value) -> anyhow::Result<Value> {
+    let body = request.to_string();
+    let mut stream = TcpStream::connect(addr).with_context(|| format!("cannot connect to http://{addr}"))?;
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let text = String::from_utf8_lossy(&answer);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap_or("0");
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    if status != "200" {
+        let code = value["__type"].as_str().unwrap_or("HttpError");
+        let message = value["message"].as_str().unwrap_or(body);
+        bail!("{code}: {message}");
+    }
+    Ok(value)
+}
+
+/// An execution named by its ARN or as `MACHINE:NAME`.
+pub fn execution_arn(given: &str) -> String {
+    if given.starts_with("arn:") {
+        return given.to_owned();
+    }
+    match given.split_once(':') {
+        Some((machine, name)) => Location::default().execution_arn(machine, name),
+        None => given.to_owned(),
+    }
+}
+
+/// Every page of a paginated list operation, concatenated.
+pub fn all_pages(backend: &Backend, operation: &str, mut request: Value, items: &str) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::new();
+    loop {
+        let page = backend.call(operation, request.clone())?;
+        if let Some(list) = page[items].as_array() {
+            out.extend(list.iter().cloned());
+        }
+        match page["nextToken"].as_str() {
+            Some(token) => request["nextToken"] = json!(token),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Epoch seconds as RFC 3339.
+pub fn date(v: &Value) -> String {
+    v.as_f64()
+        .and_then(|s| chrono::DateTime::from_timestamp_millis((s * 1000.0).round() as i64))
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// The state machine's name for a definition file.
+pub fn machine_name(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.trim_end_matches(".asl").to_owned())
+        .unwrap_or_else(|| "StateMachine".to_owned())
+}
