@@ -12,7 +12,7 @@ use stepyard::api::auth::AuthConfig;
 use stepyard::api::{self, Api};
 use stepyard::clock::ScaledClock;
 use stepyard::runtime::{PluginFolder, Runtime};
-use stepyard::service::Service;
+use stepyard::service::{Location, Service};
 use stepyard::store::RedbStore;
 
 #[derive(Debug, Args)]
@@ -72,7 +72,11 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
     let clock = Arc::new(ScaledClock::new(args.time_scale));
     let mut service = Service::new(store.clone(), folder, clock);
     if let Some(auth) = &auth {
-        service = service.with_roles(auth.clone());
+        let here = Location {
+            account: auth.account().to_owned(),
+            ..Location::default()
+        };
+        service = service.with_roles(auth.clone()).with_location(here);
     }
     let service = Arc::new(service);
     let result = runtime.block_on(async {

@@ -60,6 +60,12 @@ impl Service {
         }
     }
 
+    /// Uses another region or account in the ARNs it makes.
+    pub fn with_location(mut self, here: Location) -> Service {
+        self.here = here;
+        self
+    }
+
     /// Checks every Task against its machine's role.
     pub fn with_roles(mut self, roles: Arc<dyn RoleCheck>) -> Service {
         self.roles = Some(roles);
