@@ -160,8 +160,8 @@ impl Service {
         }
     }
 
-    /// An asynchronous Express execution: not stored, not resumed.
-
+    /// StartSyncExecution: an Express execution run to its end before the
+    /// answer, not stored.
     pub(super) async fn start_sync_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
         let template = self.load_for_start(&req.state_machine_arn)?;
         if template.machine_type != "EXPRESS" {

@@ -428,33 +428,23 @@ impl RedbStore {
             table.range((arn, after.map_or(0, |a| a + 1))..=(arn, u64::MAX))
         }
         .map_err(io)?;
-        let mut out = Vec::new();
-        let mut push =
-            |entry: Result<(redb::AccessGuard<'_, (&str, u64)>, redb::AccessGuard<'_, &str>), redb::StorageError>| {
-                let (k, v) = entry.map_err(io)?;
-                out.push(StoredEvent {
-                    id: k.value().1,
-                    json: v.value().to_owned(),
-                });
-                Ok::<_, StoreError>(())
-            };
-        let mut more = false;
-        if reverse {
-            for (n, entry) in range.rev().enumerate() {
-                if n == limit {
-                    more = true;
-                    break;
-                }
-                push(entry)?;
-            }
+        let entries: Box<dyn Iterator<Item = _>> = if reverse {
+            Box::new(range.rev())
         } else {
-            for (n, entry) in range.enumerate() {
-                if n == limit {
-                    more = true;
-                    break;
-                }
-                push(entry)?;
+            Box::new(range)
+        };
+        let mut out = Vec::new();
+        let mut more = false;
+        for entry in entries {
+            if out.len() == limit {
+                more = true;
+                break;
             }
+            let (k, v) = entry.map_err(io)?;
+            out.push(StoredEvent {
+                id: k.value().1,
+                json: v.value().to_owned(),
+            });
         }
         Ok((out, more))
     }
