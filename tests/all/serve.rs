@@ -38,12 +38,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_with_plugins(data, plugins_dir(), extra)
+    }
+
+    pub fn start_with_plugins(data: &Path, plugins: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stepyard"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .arg("--plugins")
-            .arg(plugins_dir())
+            .arg(plugins)
             .arg("--cache")
             .arg(shared_cache())
             .args(extra)
@@ -425,4 +429,59 @@ fn a_corrupt_database_is_refused_with_its_path_and_left_as_it_was() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&file.display().to_string()), "{stderr}");
     assert_eq!(std::fs::read(&file).unwrap(), garbage);
+}
+
+#[test]
+fn plugins_dropped_in_are_picked_up_and_running_executions_keep_theirs() {
+    let data = temp_dir("reload");
+    let folder = temp_dir("reload-plugins");
+    let server = Server::start_with_plugins(&data, &folder, &[]);
+    let definition = json!({
+        "StartAt": "Hold",
+        "States": {
+            "Hold": {"Type": "Wait", "SecondsPath": "$.hold", "Next": "Greet"},
+            "Greet": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:greet", "End": true}
+        }
+    })
+    .to_string();
+    let machine = create(&server, "greeter", &definition);
+    let start = |name: &str, hold: u64| {
+        let input = json!({"hold": hold}).to_string();
+        server.ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine, "name": name, "input": input}),
+        )["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ended = |arn: &str| loop {
+        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let install = |kind: &str| {
+        let source = plugins_dir().join("conformance");
+        for ext in ["wasm", "toml"] {
+            let tmp = folder.join(format!("greet.{ext}.tmp"));
+            std::fs::copy(source.join(format!("{kind}.{ext}")), &tmp).unwrap();
+            std::fs::rename(&tmp, folder.join(format!("greet.{ext}"))).unwrap();
+        }
+        // The folder is looked at again at most once a second.
+        std::thread::sleep(Duration::from_millis(1300));
+    };
+
+    let before = start("before", 0);
+    assert_eq!(ended(&before)["error"], "Lambda.ResourceNotFoundException");
+    install("echo_function");
+    let echo = start("echo", 2);
+    // Replaced while `echo` waits: `echo` keeps the version it started with.
+    install("raise_exception");
+    let raising = start("raising", 0);
+    assert_eq!(ended(&raising)["error"], "Exception");
+    let echoed = ended(&echo);
+    assert_eq!(echoed["status"], "SUCCEEDED", "{echoed}");
+    assert_eq!(echoed["output"], r#"{"Return":"HelloWorld"}"#);
 }

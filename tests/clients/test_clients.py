@@ -242,6 +242,33 @@ class WithoutAuth(unittest.TestCase):
         self.assertEqual(code_of(lambda: sfn.describe_state_machine(stateMachineArn=express)),
                          "StateMachineDoesNotExist")
 
+    def test_test_state_runs_one_state(self):
+        sfn = self.sfn
+        pass_state = {"Type": "Pass", "Parameters": {"x.$": "$.a"}, "Next": "Later"}
+        r = sfn.test_state(definition=json.dumps(pass_state), input='{"a": 1}')
+        self.assertEqual((r["status"], json.loads(r["output"]), r["nextState"]), ("SUCCEEDED", {"x": 1}, "Later"))
+        choice = {"Type": "Choice", "Default": "Small",
+                  "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}]}
+        self.assertEqual(sfn.test_state(definition=json.dumps(choice), input='{"n": 5}')["nextState"], "Big")
+        self.assertEqual(sfn.test_state(definition=json.dumps(choice), input='{"n": 0}')["nextState"], "Small")
+        r = sfn.test_state(definition=json.dumps({"Type": "Fail", "Error": "Bad", "Cause": "because"}))
+        self.assertEqual((r["status"], r["error"], r["cause"]), ("FAILED", "Bad", "because"))
+        task = {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:nope", "End": True,
+                "Retry": [{"ErrorEquals": ["States.ALL"]}]}
+        self.assertEqual(sfn.test_state(definition=json.dumps(task))["status"], "RETRIABLE")
+        del task["Retry"]
+        task["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]
+        r = sfn.test_state(definition=json.dumps(task))
+        self.assertEqual((r["status"], r["nextState"], r["error"]),
+                         ("CAUGHT_ERROR", "Handle", "Lambda.ResourceNotFoundException"))
+        started = time.time()
+        r = sfn.test_state(definition=json.dumps({"Type": "Wait", "Seconds": 3600, "Next": "After"}))
+        self.assertEqual((r["status"], r["nextState"]), ("SUCCEEDED", "After"))
+        self.assertLess(time.time() - started, 5)
+        r = sfn.test_state(definition=ORDER, stateName="PlaceOrder", input=json.dumps({"order_id": "ts-1", "total": 1}))
+        self.assertEqual((r["status"], r["nextState"]), ("SUCCEEDED", "ProcessPayment"), r)
+        self.assertEqual(code_of(lambda: sfn.test_state(definition='{"Type": "Nope"}')), "InvalidDefinition")
+
     def test_the_aws_cli(self):
         created = self.server.aws("create-state-machine", "--name", "cli", "--definition", ORDER,
                                   "--role-arn", ROLE)

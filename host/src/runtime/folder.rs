@@ -5,7 +5,9 @@
 //! keeps it, so a running execution keeps the plugin versions it started
 //! with. The folder is looked at again at most once a second, and only a
 //! change of its listing (names, sizes, modification times) reloads it;
-//! unchanged components come back from the compile cache.
+//! unchanged components come back from the compile cache. Each load reads
+//! every component in the background at once, so a running execution keeps
+//! the code of its plugins even if their files are replaced later.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -60,11 +62,21 @@ fn listing(dir: &Path) -> Listing {
     out
 }
 
+/// Reads and compiles (or takes from the cache) every plugin of `host` on
+/// a thread of its own; a call arriving first simply loads its plugin.
+fn load_in_background(host: &Arc<PluginHost>) {
+    let host = host.clone();
+    let _ = std::thread::Builder::new()
+        .name("stepyard-plugin-load".into())
+        .spawn(move || host.load_all());
+}
+
 impl PluginFolder {
     /// Loads `dir` now and watches it from then on.
     pub fn new(runtime: Runtime, dir: PathBuf, kv: Arc<dyn KvStore>, logs: Arc<dyn LogStore>) -> PluginFolder {
         let listing = listing(&dir);
         let host = Arc::new(PluginHost::load_dir(&runtime, &dir, kv.clone(), logs.clone()));
+        load_in_background(&host);
         let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
         PluginFolder {
             runtime,
@@ -97,6 +109,7 @@ impl PluginFolder {
                     self.kv.clone(),
                     self.logs.clone(),
                 ));
+                load_in_background(&host);
                 for p in host.problems() {
                     eprintln!(
                         "stepyard: plugin '{}' ({}) not loaded: {}",

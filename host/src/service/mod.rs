@@ -12,6 +12,7 @@ mod journal;
 mod machines;
 mod roles;
 mod runner;
+mod test_state;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -103,6 +104,7 @@ impl Service {
             "StopExecution" => self.stop_execution(parse(request)?).await,
             "GetExecutionHistory" => self.get_execution_history(parse(request)?),
             "RedriveExecution" => self.redrive_execution(parse(request)?).await,
+            "TestState" => self.test_state(parse(request)?).await,
             other => Err(ServiceError::new(
                 "UnknownOperationException",
                 format!("Operation '{other}' is not supported by this service"),
