@@ -224,16 +224,21 @@ impl Service {
         };
         let mut out = json!({"stateMachineArn": arn, "creationDate": epoch(stored.creation_millis)});
         if req.publish {
-            let description = req.version_description.clone();
-            let version = self
-                .store
-                .publish_version(&arn, move |m, v| Ok(version_record(m, v, description)))
-                .await
-                .map_err(conflict)?
-                .ok_or_else(|| ServiceError::machine_missing(&arn))?;
-            out["stateMachineVersionArn"] = version.arn.into();
+            out["stateMachineVersionArn"] = self.publish(&arn, req.version_description.clone()).await?.into();
         }
         Ok(out)
+    }
+
+    /// `publish: true` on create or update: the current revision as a
+    /// version (or the newest version, if it holds that revision already).
+    async fn publish(&self, arn: &str, description: Option<String>) -> ServiceResult<String> {
+        let version = self
+            .store
+            .publish_version(arn, move |m, v| Ok(version_record(m, v, description)))
+            .await
+            .map_err(conflict)?
+            .ok_or_else(|| ServiceError::machine_missing(arn))?;
+        Ok(version.arn)
     }
 
     pub(super) async fn update_state_machine(self: &Arc<Self>, req: UpdateRequest) -> ServiceResult<Value> {
@@ -288,14 +293,7 @@ impl Service {
             .ok_or_else(|| ServiceError::machine_missing(&arn))?;
         let mut out = json!({"updateDate": epoch(updated.update_millis), "revisionId": updated.revision_id});
         if req.publish {
-            let description = req.version_description.clone();
-            let version = self
-                .store
-                .publish_version(&arn, move |m, v| Ok(version_record(m, v, description)))
-                .await
-                .map_err(conflict)?
-                .ok_or_else(|| ServiceError::machine_missing(&arn))?;
-            out["stateMachineVersionArn"] = version.arn.into();
+            out["stateMachineVersionArn"] = self.publish(&arn, req.version_description.clone()).await?.into();
         }
         Ok(out)
     }
