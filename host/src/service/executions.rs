@@ -364,7 +364,7 @@ impl Service {
                 // The task stops at its next await; wait for it so its
                 // journal holds everything it recorded.
                 while !running.abort.is_finished() {
-                    tokio::task::yield_now().await;
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                 }
                 (running.journal.take_pending(), running.journal.last_id())
             }
@@ -390,7 +390,13 @@ impl Service {
             error: req.error.clone(),
             cause: req.cause.clone(),
         };
-        self.store.finish_execution(&record.arn, events, end).await?;
+        if !self.store.finish_execution(&record.arn, events, end).await? {
+            // It ended on its own while being stopped.
+            return Err(ServiceError::validation(format!(
+                "Execution Already Finished: '{}'",
+                record.arn
+            )));
+        }
         Ok(json!({ "stopDate": epoch(now) }))
     }
 
