@@ -111,3 +111,42 @@ fn parallel_retry_reruns_every_branch() {
         3
     );
 }
+
+#[test]
+fn task_idempotency_keys_name_their_branch_and_iteration_and_repeat_on_a_rerun() {
+    use std::sync::{Arc, Mutex};
+    let definition = r#"{"StartAt": "Fan", "States": {"Fan": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items", "End": true,
+            "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "work", "End": true}}}}}},
+        {"StartAt": "Solo", "States": {"Solo": {"Type": "Task", "Resource": "work", "Next": "Again"},
+            "Again": {"Type": "Task", "Resource": "work", "End": true}}}
+    ]}}}"#;
+    let run = || {
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let seen = keys.clone();
+        let tasks = FakeTasks::new().function("work", move |req, _| {
+            seen.lock().unwrap().push(req.context.idempotency_key.clone());
+            Step::Ok(json!(1))
+        });
+        let outcome = run_with(definition, json!({"items": [1, 2, 3]}), tasks);
+        assert_eq!(outcome.result.status.as_str(), "SUCCEEDED");
+        let mut keys = keys.lock().unwrap().clone();
+        keys.sort();
+        keys
+    };
+    let keys = run();
+    let suffixes: Vec<&str> = keys.iter().map(|k| k.split_once('#').unwrap().1).collect();
+    assert_eq!(
+        suffixes,
+        [
+            "2[0]/Each#0[0]/Work#0",
+            "2[0]/Each#0[1]/Work#0",
+            "2[0]/Each#0[2]/Work#0",
+            "2[1]/Again#0",
+            "2[1]/Solo#0"
+        ]
+    );
+    // Concurrent branches interleave their event ids differently each run;
+    // the keys do not change.
+    assert_eq!(run(), keys);
+}

@@ -31,6 +31,9 @@ pub(crate) struct Frame<'a> {
     pub input_bound: Option<usize>,
     /// `$$.Task.Token`, for `.waitForTaskToken` integrations.
     pub task_token: Option<String>,
+    /// How many times this state was entered before in its branch or
+    /// iteration (0 at the top level, where event ids identify entries).
+    pub visit: u32,
     context: OnceLock<Value>,
 }
 
@@ -53,6 +56,7 @@ impl<'a> Frame<'a> {
             retry_count: 0,
             input_bound: None,
             task_token: callback_token(state),
+            visit: 0,
             context: OnceLock::new(),
         }
     }
@@ -102,6 +106,23 @@ impl<'a> Frame<'a> {
             ctx["Map"] = json!({"Item": {"Index": index, "Value": value}});
         }
         ctx
+    }
+
+    /// This state entry's place in the execution, the same when it runs
+    /// again after a restart: its entered event id at the top level (ids
+    /// continue from the checkpoint), else its branch's lineage, the state
+    /// and the visit (event ids interleave between concurrent branches).
+    pub(crate) fn lineage(&self) -> String {
+        match self.scope.lineage() {
+            None => self.entered_id.to_string(),
+            Some(branch) => format!("{branch}/{}#{}", self.state.name, self.visit),
+        }
+    }
+
+    /// The idempotency key a task call gets: stable across retries and
+    /// across a resume after a restart.
+    pub(crate) fn idempotency_key(&self) -> String {
+        format!("{}#{}", self.exec.spec.execution_arn, self.lineage())
     }
 
     /// AWS's prefix for errors the interpreter raises about a state.

@@ -38,14 +38,16 @@ enum Step {
 }
 
 /// Runs `graph` from its start with `input`, in a scope that reads `parent`.
+/// `lineage` names the branch or iteration (see [`Scope`]).
 pub(crate) fn run_graph<'a>(
     exec: &'a Execution<'a>,
     graph: &'a Graph,
     input: Value,
     parent: Option<&'a Scope<'a>>,
+    lineage: String,
     cursor: Cursor,
 ) -> BoxFuture<'a, GraphResult> {
-    run_from(exec, graph, graph.start_at, input, parent, cursor, false)
+    run_from(exec, graph, graph.start_at, input, parent, Some(lineage), cursor, false)
 }
 
 /// Runs the machine's own graph from `start`: the only level that
@@ -56,20 +58,22 @@ pub(crate) fn run_top_level<'a>(
     input: Value,
     cursor: Cursor,
 ) -> BoxFuture<'a, GraphResult> {
-    run_from(exec, &exec.machine.graph, start, input, None, cursor, true)
+    run_from(exec, &exec.machine.graph, start, input, None, None, cursor, true)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_from<'a>(
     exec: &'a Execution<'a>,
     graph: &'a Graph,
     start: StateIndex,
     input: Value,
     parent: Option<&'a Scope<'a>>,
+    lineage: Option<String>,
     cursor: Cursor,
     top_level: bool,
 ) -> BoxFuture<'a, GraphResult> {
     Box::pin(async move {
-        let mut scope = Scope::child(parent);
+        let mut scope = Scope::branch(parent, lineage, graph.states.len());
         if top_level && let Some(checkpoint) = lock(&exec.resume).as_ref() {
             scope.assign(checkpoint.variables.clone());
         }
@@ -86,7 +90,19 @@ fn run_from<'a>(
                 return Err((failure, cursor));
             }
             let state = &graph.states[index];
-            match run_state(exec, state, input, input_bound, &mut scope, &mut cursor, top_level).await {
+            let visit = scope.visit(index);
+            match run_state(
+                exec,
+                state,
+                input,
+                input_bound,
+                &mut scope,
+                &mut cursor,
+                top_level,
+                visit,
+            )
+            .await
+            {
                 Ok(Step::Next(next, output, bound)) => {
                     index = next;
                     input = output;
@@ -99,6 +115,7 @@ fn run_from<'a>(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_state(
     exec: &Execution<'_>,
     state: &State,
@@ -107,6 +124,7 @@ async fn run_state(
     scope: &mut Scope<'_>,
     cursor: &mut Cursor,
     top_level: bool,
+    visit: u32,
 ) -> Result<Step, Failure> {
     let resumed = if top_level { lock(&exec.resume).take() } else { None };
     let (entered_id, entered_previous, entered_at) = match resumed {
@@ -149,6 +167,7 @@ async fn run_state(
     let raw_input = (!state.catch.is_empty()).then(|| input.clone());
 
     let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous, entered_at);
+    frame.visit = visit;
     frame.input_bound = input_bound;
     let outcome = match &state.io {
         DataFlow::JsonPath(flow) => jsonpath::run(&mut frame, flow, input, cursor).await,

@@ -12,15 +12,42 @@ use serde_json::{Map, Value};
 pub(crate) struct Scope<'p> {
     parent: Option<&'p Scope<'p>>,
     vars: Map<String, Value>,
+    /// Where this branch or iteration sits in the execution, stable across
+    /// reruns (`4[1]`: branch 1 of the state entered at event 4;
+    /// `4[1]/Inner#0[7]`: item 7 of the first visit of `Inner` in it).
+    /// `None` at the top level, where event ids are stable themselves.
+    lineage: Option<String>,
+    /// How often each state of this graph was entered (only kept with a
+    /// lineage).
+    visits: Vec<u32>,
 }
 
 impl<'p> Scope<'p> {
-    /// A scope that reads through to `parent`.
-    pub(crate) fn child(parent: Option<&'p Scope<'p>>) -> Scope<'p> {
+    /// A branch's or iteration's scope, at `lineage`, for a graph of
+    /// `states` states.
+    pub(crate) fn branch(parent: Option<&'p Scope<'p>>, lineage: Option<String>, states: usize) -> Scope<'p> {
+        let visits = if lineage.is_some() { vec![0; states] } else { Vec::new() };
         Scope {
             parent,
             vars: Map::new(),
+            lineage,
+            visits,
         }
+    }
+
+    /// Counts an entry into state `index`; returns how many came before.
+    pub(crate) fn visit(&mut self, index: usize) -> u32 {
+        match self.visits.get_mut(index) {
+            Some(n) => {
+                *n += 1;
+                *n - 1
+            }
+            None => 0,
+        }
+    }
+
+    pub(crate) fn lineage(&self) -> Option<&str> {
+        self.lineage.as_deref()
     }
 
     /// The innermost value of `name`.
@@ -55,9 +82,9 @@ mod tests {
 
     #[test]
     fn inner_scopes_read_outer_values_and_keep_their_own() {
-        let mut outer = Scope::child(None);
+        let mut outer = Scope::branch(None, None, 0);
         outer.assign(Map::from_iter([("x".to_owned(), json!(1))]));
-        let mut inner = Scope::child(Some(&outer));
+        let mut inner = Scope::branch(Some(&outer), None, 0);
         assert_eq!(inner.get("x"), Some(&json!(1)));
         inner.assign(Map::from_iter([("x".to_owned(), json!(2)), ("y".to_owned(), json!(3))]));
         assert_eq!(inner.get("x"), Some(&json!(2)));

@@ -326,6 +326,7 @@ async fn iterate(
     let mut link = *cursor;
     // Distributed children cannot read the parent's variables.
     let parent_scope = record_iterations.then_some(frame.scope);
+    let lineage = frame.lineage();
 
     let spawn = |index: usize, item: Value, link: Cursor| {
         let mut start = link;
@@ -335,7 +336,14 @@ async fn iterate(
                 index,
             });
         }
-        let fut = run_graph(exec, &map.processor, item, parent_scope, start);
+        let fut = run_graph(
+            exec,
+            &map.processor,
+            item,
+            parent_scope,
+            format!("{lineage}[{index}]"),
+            start,
+        );
         async move { (index, fut.await) }
     };
     for _ in 0..plan.max_concurrency {

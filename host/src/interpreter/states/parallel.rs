@@ -23,10 +23,17 @@ pub(crate) async fn run(
     loop {
         exec.events.advance(cursor, || EventDetails::ParallelStateStarted);
         let start = *cursor;
-        let branches = parallel
-            .branches
-            .iter()
-            .map(|graph| run_graph(exec, graph, input.clone(), Some(frame.scope), start));
+        let lineage = frame.lineage();
+        let branches = parallel.branches.iter().enumerate().map(|(i, graph)| {
+            run_graph(
+                exec,
+                graph,
+                input.clone(),
+                Some(frame.scope),
+                format!("{lineage}[{i}]"),
+                start,
+            )
+        });
         let failure = match try_join_all(branches).await {
             Ok(outputs) => {
                 // AWS links what follows to the newest event of the branches.

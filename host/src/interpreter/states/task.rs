@@ -107,7 +107,7 @@ pub(crate) async fn run(
                 state_machine_arn: exec.spec.state_machine_arn.clone(),
                 state_name: frame.state.name.clone(),
                 retry_count: frame.retry_count,
-                idempotency_key: format!("{}#{}", exec.spec.execution_arn, frame.entered_id),
+                idempotency_key: frame.idempotency_key(),
                 task_token: frame.task_token.clone(),
                 timeout_seconds: timeouts.timeout,
             },
