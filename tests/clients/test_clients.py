@@ -221,12 +221,16 @@ class WithoutAuth(unittest.TestCase):
         v2 = sfn.publish_state_machine_version(stateMachineArn=arn, description="second")["stateMachineVersionArn"]
         self.assertEqual(v2, arn + ":2")
         self.assertEqual(sfn.describe_state_machine(stateMachineArn=v1)["definition"], PASS)
+        listed = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
+        self.assertEqual([v["stateMachineVersionArn"] for v in listed], [v2, v1])
         self.assertEqual(sfn.describe_state_machine(stateMachineArn=arn)["definition"], FAIL)
         run = sfn.start_execution(stateMachineArn=v1, name="on-v1")["executionArn"]
         d = wait_ended(sfn, run)
         self.assertEqual((d["status"], d["stateMachineVersionArn"]), ("SUCCEEDED", v1))
         failed = wait_ended(sfn, sfn.start_execution(stateMachineArn=arn, name="on-latest")["executionArn"])
         self.assertEqual((failed["status"], failed["error"], failed["cause"]), ("FAILED", "Broken", "always"))
+        sfn.delete_state_machine_version(stateMachineVersionArn=v2)
+        self.assertEqual(code_of(lambda: sfn.describe_state_machine(stateMachineArn=v2)), "StateMachineDoesNotExist")
         sfn.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "test"}])
         sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
         self.assertEqual(sfn.list_tags_for_resource(resourceArn=arn)["tags"], [{"key": "env", "value": "test"}])

@@ -138,6 +138,7 @@ fn resource_of(api: &Api, operation: &str, request: &Value) -> String {
     let found = match operation {
         "CreateStateMachine" => field("name").map(|n| api.service.location().state_machine_arn(&n)),
         "TagResource" | "UntagResource" | "ListTagsForResource" => field("resourceArn"),
+        "DeleteStateMachineVersion" => field("stateMachineVersionArn"),
         "DescribeExecution"
         | "StopExecution"
         | "GetExecutionHistory"

@@ -63,6 +63,20 @@ pub(super) struct ListRequest {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub(super) struct ListVersionsRequest {
+    state_machine_arn: String,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct VersionArnRequest {
+    state_machine_version_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct PublishRequest {
     state_machine_arn: String,
     revision_id: Option<String>,
@@ -397,6 +411,51 @@ impl Service {
             .map_err(conflict)?
             .ok_or_else(|| ServiceError::machine_missing(&arn))?;
         Ok(json!({"creationDate": epoch(record.creation_millis), "stateMachineVersionArn": record.arn}))
+    }
+
+    pub(super) fn list_state_machine_versions(&self, req: ListVersionsRequest) -> ServiceResult<Value> {
+        let (arn, version) = arn::state_machine(&req.state_machine_arn)?;
+        if version.is_some() {
+            return Err(ServiceError::validation(
+                "Expected a state machine ARN, not a version ARN",
+            ));
+        }
+        if self.store.state_machine(&arn)?.is_none() {
+            return Err(ServiceError::machine_missing(&arn));
+        }
+        let limit = page_size(req.max_results)?;
+        let versions = self.store.versions_of(&arn)?;
+        let start = match &req.next_token {
+            None => 0,
+            Some(token) => versions
+                .iter()
+                .position(|v| &v.arn == token)
+                .map(|i| i + 1)
+                .ok_or_else(|| ServiceError::invalid_token(token))?,
+        };
+        let page: Vec<Value> = versions
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|v| json!({"stateMachineVersionArn": v.arn, "creationDate": epoch(v.creation_millis)}))
+            .collect();
+        let mut out = json!({ "stateMachineVersions": page });
+        if start + limit < versions.len() {
+            out["nextToken"] = versions[start + limit - 1].arn.clone().into();
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn delete_state_machine_version(self: &Arc<Self>, req: VersionArnRequest) -> ServiceResult<Value> {
+        let given = &req.state_machine_version_arn;
+        let (arn, Some(version)) = arn::state_machine(given)? else {
+            return Err(ServiceError::validation(format!(
+                "Expected a state machine version ARN: '{given}'"
+            )));
+        };
+        // Deleting a version that is not there is not an error, as on AWS.
+        self.store.delete_version(&arn, version).await?;
+        Ok(json!({}))
     }
 
     pub(super) fn validate_state_machine_definition(&self, req: ValidateRequest) -> ServiceResult<Value> {

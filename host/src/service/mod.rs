@@ -92,6 +92,8 @@ impl Service {
             "ListStateMachines" => self.list_state_machines(parse(request)?),
             "DeleteStateMachine" => self.delete_state_machine(parse(request)?).await,
             "PublishStateMachineVersion" => self.publish_state_machine_version(parse(request)?).await,
+            "ListStateMachineVersions" => self.list_state_machine_versions(parse(request)?),
+            "DeleteStateMachineVersion" => self.delete_state_machine_version(parse(request)?).await,
             "ValidateStateMachineDefinition" => self.validate_state_machine_definition(parse(request)?),
             "TagResource" => self.tag_resource(parse(request)?).await,
             "UntagResource" => self.untag_resource(parse(request)?).await,

@@ -201,6 +201,36 @@ impl RedbStore {
         found.map(|g| decode("version", arn, g.value())).transpose()
     }
 
+    /// Every version of the machine at `arn`, newest first.
+    pub fn versions_of(&self, arn: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, VERSIONS)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in table.range((arn, 0)..=(arn, u64::MAX)).map_err(io)?.rev() {
+            let (_, v) = entry.map_err(io)?;
+            out.push(decode("version", arn, v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Deletes one version; false if there was none.
+    pub async fn delete_version(&self, arn: &str, version: u64) -> Result<bool, StoreError> {
+        let arn = arn.to_owned();
+        self.committer
+            .write_async(move |txn| {
+                let removed = txn
+                    .open_table(VERSIONS)
+                    .map_err(io)?
+                    .remove((arn.as_str(), version))
+                    .map_err(io)?
+                    .is_some();
+                Ok(removed)
+            })
+            .await
+    }
+
     // ---- executions ----------------------------------------------------
 
     /// Stores a new execution with its first events, unless one exists at
