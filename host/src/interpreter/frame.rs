@@ -55,7 +55,7 @@ impl<'a> Frame<'a> {
             entered_at,
             retry_count: 0,
             input_bound: None,
-            task_token: callback_token(state),
+            task_token: None,
             visit: 0,
             context: OnceLock::new(),
         }
@@ -211,18 +211,25 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// A fresh task token when the state is a `.waitForTaskToken` Task.
-fn callback_token(state: &State) -> Option<String> {
-    use crate::task::{IntegrationPattern, ResourceKind};
-    let crate::definition::StateKind::Task(task) = &state.kind else {
-        return None;
-    };
-    match task.kind {
-        ResourceKind::Service {
+impl Frame<'_> {
+    /// Gives a `.waitForTaskToken` Task its token, once its place is known.
+    /// The token derives from the state entry (as its idempotency key does),
+    /// so an execution resumed after a restart waits for the same token.
+    pub(crate) fn assign_task_token(&mut self) {
+        use crate::task::{IntegrationPattern, ResourceKind};
+        use sha2::Digest;
+        let crate::definition::StateKind::Task(task) = &self.state.kind else {
+            return;
+        };
+        if let ResourceKind::Service {
             pattern: IntegrationPattern::WaitForTaskToken,
             ..
-        } => Some(uuid::Uuid::new_v4().simple().to_string()),
-        _ => None,
+        } = task.kind
+        {
+            let digest = sha2::Sha256::digest(self.idempotency_key().as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            self.task_token = Some(hex);
+        }
     }
 }
 

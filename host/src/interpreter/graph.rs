@@ -168,6 +168,7 @@ async fn run_state(
 
     let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous, entered_at);
     frame.visit = visit;
+    frame.assign_task_token();
     frame.input_bound = input_bound;
     let outcome = match &state.io {
         DataFlow::JsonPath(flow) => jsonpath::run(&mut frame, flow, input, cursor).await,

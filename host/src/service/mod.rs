@@ -6,6 +6,7 @@
 //! document (`serde_json::Value`), or a [`ServiceError`] with AWS's code.
 
 pub mod arn;
+mod callbacks;
 mod error;
 mod executions;
 mod journal;
@@ -46,6 +47,8 @@ pub struct Service {
     /// share one parse.
     parsed: Mutex<HashMap<String, Arc<StateMachine>>>,
     running: Mutex<HashMap<String, runner::Running>>,
+    /// Tasks waiting for SendTaskSuccess/Failure.
+    callbacks: Arc<callbacks::Callbacks>,
 }
 
 impl Service {
@@ -58,6 +61,7 @@ impl Service {
             roles: None,
             parsed: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
+            callbacks: Arc::default(),
         }
     }
 
@@ -107,6 +111,9 @@ impl Service {
             "GetExecutionHistory" => self.get_execution_history(parse(request)?),
             "RedriveExecution" => self.redrive_execution(parse(request)?).await,
             "TestState" => self.test_state(parse(request)?).await,
+            "SendTaskSuccess" => self.send_task_success(parse(request)?),
+            "SendTaskFailure" => self.send_task_failure(parse(request)?),
+            "SendTaskHeartbeat" => self.send_task_heartbeat(parse(request)?),
             other => Err(ServiceError::new(
                 "UnknownOperationException",
                 format!("Operation '{other}' is not supported by this service"),
@@ -118,7 +125,7 @@ impl Service {
     /// current plugins, checked against the role when roles are enforced.
     fn tasks_for(&self, role_arn: &str) -> Arc<dyn crate::task::TaskInvoker> {
         let inner = self.tasks.current();
-        match &self.roles {
+        let checked: Arc<dyn crate::task::TaskInvoker> = match &self.roles {
             None => inner,
             Some(roles) => Arc::new(roles::RoleGuard {
                 inner,
@@ -126,7 +133,11 @@ impl Service {
                 roles: roles.clone(),
                 here: self.here.clone(),
             }),
-        }
+        };
+        Arc::new(callbacks::CallbackInvoker {
+            inner: checked,
+            callbacks: self.callbacks.clone(),
+        })
     }
 
     fn now_millis(&self) -> i64 {

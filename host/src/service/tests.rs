@@ -15,6 +15,8 @@ use crate::task::{TaskFailure, TaskInvoker, TaskRequest};
 /// and never answers while `hang` is set.
 struct Recorder {
     keys: Mutex<Vec<String>>,
+    /// `Payload.token` of each call, when there is one.
+    tokens: Mutex<Vec<String>>,
     hang: bool,
     fail_first: usize,
 }
@@ -23,6 +25,7 @@ impl Recorder {
     fn new(hang: bool, fail_first: usize) -> Arc<Recorder> {
         Arc::new(Recorder {
             keys: Mutex::new(Vec::new()),
+            tokens: Mutex::new(Vec::new()),
             hang,
             fail_first,
         })
@@ -34,6 +37,9 @@ impl Recorder {
 
 impl TaskInvoker for Recorder {
     fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        if let Some(token) = request.input.pointer("/Payload/token").and_then(Value::as_str) {
+            self.tokens.lock().unwrap().push(token.to_owned());
+        }
         let mut keys = self.keys.lock().unwrap();
         keys.push(request.context.idempotency_key.clone());
         let n = keys.len();
@@ -65,10 +71,14 @@ const DEFINITION: &str = r#"{"StartAt": "A", "States": {
     "B": {"Type": "Pass", "End": true}}}"#;
 
 async fn start(service: &Arc<Service>) -> String {
+    start_with(service, DEFINITION).await
+}
+
+async fn start_with(service: &Arc<Service>, definition: &str) -> String {
     let machine = service
         .call(
             "CreateStateMachine",
-            json!({"name": "m", "definition": DEFINITION, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+            json!({"name": "m", "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/r"}),
         )
         .await
         .unwrap();
@@ -166,4 +176,75 @@ async fn a_failed_execution_redrives_from_the_state_that_failed() {
         "{types:?}"
     );
     assert_eq!(tasks.keys().len(), 2);
+}
+
+const CALLBACK: &str = r#"{"StartAt": "Approve", "States": {
+    "Approve": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "HeartbeatSeconds": 600,
+                "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}}, "End": true}}}"#;
+
+async fn wait_token(tasks: &Recorder) -> String {
+    loop {
+        if let Some(t) = tasks.tokens.lock().unwrap().last() {
+            return t.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_task_waits_for_its_token_across_a_restart() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let first = Recorder::new(false, 0);
+    let before = service(&store, first.clone());
+    let arn = start_with(&before, CALLBACK).await;
+    let token = wait_token(&first).await;
+    before
+        .call("SendTaskHeartbeat", json!({"taskToken": token}))
+        .await
+        .unwrap();
+    let unknown = before
+        .call("SendTaskSuccess", json!({"taskToken": "0".repeat(64), "output": "{}"}))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, "TaskDoesNotExist");
+    before.suspend_all();
+    drop(before);
+
+    // After a restart the task is dispatched again with the same token, and
+    // the worker's answer completes it.
+    let second = Recorder::new(false, 0);
+    let after = service(&store, second.clone());
+    after.resume_all().await.unwrap();
+    assert_eq!(wait_token(&second).await, token);
+    after
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{\"approved\": true}"}),
+        )
+        .await
+        .unwrap();
+    let done = wait_status(&after, &arn, "SUCCEEDED").await;
+    assert_eq!(done["output"], r#"{"approved":true}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_task_failure_fails_the_task_with_the_workers_error() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let tasks = Recorder::new(false, 0);
+    let service = service(&store, tasks.clone());
+    let arn = start_with(&service, CALLBACK).await;
+    let token = wait_token(&tasks).await;
+    service
+        .call(
+            "SendTaskFailure",
+            json!({"taskToken": token, "error": "Rejected", "cause": "not approved"}),
+        )
+        .await
+        .unwrap();
+    let failed = wait_status(&service, &arn, "FAILED").await;
+    assert_eq!(
+        (failed["error"].as_str(), failed["cause"].as_str()),
+        (Some("Rejected"), Some("not approved"))
+    );
 }
