@@ -273,6 +273,32 @@ class WithoutAuth(unittest.TestCase):
         self.assertEqual((r["status"], r["nextState"]), ("SUCCEEDED", "ProcessPayment"), r)
         self.assertEqual(code_of(lambda: sfn.test_state(definition='{"Type": "Nope"}')), "InvalidDefinition")
 
+    def test_a_callback_task_waits_for_send_task_success(self):
+        sfn = self.sfn
+        definition = json.dumps({"StartAt": "Approve", "States": {"Approve": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "orderConfirmation",
+                           "Payload": {"order_id": "cb-1", "token.$": "$$.Task.Token"}},
+            "End": True}}})
+        arn = sfn.create_state_machine(name="approval", definition=definition, roleArn=ROLE)["stateMachineArn"]
+        run = sfn.start_execution(stateMachineArn=arn, name="cb-1")["executionArn"]
+        token = None
+        for _ in range(200):
+            for e in sfn.get_execution_history(executionArn=run)["events"]:
+                if e["type"] == "TaskScheduled":
+                    token = json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
+            if token:
+                break
+            time.sleep(0.05)
+        self.assertTrue(token)
+        time.sleep(0.3)
+        self.assertEqual(sfn.describe_execution(executionArn=run)["status"], "RUNNING")
+        sfn.send_task_heartbeat(taskToken=token)
+        sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+        d = wait_ended(sfn, run)
+        self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"approved": True}))
+        self.assertEqual(code_of(lambda: sfn.send_task_success(taskToken=token, output="{}")), "TaskDoesNotExist")
+
     def test_the_aws_cli(self):
         created = self.server.aws("create-state-machine", "--name", "cli", "--definition", ORDER,
                                   "--role-arn", ROLE)

@@ -142,7 +142,7 @@ impl Service {
         match self.store.start_execution(record, Vec::new()).await? {
             Started::New(record) => {
                 let start_millis = record.start_millis;
-                self.launch(record, Start::Fresh, 0);
+                self.launch(record, Start::Fresh, 0, None);
                 Ok(json!({"executionArn": arn, "startDate": epoch(start_millis)}))
             }
             // AWS: the same name and input while it runs is the same request.
@@ -216,6 +216,20 @@ impl Service {
         self.store
             .execution(execution_arn)?
             .ok_or_else(|| ServiceError::execution_missing(execution_arn))
+    }
+
+    /// Commits what a running execution recorded so far, so a history
+    /// reader sees it (a failure stops the execution, not the reader).
+    async fn flush_running(&self, arn: &str) {
+        let journal = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(arn)
+            .map(|r| r.journal.clone());
+        if let Some(journal) = journal {
+            let _ = journal.flush().await;
+        }
     }
 
     pub(super) fn describe_execution(&self, req: ExecutionArnRequest) -> ServiceResult<Value> {
@@ -400,8 +414,9 @@ impl Service {
         Ok(json!({ "stopDate": epoch(now) }))
     }
 
-    pub(super) fn get_execution_history(&self, req: HistoryRequest) -> ServiceResult<Value> {
+    pub(super) async fn get_execution_history(&self, req: HistoryRequest) -> ServiceResult<Value> {
         self.execution_record(&req.execution_arn)?;
+        self.flush_running(&req.execution_arn).await;
         let limit = page_size(req.max_results)?;
         let after = match &req.next_token {
             None => None,
@@ -459,6 +474,7 @@ impl Service {
             reenter_after: Some(redriven_event.id),
         };
         let pending = serde_json::to_string(&pending).map_err(|e| damaged(&record.arn, e))?;
+        let stored_checkpoint = pending.clone();
         let redriven = self
             .store
             .redrive_execution(&record.arn, now, events, pending, |r| {
@@ -481,6 +497,7 @@ impl Service {
                 last_event_id: redriven_event.id,
             },
             redriven_event.id,
+            Some(stored_checkpoint),
         );
         Ok(json!({ "redriveDate": epoch(now) }))
     }

@@ -1,8 +1,14 @@
 //! An execution's durable journal: buffers its history events and commits
 //! them with each checkpoint (group commit shares the fsync with every
 //! other execution checkpointing at the same time).
+//!
+//! A reader of a running execution (GetExecutionHistory, DescribeExecution)
+//! first [`DurableJournal::flush`]es it, so it sees every event recorded so
+//! far, e.g. a task that waits for its token. Flushes and checkpoints take
+//! turns (`writing`), and once a write failed every later one is refused: a
+//! history can lose its unsaved tail in a crash, never get a gap.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::clock::BoxFuture;
@@ -17,16 +23,57 @@ pub struct DurableJournal {
     pending: Mutex<Vec<StoredEvent>>,
     /// The newest event id recorded (committed or not).
     last_id: AtomicU64,
+    /// The last checkpoint written (a flush writes it again with the events).
+    last_checkpoint: Mutex<Option<String>>,
+    /// One write at a time, in order.
+    writing: tokio::sync::Mutex<()>,
+    /// A write failed: the execution must stop (it resumes from the store).
+    failed: AtomicBool,
 }
 
 impl DurableJournal {
-    /// A journal whose execution's newest event so far is `last_id`.
-    pub fn new(store: Arc<RedbStore>, arn: String, last_id: u64) -> DurableJournal {
+    /// A journal whose execution's newest event so far is `last_id` and
+    /// whose stored checkpoint is `checkpoint`.
+    pub fn new(store: Arc<RedbStore>, arn: String, last_id: u64, checkpoint: Option<String>) -> DurableJournal {
         DurableJournal {
             store,
             arn,
             pending: Mutex::new(Vec::new()),
             last_id: AtomicU64::new(last_id),
+            last_checkpoint: Mutex::new(checkpoint),
+            writing: tokio::sync::Mutex::new(()),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    /// Commits the events recorded since the last checkpoint (with that
+    /// checkpoint again), so readers see them.
+    pub async fn flush(&self) -> Result<(), JournalError> {
+        let _turn = self.writing.lock().await;
+        let Some(checkpoint) = self.last_checkpoint.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+            return Ok(());
+        };
+        let events = self.take_pending();
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.write(events, checkpoint).await
+    }
+
+    async fn write(&self, events: Vec<StoredEvent>, checkpoint: String) -> Result<(), JournalError> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(JournalError("an earlier write of this execution failed".into()));
+        }
+        let result = self.store.checkpoint(&self.arn, events, checkpoint.clone()).await;
+        match result {
+            Ok(()) => {
+                *self.last_checkpoint.lock().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
+                Ok(())
+            }
+            Err(e) => {
+                self.failed.store(true, Ordering::SeqCst);
+                Err(JournalError(e.to_string()))
+            }
         }
     }
 
@@ -52,17 +99,14 @@ impl HistoryObserver for DurableJournal {
     }
 }
 
-impl Journal for DurableJournal {
+impl Journal for Arc<DurableJournal> {
     fn checkpoint(&self, checkpoint: Checkpoint) -> BoxFuture<'static, Result<(), JournalError>> {
-        let events = self.take_pending();
-        let store = self.store.clone();
-        let arn = self.arn.clone();
+        let journal = self.clone();
         Box::pin(async move {
             let text = serde_json::to_string(&checkpoint).map_err(|e| JournalError(e.to_string()))?;
-            store
-                .checkpoint(&arn, events, text)
-                .await
-                .map_err(|e| JournalError(e.to_string()))
+            let _turn = journal.writing.lock().await;
+            let events = journal.take_pending();
+            journal.write(events, text).await
         })
     }
 }

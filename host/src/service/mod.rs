@@ -108,7 +108,7 @@ impl Service {
             "DescribeStateMachineForExecution" => self.describe_state_machine_for_execution(parse(request)?),
             "ListExecutions" => self.list_executions(parse(request)?),
             "StopExecution" => self.stop_execution(parse(request)?).await,
-            "GetExecutionHistory" => self.get_execution_history(parse(request)?),
+            "GetExecutionHistory" => self.get_execution_history(parse(request)?).await,
             "RedriveExecution" => self.redrive_execution(parse(request)?).await,
             "TestState" => self.test_state(parse(request)?).await,
             "SendTaskSuccess" => self.send_task_success(parse(request)?),

@@ -72,11 +72,18 @@ impl Service {
     }
 
     /// Starts running `record` from `start` on the current runtime.
-    pub(super) fn launch(self: &Arc<Self>, record: ExecutionRecord, start: Start, last_event_id: u64) {
+    pub(super) fn launch(
+        self: &Arc<Self>,
+        record: ExecutionRecord,
+        start: Start,
+        last_event_id: u64,
+        stored_checkpoint: Option<String>,
+    ) {
         let journal = Arc::new(DurableJournal::new(
             self.store.clone(),
             record.arn.clone(),
             last_event_id,
+            stored_checkpoint,
         ));
         let this = self.clone();
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
@@ -93,7 +100,7 @@ impl Service {
                     };
                     let interpreter = Interpreter::new(machine, services);
                     let spec = this.spec_for(&record);
-                    interpreter.run(&spec, start, Some(&*task_journal)).await
+                    interpreter.run(&spec, start, Some(&task_journal)).await
                 }
                 Err(message) => Ok(ExecutionResult {
                     status: crate::interpreter::ExecutionStatus::Failed,
@@ -145,9 +152,10 @@ impl Service {
         let running = self.store.running_executions()?;
         let count = running.len();
         for record in running {
-            let stored = match self.store.checkpoint_of(&record.arn)? {
+            let text = self.store.checkpoint_of(&record.arn)?;
+            let stored = match &text {
                 Some(text) => {
-                    Some(serde_json::from_str::<StoredCheckpoint>(&text).map_err(|e| damaged(&record.arn, e))?)
+                    Some(serde_json::from_str::<StoredCheckpoint>(text).map_err(|e| damaged(&record.arn, e))?)
                 }
                 None => None,
             };
@@ -171,7 +179,7 @@ impl Service {
                 None => (Start::Fresh, 0),
             };
             self.store.discard_events_after(&record.arn, keep).await?;
-            self.launch(record, start, keep);
+            self.launch(record, start, keep, text);
         }
         Ok(count)
     }
