@@ -12,6 +12,7 @@
 //! and every job in it gets the error: nothing of the batch is committed,
 //! nothing committed before it is lost.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -36,24 +37,53 @@ struct Applied {
     fatal: bool,
 }
 
+/// How many transactions the writer committed, and how many writes they
+/// carried (their ratio is the mean batch size).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions the writer ran (each commit is one fsync on a file).
+    pub commits: u64,
+    /// Writes (jobs) applied in those transactions.
+    pub writes: u64,
+}
+
+/// The writer thread's counters, readable from any thread.
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    writes: AtomicU64,
+}
+
 /// The handle writers submit jobs through.
 pub(crate) struct Committer {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    counters: Arc<Counters>,
 }
 
 impl Committer {
     /// Starts the writer thread for `db`.
     pub(crate) fn start(db: Arc<Database>) -> Result<Committer, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
+        let counters = Arc::new(Counters::default());
+        let thread_counters = counters.clone();
         let thread = std::thread::Builder::new()
             .name("stepyard-commit".into())
-            .spawn(move || write_loop(&db, &rx))
+            .spawn(move || write_loop(&db, &rx, &thread_counters))
             .map_err(|e| StoreError::Io(format!("cannot start the database writer: {e}")))?;
         Ok(Committer {
             jobs: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            counters,
         })
+    }
+
+    /// The commits so far.
+    pub(crate) fn stats(&self) -> CommitStats {
+        CommitStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+        }
     }
 
     /// Submits `apply`; `reply` gets its result once the batch committed
@@ -137,7 +167,7 @@ fn closed() -> StoreError {
     StoreError::Io("the database is closed".into())
 }
 
-fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
+fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters) {
     let mut batch: Vec<Job> = Vec::new();
     while let Ok(first) = jobs.recv() {
         batch.push(first);
@@ -147,6 +177,8 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        counters.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        counters.commits.fetch_add(1, Ordering::Relaxed);
         commit_batch(db, &mut batch);
     }
 }

@@ -21,6 +21,15 @@ const EVENTS: TableDefinition<(&str, u64), &str> = TableDefinition::new("history
 const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
+/// One entry of the history table, as a range yields it.
+type EventEntry<'a> = Result<
+    (
+        redb::AccessGuard<'a, (&'static str, u64)>,
+        redb::AccessGuard<'a, &'static str>,
+    ),
+    redb::StorageError,
+>;
+
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(io)
 }
@@ -422,15 +431,14 @@ impl RedbStore {
         }
         .map_err(io)?;
         let mut out = Vec::new();
-        let mut push =
-            |entry: Result<(redb::AccessGuard<'_, (&str, u64)>, redb::AccessGuard<'_, &str>), redb::StorageError>| {
-                let (k, v) = entry.map_err(io)?;
-                out.push(StoredEvent {
-                    id: k.value().1,
-                    json: v.value().to_owned(),
-                });
-                Ok::<_, StoreError>(())
-            };
+        let mut push = |entry: EventEntry<'_>| {
+            let (k, v) = entry.map_err(io)?;
+            out.push(StoredEvent {
+                id: k.value().1,
+                json: v.value().to_owned(),
+            });
+            Ok::<_, StoreError>(())
+        };
         let mut more = false;
         if reverse {
             for (n, entry) in range.rev().enumerate() {

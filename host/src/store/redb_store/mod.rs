@@ -15,6 +15,7 @@ use std::sync::Arc;
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
 use super::StoreError;
+pub use commit::CommitStats;
 use commit::Committer;
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
@@ -84,6 +85,12 @@ impl RedbStore {
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many transactions this store committed and how many writes they
+    /// carried, since it opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.committer.stats()
     }
 
     /// Finishes the writes in flight and stops the writer thread; later
