@@ -553,7 +553,7 @@ impl Service {
         };
         events.push(StoredEvent {
             id: aborted.id,
-            json: aborted.to_json().to_string(),
+            json: aborted.to_json_text(),
         });
         let end = ExecutionEnd {
             status: "ABORTED".into(),
