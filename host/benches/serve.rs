@@ -167,6 +167,7 @@ impl Server {
     fn start(plugins: PathBuf, cache: PathBuf, durable: bool) -> Server {
         let dir = std::env::temp_dir().join(format!("stepyard-bench-serve-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the bench directory");
         let store = if durable {
             RedbStore::open(dir.join("stepyard.redb"))
         } else {
@@ -296,6 +297,29 @@ async fn wait_ended(conn: &mut Connection, arns: &[String]) -> Vec<Value> {
     ended
 }
 
+/// fdatasync latency of a 4 KiB write in `dir` now (p50, p99): the disk
+/// this VM gets varies, and every commit waits for one.
+fn fsync_probe(dir: &Path) -> (Duration, Duration) {
+    use std::os::unix::fs::FileExt;
+    let path = dir.join("fsync-probe");
+    let file = std::fs::File::create(&path).expect("the probe file");
+    file.set_len(16 << 20)
+        .and_then(|_| file.sync_all())
+        .expect("the probe file");
+    let page = [7u8; 4096];
+    let mut times: Vec<Duration> = (0..60u64)
+        .map(|i| {
+            file.write_at(&page, (i * 7919 % 4096) * 4096).expect("a probe write");
+            let t = Instant::now();
+            file.sync_data().expect("fdatasync");
+            t.elapsed()
+        })
+        .collect();
+    let _ = std::fs::remove_file(path);
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
@@ -371,6 +395,7 @@ fn main() {
             wait_ended(&mut control, &round.arns).await;
         }
 
+        let (fsync_p50, fsync_p99) = fsync_probe(&server.dir);
         let commits_before = server.store.commit_stats();
         let usage_before = Usage::now();
         let round = start_round(&server, &machine, "bench", executions, connections).await;
@@ -427,7 +452,10 @@ fn main() {
             plugins.display()
         );
         println!(
-            "  {executions} order executions over {connections} keep-alive connections ({warmup} warm-up executions before)"
+            "  {executions} order executions over {connections} keep-alive connections ({warmup} warm-up executions before); \
+             disk: fdatasync of 4 KiB p50 {:.2} ms, p99 {:.2} ms",
+            millis(fsync_p50),
+            millis(fsync_p99)
         );
         println!(
             "  durable order executions/s : {:>9.0}   (first request -> all ended: {:.0} ms; requests alone: {:.0} ms, {:.0} starts/s; waiting saw the end after {:.0} ms)",
