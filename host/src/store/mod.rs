@@ -125,7 +125,14 @@ pub struct LogLine {
 
 /// Log lines, kept per execution.
 pub trait LogStore: Send + Sync {
+    /// Stores `lines`; they are durable when it returns.
     fn append(&self, lines: &[LogLine]) -> Result<(), StoreError>;
+    /// Stores `lines` without waiting for them to be durable (logs are best
+    /// effort): they are durable no later than any write to the same store
+    /// that starts after this call, and a failure is dropped.
+    fn append_later(&self, lines: Vec<LogLine>) {
+        let _ = self.append(&lines);
+    }
     /// The lines of one execution, in the order they were written.
     fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError>;
     /// Executions that have log lines, most recent last.

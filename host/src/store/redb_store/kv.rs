@@ -1,6 +1,6 @@
 //! Key-value tables and log lines in the database file.
 
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde_json::{Map, Value};
 
 use super::{RedbStore, io, read_table};
@@ -134,26 +134,18 @@ impl LogStore for RedbStore {
         if lines.is_empty() {
             return Ok(());
         }
-        let encoded = lines
-            .iter()
-            .map(|line| Ok((line.execution_arn.clone(), serde_json::to_string(line).map_err(io)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        self.committer.write(move |write| {
-            let mut logs = write.open_table(LOGS).map_err(io)?;
-            for (arn, text) in &encoded {
-                let arn = arn.as_str();
-                let last = logs
-                    .range((arn, 0)..=(arn, u64::MAX))
-                    .map_err(io)?
-                    .next_back()
-                    .transpose()
-                    .map_err(io)?
-                    .map(|(k, _)| k.value().1);
-                let seq = last.map_or(0, |s| s + 1);
-                logs.insert((arn, seq), text.as_str()).map_err(io)?;
-            }
-            Ok(())
-        })
+        let encoded = encode_lines(lines)?;
+        self.committer.write(move |write| write_lines(write, &encoded))
+    }
+
+    fn append_later(&self, lines: Vec<LogLine>) {
+        // A line that cannot be encoded is dropped like a failed write.
+        if let Ok(encoded) = encode_lines(&lines) {
+            self.committer.submit(
+                move |write| write_lines(write, &encoded),
+                |_: Result<(), StoreError>| {},
+            );
+        }
     }
 
     fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError> {
@@ -188,4 +180,35 @@ impl LogStore for RedbStore {
         out.sort();
         Ok(out.into_iter().map(|(_, arn)| arn).collect())
     }
+}
+
+/// Each line's execution and JSON text.
+fn encode_lines(lines: &[LogLine]) -> Result<Vec<(String, String)>, StoreError> {
+    lines
+        .iter()
+        .map(|line| Ok((line.execution_arn.clone(), serde_json::to_string(line).map_err(io)?)))
+        .collect()
+}
+
+/// Appends lines after each execution's last one (lines of the same
+/// execution come together: its last seq is looked up once).
+fn write_lines(write: &WriteTransaction, encoded: &[(String, String)]) -> Result<(), StoreError> {
+    let mut logs = write.open_table(LOGS).map_err(io)?;
+    let mut next: Option<(&str, u64)> = None;
+    for (arn, text) in encoded {
+        let arn = arn.as_str();
+        let seq = match next {
+            Some((a, seq)) if a == arn => seq,
+            _ => logs
+                .range((arn, 0)..=(arn, u64::MAX))
+                .map_err(io)?
+                .next_back()
+                .transpose()
+                .map_err(io)?
+                .map_or(0, |(k, _)| k.value().1 + 1),
+        };
+        logs.insert((arn, seq), text.as_str()).map_err(io)?;
+        next = Some((arn, seq + 1));
+    }
+    Ok(())
 }
