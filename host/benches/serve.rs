@@ -357,6 +357,22 @@ impl Usage {
         })
     }
 
+    /// CPU seconds of this process's threads named `name` (user + system).
+    fn thread_cpu(name: &str) -> f64 {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return 0.0;
+        };
+        tasks
+            .filter_map(Result::ok)
+            .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
+            .filter_map(|t| {
+                let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
+            })
+            .sum()
+    }
+
     fn since(self, before: Usage) -> Usage {
         Usage {
             user: self.user - before.user,
@@ -397,12 +413,14 @@ fn main() {
 
         let (fsync_p50, fsync_p99) = fsync_probe(&server.dir);
         let commits_before = server.store.commit_stats();
+        let writer_cpu_before = Usage::thread_cpu("stepyard-commit");
         let usage_before = Usage::now();
         let round = start_round(&server, &machine, "bench", executions, connections).await;
         let ended = wait_ended(&mut control, &round.arns).await;
         let polled = round.started.elapsed();
         let usage = usage_before.zip(Usage::now()).map(|(a, b)| b.since(a));
         let commits_after = server.store.commit_stats();
+        let writer_cpu = Usage::thread_cpu("stepyard-commit") - writer_cpu_before;
 
         let mut failed = 0;
         let mut last_stop = round.first_millis;
@@ -440,8 +458,19 @@ fn main() {
         let mut sorted = round.latencies.clone();
         sorted.sort();
         let secs = elapsed.as_secs_f64();
-        let CommitStats { commits, writes } = commits_after;
+        let CommitStats {
+            commits,
+            writes,
+            apply,
+            commit,
+            reply,
+        } = commits_after;
         let (commits, writes) = (commits - commits_before.commits, writes - commits_before.writes);
+        let (apply, commit, reply) = (
+            apply - commits_before.apply,
+            commit - commits_before.commit,
+            reply - commits_before.reply,
+        );
         println!(
             "stepyard serve, {}, plugins from {}",
             if durable {
@@ -481,6 +510,20 @@ fn main() {
             commits as f64 / secs,
             writes as f64 / commits.max(1) as f64,
             writes as f64 / executions as f64
+        );
+        let per_commit = |d: Duration| millis(d) / commits.max(1) as f64;
+        let per_execution = |d: Duration| d.as_secs_f64() * 1e6 / executions as f64;
+        println!(
+            "  writer thread              : per commit {:.2} ms applying, {:.2} ms committing, {:.2} ms answering; \
+             per execution {:.0} + {:.0} + {:.0} µs ({:.0}% busy, {:.0} µs CPU)",
+            per_commit(apply),
+            per_commit(commit),
+            per_commit(reply),
+            per_execution(apply),
+            per_execution(commit),
+            per_execution(reply),
+            100.0 * (apply + commit + reply).as_secs_f64() / secs,
+            writer_cpu * 1e6 / executions as f64
         );
         if let Some(u) = usage {
             let cpu = u.user + u.system;
