@@ -142,14 +142,20 @@ pub trait LogStore: Send + Sync {
 /// Checks a key and a JSON document before any write.
 pub(crate) fn validate_item(table: &str, key: &str, value: &str) -> Result<(), StoreError> {
     validate_key(table, key)?;
+    validate_item_size(value)?;
+    serde_json::from_str::<Value>(value)
+        .map_err(|e| StoreError::Invalid(format!("the item is not valid JSON: {e}")))?;
+    Ok(())
+}
+
+/// Checks an item's size (all a document [`merge`] wrote needs: it is JSON).
+pub(crate) fn validate_item_size(value: &str) -> Result<(), StoreError> {
     if value.len() > MAX_ITEM_BYTES {
         return Err(StoreError::Invalid(format!(
             "item size {} bytes exceeds the {MAX_ITEM_BYTES}-byte limit",
             value.len()
         )));
     }
-    serde_json::from_str::<Value>(value)
-        .map_err(|e| StoreError::Invalid(format!("the item is not valid JSON: {e}")))?;
     Ok(())
 }
 

@@ -50,16 +50,28 @@ impl KvStore for RedbStore {
 
     fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError> {
         validate_key(table, key)?;
+        // The merge (JSON work) happens here, from the committed item, not
+        // on the writer thread; the writer takes it if the item is still
+        // exactly that (same version and text), and merges again otherwise.
+        let seen = self.read_item(table, key)?;
+        let merged = merged_item(seen.as_ref().map(|(_, t)| t.as_str()), changes);
         let (table, key, changes) = (table.to_owned(), key.to_owned(), changes.clone());
         self.committer.write(move |write| {
             let mut kv = write.open_table(KV).map_err(io)?;
-            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?.map(|g| {
-                let (v, t) = g.value();
-                (v, t.to_owned())
-            });
-            let value = merge(current.as_ref().map(|(_, t)| t.as_str()), &changes)?;
-            validate_item(&table, &key, &value)?;
-            let version = current.map_or(0, |(v, _)| v) + 1;
+            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?;
+            let unchanged = match (&current, &seen) {
+                (Some(now), Some((version, text))) => now.value() == (*version, text.as_str()),
+                (None, None) => true,
+                _ => false,
+            };
+            let (version, value) = if unchanged {
+                (seen.map_or(0, |(v, _)| v), merged?)
+            } else {
+                let now = current.as_ref().map(|g| g.value());
+                (now.map_or(0, |(v, _)| v), merged_item(now.map(|(_, t)| t), &changes)?)
+            };
+            drop(current);
+            let version = version + 1;
             kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
                 .map_err(io)?;
             Ok(Item { key, value, version })
@@ -211,4 +223,11 @@ fn write_lines(write: &WriteTransaction, encoded: &[(String, String)]) -> Result
         next = Some((arn, seq + 1));
     }
     Ok(())
+}
+
+/// `changes` merged into the document `existing`, checked for size.
+fn merged_item(existing: Option<&str>, changes: &Map<String, Value>) -> Result<String, StoreError> {
+    let value = merge(existing, changes)?;
+    validate_item_size(&value)?;
+    Ok(value)
 }

@@ -11,6 +11,7 @@ mod kv;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
@@ -28,6 +29,8 @@ pub struct RedbStore {
     db: Arc<Database>,
     path: PathBuf,
     committer: Committer,
+    /// The start seq last handed to an execution (see `start_execution`).
+    execution_seq: AtomicU64,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -78,8 +81,14 @@ impl RedbStore {
     }
 
     fn with_database(db: Arc<Database>, path: PathBuf) -> Result<RedbStore, StoreError> {
+        let execution_seq = AtomicU64::new(executions::last_execution_seq(&db)?);
         let committer = Committer::start(db.clone())?;
-        Ok(RedbStore { db, path, committer })
+        Ok(RedbStore {
+            db,
+            path,
+            committer,
+            execution_seq,
+        })
     }
 
     /// The file this store lives in.
