@@ -4,6 +4,8 @@
 //! hands it to a [`HistoryObserver`]; what the observer does with it (print,
 //! keep in memory, persist) is not the interpreter's business.
 
+mod encode;
+
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};

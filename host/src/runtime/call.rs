@@ -307,6 +307,10 @@ fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs:
         );
     }
     let lines = std::mem::take(&mut state.logs);
-    // Logs are best effort: a failed write must not change the task's outcome.
-    let _ = logs.append(&lines);
+    // Logs are best effort: a failed write must not change the task's
+    // outcome, and the call does not wait for them to reach the disk (they
+    // do with the execution's next checkpoint at the latest).
+    if !lines.is_empty() {
+        logs.append_later(lines);
+    }
 }

@@ -395,7 +395,7 @@ impl Service {
         };
         events.push(StoredEvent {
             id: aborted.id,
-            json: aborted.to_json().to_string(),
+            json: aborted.to_json_text(),
         });
         let end = ExecutionEnd {
             status: "ABORTED".into(),
@@ -467,7 +467,7 @@ impl Service {
         };
         let events = vec![StoredEvent {
             id: redriven_event.id,
-            json: redriven_event.to_json().to_string(),
+            json: redriven_event.to_json_text(),
         }];
         let pending = StoredCheckpoint {
             checkpoint: checkpoint.clone(),

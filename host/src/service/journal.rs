@@ -93,7 +93,7 @@ impl HistoryObserver for DurableJournal {
         self.last_id.fetch_max(event.id, Ordering::Relaxed);
         let stored = StoredEvent {
             id: event.id,
-            json: event.to_json().to_string(),
+            json: event.to_json_text(),
         };
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).push(stored);
     }

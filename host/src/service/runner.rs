@@ -90,7 +90,6 @@ impl Service {
         let arn = record.arn.clone();
         let task_journal = journal.clone();
         let task = tokio::spawn(async move {
-            let arn = record.arn.clone();
             let outcome = match this.machine_for(&record) {
                 Ok(machine) => {
                     let services = Services {
@@ -109,7 +108,7 @@ impl Service {
                     cause: Some(message),
                 }),
             };
-            this.conclude(&arn, &task_journal, outcome).await;
+            this.conclude(&record, &task_journal, outcome).await;
         });
         running.insert(
             arn,
@@ -121,7 +120,13 @@ impl Service {
     }
 
     /// Stores how an execution ended.
-    async fn conclude(&self, arn: &str, journal: &DurableJournal, outcome: Result<ExecutionResult, Interrupted>) {
+    async fn conclude(
+        &self,
+        record: &ExecutionRecord,
+        journal: &DurableJournal,
+        outcome: Result<ExecutionResult, Interrupted>,
+    ) {
+        let arn = record.arn.as_str();
         let result = match outcome {
             Ok(result) => result,
             Err(interrupted) => {
@@ -138,7 +143,7 @@ impl Service {
             cause: result.cause.clone(),
         };
         let events = journal.take_pending();
-        if let Err(e) = self.store.finish_execution(arn, events, end).await {
+        if let Err(e) = self.store.finish_running_execution(record, events, end).await {
             eprintln!(
                 "stepyard: execution {arn} ended but could not be saved: {e}; it resumes when the server starts again"
             );

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 pub use memory::MemoryStore;
 pub use records::*;
-pub use redb_store::RedbStore;
+pub use redb_store::{CommitStats, RedbStore};
 
 /// Longest key a table accepts (DynamoDB's partition key limit).
 pub const MAX_KEY_BYTES: usize = 2048;
@@ -125,7 +125,14 @@ pub struct LogLine {
 
 /// Log lines, kept per execution.
 pub trait LogStore: Send + Sync {
+    /// Stores `lines`; they are durable when it returns.
     fn append(&self, lines: &[LogLine]) -> Result<(), StoreError>;
+    /// Stores `lines` without waiting for them to be durable (logs are best
+    /// effort): they are durable no later than any write to the same store
+    /// that starts after this call, and a failure is dropped.
+    fn append_later(&self, lines: Vec<LogLine>) {
+        let _ = self.append(&lines);
+    }
     /// The lines of one execution, in the order they were written.
     fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError>;
     /// Executions that have log lines, most recent last.
@@ -135,14 +142,20 @@ pub trait LogStore: Send + Sync {
 /// Checks a key and a JSON document before any write.
 pub(crate) fn validate_item(table: &str, key: &str, value: &str) -> Result<(), StoreError> {
     validate_key(table, key)?;
+    validate_item_size(value)?;
+    serde_json::from_str::<Value>(value)
+        .map_err(|e| StoreError::Invalid(format!("the item is not valid JSON: {e}")))?;
+    Ok(())
+}
+
+/// Checks an item's size (all a document [`merge`] wrote needs: it is JSON).
+pub(crate) fn validate_item_size(value: &str) -> Result<(), StoreError> {
     if value.len() > MAX_ITEM_BYTES {
         return Err(StoreError::Invalid(format!(
             "item size {} bytes exceeds the {MAX_ITEM_BYTES}-byte limit",
             value.len()
         )));
     }
-    serde_json::from_str::<Value>(value)
-        .map_err(|e| StoreError::Invalid(format!("the item is not valid JSON: {e}")))?;
     Ok(())
 }
 

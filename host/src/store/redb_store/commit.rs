@@ -12,9 +12,11 @@
 //! and every job in it gets the error: nothing of the batch is committed,
 //! nothing committed before it is lost.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use redb::{Database, WriteTransaction};
 
@@ -36,24 +38,76 @@ struct Applied {
     fatal: bool,
 }
 
+/// How many transactions the writer committed, how many writes they
+/// carried (their ratio is the mean batch size), and where its time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions the writer ran (each commit is one fsync on a file).
+    pub commits: u64,
+    /// Writes (jobs) applied in those transactions.
+    pub writes: u64,
+    /// Time spent applying writes to transactions.
+    pub apply: Duration,
+    /// Time spent committing (writing pages, fsync).
+    pub commit: Duration,
+    /// Time spent answering the writers.
+    pub reply: Duration,
+}
+
+/// The writer thread's counters, readable from any thread.
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    writes: AtomicU64,
+    apply_nanos: AtomicU64,
+    commit_nanos: AtomicU64,
+    reply_nanos: AtomicU64,
+}
+
+impl Counters {
+    /// Adds the time since `since` to `counter`; returns now.
+    fn lap(counter: &AtomicU64, since: Instant) -> Instant {
+        let now = Instant::now();
+        counter.fetch_add((now - since).as_nanos() as u64, Ordering::Relaxed);
+        now
+    }
+}
+
 /// The handle writers submit jobs through.
 pub(crate) struct Committer {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    counters: Arc<Counters>,
 }
 
 impl Committer {
     /// Starts the writer thread for `db`.
     pub(crate) fn start(db: Arc<Database>) -> Result<Committer, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
+        let counters = Arc::new(Counters::default());
+        let thread_counters = counters.clone();
         let thread = std::thread::Builder::new()
             .name("stepyard-commit".into())
-            .spawn(move || write_loop(&db, &rx))
+            .spawn(move || write_loop(&db, &rx, &thread_counters))
             .map_err(|e| StoreError::Io(format!("cannot start the database writer: {e}")))?;
         Ok(Committer {
             jobs: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            counters,
         })
+    }
+
+    /// The commits so far.
+    pub(crate) fn stats(&self) -> CommitStats {
+        let c = &self.counters;
+        let time = |n: &AtomicU64| Duration::from_nanos(n.load(Ordering::Relaxed));
+        CommitStats {
+            commits: c.commits.load(Ordering::Relaxed),
+            writes: c.writes.load(Ordering::Relaxed),
+            apply: time(&c.apply_nanos),
+            commit: time(&c.commit_nanos),
+            reply: time(&c.reply_nanos),
+        }
     }
 
     /// Submits `apply`; `reply` gets its result once the batch committed
@@ -137,7 +191,7 @@ fn closed() -> StoreError {
     StoreError::Io("the database is closed".into())
 }
 
-fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
+fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters) {
     let mut batch: Vec<Job> = Vec::new();
     while let Ok(first) = jobs.recv() {
         batch.push(first);
@@ -147,11 +201,14 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, &mut batch);
+        counters.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        counters.commits.fetch_add(1, Ordering::Relaxed);
+        commit_batch(db, &mut batch, counters);
     }
 }
 
-fn commit_batch(db: &Database, batch: &mut Vec<Job>) {
+fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters) {
+    let started = Instant::now();
     let txn = match db.begin_write() {
         Ok(txn) => txn,
         Err(e) => {
@@ -170,6 +227,7 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>) {
         fatal |= applied.fatal;
         completions.push(applied.complete);
     }
+    let applied = Counters::lap(&counters.apply_nanos, started);
     let outcome = if fatal {
         let _ = txn.abort();
         Err(StoreError::Io(
@@ -178,7 +236,9 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>) {
     } else {
         txn.commit().map_err(|e| StoreError::Io(format!("cannot commit: {e}")))
     };
+    let committed = Counters::lap(&counters.commit_nanos, applied);
     for complete in completions {
         complete(outcome.clone());
     }
+    Counters::lap(&counters.reply_nanos, committed);
 }

@@ -2,6 +2,8 @@
 //! database file. Writes go through group commit; every write that can be
 //! refused (a name in use, a closed execution) decides before it writes.
 
+use std::sync::atomic::Ordering;
+
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -240,17 +242,21 @@ impl RedbStore {
         record: ExecutionRecord,
         events: Vec<StoredEvent>,
     ) -> Result<Started, StoreError> {
+        // The seq and the document are made here, not on the writer thread;
+        // a seq given to an execution that turns out to exist is skipped.
+        let mut record = record;
+        record.seq = self.execution_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let text = encode(&record)?;
         self.committer
             .write_async(move |txn| {
                 if let Some(existing) = get_doc(txn, EXECUTIONS, "execution", &record.arn)? {
                     return Ok(Started::Existing(existing));
                 }
-                let mut record = record;
+                let seq = record.seq;
+                // Jobs may commit out of seq order: the counter keeps the highest.
                 let mut counters = txn.open_table(COUNTERS).map_err(io)?;
-                let seq = counters.get("execution").map_err(io)?.map_or(0, |g| g.value()) + 1;
-                counters.insert("execution", seq).map_err(io)?;
-                record.seq = seq;
-                let text = encode(&record)?;
+                let stored = counters.get("execution").map_err(io)?.map_or(0, |g| g.value());
+                counters.insert("execution", stored.max(seq)).map_err(io)?;
                 let arn = record.arn.as_str();
                 txn.open_table(EXECUTIONS)
                     .map_err(io)?
@@ -310,6 +316,43 @@ impl RedbStore {
                     .insert(arn.as_str(), text.as_str())
                     .map_err(io)?;
                 txn.open_table(RUNNING).map_err(io)?.remove(arn.as_str()).map_err(io)?;
+                put_events(txn, &arn, &events)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Records how an execution ended, given the record it ran with (its
+    /// runner's copy: while an execution runs nothing else changes its
+    /// record). Does what [`finish_execution`](Self::finish_execution) does,
+    /// but the ended record is made here, not decoded and encoded again on
+    /// the writer thread.
+    pub async fn finish_running_execution(
+        &self,
+        running: &ExecutionRecord,
+        events: Vec<StoredEvent>,
+        end: ExecutionEnd,
+    ) -> Result<bool, StoreError> {
+        let mut record = running.clone();
+        record.status = end.status;
+        record.stop_millis = Some(end.stop_millis);
+        record.output = end.output;
+        record.error = end.error;
+        record.cause = end.cause;
+        let text = encode(&record)?;
+        let arn = record.arn;
+        self.committer
+            .write_async(move |txn| {
+                // Running exactly while listed in RUNNING (both change together).
+                let mut running = txn.open_table(RUNNING).map_err(io)?;
+                if running.get(arn.as_str()).map_err(io)?.is_none() {
+                    return Ok(false);
+                }
+                running.remove(arn.as_str()).map_err(io)?;
+                txn.open_table(EXECUTIONS)
+                    .map_err(io)?
+                    .insert(arn.as_str(), text.as_str())
+                    .map_err(io)?;
                 put_events(txn, &arn, &events)?;
                 Ok(true)
             })
@@ -502,4 +545,14 @@ impl RedbStore {
         };
         Ok(table.get(arn).map_err(io)?.map(|g| g.value().to_owned()))
     }
+}
+
+/// The highest start seq given so far (0 in a new database).
+pub(super) fn last_execution_seq(db: &redb::Database) -> Result<u64, StoreError> {
+    use redb::ReadableDatabase;
+    let read = db.begin_read().map_err(io)?;
+    let Some(counters) = read_table(&read, COUNTERS)? else {
+        return Ok(0);
+    };
+    Ok(counters.get("execution").map_err(io)?.map_or(0, |g| g.value()))
 }

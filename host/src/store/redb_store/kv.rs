@@ -1,6 +1,6 @@
 //! Key-value tables and log lines in the database file.
 
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde_json::{Map, Value};
 
 use super::{RedbStore, io, read_table};
@@ -50,16 +50,28 @@ impl KvStore for RedbStore {
 
     fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError> {
         validate_key(table, key)?;
+        // The merge (JSON work) happens here, from the committed item, not
+        // on the writer thread; the writer takes it if the item is still
+        // exactly that (same version and text), and merges again otherwise.
+        let seen = self.read_item(table, key)?;
+        let merged = merged_item(seen.as_ref().map(|(_, t)| t.as_str()), changes);
         let (table, key, changes) = (table.to_owned(), key.to_owned(), changes.clone());
         self.committer.write(move |write| {
             let mut kv = write.open_table(KV).map_err(io)?;
-            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?.map(|g| {
-                let (v, t) = g.value();
-                (v, t.to_owned())
-            });
-            let value = merge(current.as_ref().map(|(_, t)| t.as_str()), &changes)?;
-            validate_item(&table, &key, &value)?;
-            let version = current.map_or(0, |(v, _)| v) + 1;
+            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?;
+            let unchanged = match (&current, &seen) {
+                (Some(now), Some((version, text))) => now.value() == (*version, text.as_str()),
+                (None, None) => true,
+                _ => false,
+            };
+            let (version, value) = if unchanged {
+                (seen.map_or(0, |(v, _)| v), merged?)
+            } else {
+                let now = current.as_ref().map(|g| g.value());
+                (now.map_or(0, |(v, _)| v), merged_item(now.map(|(_, t)| t), &changes)?)
+            };
+            drop(current);
+            let version = version + 1;
             kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
                 .map_err(io)?;
             Ok(Item { key, value, version })
@@ -134,26 +146,18 @@ impl LogStore for RedbStore {
         if lines.is_empty() {
             return Ok(());
         }
-        let encoded = lines
-            .iter()
-            .map(|line| Ok((line.execution_arn.clone(), serde_json::to_string(line).map_err(io)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        self.committer.write(move |write| {
-            let mut logs = write.open_table(LOGS).map_err(io)?;
-            for (arn, text) in &encoded {
-                let arn = arn.as_str();
-                let last = logs
-                    .range((arn, 0)..=(arn, u64::MAX))
-                    .map_err(io)?
-                    .next_back()
-                    .transpose()
-                    .map_err(io)?
-                    .map(|(k, _)| k.value().1);
-                let seq = last.map_or(0, |s| s + 1);
-                logs.insert((arn, seq), text.as_str()).map_err(io)?;
-            }
-            Ok(())
-        })
+        let encoded = encode_lines(lines)?;
+        self.committer.write(move |write| write_lines(write, &encoded))
+    }
+
+    fn append_later(&self, lines: Vec<LogLine>) {
+        // A line that cannot be encoded is dropped like a failed write.
+        if let Ok(encoded) = encode_lines(&lines) {
+            self.committer.submit(
+                move |write| write_lines(write, &encoded),
+                |_: Result<(), StoreError>| {},
+            );
+        }
     }
 
     fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError> {
@@ -188,4 +192,42 @@ impl LogStore for RedbStore {
         out.sort();
         Ok(out.into_iter().map(|(_, arn)| arn).collect())
     }
+}
+
+/// Each line's execution and JSON text.
+fn encode_lines(lines: &[LogLine]) -> Result<Vec<(String, String)>, StoreError> {
+    lines
+        .iter()
+        .map(|line| Ok((line.execution_arn.clone(), serde_json::to_string(line).map_err(io)?)))
+        .collect()
+}
+
+/// Appends lines after each execution's last one (lines of the same
+/// execution come together: its last seq is looked up once).
+fn write_lines(write: &WriteTransaction, encoded: &[(String, String)]) -> Result<(), StoreError> {
+    let mut logs = write.open_table(LOGS).map_err(io)?;
+    let mut next: Option<(&str, u64)> = None;
+    for (arn, text) in encoded {
+        let arn = arn.as_str();
+        let seq = match next {
+            Some((a, seq)) if a == arn => seq,
+            _ => logs
+                .range((arn, 0)..=(arn, u64::MAX))
+                .map_err(io)?
+                .next_back()
+                .transpose()
+                .map_err(io)?
+                .map_or(0, |(k, _)| k.value().1 + 1),
+        };
+        logs.insert((arn, seq), text.as_str()).map_err(io)?;
+        next = Some((arn, seq + 1));
+    }
+    Ok(())
+}
+
+/// `changes` merged into the document `existing`, checked for size.
+fn merged_item(existing: Option<&str>, changes: &Map<String, Value>) -> Result<String, StoreError> {
+    let value = merge(existing, changes)?;
+    validate_item_size(&value)?;
+    Ok(value)
 }

@@ -13,10 +13,12 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
 use super::StoreError;
+pub use commit::CommitStats;
 use commit::Committer;
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
@@ -29,6 +31,8 @@ pub struct RedbStore {
     db: Arc<Database>,
     path: PathBuf,
     committer: Committer,
+    /// The start seq last handed to an execution (see `start_execution`).
+    execution_seq: AtomicU64,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -90,13 +94,25 @@ impl RedbStore {
     }
 
     fn with_database(db: Arc<Database>, path: PathBuf) -> Result<RedbStore, StoreError> {
+        let execution_seq = AtomicU64::new(executions::last_execution_seq(&db)?);
         let committer = Committer::start(db.clone())?;
-        Ok(RedbStore { db, path, committer })
+        Ok(RedbStore {
+            db,
+            path,
+            committer,
+            execution_seq,
+        })
     }
 
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many transactions this store committed and how many writes they
+    /// carried, since it opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.committer.stats()
     }
 
     /// Finishes the writes in flight and stops the writer thread; later
