@@ -77,11 +77,32 @@ impl Out {
         let _ = write!(self.buf, "{value}");
     }
 
-    /// `value`'s JSON text as a JSON string (how AWS shows payloads).
+    /// `value`'s JSON text as a JSON string (how AWS shows payloads): the
+    /// text is written first, then escaped in place. Compact JSON has no
+    /// control characters (strings escape theirs), so only `"` and `\`
+    /// need escaping.
     fn text_field(&mut self, key: &str, value: &Value) {
         self.key(key);
         self.buf.push(b'"');
-        let _ = serde_json::to_writer(Escaping(&mut self.buf), value);
+        let start = self.buf.len();
+        let _ = serde_json::to_writer(&mut self.buf, value);
+        let specials = self.buf[start..].iter().filter(|&&b| b == b'"' || b == b'\\').count();
+        if specials > 0 {
+            // Shift right to left, doubling up room for each escape.
+            let old_len = self.buf.len();
+            self.buf.resize(old_len + specials, 0);
+            let (mut read, mut write) = (old_len, old_len + specials);
+            while read > start {
+                read -= 1;
+                let b = self.buf[read];
+                write -= 1;
+                self.buf[write] = b;
+                if b == b'"' || b == b'\\' {
+                    write -= 1;
+                    self.buf[write] = b'\\';
+                }
+            }
+        }
         self.buf.push(b'"');
     }
 
@@ -101,42 +122,6 @@ impl Out {
         if let Some(v) = value {
             self.u64_field(key, v);
         }
-    }
-}
-
-/// Writes what it is given as the inside of a JSON string: the escapes
-/// serde_json uses (`\"`, `\\`, `\n`…, `\u00XX` for other control bytes).
-struct Escaping<'a>(&'a mut Vec<u8>);
-
-impl Write for Escaping<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            let escape: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0x08 => b"\\b",
-                0x0c => b"\\f",
-                0x00..=0x1f => b"",
-                _ => continue,
-            };
-            self.0.extend_from_slice(&bytes[start..i]);
-            if escape.is_empty() {
-                let _ = write!(self.0, "\\u{b:04x}");
-            } else {
-                self.0.extend_from_slice(escape);
-            }
-            start = i + 1;
-        }
-        self.0.extend_from_slice(&bytes[start..]);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -491,12 +476,15 @@ mod tests {
     }
 
     #[test]
-    fn escaping_matches_serde_json_for_every_byte() {
+    fn payload_text_is_escaped_like_serde_json_escapes_it() {
         let all: String = (0u32..0x80).filter_map(char::from_u32).chain("é€😀".chars()).collect();
-        let value = json!({ all.clone(): all });
-        let mut buf = Vec::new();
-        serde_json::to_writer(Escaping(&mut buf), &value).unwrap();
-        let expected = serde_json::to_string(&value.to_string()).unwrap();
-        assert_eq!(format!("\"{}\"", String::from_utf8(buf).unwrap()), expected);
+        let value = json!({ all.clone(): [all, "\\\"", {"q": "\""}] });
+        let mut out = Out {
+            buf: Vec::new(),
+            first: true,
+        };
+        out.text_field("k", &value);
+        let expected = format!("\"k\":{}", serde_json::to_string(&value.to_string()).unwrap());
+        assert_eq!(String::from_utf8(out.buf).unwrap(), expected);
     }
 }
