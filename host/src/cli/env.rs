@@ -70,12 +70,7 @@ impl EnvArgs {
         let runtime = Runtime::new(Some(self.cache_dir()))?;
         let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
         for p in host.problems() {
-            eprintln!(
-                "warning: plugin '{}' ({}) not loaded: {}",
-                p.name,
-                p.path.display(),
-                p.reason
-            );
+            eprintln!("warning: {p}");
         }
         Ok(Env { host })
     }

@@ -58,12 +58,7 @@ pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> 
         store.clone(),
     ));
     for p in folder.host().problems() {
-        eprintln!(
-            "warning: plugin '{}' ({}) not loaded: {}",
-            p.name,
-            p.path.display(),
-            p.reason
-        );
+        eprintln!("warning: {p}");
     }
     let auth = match &args.auth {
         Some(path) => Some(Arc::new(AuthConfig::load(path)?)),

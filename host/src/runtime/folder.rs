@@ -111,12 +111,7 @@ impl PluginFolder {
                 ));
                 load_in_background(&host);
                 for p in host.problems() {
-                    eprintln!(
-                        "stepyard: plugin '{}' ({}) not loaded: {}",
-                        p.name,
-                        p.path.display(),
-                        p.reason
-                    );
+                    eprintln!("stepyard: {p}");
                 }
                 state.tasks = Arc::new(host.registry());
                 state.host = host;

@@ -71,6 +71,18 @@ pub struct LoadProblem {
     pub reason: String,
 }
 
+impl std::fmt::Display for LoadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "plugin '{}' ({}) not loaded: {}",
+            self.name,
+            self.path.display(),
+            self.reason
+        )
+    }
+}
+
 /// One `NAME.wasm` of the folder: its manifest, read at once, and the
 /// component, loaded on first use.
 struct Entry {
