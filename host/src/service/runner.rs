@@ -85,6 +85,9 @@ impl Service {
             last_event_id,
             stored_checkpoint,
         ));
+        // The plugins as they are now, when the execution is accepted: it
+        // keeps them even if the folder changes before its first task.
+        let tasks = self.tasks_for(&record.role_arn);
         let this = self.clone();
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         let arn = record.arn.clone();
@@ -93,7 +96,7 @@ impl Service {
             let outcome = match this.machine_for(&record) {
                 Ok(machine) => {
                     let services = Services {
-                        tasks: this.tasks_for(&record.role_arn),
+                        tasks,
                         clock: this.clock.clone(),
                         history: task_journal.clone(),
                     };
