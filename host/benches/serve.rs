@@ -30,6 +30,10 @@ use stepyard::clock::{Clock, ScaledClock};
 use stepyard::runtime::{PluginFolder, Runtime};
 use stepyard::service::Service;
 use stepyard::store::{CommitStats, RedbStore};
+
+/// The allocator the `stepyard` binary uses, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

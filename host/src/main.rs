@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// mimalloc instead of glibc's malloc: the server allocates many small,
+/// short-lived buffers across threads (JSON, history events, plugin calls).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }
