@@ -19,7 +19,8 @@ use crate::store::{RedbStore, StoredEvent};
 /// Journal and history observer of one execution.
 pub struct DurableJournal {
     store: Arc<RedbStore>,
-    arn: String,
+    /// The execution's start seq (its journal's key in the store).
+    seq: u64,
     pending: Mutex<Vec<StoredEvent>>,
     /// The newest event id recorded (committed or not).
     last_id: AtomicU64,
@@ -34,10 +35,10 @@ pub struct DurableJournal {
 impl DurableJournal {
     /// A journal whose execution's newest event so far is `last_id` and
     /// whose stored checkpoint is `checkpoint`.
-    pub fn new(store: Arc<RedbStore>, arn: String, last_id: u64, checkpoint: Option<String>) -> DurableJournal {
+    pub fn new(store: Arc<RedbStore>, seq: u64, last_id: u64, checkpoint: Option<String>) -> DurableJournal {
         DurableJournal {
             store,
-            arn,
+            seq,
             pending: Mutex::new(Vec::new()),
             last_id: AtomicU64::new(last_id),
             last_checkpoint: Mutex::new(checkpoint),
@@ -64,7 +65,7 @@ impl DurableJournal {
         if self.failed.load(Ordering::SeqCst) {
             return Err(JournalError("an earlier write of this execution failed".into()));
         }
-        let result = self.store.checkpoint(&self.arn, events, checkpoint.clone()).await;
+        let result = self.store.checkpoint(self.seq, events, checkpoint.clone()).await;
         match result {
             Ok(()) => {
                 *self.last_checkpoint.lock().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);

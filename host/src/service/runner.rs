@@ -81,7 +81,7 @@ impl Service {
     ) {
         let journal = Arc::new(DurableJournal::new(
             self.store.clone(),
-            record.arn.clone(),
+            record.seq,
             last_event_id,
             stored_checkpoint,
         ));

@@ -85,6 +85,9 @@ pub struct ExecutionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redrive_millis: Option<i64>,
     pub machine_name: String,
+    /// The definition it runs. The store keeps it once per revision, not in
+    /// each record: records it lists leave it empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub definition: String,
     pub role_arn: String,
     pub revision_id: String,
@@ -97,6 +100,31 @@ pub struct ExecutionRecord {
 impl ExecutionRecord {
     pub fn is_running(&self) -> bool {
         self.status == "RUNNING"
+    }
+
+    /// A copy with an empty definition (cheaper than a full clone).
+    pub fn clone_without_definition(&self) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: self.arn.clone(),
+            name: self.name.clone(),
+            state_machine_arn: self.state_machine_arn.clone(),
+            version_arn: self.version_arn.clone(),
+            status: self.status.clone(),
+            start_millis: self.start_millis,
+            stop_millis: self.stop_millis,
+            input: self.input.clone(),
+            output: self.output.clone(),
+            error: self.error.clone(),
+            cause: self.cause.clone(),
+            redrive_count: self.redrive_count,
+            redrive_millis: self.redrive_millis,
+            machine_name: self.machine_name.clone(),
+            definition: String::new(),
+            role_arn: self.role_arn.clone(),
+            revision_id: self.revision_id.clone(),
+            machine_update_millis: self.machine_update_millis,
+            seq: self.seq,
+        }
     }
 }
 

@@ -184,3 +184,52 @@ fn another_programs_redb_file_is_refused() {
     let err = RedbStore::open(&path).unwrap_err();
     assert!(err.to_string().contains("another program"), "{err}");
 }
+
+fn line(arn: &str, message: String) -> LogLine {
+    LogLine {
+        timestamp: "2024-01-01T00:00:00.000Z".into(),
+        execution_arn: arn.into(),
+        state_name: "S".into(),
+        source: "p".into(),
+        level: Level::Info,
+        message,
+        fields: Vec::new(),
+    }
+}
+
+#[test]
+fn lines_appended_later_from_many_threads_keep_each_executions_order() {
+    let s = std::sync::Arc::new(RedbStore::in_memory().unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    let arn = format!("arn:e{t}");
+                    s.append_later(vec![line(&arn, format!("{i}a")), line(&arn, format!("{i}b\nnext"))]);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // A synchronous append commits after every job queued before it.
+    s.append(&[line("arn:e0", "last".into())]).unwrap();
+    for t in 0..4 {
+        let messages: Vec<String> = s
+            .read(&format!("arn:e{t}"))
+            .unwrap()
+            .into_iter()
+            .map(|l| l.message)
+            .collect();
+        let mut expected: Vec<String> = (0..100)
+            .flat_map(|i| [format!("{i}a"), format!("{i}b\nnext")])
+            .collect();
+        if t == 0 {
+            expected.push("last".into());
+        }
+        assert_eq!(messages, expected, "execution {t}");
+    }
+    assert_eq!(s.executions().unwrap().len(), 4);
+}

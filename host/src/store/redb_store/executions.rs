@@ -8,19 +8,23 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::journal::{self, JOURNAL};
 use super::{RedbStore, io, read_table};
 use crate::store::StoreError;
 use crate::store::records::*;
 
 const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("state_machines");
 const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
+/// Execution ARN → record (without its definition: see `DEFINITIONS`).
 const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
 /// (state machine ARN, start seq) → execution ARN: listing, newest first.
 const BY_MACHINE: TableDefinition<(&str, u64), &str> = TableDefinition::new("executions_by_machine");
-/// Executions not yet ended: resumed when the server starts.
-const RUNNING: TableDefinition<&str, u64> = TableDefinition::new("running_executions");
-const EVENTS: TableDefinition<(&str, u64), &str> = TableDefinition::new("history_events");
-const CHECKPOINTS: TableDefinition<&str, &str> = TableDefinition::new("checkpoints");
+/// Start seq → ARN of the executions not yet ended: resumed when the
+/// server starts. Keyed by seq so that starts and ends touch few pages.
+const RUNNING: TableDefinition<u64, &str> = TableDefinition::new("running_executions");
+/// Revision id → the definition executions of that revision run: stored
+/// once per revision, not in every execution record.
+const DEFINITIONS: TableDefinition<&str, &str> = TableDefinition::new("definitions");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
@@ -42,13 +46,22 @@ fn get_doc<T: DeserializeOwned>(
     found.map(|g| decode(what, key, g.value())).transpose()
 }
 
-fn put_events(txn: &WriteTransaction, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let mut table = txn.open_table(EVENTS).map_err(io)?;
-    for e in events {
-        table.insert((arn, e.id), e.json.as_str()).map_err(io)?;
+/// An execution record as stored: without its definition (kept once per
+/// revision in `DEFINITIONS`).
+fn encode_record(record: &mut ExecutionRecord) -> Result<String, StoreError> {
+    let definition = std::mem::take(&mut record.definition);
+    let text = encode(record);
+    record.definition = definition;
+    text
+}
+
+/// Gives `record` the definition of its revision.
+fn fill_definition(
+    definitions: &impl ReadableTable<&'static str, &'static str>,
+    record: &mut ExecutionRecord,
+) -> Result<(), StoreError> {
+    if let Some(text) = definitions.get(record.revision_id.as_str()).map_err(io)? {
+        record.definition = text.value().to_owned();
     }
     Ok(())
 }
@@ -246,45 +259,44 @@ impl RedbStore {
         // a seq given to an execution that turns out to exist is skipped.
         let mut record = record;
         record.seq = self.execution_seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let text = encode(&record)?;
+        let text = encode_record(&mut record)?;
         self.committer
             .write_async(move |txn| {
-                if let Some(existing) = get_doc(txn, EXECUTIONS, "execution", &record.arn)? {
+                let arn = record.arn.as_str();
+                let mut executions = txn.open_table(EXECUTIONS).map_err(io)?;
+                if let Some(found) = executions.get(arn).map_err(io)? {
+                    let existing = decode("execution", arn, found.value())?;
                     return Ok(Started::Existing(existing));
                 }
+                executions.insert(arn, text.as_str()).map_err(io)?;
+                drop(executions);
                 let seq = record.seq;
                 // Jobs may commit out of seq order: the counter keeps the highest.
                 let mut counters = txn.open_table(COUNTERS).map_err(io)?;
                 let stored = counters.get("execution").map_err(io)?.map_or(0, |g| g.value());
                 counters.insert("execution", stored.max(seq)).map_err(io)?;
-                let arn = record.arn.as_str();
-                txn.open_table(EXECUTIONS)
-                    .map_err(io)?
-                    .insert(arn, text.as_str())
-                    .map_err(io)?;
+                let mut definitions = txn.open_table(DEFINITIONS).map_err(io)?;
+                if definitions.get(record.revision_id.as_str()).map_err(io)?.is_none() {
+                    definitions
+                        .insert(record.revision_id.as_str(), record.definition.as_str())
+                        .map_err(io)?;
+                }
                 txn.open_table(BY_MACHINE)
                     .map_err(io)?
                     .insert((record.state_machine_arn.as_str(), seq), arn)
                     .map_err(io)?;
-                txn.open_table(RUNNING).map_err(io)?.insert(arn, seq).map_err(io)?;
-                put_events(txn, arn, &events)?;
+                txn.open_table(RUNNING).map_err(io)?.insert(seq, arn).map_err(io)?;
+                journal::append(txn, seq, &events, None)?;
                 Ok(Started::New(record))
             })
             .await
     }
 
-    /// Makes `events` and the execution's checkpoint durable.
-    pub async fn checkpoint(&self, arn: &str, events: Vec<StoredEvent>, checkpoint: String) -> Result<(), StoreError> {
-        let arn = arn.to_owned();
+    /// Makes `events` and the checkpoint of the execution with start seq
+    /// `seq` durable.
+    pub async fn checkpoint(&self, seq: u64, events: Vec<StoredEvent>, checkpoint: String) -> Result<(), StoreError> {
         self.committer
-            .write_async(move |txn| {
-                put_events(txn, &arn, &events)?;
-                txn.open_table(CHECKPOINTS)
-                    .map_err(io)?
-                    .insert(arn.as_str(), checkpoint.as_str())
-                    .map_err(io)?;
-                Ok(())
-            })
+            .write_async(move |txn| journal::append(txn, seq, &events, Some(&checkpoint)))
             .await
     }
 
@@ -310,13 +322,13 @@ impl RedbStore {
                 record.output = end.output;
                 record.error = end.error;
                 record.cause = end.cause;
-                let text = encode(&record)?;
+                let text = encode_record(&mut record)?;
                 txn.open_table(EXECUTIONS)
                     .map_err(io)?
                     .insert(arn.as_str(), text.as_str())
                     .map_err(io)?;
-                txn.open_table(RUNNING).map_err(io)?.remove(arn.as_str()).map_err(io)?;
-                put_events(txn, &arn, &events)?;
+                txn.open_table(RUNNING).map_err(io)?.remove(record.seq).map_err(io)?;
+                journal::append(txn, record.seq, &events, None)?;
                 Ok(true)
             })
             .await
@@ -333,27 +345,29 @@ impl RedbStore {
         events: Vec<StoredEvent>,
         end: ExecutionEnd,
     ) -> Result<bool, StoreError> {
-        let mut record = running.clone();
-        record.status = end.status;
-        record.stop_millis = Some(end.stop_millis);
-        record.output = end.output;
-        record.error = end.error;
-        record.cause = end.cause;
-        let text = encode(&record)?;
-        let arn = record.arn;
+        let mut record = ExecutionRecord {
+            status: end.status,
+            stop_millis: Some(end.stop_millis),
+            output: end.output,
+            error: end.error,
+            cause: end.cause,
+            definition: String::new(),
+            ..running.clone_without_definition()
+        };
+        let text = encode_record(&mut record)?;
+        let (arn, seq) = (record.arn, record.seq);
         self.committer
             .write_async(move |txn| {
                 // Running exactly while listed in RUNNING (both change together).
                 let mut running = txn.open_table(RUNNING).map_err(io)?;
-                if running.get(arn.as_str()).map_err(io)?.is_none() {
+                if running.remove(seq).map_err(io)?.is_none() {
                     return Ok(false);
                 }
-                running.remove(arn.as_str()).map_err(io)?;
                 txn.open_table(EXECUTIONS)
                     .map_err(io)?
                     .insert(arn.as_str(), text.as_str())
                     .map_err(io)?;
-                put_events(txn, &arn, &events)?;
+                journal::append(txn, seq, &events, None)?;
                 Ok(true)
             })
             .await
@@ -383,20 +397,17 @@ impl RedbStore {
                 record.output = None;
                 record.error = None;
                 record.cause = None;
-                let text = encode(&record)?;
+                let text = encode_record(&mut record)?;
                 txn.open_table(EXECUTIONS)
                     .map_err(io)?
                     .insert(arn.as_str(), text.as_str())
                     .map_err(io)?;
                 txn.open_table(RUNNING)
                     .map_err(io)?
-                    .insert(arn.as_str(), record.seq)
+                    .insert(record.seq, arn.as_str())
                     .map_err(io)?;
-                put_events(txn, &arn, &events)?;
-                txn.open_table(CHECKPOINTS)
-                    .map_err(io)?
-                    .insert(arn.as_str(), checkpoint.as_str())
-                    .map_err(io)?;
+                journal::append(txn, record.seq, &events, Some(&checkpoint))?;
+                fill_definition(&txn.open_table(DEFINITIONS).map_err(io)?, &mut record)?;
                 Ok(Some(record))
             })
             .await
@@ -407,33 +418,44 @@ impl RedbStore {
         let arn = arn.to_owned();
         self.committer
             .write_async(move |txn| {
-                let mut table = txn.open_table(EVENTS).map_err(io)?;
-                let ids: Vec<u64> = table
-                    .range((arn.as_str(), last_id + 1)..=(arn.as_str(), u64::MAX))
-                    .map_err(io)?
-                    .map(|e| e.map(|(k, _)| k.value().1))
-                    .collect::<Result<_, _>>()
-                    .map_err(io)?;
-                for id in ids {
-                    table.remove((arn.as_str(), id)).map_err(io)?;
-                }
-                Ok(())
+                let Some(record) = get_doc::<ExecutionRecord>(txn, EXECUTIONS, "execution", &arn)? else {
+                    return Ok(());
+                };
+                journal::discard_after(txn, &arn, record.seq, last_id)
             })
             .await
     }
 
-    /// The execution at `arn`.
+    /// The execution at `arn`, with its definition.
     pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
         let read = self.begin_read()?;
         let Some(table) = read_table(&read, EXECUTIONS)? else {
             return Ok(None);
         };
+        let Some(found) = table.get(arn).map_err(io)? else {
+            return Ok(None);
+        };
+        let mut record: ExecutionRecord = decode("execution", arn, found.value())?;
+        if let Some(definitions) = read_table(&read, DEFINITIONS)? {
+            fill_definition(&definitions, &mut record)?;
+        }
+        Ok(Some(record))
+    }
+
+    /// The start seq of the execution at `arn`.
+    fn seq_of(&self, read: &redb::ReadTransaction, arn: &str) -> Result<Option<u64>, StoreError> {
+        let Some(table) = read_table(read, EXECUTIONS)? else {
+            return Ok(None);
+        };
         let found = table.get(arn).map_err(io)?;
-        found.map(|g| decode("execution", arn, g.value())).transpose()
+        found
+            .map(|g| decode::<ExecutionRecord>("execution", arn, g.value()).map(|r| r.seq))
+            .transpose()
     }
 
     /// Executions of a machine, newest first, starting below `before_seq`;
-    /// `keep` filters. Returns the page and the seq to continue below.
+    /// `keep` filters. Returns the page and the seq to continue below. The
+    /// records listed leave their definition empty.
     pub fn executions_of(
         &self,
         machine_arn: &str,
@@ -465,20 +487,25 @@ impl RedbStore {
         Ok((out, None))
     }
 
-    /// Executions not yet ended, oldest first.
+    /// Executions not yet ended, oldest first, with their definitions.
     pub fn running_executions(&self) -> Result<Vec<ExecutionRecord>, StoreError> {
         let read = self.begin_read()?;
         let (Some(running), Some(execs)) = (read_table(&read, RUNNING)?, read_table(&read, EXECUTIONS)?) else {
             return Ok(Vec::new());
         };
+        let definitions = read_table(&read, DEFINITIONS)?;
         let mut out: Vec<ExecutionRecord> = Vec::new();
         for entry in running.iter().map_err(io)? {
-            let (k, _) = entry.map_err(io)?;
-            if let Some(doc) = execs.get(k.value()).map_err(io)? {
-                out.push(decode("execution", k.value(), doc.value())?);
+            let (_, arn) = entry.map_err(io)?;
+            let arn = arn.value();
+            if let Some(doc) = execs.get(arn).map_err(io)? {
+                let mut record: ExecutionRecord = decode("execution", arn, doc.value())?;
+                if let Some(definitions) = &definitions {
+                    fill_definition(definitions, &mut record)?;
+                }
+                out.push(record);
             }
         }
-        out.sort_by_key(|r| r.seq);
         Ok(out)
     }
 
@@ -492,58 +519,28 @@ impl RedbStore {
         limit: usize,
     ) -> Result<(Vec<StoredEvent>, bool), StoreError> {
         let read = self.begin_read()?;
-        let Some(table) = read_table(&read, EVENTS)? else {
+        let (Some(seq), Some(table)) = (self.seq_of(&read, arn)?, read_table(&read, JOURNAL)?) else {
             return Ok((Vec::new(), false));
         };
-        let range = if reverse {
-            table.range((arn, 0)..(arn, after.unwrap_or(u64::MAX)))
-        } else {
-            table.range((arn, after.map_or(0, |a| a + 1))..=(arn, u64::MAX))
-        }
-        .map_err(io)?;
-        let entries: Box<dyn Iterator<Item = _>> = if reverse {
-            Box::new(range.rev())
-        } else {
-            Box::new(range)
-        };
-        let mut out = Vec::new();
-        let mut more = false;
-        for entry in entries {
-            if out.len() == limit {
-                more = true;
-                break;
-            }
-            let (k, v) = entry.map_err(io)?;
-            out.push(StoredEvent {
-                id: k.value().1,
-                json: v.value().to_owned(),
-            });
-        }
-        Ok((out, more))
+        journal::page(&table, arn, seq, after, reverse, limit)
     }
 
     /// The id of an execution's newest event (0 when it has none).
     pub fn last_event_id(&self, arn: &str) -> Result<u64, StoreError> {
         let read = self.begin_read()?;
-        let Some(table) = read_table(&read, EVENTS)? else {
+        let (Some(seq), Some(table)) = (self.seq_of(&read, arn)?, read_table(&read, JOURNAL)?) else {
             return Ok(0);
         };
-        let last = table
-            .range((arn, 0)..=(arn, u64::MAX))
-            .map_err(io)?
-            .next_back()
-            .transpose()
-            .map_err(io)?;
-        Ok(last.map_or(0, |(k, _)| k.value().1))
+        journal::last_event_id_in(&table, arn, seq)
     }
 
     /// An execution's last checkpoint (JSON), if it has one.
     pub fn checkpoint_of(&self, arn: &str) -> Result<Option<String>, StoreError> {
         let read = self.begin_read()?;
-        let Some(table) = read_table(&read, CHECKPOINTS)? else {
+        let (Some(seq), Some(table)) = (self.seq_of(&read, arn)?, read_table(&read, JOURNAL)?) else {
             return Ok(None);
         };
-        Ok(table.get(arn).map_err(io)?.map(|g| g.value().to_owned()))
+        journal::last_checkpoint_in(&table, arn, seq)
     }
 }
 

@@ -1,6 +1,6 @@
-//! Key-value tables and log lines in the database file.
+//! Key-value tables in the database file.
 
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition};
 use serde_json::{Map, Value};
 
 use super::{RedbStore, io, read_table};
@@ -8,7 +8,6 @@ use crate::store::memory::check_condition;
 use crate::store::*;
 
 const KV: TableDefinition<(&str, &str), (u64, &str)> = TableDefinition::new("kv_items");
-const LOGS: TableDefinition<(&str, u64), &str> = TableDefinition::new("log_lines");
 
 impl RedbStore {
     fn read_item(&self, table: &str, key: &str) -> Result<Option<(u64, String)>, StoreError> {
@@ -139,90 +138,6 @@ impl KvStore for RedbStore {
         }
         Ok(names)
     }
-}
-
-impl LogStore for RedbStore {
-    fn append(&self, lines: &[LogLine]) -> Result<(), StoreError> {
-        if lines.is_empty() {
-            return Ok(());
-        }
-        let encoded = encode_lines(lines)?;
-        self.committer.write(move |write| write_lines(write, &encoded))
-    }
-
-    fn append_later(&self, lines: Vec<LogLine>) {
-        // A line that cannot be encoded is dropped like a failed write.
-        if let Ok(encoded) = encode_lines(&lines) {
-            self.committer.submit(
-                move |write| write_lines(write, &encoded),
-                |_: Result<(), StoreError>| {},
-            );
-        }
-    }
-
-    fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError> {
-        let read = self.begin_read()?;
-        let Some(logs) = read_table(&read, LOGS)? else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for entry in logs.range((execution_arn, 0)..=(execution_arn, u64::MAX)).map_err(io)? {
-            let (_, v) = entry.map_err(io)?;
-            out.push(serde_json::from_str(v.value()).map_err(|e| io(format!("a stored log line is damaged: {e}")))?);
-        }
-        Ok(out)
-    }
-
-    fn executions(&self) -> Result<Vec<String>, StoreError> {
-        let read = self.begin_read()?;
-        let Some(logs) = read_table(&read, LOGS)? else {
-            return Ok(Vec::new());
-        };
-        // (first line's timestamp, execution): the first line of each
-        // execution is its seq 0 entry.
-        let mut out: Vec<(String, String)> = Vec::new();
-        for entry in logs.iter().map_err(io)? {
-            let (k, v) = entry.map_err(io)?;
-            let (arn, seq) = k.value();
-            if seq == 0 {
-                let line: LogLine = serde_json::from_str(v.value()).map_err(io)?;
-                out.push((line.timestamp, arn.to_owned()));
-            }
-        }
-        out.sort();
-        Ok(out.into_iter().map(|(_, arn)| arn).collect())
-    }
-}
-
-/// Each line's execution and JSON text.
-fn encode_lines(lines: &[LogLine]) -> Result<Vec<(String, String)>, StoreError> {
-    lines
-        .iter()
-        .map(|line| Ok((line.execution_arn.clone(), serde_json::to_string(line).map_err(io)?)))
-        .collect()
-}
-
-/// Appends lines after each execution's last one (lines of the same
-/// execution come together: its last seq is looked up once).
-fn write_lines(write: &WriteTransaction, encoded: &[(String, String)]) -> Result<(), StoreError> {
-    let mut logs = write.open_table(LOGS).map_err(io)?;
-    let mut next: Option<(&str, u64)> = None;
-    for (arn, text) in encoded {
-        let arn = arn.as_str();
-        let seq = match next {
-            Some((a, seq)) if a == arn => seq,
-            _ => logs
-                .range((arn, 0)..=(arn, u64::MAX))
-                .map_err(io)?
-                .next_back()
-                .transpose()
-                .map_err(io)?
-                .map_or(0, |(k, _)| k.value().1 + 1),
-        };
-        logs.insert((arn, seq), text.as_str()).map_err(io)?;
-        next = Some((arn, seq + 1));
-    }
-    Ok(())
 }
 
 /// `changes` merged into the document `existing`, checked for size.

@@ -7,7 +7,9 @@
 
 mod commit;
 mod executions;
+mod journal;
 mod kv;
+mod logs;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +26,7 @@ use commit::Committer;
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
 
 /// The value of the `format` meta key this version writes and reads.
-const FORMAT: &str = "stepyard-1";
+const FORMAT: &str = "stepyard-2";
 
 /// A store in one database file.
 pub struct RedbStore {
@@ -33,6 +35,8 @@ pub struct RedbStore {
     committer: Committer,
     /// The start seq last handed to an execution (see `start_execution`).
     execution_seq: AtomicU64,
+    /// Log lines waiting for the writer (see `logs`).
+    pending_lines: Arc<logs::PendingLines>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -101,6 +105,7 @@ impl RedbStore {
             path,
             committer,
             execution_seq,
+            pending_lines: Arc::default(),
         })
     }
 
