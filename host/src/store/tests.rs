@@ -233,3 +233,71 @@ fn lines_appended_later_from_many_threads_keep_each_executions_order() {
     }
     assert_eq!(s.executions().unwrap().len(), 4);
 }
+
+fn execution(name: &str) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:execution:m:{name}"),
+        name: name.into(),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+        version_arn: None,
+        status: "RUNNING".into(),
+        start_millis: 0,
+        stop_millis: None,
+        input: "{}".into(),
+        output: None,
+        error: None,
+        cause: None,
+        redrive_count: 0,
+        redrive_millis: None,
+        machine_name: "m".into(),
+        definition: r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#.into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        revision_id: "rev-1".into(),
+        machine_update_millis: 0,
+        seq: 0,
+    }
+}
+
+#[test]
+fn start_seqs_continue_after_reopening_and_records_keep_their_definition() {
+    let path = tempdir().join("seqs.redb");
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let started = |s: &RedbStore, name: &str| match rt.block_on(s.start_execution(execution(name), Vec::new())).unwrap()
+    {
+        Started::New(r) => r,
+        Started::Existing(_) => panic!("{name} exists"),
+    };
+    let event = |id: u64| StoredEvent {
+        id,
+        json: format!(r#"{{"id":{id}}}"#),
+    };
+    {
+        let s = RedbStore::open(&path).unwrap();
+        let a = started(&s, "a");
+        let b = started(&s, "b");
+        assert_eq!((a.seq, b.seq), (1, 2));
+        let end = ExecutionEnd {
+            status: "SUCCEEDED".into(),
+            stop_millis: 1,
+            output: Some("{}".into()),
+            error: None,
+            cause: None,
+        };
+        // b, the newest, ends: it is no longer running, only journaled.
+        assert!(
+            rt.block_on(s.finish_running_execution(&b, vec![event(1)], end))
+                .unwrap()
+        );
+    }
+    let s = RedbStore::open(&path).unwrap();
+    assert_eq!(started(&s, "c").seq, 3, "a seq is never given twice");
+    let b = s.execution(&execution("b").arn).unwrap().unwrap();
+    assert_eq!(
+        (b.status.as_str(), b.definition.as_str()),
+        ("SUCCEEDED", execution("b").definition.as_str())
+    );
+    let running: Vec<String> = s.running_executions().unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(running, ["a", "c"]);
+    let (events, more) = s.events(&b.arn, None, false, 10).unwrap();
+    assert_eq!((events, more), (vec![event(1)], false));
+}

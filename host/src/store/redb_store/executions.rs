@@ -25,7 +25,6 @@ const RUNNING: TableDefinition<u64, &str> = TableDefinition::new("running_execut
 /// Revision id → the definition executions of that revision run: stored
 /// once per revision, not in every execution record.
 const DEFINITIONS: TableDefinition<&str, &str> = TableDefinition::new("definitions");
-const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(io)
@@ -271,10 +270,6 @@ impl RedbStore {
                 executions.insert(arn, text.as_str()).map_err(io)?;
                 drop(executions);
                 let seq = record.seq;
-                // Jobs may commit out of seq order: the counter keeps the highest.
-                let mut counters = txn.open_table(COUNTERS).map_err(io)?;
-                let stored = counters.get("execution").map_err(io)?.map_or(0, |g| g.value());
-                counters.insert("execution", stored.max(seq)).map_err(io)?;
                 let mut definitions = txn.open_table(DEFINITIONS).map_err(io)?;
                 if definitions.get(record.revision_id.as_str()).map_err(io)?.is_none() {
                     definitions
@@ -544,12 +539,19 @@ impl RedbStore {
     }
 }
 
-/// The highest start seq given so far (0 in a new database).
+/// The highest start seq given so far (0 in a new database). Every
+/// execution stored is in `RUNNING` until it ends, and its end writes a
+/// journal segment, so the highest seq is the last key of one of them.
 pub(super) fn last_execution_seq(db: &redb::Database) -> Result<u64, StoreError> {
     use redb::ReadableDatabase;
     let read = db.begin_read().map_err(io)?;
-    let Some(counters) = read_table(&read, COUNTERS)? else {
-        return Ok(0);
+    let running = match read_table(&read, RUNNING)? {
+        Some(t) => t.last().map_err(io)?.map_or(0, |(k, _)| k.value()),
+        None => 0,
     };
-    Ok(counters.get("execution").map_err(io)?.map_or(0, |g| g.value()))
+    let journaled = match read_table(&read, JOURNAL)? {
+        Some(t) => t.last().map_err(io)?.map_or(0, |(k, _)| k.value().0),
+        None => 0,
+    };
+    Ok(running.max(journaled))
 }
