@@ -12,6 +12,9 @@
 //! - `STEPYARD_CACHE`: the compiled-plugin cache (default `<repo>/.stepyard/cache`);
 //! - `BENCH_EXECUTIONS` (default 4000): StartExecution requests measured;
 //! - `BENCH_CONNECTIONS` (default 8): concurrent keep-alive connections;
+//! - `BENCH_RATE` (default: none): offer StartExecution requests at this
+//!   many per second (open loop; latency counts from each request's due
+//!   time) instead of sending each as soon as a connection is free;
 //! - `BENCH_WARMUP` (default 200): executions run (and waited for) first;
 //! - `BENCH_STORE=memory`: redb's in-memory backend instead of the file, to
 //!   see what the disk costs (not a durable figure).
@@ -237,8 +240,18 @@ struct Round {
     requests: Duration,
 }
 
-/// Sends `count` StartExecution requests over `connections` connections.
-async fn start_round(server: &Server, machine: &str, tag: &str, count: usize, connections: usize) -> Round {
+/// Sends `count` StartExecution requests over `connections` connections:
+/// each as soon as a connection is free, or, with a `rate`, request `i` at
+/// `i / rate` seconds (an open loop: its latency counts from then, so a
+/// server that falls behind is not hidden by the client slowing down).
+async fn start_round(
+    server: &Server,
+    machine: &str,
+    tag: &str,
+    count: usize,
+    connections: usize,
+    rate: Option<f64>,
+) -> Round {
     let mut conns = Vec::new();
     for _ in 0..connections {
         conns.push(Connection::open(server.addr).await.expect("connect"));
@@ -261,7 +274,14 @@ async fn start_round(server: &Server, machine: &str, tag: &str, count: usize, co
                     "items": [{"sku": "A-1", "qty": 1, "price": 30.0}, {"sku": "B-2", "qty": 2, "price": 6.25}]});
                 let request =
                     json!({"stateMachineArn": machine, "name": format!("{tag}-{i}"), "input": input.to_string()});
-                let sent = Instant::now();
+                let sent = match rate {
+                    Some(rate) => {
+                        let due = started + Duration::from_secs_f64(i as f64 / rate);
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                    None => Instant::now(),
+                };
                 let answer = conn.ok("StartExecution", &request).await;
                 let latency = sent.elapsed();
                 out.push((i, answer["executionArn"].as_str().unwrap().to_owned(), latency));
@@ -389,6 +409,7 @@ impl Usage {
 fn main() {
     let executions = env_usize("BENCH_EXECUTIONS", 4000);
     let connections = env_usize("BENCH_CONNECTIONS", 8).max(1);
+    let rate = Some(env_usize("BENCH_RATE", 0)).filter(|r| *r > 0).map(|r| r as f64);
     let warmup = env_usize("BENCH_WARMUP", 200);
     let plugins = plugins_dir();
     let cache = std::env::var_os("STEPYARD_CACHE").map_or_else(|| root().join(".stepyard/cache"), PathBuf::from);
@@ -411,7 +432,7 @@ fn main() {
 
         // Warm up: plugins compile (or load from the cache) on first use.
         if warmup > 0 {
-            let round = start_round(&server, &machine, "warm", warmup, connections).await;
+            let round = start_round(&server, &machine, "warm", warmup, connections, None).await;
             wait_ended(&mut control, &round.arns).await;
         }
 
@@ -419,7 +440,7 @@ fn main() {
         let commits_before = server.store.commit_stats();
         let writer_cpu_before = Usage::thread_cpu("stepyard-commit");
         let usage_before = Usage::now();
-        let round = start_round(&server, &machine, "bench", executions, connections).await;
+        let round = start_round(&server, &machine, "bench", executions, connections, rate).await;
         let ended = wait_ended(&mut control, &round.arns).await;
         let polled = round.started.elapsed();
         let usage = usage_before.zip(Usage::now()).map(|(a, b)| b.since(a));
@@ -468,6 +489,7 @@ fn main() {
             apply,
             commit,
             reply,
+            longest,
         } = commits_after;
         let (commits, writes) = (commits - commits_before.commits, writes - commits_before.writes);
         let (apply, commit, reply) = (
@@ -485,8 +507,9 @@ fn main() {
             plugins.display()
         );
         println!(
-            "  {executions} order executions over {connections} keep-alive connections ({warmup} warm-up executions before); \
+            "  {executions} order executions over {connections} keep-alive connections, {} ({warmup} warm-up executions before); \
              disk: fdatasync of 4 KiB p50 {:.2} ms, p99 {:.2} ms",
+            rate.map_or("each as soon as a connection is free".to_owned(), |r| format!("offered at {r:.0}/s")),
             millis(fsync_p50),
             millis(fsync_p99)
         );
@@ -519,7 +542,7 @@ fn main() {
         let per_execution = |d: Duration| d.as_secs_f64() * 1e6 / executions as f64;
         println!(
             "  writer thread              : per commit {:.2} ms applying, {:.2} ms committing, {:.2} ms answering; \
-             per execution {:.0} + {:.0} + {:.0} µs ({:.0}% busy, {:.0} µs CPU)",
+             per execution {:.0} + {:.0} + {:.0} µs ({:.0}% busy, {:.0} µs CPU); longest batch {:.1} ms (since the server started)",
             per_commit(apply),
             per_commit(commit),
             per_commit(reply),
@@ -527,7 +550,8 @@ fn main() {
             per_execution(commit),
             per_execution(reply),
             100.0 * (apply + commit + reply).as_secs_f64() / secs,
-            writer_cpu * 1e6 / executions as f64
+            writer_cpu * 1e6 / executions as f64,
+            millis(longest)
         );
         if let Some(u) = usage {
             let cpu = u.user + u.system;
@@ -546,6 +570,9 @@ fn main() {
                 u.written as f64 / 1e3 / executions as f64,
                 u.written as f64 / 1e3 / commits.max(1) as f64
             );
+        }
+        if let Ok(meta) = std::fs::metadata(server.store.path()) {
+            println!("  database file              : {:.1} MB", meta.len() as f64 / 1e6);
         }
     });
     drop(client);

@@ -7,11 +7,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::arn;
+use super::journal::StartOutcome;
 use super::runner::{StoredCheckpoint, damaged, status_of};
 use super::{Service, ServiceError, ServiceResult, epoch, page_size};
 use crate::history::{EventDetails, HistoryEvent, NoHistory};
 use crate::interpreter::{Interpreter, MAX_PAYLOAD_BYTES, Services, Start};
-use crate::store::{ExecutionEnd, ExecutionRecord, Started, StoreError, StoredEvent};
+use crate::store::{ExecutionEnd, ExecutionRecord, StoreError, StoredEvent};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -138,25 +139,40 @@ impl Service {
             return Ok(json!({"executionArn": arn, "startDate": epoch(now)}));
         }
         let arn = self.here.execution_arn(&template.machine_name, &name);
-        let record = template.record(arn.clone(), name, input_text.clone(), now);
-        match self.store.start_execution(record, Vec::new()).await? {
-            Started::New(record) => {
-                let start_millis = record.start_millis;
-                self.launch(record, Start::Fresh, 0, None);
+        let mut record = template.record(arn.clone(), name, input_text.clone(), now);
+        record.seq = self.store.next_execution_seq();
+        // It runs at once and is stored with its first checkpoint; the
+        // answer waits until that is durable.
+        let (mut watch, same_request) = match self.launch_new(record) {
+            Ok(watch) => (watch, true),
+            // One of that name runs here: the same request if it has the
+            // same input and state machine (and it did start).
+            Err((watch, input, machine_arn)) => (watch, input == input_text && machine_arn == template.machine_arn),
+        };
+        let outcome = watch
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|o| o.clone())
+            .unwrap_or_else(|| {
+                StartOutcome::Failed(StoreError::Io("the server stopped before the start was saved".into()))
+            });
+        let exists = || ServiceError::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'"));
+        match outcome {
+            StartOutcome::Stored(start_millis) if same_request => {
                 Ok(json!({"executionArn": arn, "startDate": epoch(start_millis)}))
             }
+            StartOutcome::Stored(_) => Err(exists()),
             // AWS: the same name and input while it runs is the same request.
-            Started::Existing(existing)
+            StartOutcome::Exists(existing)
                 if existing.is_running()
                     && existing.input == input_text
                     && existing.state_machine_arn == template.machine_arn =>
             {
                 Ok(json!({"executionArn": arn, "startDate": epoch(existing.start_millis)}))
             }
-            Started::Existing(_) => Err(ServiceError::new(
-                "ExecutionAlreadyExists",
-                format!("Execution Already Exists: '{arn}'"),
-            )),
+            StartOutcome::Exists(_) => Err(exists()),
+            StartOutcome::Failed(e) => Err(e.into()),
         }
     }
 

@@ -2,13 +2,14 @@
 //! journal, concluded in the store, resumed from their checkpoints when the
 //! service starts again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::AbortHandle;
 
-use super::journal::DurableJournal;
+use super::journal::{DurableJournal, StartWatch};
 use super::{Service, ServiceError, ServiceResult};
 use crate::definition::StateMachine;
 use crate::history::NoHistory;
@@ -33,6 +34,10 @@ pub(super) fn damaged(arn: &str, e: impl std::fmt::Display) -> ServiceError {
 pub(super) struct Running {
     pub abort: AbortHandle,
     pub journal: Arc<DurableJournal>,
+    /// Its input and state machine: a StartExecution of the same name is
+    /// the same request only with both the same.
+    pub input: String,
+    pub machine_arn: String,
 }
 
 pub(super) fn status_of(result: &ExecutionResult) -> &'static str {
@@ -71,7 +76,8 @@ impl Service {
         }
     }
 
-    /// Starts running `record` from `start` on the current runtime.
+    /// Starts running a stored execution, `record`, from `start` on the
+    /// current runtime.
     pub(super) fn launch(
         self: &Arc<Self>,
         record: ExecutionRecord,
@@ -82,15 +88,49 @@ impl Service {
         let journal = Arc::new(DurableJournal::new(
             self.store.clone(),
             record.seq,
+            record.start_millis,
             last_event_id,
             stored_checkpoint,
         ));
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        self.spawn_run(&mut running, record, start, journal);
+    }
+
+    /// Starts running a new execution (`record`, with its seq), stored
+    /// with its first checkpoint: the watch tells when (and whether) it
+    /// was. When an execution of that ARN runs here already, nothing
+    /// starts: `Err` holds that one's watch, input and state machine.
+    pub(super) fn launch_new(
+        self: &Arc<Self>,
+        record: ExecutionRecord,
+    ) -> Result<StartWatch, (StartWatch, String, String)> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(other) = running.get(&record.arn) {
+            return Err((
+                other.journal.start_watch(),
+                other.input.clone(),
+                other.machine_arn.clone(),
+            ));
+        }
+        let journal = Arc::new(DurableJournal::starting(self.store.clone(), record.clone()));
+        let watch = journal.start_watch();
+        self.spawn_run(&mut running, record, Start::Fresh, journal);
+        Ok(watch)
+    }
+
+    fn spawn_run(
+        self: &Arc<Self>,
+        running: &mut HashMap<String, Running>,
+        record: ExecutionRecord,
+        start: Start,
+        journal: Arc<DurableJournal>,
+    ) {
         // The plugins as they are now, when the execution is accepted: it
         // keeps them even if the folder changes before its first task.
         let tasks = self.tasks_for(&record.role_arn);
         let this = self.clone();
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         let arn = record.arn.clone();
+        let (input, machine_arn) = (record.input.clone(), record.state_machine_arn.clone());
         let task_journal = journal.clone();
         let task = tokio::spawn(async move {
             let outcome = match this.machine_for(&record) {
@@ -118,6 +158,8 @@ impl Service {
             Running {
                 abort: task.abort_handle(),
                 journal,
+                input,
+                machine_arn,
             },
         );
     }
@@ -130,6 +172,24 @@ impl Service {
         outcome: Result<ExecutionResult, Interrupted>,
     ) {
         let arn = record.arn.as_str();
+        let forget = || {
+            self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+        };
+        let started = match &outcome {
+            Ok(_) => journal.ensure_started().await,
+            Err(_) => Ok(()),
+        };
+        if journal.refused() {
+            // Another execution has this ARN, or the start could not be
+            // stored (StartExecution said so): this run leaves no trace.
+            forget();
+            return;
+        }
+        if let Err(e) = started {
+            eprintln!("stepyard: execution {arn} could not be saved: {e}; it resumes when the server starts again");
+            forget();
+            return;
+        }
         let result = match outcome {
             Ok(result) => result,
             Err(interrupted) => {

@@ -248,3 +248,55 @@ async fn send_task_failure_fails_the_task_with_the_workers_error() {
         (Some("Rejected"), Some("not approved"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_in_use_is_the_same_request_only_while_it_runs_with_the_same_input() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let tasks = Recorder::new(true, 0);
+    let service = service(&store, tasks.clone());
+    let machine = service
+        .call(
+            "CreateStateMachine",
+            json!({"name": "m", "definition": DEFINITION, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await
+        .unwrap()["stateMachineArn"]
+        .clone();
+    let start = |input: &str| {
+        service.call(
+            "StartExecution",
+            json!({"stateMachineArn": machine, "name": "e", "input": input}),
+        )
+    };
+    // Concurrent identical requests: one execution, one answer.
+    let (a, b) = tokio::join!(start(r#"{"n":1}"#), start(r#"{"n":1}"#));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    let arn = a["executionArn"].as_str().unwrap().to_owned();
+    wait_status(&service, &arn, "RUNNING").await;
+    while tasks.keys().is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let err = start(r#"{"n":2}"#).await.unwrap_err();
+    assert_eq!(err.code, "ExecutionAlreadyExists", "{err:?}");
+    assert_eq!(start(r#"{"n":1}"#).await.unwrap(), a);
+
+    service
+        .call("StopExecution", json!({"executionArn": arn}))
+        .await
+        .unwrap();
+    let before = event_types(&service, &arn).await;
+    // Ended: even the same request is refused, and leaves no trace.
+    let err = start(r#"{"n":1}"#).await.unwrap_err();
+    assert_eq!(err.code, "ExecutionAlreadyExists", "{err:?}");
+    assert_eq!(event_types(&service, &arn).await, before);
+    assert_eq!(tasks.keys().len(), 1, "the refused run invoked nothing");
+    // The refused run stops on its own, soon after the answer.
+    for _ in 0..200 {
+        if service.running_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the refused run is still listed as running");
+}

@@ -262,7 +262,9 @@ fn execution(name: &str) -> ExecutionRecord {
 fn start_seqs_continue_after_reopening_and_records_keep_their_definition() {
     let path = tempdir().join("seqs.redb");
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let started = |s: &RedbStore, name: &str| match rt.block_on(s.start_execution(execution(name), Vec::new())).unwrap()
+    let started = |s: &RedbStore, name: &str| match rt
+        .block_on(s.start_execution(execution(name), Vec::new(), None))
+        .unwrap()
     {
         Started::New(r) => r,
         Started::Existing(_) => panic!("{name} exists"),

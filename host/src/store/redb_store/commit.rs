@@ -52,6 +52,8 @@ pub struct CommitStats {
     pub commit: Duration,
     /// Time spent answering the writers.
     pub reply: Duration,
+    /// The longest one batch took (apply + commit + reply).
+    pub longest: Duration,
 }
 
 /// The writer thread's counters, readable from any thread.
@@ -62,6 +64,7 @@ struct Counters {
     apply_nanos: AtomicU64,
     commit_nanos: AtomicU64,
     reply_nanos: AtomicU64,
+    longest_nanos: AtomicU64,
 }
 
 impl Counters {
@@ -107,6 +110,7 @@ impl Committer {
             apply: time(&c.apply_nanos),
             commit: time(&c.commit_nanos),
             reply: time(&c.reply_nanos),
+            longest: time(&c.longest_nanos),
         }
     }
 
@@ -240,5 +244,8 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters) {
     for complete in completions {
         complete(outcome.clone());
     }
-    Counters::lap(&counters.reply_nanos, committed);
+    let done = Counters::lap(&counters.reply_nanos, committed);
+    counters
+        .longest_nanos
+        .fetch_max((done - started).as_nanos() as u64, Ordering::Relaxed);
 }

@@ -247,17 +247,26 @@ impl RedbStore {
 
     // ---- executions ----------------------------------------------------
 
-    /// Stores a new execution with its first events, unless one exists at
-    /// its ARN (then nothing is written).
+    /// A start seq for a new execution (one that turns out to exist
+    /// already leaves its seq unused).
+    pub fn next_execution_seq(&self) -> u64 {
+        self.execution_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Stores a new execution with its first events and, when it has got
+    /// that far, its first checkpoint, unless one exists at its ARN (then
+    /// nothing is written). A record without a seq gets the next one.
     pub async fn start_execution(
         &self,
         record: ExecutionRecord,
         events: Vec<StoredEvent>,
+        checkpoint: Option<String>,
     ) -> Result<Started, StoreError> {
-        // The seq and the document are made here, not on the writer thread;
-        // a seq given to an execution that turns out to exist is skipped.
+        // The seq and the document are made here, not on the writer thread.
         let mut record = record;
-        record.seq = self.execution_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        if record.seq == 0 {
+            record.seq = self.next_execution_seq();
+        }
         let text = encode_record(&mut record)?;
         self.committer
             .write_async(move |txn| {
@@ -281,7 +290,7 @@ impl RedbStore {
                     .insert((record.state_machine_arn.as_str(), seq), arn)
                     .map_err(io)?;
                 txn.open_table(RUNNING).map_err(io)?.insert(seq, arn).map_err(io)?;
-                journal::append(txn, seq, &events, None)?;
+                journal::append(txn, seq, &events, checkpoint.as_deref())?;
                 Ok(Started::New(record))
             })
             .await
