@@ -32,7 +32,7 @@ use stepyard::api::{Api, router};
 use stepyard::clock::{Clock, ScaledClock};
 use stepyard::runtime::{PluginFolder, Runtime};
 use stepyard::service::Service;
-use stepyard::store::{CommitStats, RedbStore};
+use stepyard::store::{CommitStats, RedbStore, SLOW_BATCH};
 
 /// The allocator the `stepyard` binary uses, so the figures are the server's.
 #[global_allocator]
@@ -490,6 +490,7 @@ fn main() {
             commit,
             reply,
             longest,
+            slow,
         } = commits_after;
         let (commits, writes) = (commits - commits_before.commits, writes - commits_before.writes);
         let (apply, commit, reply) = (
@@ -542,7 +543,7 @@ fn main() {
         let per_execution = |d: Duration| d.as_secs_f64() * 1e6 / executions as f64;
         println!(
             "  writer thread              : per commit {:.2} ms applying, {:.2} ms committing, {:.2} ms answering; \
-             per execution {:.0} + {:.0} + {:.0} µs ({:.0}% busy, {:.0} µs CPU); longest batch {:.1} ms (since the server started)",
+             per execution {:.0} + {:.0} + {:.0} µs ({:.0}% busy, {:.0} µs CPU); longest batch {:.1} ms, {} batches over {} ms (since the server started)",
             per_commit(apply),
             per_commit(commit),
             per_commit(reply),
@@ -551,7 +552,9 @@ fn main() {
             per_execution(reply),
             100.0 * (apply + commit + reply).as_secs_f64() / secs,
             writer_cpu * 1e6 / executions as f64,
-            millis(longest)
+            millis(longest),
+            slow,
+            SLOW_BATCH.as_millis()
         );
         if let Some(u) = usage {
             let cpu = u.user + u.system;

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 pub use memory::MemoryStore;
 pub use records::*;
-pub use redb_store::{CommitStats, RedbStore};
+pub use redb_store::{CommitStats, RedbStore, SLOW_BATCH};
 
 /// Longest key a table accepts (DynamoDB's partition key limit).
 pub const MAX_KEY_BYTES: usize = 2048;

@@ -54,7 +54,13 @@ pub struct CommitStats {
     pub reply: Duration,
     /// The longest one batch took (apply + commit + reply).
     pub longest: Duration,
+    /// Batches that took longer than [`SLOW_BATCH`].
+    pub slow: u64,
 }
+
+/// A batch slower than this delays its writers noticeably (counted in
+/// [`CommitStats::slow`]).
+pub const SLOW_BATCH: Duration = Duration::from_millis(4);
 
 /// The writer thread's counters, readable from any thread.
 #[derive(Default)]
@@ -65,6 +71,7 @@ struct Counters {
     commit_nanos: AtomicU64,
     reply_nanos: AtomicU64,
     longest_nanos: AtomicU64,
+    slow: AtomicU64,
 }
 
 impl Counters {
@@ -111,6 +118,7 @@ impl Committer {
             commit: time(&c.commit_nanos),
             reply: time(&c.reply_nanos),
             longest: time(&c.longest_nanos),
+            slow: c.slow.load(Ordering::Relaxed),
         }
     }
 
@@ -245,7 +253,9 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters) {
         complete(outcome.clone());
     }
     let done = Counters::lap(&counters.reply_nanos, committed);
-    counters
-        .longest_nanos
-        .fetch_max((done - started).as_nanos() as u64, Ordering::Relaxed);
+    let took = done - started;
+    counters.longest_nanos.fetch_max(took.as_nanos() as u64, Ordering::Relaxed);
+    if took > SLOW_BATCH {
+        counters.slow.fetch_add(1, Ordering::Relaxed);
+    }
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicU64;
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
 use super::StoreError;
-pub use commit::CommitStats;
+pub use commit::{CommitStats, SLOW_BATCH};
 use commit::Committer;
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
