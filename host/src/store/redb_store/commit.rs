@@ -254,7 +254,9 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters) {
     }
     let done = Counters::lap(&counters.reply_nanos, committed);
     let took = done - started;
-    counters.longest_nanos.fetch_max(took.as_nanos() as u64, Ordering::Relaxed);
+    counters
+        .longest_nanos
+        .fetch_max(took.as_nanos() as u64, Ordering::Relaxed);
     if took > SLOW_BATCH {
         counters.slow.fetch_add(1, Ordering::Relaxed);
     }

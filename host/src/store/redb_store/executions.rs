@@ -16,15 +16,15 @@ use crate::store::records::*;
 const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("state_machines");
 const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
 /// Execution ARN → record (without its definition: see `DEFINITIONS`).
-const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
+pub(super) const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
 /// (state machine ARN, start seq) → execution ARN: listing, newest first.
 const BY_MACHINE: TableDefinition<(&str, u64), &str> = TableDefinition::new("executions_by_machine");
 /// Start seq → ARN of the executions not yet ended: resumed when the
 /// server starts. Keyed by seq so that starts and ends touch few pages.
-const RUNNING: TableDefinition<u64, &str> = TableDefinition::new("running_executions");
+pub(super) const RUNNING: TableDefinition<u64, &str> = TableDefinition::new("running_executions");
 /// Revision id → the definition executions of that revision run: stored
 /// once per revision, not in every execution record.
-const DEFINITIONS: TableDefinition<&str, &str> = TableDefinition::new("definitions");
+pub(super) const DEFINITIONS: TableDefinition<&str, &str> = TableDefinition::new("definitions");
 
 fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(io)

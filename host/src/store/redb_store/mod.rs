@@ -10,6 +10,7 @@ mod executions;
 mod journal;
 mod kv;
 mod logs;
+mod migrate;
 #[cfg(test)]
 mod tests;
 
@@ -20,8 +21,8 @@ use std::sync::atomic::AtomicU64;
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
 use super::StoreError;
-pub use commit::{CommitStats, SLOW_BATCH};
 use commit::Committer;
+pub use commit::{CommitStats, SLOW_BATCH};
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
 
@@ -154,6 +155,7 @@ fn check_format(db: &Database) -> Result<(), StoreError> {
     drop(read);
     match format {
         Some(f) if f == FORMAT => Ok(()),
+        Some(f) if f == "stepyard-1" => migrate::from_v1(db, FORMAT),
         Some(f) => Err(StoreError::Invalid(format!(
             "it holds data in format '{f}', this Stepyard reads '{FORMAT}'"
         ))),
