@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use stepyard::runtime::{CacheOutcome, PluginHost, Runtime};
-use stepyard::store::{KvStore, LogStore, MemoryStore};
+use stepyard::store::{KvStore, LogStore, MemoryStore, RedbStore};
 use stepyard::task::TaskInvoker;
 
 use crate::support::{plugins_dir, run_with_invoker};
@@ -309,4 +310,160 @@ fn on_a_multi_threaded_runtime_calls_run_in_place_and_limits_still_hold() {
     });
     assert_eq!(looping.error.as_deref(), Some("States.Timeout"));
     assert_eq!(fine.output, Some(json!({"ok": true})));
+}
+
+/// Runs `definition` on `input` with the real clock of the runtime it is
+/// polled on.
+async fn run_one(
+    tasks: Arc<dyn TaskInvoker>,
+    definition: &str,
+    input: Value,
+) -> stepyard::interpreter::ExecutionResult {
+    use stepyard::clock::ScaledClock;
+    use stepyard::definition::StateMachine;
+    use stepyard::history::NoHistory;
+    use stepyard::interpreter::{ExecutionSpec, Interpreter, Services};
+
+    let machine = Arc::new(StateMachine::parse(definition).unwrap());
+    let services = Services {
+        tasks,
+        clock: Arc::new(ScaledClock::real()),
+        history: Arc::new(NoHistory),
+    };
+    let spec = ExecutionSpec::local("Test", "real", input);
+    Interpreter::new(machine, services).execute(&spec).await
+}
+
+#[test]
+fn a_computing_plugin_does_not_hold_a_single_threaded_runtime() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(&hostile_folder(), &store);
+    host.load_all();
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"hostile","End":true}}}"#;
+    // The looping call starts first; the well-behaved one, started while it
+    // runs on the runtime's only thread, still ends long before the loop's
+    // one-second limit: the loop yields at every epoch tick.
+    let started = Instant::now();
+    let (looping, fine, fine_after) = rt.block_on(async {
+        let looping = tokio::spawn(run_one(tasks.clone(), def, json!({"attack": "loop"})));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let fine = run_one(tasks.clone(), def, json!({"attack": "none"})).await;
+        let fine_after = started.elapsed();
+        (looping.await.unwrap(), fine, fine_after)
+    });
+    assert_eq!(fine.output, Some(json!({"ok": true})));
+    assert!(fine_after < Duration::from_millis(600), "{fine_after:?}");
+    assert_eq!(looping.error.as_deref(), Some("States.Timeout"));
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
+fn a_sleeping_plugin_times_out_in_real_and_in_virtual_time() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(&plugins_dir().join("conformance"), &store);
+    host.load_all();
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let def =
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wait_60_seconds","TimeoutSeconds":1,"End":true}}}"#;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let real = rt.block_on(run_one(tasks.clone(), def, json!({})));
+    assert_eq!(real.error.as_deref(), Some("States.Timeout"));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // In virtual time the plugin's sleeps still take real time (and the
+    // clock stands still meanwhile): its own one-second limit stops it.
+    let started = Instant::now();
+    let virtual_time = run_with_invoker(def, json!({}), tasks);
+    assert_eq!(virtual_time.error(), "States.Timeout");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn plugins_await_their_database_writes_on_one_worker_thread() {
+    let dir = temp_dir("redb");
+    let store = Arc::new(RedbStore::open(dir.join("stepyard.redb")).unwrap());
+    let host = PluginHost::load_dir(runtime(), plugins_dir(), store.clone(), store.clone());
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    // One worker thread for sixteen executions whose plugins write to
+    // tables: each write is awaited, not waited for on the thread.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let definition = order_definition();
+    let results = rt.block_on(async {
+        let runs: Vec<_> = (0..16)
+            .map(|n| {
+                let input = json!({"order_id": format!("db-{n}"), "total": 5});
+                tokio::spawn({
+                    let (tasks, definition) = (tasks.clone(), definition.clone());
+                    async move { run_one(tasks, &definition, input).await }
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in runs {
+            out.push(r.await.unwrap());
+        }
+        out
+    });
+    for (n, r) in results.iter().enumerate() {
+        assert_eq!(r.status.as_str(), "SUCCEEDED", "{n}: {:?}", r.cause);
+        let item = store
+            .get("orders", &format!("db-{n}"))
+            .unwrap()
+            .expect("the order is stored");
+        assert_eq!(
+            serde_json::from_str::<Value>(&item.value).unwrap()["status"],
+            "CONFIRMED"
+        );
+    }
+    let lines = store
+        .read("arn:aws:states:us-east-1:123456789012:execution:Test:real")
+        .unwrap();
+    assert!(lines.iter().any(|l| l.source == "paymentProcessing"));
+}
+
+#[test]
+fn calls_abandoned_mid_flight_leave_the_host_usable() {
+    let store = Arc::new(MemoryStore::new());
+    let host = load(&plugins_dir().join("conformance"), &store);
+    host.load_all();
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let waiting = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wait_60_seconds","End":true}}}"#;
+    let id = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"id_function","End":true}}}"#;
+    // More abandoned calls than the pooling allocator has instance slots
+    // (256): each dropped call must give its slot and stack back.
+    rt.block_on(async {
+        for _ in 0..30 {
+            let calls: Vec<_> = (0..10)
+                .map(|_| {
+                    let call = run_one(tasks.clone(), waiting, json!({}));
+                    tokio::spawn(tokio::time::timeout(Duration::from_millis(20), call))
+                })
+                .collect();
+            for c in calls {
+                assert!(c.await.unwrap().is_err(), "the call was abandoned");
+            }
+        }
+        let fine = run_one(tasks.clone(), id, json!({"still": "fine"})).await;
+        assert_eq!(fine.output, Some(json!({"still": "fine"})));
+    });
 }

@@ -3,16 +3,17 @@
 //! error that names the plugin.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 use super::bindings::TaskPlugin;
 use super::bindings::stepyard::plugin::types as wit;
-use super::engine::{EPOCH_TICK, describe};
+use super::engine::describe;
 use super::host::{CallState, Caller};
 use super::{LoadedPlugin, PluginInfo};
 use crate::store::{KvStore, Level, LogStore};
@@ -46,8 +47,11 @@ impl WarmPool {
     }
 }
 
-/// Runs one call on the current (blocking) thread.
-pub(crate) fn call(
+/// Runs one call. Guest code runs on the polling thread, in slices of one
+/// epoch tick: between slices the call yields to the executor, so a guest
+/// that computes for long does not starve other tasks, and once its time
+/// limit is spent the next tick stops it.
+pub(crate) async fn call(
     plugin: &LoadedPlugin,
     function: &str,
     payload: &Value,
@@ -78,9 +82,7 @@ pub(crate) fn call(
             Err(outcome) => return outcome,
         },
     };
-    // The deadline counts ticks of EPOCH_TICK; one extra tick absorbs the
-    // partial tick the call starts in.
-    store.set_epoch_deadline(timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1);
+    limit_time(&mut store, Duration::from_millis(timeout_ms));
 
     let wit_context = wit::TaskContext {
         function_name: function.to_owned(),
@@ -94,9 +96,12 @@ pub(crate) fn call(
     let input = payload.to_string();
     let instance = match warm_instance {
         Some(i) => Ok(i),
-        None => plugin.pre.instantiate(&mut store),
+        None => plugin.pre.instantiate_async(&mut store).await,
     };
-    let result = instance.and_then(|i| i.call_handle(&mut store, &input, &wit_context).map(|r| (i, r)));
+    let result = match instance {
+        Ok(i) => i.call_handle(&mut store, &input, &wit_context).await.map(|r| (i, r)),
+        Err(e) => Err(e),
+    };
     let (outcome, reusable) = match result {
         Ok((instance, Ok(output))) => (output_outcome(info, &output), Some(instance)),
         Ok((instance, Err(e))) => (
@@ -115,6 +120,26 @@ pub(crate) fn call(
         pool.give_back((store, instance));
     }
     outcome
+}
+
+/// Lets guest code run for `budget` of real time from now, yielding to the
+/// executor at every epoch tick. The budget is wall time, as a blocking
+/// call had: time spent waiting in host calls (a commit, a sleep) counts,
+/// and the guest is stopped at the first tick after the budget, once it
+/// runs wasm code again.
+fn limit_time(store: &mut Store<CallState>, budget: Duration) {
+    let deadline = Instant::now() + budget;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            // Trap::Interrupt, which trap_outcome reports as States.Timeout.
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        // tokio's yield lets the runtime poll its I/O and timers before
+        // resuming the guest (a plain wake-up would put it straight back
+        // in the run queue).
+        Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+    });
 }
 
 /// A fresh store with the plugin's sandbox and limits.

@@ -142,39 +142,52 @@ impl kv::Host for CallState {
         self.kv.get(&table, &key).map(|o| o.map(item)).map_err(store_error)
     }
 
-    fn put(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
+    async fn put(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
         self.table_call("dynamodb:PutItem", &table)?;
         self.kv
-            .put(&table, &key, &value, Condition::Always)
+            .put_async(&table, &key, &value, Condition::Always)
+            .await
             .map_err(store_error)
     }
 
-    fn put_if_absent(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
+    async fn put_if_absent(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
         self.table_call("dynamodb:PutItem", &table)?;
         self.kv
-            .put(&table, &key, &value, Condition::Absent)
+            .put_async(&table, &key, &value, Condition::Absent)
+            .await
             .map_err(store_error)
     }
 
-    fn put_if_version(&mut self, table: String, key: String, value: String, expected: u64) -> Result<u64, kv::KvError> {
+    async fn put_if_version(
+        &mut self,
+        table: String,
+        key: String,
+        value: String,
+        expected: u64,
+    ) -> Result<u64, kv::KvError> {
         self.table_call("dynamodb:PutItem", &table)?;
         self.kv
-            .put(&table, &key, &value, Condition::Version(expected))
+            .put_async(&table, &key, &value, Condition::Version(expected))
+            .await
             .map_err(store_error)
     }
 
-    fn update(&mut self, table: String, key: String, changes: String) -> Result<kv::Item, kv::KvError> {
+    async fn update(&mut self, table: String, key: String, changes: String) -> Result<kv::Item, kv::KvError> {
         self.table_call("dynamodb:UpdateItem", &table)?;
         let changes = match serde_json::from_str::<Value>(&changes) {
             Ok(Value::Object(m)) => m,
             _ => return Err(kv::KvError::Invalid("changes must be a JSON object".into())),
         };
-        self.kv.update(&table, &key, &changes).map(item).map_err(store_error)
+        self.kv
+            .update_async(&table, &key, &changes)
+            .await
+            .map(item)
+            .map_err(store_error)
     }
 
-    fn delete(&mut self, table: String, key: String) -> Result<bool, kv::KvError> {
+    async fn delete(&mut self, table: String, key: String) -> Result<bool, kv::KvError> {
         self.table_call("dynamodb:DeleteItem", &table)?;
-        self.kv.delete(&table, &key).map_err(store_error)
+        self.kv.delete_async(&table, &key).await.map_err(store_error)
     }
 
     fn query(

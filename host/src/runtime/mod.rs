@@ -9,6 +9,10 @@
 //! plugins it uses. Each call then gets a fresh store (isolation between
 //! calls) from the pooling allocator. A broken plugin is reported with its
 //! path and reason and does not stop the others.
+//!
+//! A call is a future polled on the caller's runtime: guest code runs in
+//! slices of one epoch tick between yields, and table writes await their
+//! commit, so a call holds no thread of its own.
 
 mod call;
 mod engine;
@@ -32,7 +36,22 @@ use crate::store::{KvStore, LogStore};
 use crate::task::{CallOutcome, Function, Registry, TaskContext, TaskFailure};
 
 pub(crate) mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "task-plugin" });
+    // Calls are futures (`instantiate_async`, `call_handle(..).await`), and
+    // so are the table writes: they await their commit without holding a
+    // thread. Reads, logs and permission checks never wait, so they stay
+    // plain functions.
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "task-plugin",
+        imports: {
+            "stepyard:plugin/kv.put": async,
+            "stepyard:plugin/kv.put-if-absent": async,
+            "stepyard:plugin/kv.put-if-version": async,
+            "stepyard:plugin/kv.update": async,
+            "stepyard:plugin/kv.delete": async,
+        },
+        exports: { default: async },
+    });
 }
 
 /// A plugin as loaded: its name, files and manifest.
@@ -105,6 +124,11 @@ impl Entry {
             Ok(m) => m.functions.clone(),
             Err(_) => vec![self.name.clone()],
         }
+    }
+
+    /// The plugin, when loading it was done (or tried) already.
+    fn loaded(&self) -> Option<Result<Arc<LoadedPlugin>, String>> {
+        self.loaded.get().cloned()
     }
 
     /// The loaded plugin, compiling it on first use.
@@ -246,13 +270,16 @@ impl PluginHost {
             .find(|e| e.functions().iter().any(|f| f == function))
     }
 
-    /// Calls `function` on the current thread (no async runtime needed):
-    /// what a task call does, minus the hop to a blocking thread. `None`
-    /// when no plugin serves `function`.
+    /// Calls `function` on the current thread, which must not be one of an
+    /// async runtime's (for benchmarks and tools): the call is driven to its
+    /// end here. `None` when no plugin serves `function`.
     pub fn call_blocking(&self, function: &str, payload: &Value, context: &TaskContext) -> Option<CallOutcome> {
         let entry = self.entry_for(function)?;
         Some(match entry.get(&self.loader) {
-            Ok(plugin) => call::call(&plugin, function, payload, context, self.kv.clone(), &*self.logs),
+            Ok(plugin) => on_io_runtime(
+                &entry.name,
+                call::call(&plugin, function, payload, context, self.kv.clone(), &*self.logs),
+            ),
             Err(reason) => invalid_plugin(entry, &reason),
         })
     }
@@ -289,7 +316,7 @@ fn invalid_plugin(entry: &Entry, reason: &str) -> CallOutcome {
 }
 
 fn link(linker: &mut Linker<host::CallState>) -> Result<(), String> {
-    wasmtime_wasi::p2::add_to_linker_sync(linker).map_err(|e| engine::describe(&e))?;
+    wasmtime_wasi::p2::add_to_linker_async(linker).map_err(|e| engine::describe(&e))?;
     bindings::TaskPlugin::add_to_linker::<host::CallState, HasSelf<host::CallState>>(linker, |s| s)
         .map_err(|e| engine::describe(&e))
 }
@@ -311,40 +338,103 @@ impl Function for PluginFunction {
         let kv = self.kv.clone();
         let logs = self.logs.clone();
         Box::pin(async move {
-            let name = entry.name.clone();
-            let run = move || {
-                let plugin = match entry.get(&loader) {
-                    Ok(p) => p,
-                    Err(reason) => return invalid_plugin(&entry, &reason),
-                };
-                // WASI's blocking operations (sleeps, polls) run on a
-                // real-time runtime of their own: the caller's runtime may
-                // run in virtual time, where they would never complete.
-                let _io = wasi_io_runtime().map(|rt| rt.enter());
-                call::call(&plugin, &function, &payload, &context, kv, &*logs)
-            };
-            // Guest code (and a first-use compile) must not stall the
-            // executor; epoch interruption bounds how long a call blocks.
-            // On a multi-threaded runtime the call runs in place (the
-            // runtime moves other tasks off this thread), which saves two
-            // thread hand-offs per call; otherwise it goes to the blocking pool.
-            if tokio::runtime::Handle::try_current()
-                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-            {
-                return tokio::task::block_in_place(run);
+            if clock_is_paused() {
+                return call_in_virtual_time(entry, loader, function, payload, context, kv, logs).await;
             }
-            match tokio::task::spawn_blocking(run).await {
-                Ok(outcome) => outcome,
-                Err(e) => CallOutcome::ServiceError(TaskFailure::new(
-                    "Runtime.HostError",
-                    format!("plugin '{name}': the host failed running it: {e}"),
-                )),
+            let plugin = match entry.loaded() {
+                Some(loaded) => loaded,
+                // A first-use compile takes up to seconds of CPU: it must
+                // not stall the executor.
+                None => {
+                    let (e, l) = (entry.clone(), loader);
+                    match tokio::task::spawn_blocking(move || e.get(&l)).await {
+                        Ok(loaded) => loaded,
+                        Err(e) => return host_failure(&entry.name, &e),
+                    }
+                }
+            };
+            match plugin {
+                Ok(plugin) => call::call(&plugin, &function, &payload, &context, kv, &*logs).await,
+                Err(reason) => invalid_plugin(&entry, &reason),
             }
         })
     }
 }
 
-/// The runtime WASI's host implementations block on (one worker, real time).
+/// A call from a runtime whose clock is paused (virtual time: TestState,
+/// `run --time-scale 0`, tests). There time must stand still while a plugin
+/// runs, as it would if the plugin's work took no time: were the call
+/// awaited there, the runtime would look idle while the guest waits for a
+/// commit or a sleep, and jump its clock to the next timer (the task's own
+/// timeout, say). A blocking task keeps a paused clock from advancing, so
+/// the call runs on one, driven by a real-time runtime of its own, where
+/// WASI's sleeps and polls also take real time and so complete.
+async fn call_in_virtual_time(
+    entry: Arc<Entry>,
+    loader: Arc<Loader>,
+    function: String,
+    payload: Value,
+    context: TaskContext,
+    kv: Arc<dyn KvStore>,
+    logs: Arc<dyn LogStore>,
+) -> CallOutcome {
+    let name = entry.name.clone();
+    let run = move || match entry.get(&loader) {
+        Ok(plugin) => on_io_runtime(
+            &entry.name,
+            call::call(&plugin, &function, &payload, &context, kv, &*logs),
+        ),
+        Err(reason) => invalid_plugin(&entry, &reason),
+    };
+    match tokio::task::spawn_blocking(run).await {
+        Ok(outcome) => outcome,
+        Err(e) => host_failure(&name, &e),
+    }
+}
+
+fn host_failure(plugin: &str, e: &dyn std::fmt::Display) -> CallOutcome {
+    CallOutcome::ServiceError(TaskFailure::new(
+        "Runtime.HostError",
+        format!("plugin '{plugin}': the host failed running it: {e}"),
+    ))
+}
+
+/// Whether the runtime polling the caller runs on a paused clock. Only a
+/// current-thread runtime can be paused; there, a paused clock is one that
+/// does not move while real time does (it only moves when the runtime
+/// idles, which it cannot do while this runs on its thread).
+fn clock_is_paused() -> bool {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return false;
+    };
+    if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
+        return false;
+    }
+    let before = tokio::time::Instant::now();
+    let real = std::time::Instant::now();
+    // Wait for the real clock to tick (nanoseconds with a TSC clock source;
+    // bounded, and a clock that never moves counts as paused, which only
+    // costs the slower path).
+    for _ in 0..100_000 {
+        if std::time::Instant::now() > real {
+            return tokio::time::Instant::now() == before;
+        }
+        std::hint::spin_loop();
+    }
+    true
+}
+
+/// Drives a call to its end on the current thread, with the real-time
+/// runtime providing WASI's timers.
+fn on_io_runtime(plugin: &str, call: impl std::future::Future<Output = CallOutcome>) -> CallOutcome {
+    match wasi_io_runtime() {
+        Some(rt) => rt.block_on(call),
+        None => host_failure(plugin, &"cannot start its I/O runtime"),
+    }
+}
+
+/// The real-time runtime for calls made outside async code or from virtual
+/// time (one worker, which only drives timers; calls run on their caller's thread).
 fn wasi_io_runtime() -> Option<&'static tokio::runtime::Runtime> {
     static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
     RUNTIME
@@ -358,3 +448,6 @@ fn wasi_io_runtime() -> Option<&'static tokio::runtime::Runtime> {
         })
         .as_ref()
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,6 +12,7 @@ mod redb_store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::clock::BoxFuture;
 pub use memory::MemoryStore;
 pub use records::*;
 pub use redb_store::{CommitStats, RedbStore, SLOW_BATCH};
@@ -70,6 +71,12 @@ pub enum StoreError {
 }
 
 /// Key-value tables.
+///
+/// Writes come in two forms: the plain methods return once the write is
+/// durable, blocking the thread meanwhile; the `_async` ones return a future
+/// that does, so a plugin waiting for its write does not hold a thread. A
+/// store whose writes never wait (such as [`MemoryStore`]) keeps the default
+/// `_async` methods, which do the plain write at once.
 pub trait KvStore: Send + Sync {
     fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError>;
     /// Writes `value` (JSON text) under `key` if `condition` holds; returns
@@ -78,6 +85,29 @@ pub trait KvStore: Send + Sync {
     /// Merges the top-level fields of `changes` into the item (creating it).
     fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError>;
     fn delete(&self, table: &str, key: &str) -> Result<bool, StoreError>;
+    /// [`Self::put`], completing once the write is durable.
+    fn put_async(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        condition: Condition,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(self.put(table, key, value, condition)))
+    }
+    /// [`Self::update`], completing once the write is durable.
+    fn update_async(
+        &self,
+        table: &str,
+        key: &str,
+        changes: &Map<String, Value>,
+    ) -> BoxFuture<'_, Result<Item, StoreError>> {
+        Box::pin(std::future::ready(self.update(table, key, changes)))
+    }
+    /// [`Self::delete`], completing once the write is durable.
+    fn delete_async(&self, table: &str, key: &str) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(self.delete(table, key)))
+    }
     /// Items whose key starts with `prefix`, in key order, after `start_after`.
     fn query(&self, table: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page, StoreError>;
     /// The tables that hold at least one item.

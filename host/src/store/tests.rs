@@ -82,6 +82,60 @@ fn update_merges_top_level_fields() {
 }
 
 #[test]
+fn async_writes_behave_as_the_blocking_ones() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for (name, s) in stores() {
+        rt.block_on(async {
+            assert_eq!(
+                s.put_async("t", "k", r#"{"a":1}"#, Condition::Absent).await,
+                Ok(1),
+                "{name}"
+            );
+            assert!(
+                matches!(
+                    s.put_async("t", "k", "{}", Condition::Absent).await,
+                    Err(StoreError::ConditionFailed(_))
+                ),
+                "{name}"
+            );
+            assert_eq!(
+                s.put_async("t", "k", r#"{"a":2}"#, Condition::Version(1)).await,
+                Ok(2),
+                "{name}"
+            );
+            assert!(
+                matches!(
+                    s.put_async("t", "k", "{}", Condition::Version(1)).await,
+                    Err(StoreError::ConditionFailed(_))
+                ),
+                "{name}"
+            );
+            assert!(
+                matches!(
+                    s.put_async("t", "k", "not json", Condition::Always).await,
+                    Err(StoreError::Invalid(_))
+                ),
+                "{name}"
+            );
+            let changes = json!({"b": true});
+            let item = s.update_async("t", "k", changes.as_object().unwrap()).await.unwrap();
+            assert_eq!(
+                (item.value.as_str(), item.version),
+                (r#"{"a":2,"b":true}"#, 3),
+                "{name}"
+            );
+            assert_eq!(s.get("t", "k").unwrap(), Some(item), "{name}");
+            assert_eq!(s.delete_async("t", "k").await, Ok(true), "{name}");
+            assert_eq!(s.delete_async("t", "k").await, Ok(false), "{name}");
+            assert!(
+                matches!(s.delete_async("t", "").await, Err(StoreError::Invalid(_))),
+                "{name}"
+            );
+        });
+    }
+}
+
+#[test]
 fn query_pages_by_prefix_in_key_order() {
     for (name, s) in stores() {
         for k in ["b-2", "a-1", "b-1", "b-3", "c-1"] {

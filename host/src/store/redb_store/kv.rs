@@ -1,9 +1,10 @@
 //! Key-value tables in the database file.
 
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde_json::{Map, Value};
 
 use super::{RedbStore, io, read_table};
+use crate::clock::BoxFuture;
 use crate::store::memory::check_condition;
 use crate::store::*;
 
@@ -21,41 +22,22 @@ impl RedbStore {
             (version, value.to_owned())
         }))
     }
-}
 
-impl KvStore for RedbStore {
-    fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError> {
+    /// An update, checked, as the writer thread applies it. The merge (JSON
+    /// work) happens here, from the committed item, not on the writer
+    /// thread; the writer takes it if the item is still exactly that (same
+    /// version and text), and merges again otherwise.
+    fn update_job(
+        &self,
+        table: &str,
+        key: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<impl FnOnce(&WriteTransaction) -> Result<Item, StoreError> + Send + 'static, StoreError> {
         validate_key(table, key)?;
-        Ok(self.read_item(table, key)?.map(|(version, value)| Item {
-            key: key.to_owned(),
-            value,
-            version,
-        }))
-    }
-
-    fn put(&self, table: &str, key: &str, value: &str, condition: Condition) -> Result<u64, StoreError> {
-        validate_item(table, key, value)?;
-        let (table, key, value) = (table.to_owned(), key.to_owned(), value.to_owned());
-        self.committer.write(move |write| {
-            let mut kv = write.open_table(KV).map_err(io)?;
-            let current = kv.get((table.as_str(), key.as_str())).map_err(io)?.map(|g| g.value().0);
-            check_condition(condition, current)?;
-            let version = current.unwrap_or(0) + 1;
-            kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
-                .map_err(io)?;
-            Ok(version)
-        })
-    }
-
-    fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError> {
-        validate_key(table, key)?;
-        // The merge (JSON work) happens here, from the committed item, not
-        // on the writer thread; the writer takes it if the item is still
-        // exactly that (same version and text), and merges again otherwise.
         let seen = self.read_item(table, key)?;
         let merged = merged_item(seen.as_ref().map(|(_, t)| t.as_str()), changes);
         let (table, key, changes) = (table.to_owned(), key.to_owned(), changes.clone());
-        self.committer.write(move |write| {
+        Ok(move |write: &WriteTransaction| {
             let mut kv = write.open_table(KV).map_err(io)?;
             let current = kv.get((table.as_str(), key.as_str())).map_err(io)?;
             let unchanged = match (&current, &seen) {
@@ -76,19 +58,60 @@ impl KvStore for RedbStore {
             Ok(Item { key, value, version })
         })
     }
+}
+
+impl KvStore for RedbStore {
+    fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError> {
+        validate_key(table, key)?;
+        Ok(self.read_item(table, key)?.map(|(version, value)| Item {
+            key: key.to_owned(),
+            value,
+            version,
+        }))
+    }
+
+    fn put(&self, table: &str, key: &str, value: &str, condition: Condition) -> Result<u64, StoreError> {
+        self.committer.write(put_job(table, key, value, condition)?)
+    }
+
+    fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError> {
+        self.committer.write(self.update_job(table, key, changes)?)
+    }
 
     fn delete(&self, table: &str, key: &str) -> Result<bool, StoreError> {
-        validate_key(table, key)?;
-        let (table, key) = (table.to_owned(), key.to_owned());
-        self.committer.write(move |write| {
-            let existed = write
-                .open_table(KV)
-                .map_err(io)?
-                .remove((table.as_str(), key.as_str()))
-                .map_err(io)?
-                .is_some();
-            Ok(existed)
-        })
+        self.committer.write(delete_job(table, key)?)
+    }
+
+    fn put_async(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        condition: Condition,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        match put_job(table, key, value, condition) {
+            Ok(job) => Box::pin(self.committer.write_async(job)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn update_async(
+        &self,
+        table: &str,
+        key: &str,
+        changes: &Map<String, Value>,
+    ) -> BoxFuture<'_, Result<Item, StoreError>> {
+        match self.update_job(table, key, changes) {
+            Ok(job) => Box::pin(self.committer.write_async(job)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn delete_async(&self, table: &str, key: &str) -> BoxFuture<'_, Result<bool, StoreError>> {
+        match delete_job(table, key) {
+            Ok(job) => Box::pin(self.committer.write_async(job)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 
     fn query(&self, table: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page, StoreError> {
@@ -138,6 +161,45 @@ impl KvStore for RedbStore {
         }
         Ok(names)
     }
+}
+
+/// A put, checked, as the writer thread applies it (shared by the blocking
+/// and the async write).
+fn put_job(
+    table: &str,
+    key: &str,
+    value: &str,
+    condition: Condition,
+) -> Result<impl FnOnce(&WriteTransaction) -> Result<u64, StoreError> + Send + 'static, StoreError> {
+    validate_item(table, key, value)?;
+    let (table, key, value) = (table.to_owned(), key.to_owned(), value.to_owned());
+    Ok(move |write: &WriteTransaction| {
+        let mut kv = write.open_table(KV).map_err(io)?;
+        let current = kv.get((table.as_str(), key.as_str())).map_err(io)?.map(|g| g.value().0);
+        check_condition(condition, current)?;
+        let version = current.unwrap_or(0) + 1;
+        kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
+            .map_err(io)?;
+        Ok(version)
+    })
+}
+
+/// A delete, checked, as the writer thread applies it.
+fn delete_job(
+    table: &str,
+    key: &str,
+) -> Result<impl FnOnce(&WriteTransaction) -> Result<bool, StoreError> + Send + 'static, StoreError> {
+    validate_key(table, key)?;
+    let (table, key) = (table.to_owned(), key.to_owned());
+    Ok(move |write: &WriteTransaction| {
+        let existed = write
+            .open_table(KV)
+            .map_err(io)?
+            .remove((table.as_str(), key.as_str()))
+            .map_err(io)?
+            .is_some();
+        Ok(existed)
+    })
 }
 
 /// `changes` merged into the document `existing`, checked for size.
