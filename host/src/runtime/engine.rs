@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// How often the ticker advances the epoch: the granularity of CPU limits.
+/// How often the ticker advances the epoch: the granularity of CPU limits,
+/// and the longest a guest computes before its call yields to the executor.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Largest linear memory any plugin may be given (manifests are checked
