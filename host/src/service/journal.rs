@@ -143,7 +143,12 @@ impl DurableJournal {
         let result = match (start, &checkpoint) {
             (Some(record), _) => self.store_start(record, events, checkpoint.clone()).await,
             (None, Some(text)) => self.store.checkpoint(self.seq, events, text.clone()).await,
-            (None, None) => Ok(()),
+            // Only `ensure_started` writes without a checkpoint, and only
+            // while the start is pending.
+            (None, None) => {
+                debug_assert!(events.is_empty(), "events written without a checkpoint");
+                Ok(())
+            }
         };
         match result {
             Ok(()) => {

@@ -122,21 +122,22 @@ pub(super) fn append(
 /// the checkpoints of the segments kept stay as they are.
 pub(super) fn discard_after(txn: &WriteTransaction, arn: &str, seq: u64, last_id: u64) -> Result<(), StoreError> {
     let mut table = txn.open_table(JOURNAL).map_err(io)?;
-    let mut later: Vec<(u64, Vec<u8>)> = Vec::new();
+    // Segments holding an event after `last_id`, newest first (a
+    // segment with no event keyed at or before it is kept as it is).
+    let mut later: Vec<(u64, Segment)> = Vec::new();
     for entry in table.range((seq, 0)..=(seq, u64::MAX)).map_err(io)?.rev() {
         let (key, value) = entry.map_err(io)?;
         let first = key.value().1;
         let segment = decode(arn, value.value())?;
-        if segment.events.last().is_none_or(|e| e.id > last_id) || first > last_id {
-            later.push((first, value.value().to_vec()));
+        if first > last_id || segment.events.last().is_some_and(|e| e.id > last_id) {
+            later.push((first, segment));
         } else {
             break;
         }
     }
-    for (first, bytes) in later {
+    for (first, mut segment) in later {
         table.remove((seq, first)).map_err(io)?;
         // A segment that straddles `last_id` keeps its events up to it.
-        let mut segment = decode(arn, &bytes)?;
         segment.events.retain(|e| e.id <= last_id);
         if !segment.events.is_empty() {
             let kept = encode(segment.checkpoint.as_deref(), &segment.events);
