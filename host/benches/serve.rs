@@ -407,6 +407,8 @@ impl Usage {
 }
 
 fn main() {
+    // As the `stepyard` binary does.
+    stepyard::process::disable_transparent_huge_pages();
     let executions = env_usize("BENCH_EXECUTIONS", 4000);
     let connections = env_usize("BENCH_CONNECTIONS", 8).max(1);
     let rate = Some(env_usize("BENCH_RATE", 0)).filter(|r| *r > 0).map(|r| r as f64);

@@ -17,6 +17,7 @@ pub mod jsonata_template;
 pub mod jsonpath;
 pub mod payload;
 pub mod policy;
+pub mod process;
 pub mod runtime;
 pub mod service;
 pub mod store;

@@ -8,5 +8,6 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    stepyard::process::disable_transparent_huge_pages();
     cli::main()
 }
