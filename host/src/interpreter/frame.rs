@@ -214,10 +214,11 @@ impl<'a> Frame<'a> {
 impl Frame<'_> {
     /// Gives a `.waitForTaskToken` Task its token, once its place is known.
     /// The token derives from the state entry (as its idempotency key does),
-    /// so an execution resumed after a restart waits for the same token.
+    /// so an execution resumed after a restart waits for the same token;
+    /// keyed by the execution's `task_token_key`, so that knowing the ARN
+    /// is not enough to answer a task.
     pub(crate) fn assign_task_token(&mut self) {
         use crate::task::{IntegrationPattern, ResourceKind};
-        use sha2::Digest;
         let crate::definition::StateKind::Task(task) = &self.state.kind else {
             return;
         };
@@ -226,10 +227,26 @@ impl Frame<'_> {
             ..
         } = task.kind
         {
-            let digest = sha2::Sha256::digest(self.idempotency_key().as_bytes());
+            let entry = self.idempotency_key();
+            let digest = task_token_digest(self.exec.spec.task_token_key.as_deref(), entry.as_bytes());
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             self.task_token = Some(hex);
         }
+    }
+}
+
+/// HMAC-SHA256 of `entry` under `key`, or its plain SHA-256 without one.
+fn task_token_digest(key: Option<&[u8]>, entry: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    use sha2::Digest;
+    match key {
+        Some(key) => {
+            // HMAC takes a key of any length: this cannot fail.
+            let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+            mac.update(entry);
+            mac.finalize().into_bytes().into()
+        }
+        None => sha2::Sha256::digest(entry).into(),
     }
 }
 
@@ -278,5 +295,20 @@ impl Variables for JsonataVariables<'_> {
         } else {
             self.scope.get(name)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::task_token_digest;
+
+    #[test]
+    fn a_task_token_depends_on_the_key_and_the_entry() {
+        let entry = b"arn:aws:states:us-east-1:123456789012:execution:m:e#2";
+        let keyed = task_token_digest(Some(b"secret one"), entry);
+        assert_eq!(keyed, task_token_digest(Some(b"secret one"), entry));
+        assert_ne!(keyed, task_token_digest(Some(b"secret two"), entry));
+        assert_ne!(keyed, task_token_digest(Some(b"secret one"), b"another entry#2"));
+        assert_ne!(keyed, task_token_digest(None, entry));
     }
 }

@@ -53,6 +53,11 @@ pub struct ExecutionSpec {
     pub start_time: Option<chrono::DateTime<chrono::Utc>>,
     /// `$$.Execution.RedriveCount`.
     pub redrive_count: u32,
+    /// Keys the tokens of `.waitForTaskToken` tasks: a token is the
+    /// HMAC-SHA256 of its state entry under this key, so it stays the same
+    /// across a restart but cannot be derived from the execution's ARN.
+    /// `None` (runs nobody else can answer): a plain hash of the entry.
+    pub task_token_key: Option<std::sync::Arc<[u8]>>,
 }
 
 impl ExecutionSpec {
@@ -70,6 +75,7 @@ impl ExecutionSpec {
             express: false,
             start_time: None,
             redrive_count: 0,
+            task_token_key: None,
         }
     }
 }

@@ -199,6 +199,17 @@ async fn a_callback_task_waits_for_its_token_across_a_restart() {
     let before = service(&store, first.clone());
     let arn = start_with(&before, CALLBACK).await;
     let token = wait_token(&first).await;
+    // Keyed by the database's secret: not the bare hash of the entry
+    // (ARN and event id), which anyone who can list executions knows.
+    let bare: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(format!("{arn}#2").as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_eq!(token.len(), 64);
+    assert_ne!(token, bare);
     before
         .call("SendTaskHeartbeat", json!({"taskToken": token}))
         .await

@@ -38,6 +38,8 @@ pub struct RedbStore {
     execution_seq: AtomicU64,
     /// Log lines waiting for the writer (see `logs`).
     pending_lines: Arc<logs::PendingLines>,
+    /// The secret that keys task tokens (see [`RedbStore::task_token_key`]).
+    task_token_key: Arc<[u8]>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -100,6 +102,7 @@ impl RedbStore {
 
     fn with_database(db: Arc<Database>, path: PathBuf) -> Result<RedbStore, StoreError> {
         let execution_seq = AtomicU64::new(executions::last_execution_seq(&db)?);
+        let task_token_key = task_token_key(&db)?;
         let committer = Committer::start(db.clone())?;
         Ok(RedbStore {
             db,
@@ -107,7 +110,16 @@ impl RedbStore {
             committer,
             execution_seq,
             pending_lines: Arc::default(),
+            task_token_key,
         })
+    }
+
+    /// A random secret made with the database (32 bytes, kept in
+    /// `stepyard_meta`): it keys the tokens of `.waitForTaskToken` tasks,
+    /// so that they survive a restart but cannot be derived from an
+    /// execution's ARN.
+    pub fn task_token_key(&self) -> Arc<[u8]> {
+        self.task_token_key.clone()
     }
 
     /// The file this store lives in.
@@ -142,6 +154,44 @@ fn read_table<K: redb::Key + 'static, V: redb::Value + 'static>(
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
         Err(e) => Err(io(e)),
     }
+}
+
+/// The meta key of the task token secret (hex).
+const TASK_TOKEN_KEY: &str = "task_token_key";
+
+/// The database's task token secret, made (and stored) on first use.
+fn task_token_key(db: &Database) -> Result<Arc<[u8]>, StoreError> {
+    let read = db.begin_read().map_err(io)?;
+    let stored = match read_table(&read, META)? {
+        Some(meta) => meta.get(TASK_TOKEN_KEY).map_err(io)?.map(|v| v.value().to_owned()),
+        None => None,
+    };
+    drop(read);
+    if let Some(hex) = stored {
+        return decode_hex(&hex)
+            .map(Arc::from)
+            .ok_or_else(|| StoreError::Invalid(format!("the stored {TASK_TOKEN_KEY} is damaged")));
+    }
+    let key: [u8; 32] = rand::random();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let write = db.begin_write().map_err(io)?;
+    write
+        .open_table(META)
+        .map_err(io)?
+        .insert(TASK_TOKEN_KEY, hex.as_str())
+        .map_err(io)?;
+    write.commit().map_err(io)?;
+    Ok(Arc::from(key.as_slice()))
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) || hex.is_empty() {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Stamps a new file; refuses a redb file written by something else.

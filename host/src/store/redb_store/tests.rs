@@ -94,3 +94,15 @@ fn concurrent_writers_all_commit_and_a_failed_condition_changes_nothing() {
     assert!(matches!(err, StoreError::ConditionFailed(_)));
     assert_eq!(store.get("t", "0-0").unwrap().unwrap().value, "{}");
 }
+
+#[test]
+fn the_task_token_key_is_made_once_per_database_and_kept() {
+    let dir = crate::store::tests::tempdir();
+    let first = RedbStore::open(dir.join("a.redb")).unwrap();
+    let key = first.task_token_key();
+    assert_eq!(key.len(), 32);
+    drop(first);
+    assert_eq!(RedbStore::open(dir.join("a.redb")).unwrap().task_token_key(), key);
+    assert_ne!(RedbStore::open(dir.join("b.redb")).unwrap().task_token_key(), key);
+    std::fs::remove_dir_all(dir).unwrap();
+}
