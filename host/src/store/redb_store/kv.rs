@@ -60,6 +60,20 @@ impl RedbStore {
     }
 }
 
+impl RedbStore {
+    /// A checked write job as a future that completes once it is durable
+    /// (or at once with the check's error).
+    fn durably<R: Send + 'static>(
+        &self,
+        job: Result<impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static, StoreError>,
+    ) -> BoxFuture<'_, Result<R, StoreError>> {
+        match job {
+            Ok(job) => Box::pin(self.committer.write_async(job)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+}
+
 impl KvStore for RedbStore {
     fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError> {
         validate_key(table, key)?;
@@ -89,10 +103,7 @@ impl KvStore for RedbStore {
         value: &str,
         condition: Condition,
     ) -> BoxFuture<'_, Result<u64, StoreError>> {
-        match put_job(table, key, value, condition) {
-            Ok(job) => Box::pin(self.committer.write_async(job)),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        self.durably(put_job(table, key, value, condition))
     }
 
     fn update_async(
@@ -101,17 +112,11 @@ impl KvStore for RedbStore {
         key: &str,
         changes: &Map<String, Value>,
     ) -> BoxFuture<'_, Result<Item, StoreError>> {
-        match self.update_job(table, key, changes) {
-            Ok(job) => Box::pin(self.committer.write_async(job)),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        self.durably(self.update_job(table, key, changes))
     }
 
     fn delete_async(&self, table: &str, key: &str) -> BoxFuture<'_, Result<bool, StoreError>> {
-        match delete_job(table, key) {
-            Ok(job) => Box::pin(self.committer.write_async(job)),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        self.durably(delete_job(table, key))
     }
 
     fn query(&self, table: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page, StoreError> {
