@@ -223,6 +223,8 @@ fn a_foreign_file_is_refused_with_its_path_and_left_untouched() {
         "{err}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);
+    let beside: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(beside, ["foreign.redb"], "nothing is left beside it");
 }
 
 #[test]

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use redb::{Database, WriteTransaction};
 
 use super::super::StoreError;
+use super::page_log::SyncHandle;
 
 /// Most jobs one transaction takes (bounds a commit's size and latency).
 const MAX_BATCH: usize = 4096;
@@ -91,14 +92,19 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts the writer thread for `db`.
-    pub(crate) fn start(db: Arc<Database>) -> Result<Committer, StoreError> {
+    /// Starts the writer thread for `db`. With `syncs` (a file store), its
+    /// commits do not wait for the disk: a batch's writers are answered once
+    /// the log holding it is synced, while the next batch is applied.
+    pub(crate) fn start(db: Arc<Database>, syncs: Option<SyncHandle>) -> Result<Committer, StoreError> {
+        if let Some(syncs) = &syncs {
+            syncs.defer_syncs();
+        }
         let (tx, rx) = mpsc::channel::<Job>();
         let counters = Arc::new(Counters::default());
         let thread_counters = counters.clone();
         let thread = std::thread::Builder::new()
             .name("stepyard-commit".into())
-            .spawn(move || write_loop(&db, &rx, &thread_counters))
+            .spawn(move || write_loop(&db, &rx, &thread_counters, syncs.as_ref()))
             .map_err(|e| StoreError::Io(format!("cannot start the database writer: {e}")))?;
         Ok(Committer {
             jobs: Mutex::new(Some(tx)),
@@ -203,9 +209,17 @@ fn closed() -> StoreError {
     StoreError::Io("the database is closed".into())
 }
 
-fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters) {
+/// Batches that may wait for their sync at once: one syncing while the next
+/// is applied. More would only make batches smaller (the writer would not
+/// wait for jobs to gather), and each commit costs CPU of its own.
+const SYNCS_IN_FLIGHT: usize = 2;
+
+fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters, syncs: Option<&SyncHandle>) {
     let mut batch: Vec<Job> = Vec::new();
     while let Ok(first) = jobs.recv() {
+        if let Some(syncs) = syncs {
+            syncs.wait_for_syncs_below(SYNCS_IN_FLIGHT);
+        }
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -215,11 +229,15 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters) {
         }
         counters.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
         counters.commits.fetch_add(1, Ordering::Relaxed);
-        commit_batch(db, &mut batch, counters);
+        commit_batch(db, &mut batch, counters, syncs);
+    }
+    // Every writer has its answer before shutdown returns.
+    if let Some(syncs) = syncs {
+        syncs.wait_for_syncs_below(1);
     }
 }
 
-fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters) {
+fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters, syncs: Option<&SyncHandle>) {
     let started = Instant::now();
     let txn = match db.begin_write() {
         Ok(txn) => txn,
@@ -249,8 +267,18 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters) {
         txn.commit().map_err(|e| StoreError::Io(format!("cannot commit: {e}")))
     };
     let committed = Counters::lap(&counters.commit_nanos, applied);
-    for complete in completions {
-        complete(outcome.clone());
+    match (syncs, outcome) {
+        (Some(syncs), Ok(())) => syncs.after_sync(Box::new(move |synced| {
+            let outcome = synced.map_err(|e| StoreError::Io(format!("cannot commit: {e}")));
+            for complete in completions {
+                complete(outcome.clone());
+            }
+        })),
+        (_, outcome) => {
+            for complete in completions {
+                complete(outcome.clone());
+            }
+        }
     }
     let done = Counters::lap(&counters.reply_nanos, committed);
     let took = done - started;

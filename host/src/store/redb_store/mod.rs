@@ -11,6 +11,8 @@ mod journal;
 mod kv;
 mod logs;
 mod migrate;
+mod overlay;
+mod page_log;
 #[cfg(test)]
 mod tests;
 
@@ -64,21 +66,35 @@ impl RedbStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| refuse(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                refuse(
-                    "another Stepyard process has it open (a running `stepyard serve`? stop it, or use another --data directory)"
-                        .to_owned(),
-                )
+        let in_use = || {
+            refuse(
+                "another Stepyard process has it open (a running `stepyard serve`? stop it, or use another --data directory)"
+                    .to_owned(),
+            )
+        };
+        let backend = page_log::PageLogFile::open(&path).map_err(|e| match e {
+            page_log::OpenError::InUse => in_use(),
+            page_log::OpenError::Other(reason) => refuse(reason),
+        })?;
+        let syncs = backend.sync_handle();
+        let db = Database::builder().create_with_backend(backend).map_err(|e| {
+            // Logs made just now for a file that is not ours go again.
+            for log in page_log::log_paths(&path) {
+                if std::fs::metadata(&log).is_ok_and(|m| m.len() == 0) {
+                    let _ = std::fs::remove_file(&log);
+                }
             }
-            other => refuse(format!("{other} (is it a Stepyard database?)")),
+            match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => in_use(),
+                other => refuse(format!("{other} (is it a Stepyard database?)")),
+            }
         })?;
         let db = Arc::new(db);
         check_format(&db).map_err(|e| match e {
             StoreError::Io(reason) | StoreError::Invalid(reason) => refuse(reason),
             other => other,
         })?;
-        RedbStore::with_database(db, path)
+        RedbStore::with_database(db, path, syncs)
     }
 
     /// A store held in memory only (`--store memory`): the same tables and
@@ -89,7 +105,7 @@ impl RedbStore {
             .map_err(io)?;
         let db = Arc::new(db);
         check_format(&db)?;
-        RedbStore::with_database(db, PathBuf::from(":memory:"))
+        RedbStore::with_database(db, PathBuf::from(":memory:"), None)
     }
 
     /// A store on any redb backend (tests inject failing storage).
@@ -97,13 +113,17 @@ impl RedbStore {
     pub(crate) fn with_backend(backend: impl redb::StorageBackend) -> Result<RedbStore, StoreError> {
         let db = Arc::new(Database::builder().create_with_backend(backend).map_err(io)?);
         check_format(&db)?;
-        RedbStore::with_database(db, PathBuf::from(":backend:"))
+        RedbStore::with_database(db, PathBuf::from(":backend:"), None)
     }
 
-    fn with_database(db: Arc<Database>, path: PathBuf) -> Result<RedbStore, StoreError> {
+    fn with_database(
+        db: Arc<Database>,
+        path: PathBuf,
+        syncs: Option<page_log::SyncHandle>,
+    ) -> Result<RedbStore, StoreError> {
         let execution_seq = AtomicU64::new(executions::last_execution_seq(&db)?);
         let task_token_key = task_token_key(&db)?;
-        let committer = Committer::start(db.clone())?;
+        let committer = Committer::start(db.clone(), syncs)?;
         Ok(RedbStore {
             db,
             path,

@@ -1,0 +1,150 @@
+//! The page log under crashes: a copy of the files taken at any moment
+//! (what a kill -9 leaves) opens with every acknowledged commit, whether
+//! the logs rotated and checkpointed meanwhile or not.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
+
+use super::{PageLogFile, log_paths};
+use crate::store::tests::tempdir;
+
+const ITEMS: TableDefinition<u64, &[u8]> = TableDefinition::new("items");
+
+/// A value big enough that commits span pages and logs rotate quickly.
+fn value(i: u64) -> Vec<u8> {
+    (0..600).map(|j| (i as usize * 31 + j) as u8).collect()
+}
+
+fn open(path: &Path, rotate_bytes: u64) -> Database {
+    let backend = PageLogFile::open_rotating_at(path, rotate_bytes).expect("the page log opens");
+    Database::builder().create_with_backend(backend).expect("the database opens")
+}
+
+/// Copies the database file and its logs, as a crash would leave them.
+fn crash_copy(path: &Path, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let copy = dir.join("copy.redb");
+    for (from, to) in [path.to_path_buf()].iter().chain(&log_paths(path)).zip([copy.clone()].iter().chain(&log_paths(&copy))) {
+        std::fs::copy(from, to).unwrap();
+    }
+    copy
+}
+
+/// Every item `0..count` is there with its value.
+fn assert_items(db: &Database, count: u64) {
+    let txn = db.begin_read().unwrap();
+    let table = txn.open_table(ITEMS).unwrap();
+    assert!(table.len().unwrap() >= count, "{} items, expected at least {count}", table.len().unwrap());
+    for i in 0..count {
+        let got = table.get(i).unwrap().unwrap_or_else(|| panic!("item {i} is missing"));
+        assert_eq!(got.value(), &value(i)[..], "item {i} is damaged");
+    }
+}
+
+fn insert(db: &Database, i: u64) {
+    let txn = db.begin_write().unwrap();
+    txn.open_table(ITEMS).unwrap().insert(i, &value(i)[..]).unwrap();
+    txn.commit().unwrap();
+}
+
+#[test]
+fn a_crash_copy_taken_after_any_commit_holds_every_commit_before_it() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let db = open(&path, 64 * 1024);
+    for i in 0..120 {
+        insert(&db, i);
+        if i % 7 == 3 {
+            let copy = crash_copy(&path, &dir.join(format!("crash-{i}")));
+            assert_items(&open(&copy, 64 * 1024), i + 1);
+        }
+    }
+    drop(db);
+}
+
+#[test]
+fn deferred_syncs_answer_in_order_and_a_crash_keeps_what_they_acknowledged() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let backend = PageLogFile::open_rotating_at(&path, 32 * 1024).unwrap();
+    let syncs = backend.sync_handle().expect("one handle");
+    assert!(backend.sync_handle().is_none(), "the handle is handed out once");
+    let db = Database::builder().create_with_backend(backend).unwrap();
+    syncs.defer_syncs();
+    let (tx, rx) = mpsc::channel();
+    for i in 0..200 {
+        insert(&db, i);
+        let tx = tx.clone();
+        syncs.after_sync(Box::new(move |result| tx.send((i, result)).unwrap()));
+        if i % 50 == 49 {
+            syncs.wait_for_syncs_below(1);
+            let answered: Vec<_> = rx.try_iter().collect();
+            assert!(answered.iter().all(|(_, r)| r.is_ok()), "{answered:?}");
+            let copy = crash_copy(&path, &dir.join(format!("crash-{i}")));
+            assert_items(&open(&copy, 32 * 1024), i + 1);
+        }
+    }
+    drop(db);
+}
+
+#[test]
+fn a_clean_close_leaves_a_plain_database_file_and_empty_logs() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let db = open(&path, 16 * 1024);
+    for i in 0..50 {
+        insert(&db, i);
+    }
+    drop(db);
+    for log in log_paths(&path) {
+        assert_eq!(std::fs::metadata(&log).unwrap().len(), 0, "{} is not empty", log.display());
+    }
+    // redb alone reads it: nothing was left in the logs.
+    assert_items(&Database::create(&path).unwrap(), 50);
+}
+
+#[test]
+fn a_torn_append_is_dropped_and_the_rest_replays() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let db = open(&path, u64::MAX);
+    for i in 0..20 {
+        insert(&db, i);
+    }
+    let copy = crash_copy(&path, &dir.join("crash"));
+    drop(db);
+    // The end of a record cut off, and garbage after it.
+    let log = &log_paths(&copy)[0];
+    let len = std::fs::metadata(log).unwrap().len();
+    let mut bytes = std::fs::read(log).unwrap();
+    let records_end = bytes.iter().rposition(|b| *b != 0).unwrap() + 1;
+    bytes.truncate(records_end - 3);
+    bytes.extend_from_slice(&[0xA5; 100]);
+    bytes.resize(len as usize, 0);
+    std::fs::write(log, bytes).unwrap();
+    // The last commit's header record may be the one cut: all but it stay.
+    assert_items(&open(&copy, u64::MAX), 19);
+}
+
+#[test]
+fn a_damaged_log_header_is_refused_with_the_logs_path() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    drop(open(&path, u64::MAX));
+    let log = &log_paths(&path)[1];
+    std::fs::write(log, b"this is not a page log at all").unwrap();
+    let error = PageLogFile::open(&path).unwrap_err().to_string();
+    assert!(error.contains(&log.display().to_string()) && error.contains("not a Stepyard page log"), "{error}");
+}
+
+#[test]
+fn a_second_open_of_the_same_file_is_refused() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let db = open(&path, u64::MAX);
+    assert!(matches!(PageLogFile::open(&path), Err(super::OpenError::InUse)));
+    drop(db);
+    assert!(PageLogFile::open(&path).is_ok(), "free again once closed");
+}
