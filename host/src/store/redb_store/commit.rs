@@ -212,7 +212,7 @@ fn closed() -> StoreError {
 /// Batches that may wait for their sync at once: one syncing while the next
 /// is applied. More would only make batches smaller (the writer would not
 /// wait for jobs to gather), and each commit costs CPU of its own.
-const SYNCS_IN_FLIGHT: usize = 2;
+const SYNCS_IN_FLIGHT: usize = 1;
 
 fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters, syncs: Option<&SyncHandle>) {
     let mut batch: Vec<Job> = Vec::new();
