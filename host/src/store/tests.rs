@@ -223,7 +223,10 @@ fn a_foreign_file_is_refused_with_its_path_and_left_untouched() {
         "{err}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    let beside: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let beside: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(beside, ["foreign.redb"], "nothing is left beside it");
 }
 
@@ -358,4 +361,56 @@ fn start_seqs_continue_after_reopening_and_records_keep_their_definition() {
     assert_eq!(running, ["a", "c"]);
     let (events, more) = s.events(&b.arn, None, false, 10).unwrap();
     assert_eq!((events, more), (vec![event(1)], false));
+}
+
+#[test]
+fn a_state_machine_read_after_each_change_is_the_changed_one() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let s = RedbStore::in_memory().unwrap();
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+    let record = StateMachineRecord {
+        arn: arn.into(),
+        name: "m".into(),
+        definition: "first".into(),
+        role_arn: "role".into(),
+        machine_type: "STANDARD".into(),
+        creation_millis: 0,
+        update_millis: 0,
+        revision_id: "r1".into(),
+        logging_configuration: None,
+        tracing_configuration: None,
+        tags: Vec::new(),
+        next_version: 1,
+    };
+    assert!(s.state_machine(arn).unwrap().is_none());
+    rt.block_on(s.create_state_machine(record)).unwrap();
+    // Read twice: the second read comes from the cache.
+    for _ in 0..2 {
+        assert_eq!(s.state_machine(arn).unwrap().unwrap().definition, "first");
+    }
+    rt.block_on(s.update_state_machine(arn, |m| {
+        m.definition = "second".into();
+        Ok(())
+    }))
+    .unwrap();
+    assert_eq!(s.state_machine(arn).unwrap().unwrap().definition, "second");
+    rt.block_on(s.publish_version(arn, |m, v| {
+        Ok(VersionRecord {
+            arn: format!("{}:{v}", m.arn),
+            state_machine_arn: m.arn.clone(),
+            version: v,
+            definition: m.definition.clone(),
+            role_arn: m.role_arn.clone(),
+            revision_id: m.revision_id.clone(),
+            creation_millis: 0,
+            description: None,
+        })
+    }))
+    .unwrap();
+    assert_eq!(s.state_machine(arn).unwrap().unwrap().next_version, 2);
+    assert!(rt.block_on(s.delete_state_machine(arn)).unwrap());
+    assert!(
+        s.state_machine(arn).unwrap().is_none(),
+        "a deleted machine is not served from the cache"
+    );
 }

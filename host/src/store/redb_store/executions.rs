@@ -70,12 +70,22 @@ impl RedbStore {
 
     /// The state machine at `arn`.
     pub fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError> {
+        if let Some(cached) = self.machines.get(arn) {
+            return Ok(Some(cached));
+        }
+        let generation = self.machines.generation();
         let read = self.begin_read()?;
         let Some(table) = read_table(&read, MACHINES)? else {
             return Ok(None);
         };
         let found = table.get(arn).map_err(io)?;
-        found.map(|g| decode("state machine", arn, g.value())).transpose()
+        let record = found
+            .map(|g| decode::<StateMachineRecord>("state machine", arn, g.value()))
+            .transpose()?;
+        if let Some(record) = &record {
+            self.machines.insert(generation, arn, record);
+        }
+        Ok(record)
     }
 
     /// Every state machine, by ARN.
@@ -99,7 +109,8 @@ impl RedbStore {
         record: StateMachineRecord,
     ) -> Result<Option<StateMachineRecord>, StoreError> {
         let text = encode(&record)?;
-        self.committer
+        let result = self
+            .committer
             .write_async(move |txn| {
                 if let Some(existing) = get_doc(txn, MACHINES, "state machine", &record.arn)? {
                     return Ok(Some(existing));
@@ -108,7 +119,9 @@ impl RedbStore {
                 table.insert(record.arn.as_str(), text.as_str()).map_err(io)?;
                 Ok(None)
             })
-            .await
+            .await;
+        self.machines.invalidate();
+        result
     }
 
     /// Changes a stored state machine with `change`, atomically. `None` if
@@ -119,7 +132,8 @@ impl RedbStore {
         change: impl FnOnce(&mut StateMachineRecord) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<Option<(StateMachineRecord, R)>, StoreError> {
         let arn = arn.to_owned();
-        self.committer
+        let result = self
+            .committer
             .write_async(move |txn| {
                 let Some(mut record) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
                     return Ok(None);
@@ -130,13 +144,16 @@ impl RedbStore {
                 table.insert(arn.as_str(), text.as_str()).map_err(io)?;
                 Ok(Some((record, result)))
             })
-            .await
+            .await;
+        self.machines.invalidate();
+        result
     }
 
     /// Deletes a state machine and its versions (executions stay).
     pub async fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
         let arn = arn.to_owned();
-        self.committer
+        let result = self
+            .committer
             .write_async(move |txn| {
                 let existed = txn
                     .open_table(MACHINES)
@@ -156,7 +173,9 @@ impl RedbStore {
                 }
                 Ok(existed)
             })
-            .await
+            .await;
+        self.machines.invalidate();
+        result
     }
 
     /// Publishes the machine's current revision as a version, or returns the
@@ -168,7 +187,8 @@ impl RedbStore {
         make: impl FnOnce(&StateMachineRecord, u64) -> Result<VersionRecord, StoreError> + Send + 'static,
     ) -> Result<Option<VersionRecord>, StoreError> {
         let arn = arn.to_owned();
-        self.committer
+        let result = self
+            .committer
             .write_async(move |txn| {
                 let Some(mut machine) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
                     return Ok(None);
@@ -202,7 +222,9 @@ impl RedbStore {
                     .map_err(io)?;
                 Ok(Some(record))
             })
-            .await
+            .await;
+        self.machines.invalidate();
+        result
     }
 
     /// Version `version` of the machine at `arn`.
@@ -563,4 +585,45 @@ pub(super) fn last_execution_seq(db: &redb::Database) -> Result<u64, StoreError>
         None => 0,
     };
     Ok(running.max(journaled))
+}
+
+/// State machine records as last read: StartExecution reads its machine on
+/// every call, and decoding the record (definition included) was ~2 % of
+/// the serve bench's CPU. Only this process writes the file, and every
+/// write of a machine clears the cache; a read that began before such a
+/// write does not fill it (the generation moved on).
+#[derive(Default)]
+pub(super) struct MachineCache {
+    inner: std::sync::Mutex<(u64, std::collections::HashMap<String, StateMachineRecord>)>,
+}
+
+impl MachineCache {
+    /// Most records kept (a server with more machines reads the rest).
+    const MOST: usize = 1024;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, std::collections::HashMap<String, StateMachineRecord>)> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, arn: &str) -> Option<StateMachineRecord> {
+        self.lock().1.get(arn).cloned()
+    }
+
+    /// Taken before reading the database, for [`MachineCache::insert`].
+    fn generation(&self) -> u64 {
+        self.lock().0
+    }
+
+    fn insert(&self, generation: u64, arn: &str, record: &StateMachineRecord) {
+        let mut inner = self.lock();
+        if inner.0 == generation && (inner.1.len() < Self::MOST || inner.1.contains_key(arn)) {
+            inner.1.insert(arn.to_owned(), record.clone());
+        }
+    }
+
+    fn invalidate(&self) {
+        let mut inner = self.lock();
+        inner.0 += 1;
+        inner.1.clear();
+    }
 }

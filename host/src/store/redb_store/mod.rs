@@ -35,13 +35,24 @@ const FORMAT: &str = "stepyard-2";
 pub struct RedbStore {
     db: Arc<Database>,
     path: PathBuf,
-    committer: Committer,
+    committer: Arc<Committer>,
+    /// Hands buffered log lines to the writer (see `logs`).
+    log_drainer: logs::Drainer,
     /// The start seq last handed to an execution (see `start_execution`).
     execution_seq: AtomicU64,
     /// Log lines waiting for the writer (see `logs`).
     pending_lines: Arc<logs::PendingLines>,
     /// The secret that keys task tokens (see [`RedbStore::task_token_key`]).
     task_token_key: Arc<[u8]>,
+    /// State machines as last read (see [`executions::MachineCache`]).
+    machines: executions::MachineCache,
+}
+
+impl Drop for RedbStore {
+    fn drop(&mut self) {
+        // The drainer holds the writer: stop both, so the file is closed.
+        self.close();
+    }
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -123,14 +134,18 @@ impl RedbStore {
     ) -> Result<RedbStore, StoreError> {
         let execution_seq = AtomicU64::new(executions::last_execution_seq(&db)?);
         let task_token_key = task_token_key(&db)?;
-        let committer = Committer::start(db.clone(), syncs)?;
+        let committer = Arc::new(Committer::start(db.clone(), syncs)?);
+        let pending_lines: Arc<logs::PendingLines> = Arc::default();
+        let log_drainer = logs::Drainer::start(pending_lines.clone(), committer.clone())?;
         Ok(RedbStore {
             db,
             path,
             committer,
+            log_drainer,
             execution_seq,
-            pending_lines: Arc::default(),
+            pending_lines,
             task_token_key,
+            machines: executions::MachineCache::default(),
         })
     }
 
@@ -156,6 +171,8 @@ impl RedbStore {
     /// Finishes the writes in flight and stops the writer thread; later
     /// writes fail.
     pub fn close(&self) {
+        self.log_drainer.stop();
+        // The lines the drainer took last are queued before this.
         self.committer.shutdown();
     }
 

@@ -91,7 +91,12 @@ pub(super) fn parse_log<'a>(bytes: &'a [u8], path: &Path) -> Result<Option<(u64,
     let mut changes = Vec::new();
     let mut at = FILE_HEADER;
     while let Some(header) = bytes.get(at..at + RECORD_HEADER) {
-        let (kind, offset, len, crc) = (header[0], le_u64(&header[1..]), le_u32(&header[9..]) as usize, le_u32(&header[13..]));
+        let (kind, offset, len, crc) = (
+            header[0],
+            le_u64(&header[1..]),
+            le_u32(&header[9..]) as usize,
+            le_u32(&header[13..]),
+        );
         let Some(data) = bytes.get(at + RECORD_HEADER..at + RECORD_HEADER + len) else {
             break;
         };

@@ -458,14 +458,23 @@ impl Shared {
             std::mem::swap(&mut records, &mut state.pending);
             (records, state.appended)
         };
-        let result = log.write(&records).and_then(|()| if sync { log.files[log.active].sync_data() } else { Ok(()) });
+        let result = log.write(&records).and_then(|()| {
+            if sync {
+                log.files[log.active].sync_data()
+            } else {
+                Ok(())
+            }
+        });
         log.spare = records;
         log.spare.clear();
         let mut state = self.state();
         if let Err(e) = result {
             // What a failed write or sync covered may or may not be on
             // disk: no later sync may claim otherwise.
-            return Err(state.fail(format!("cannot write the page log {}: {e}", self.paths[log.active].display())));
+            return Err(state.fail(format!(
+                "cannot write the page log {}: {e}",
+                self.paths[log.active].display()
+            )));
         }
         if !sync {
             return Ok(());
@@ -486,7 +495,10 @@ impl Shared {
         let result = log.write(&last).and_then(|()| log.files[log.active].sync_data());
         let mut state = self.state();
         if let Err(e) = result {
-            return Err(state.fail(format!("cannot write the page log {}: {e}", self.paths[log.active].display())));
+            return Err(state.fail(format!(
+                "cannot write the page log {}: {e}",
+                self.paths[log.active].display()
+            )));
         }
         state.durable = state.durable.max(position);
         log.switch(generation);
@@ -655,7 +667,10 @@ impl StorageBackend for PageLogFile {
             state.recent = Overlay::default();
             for (i, file) in log.files.iter().enumerate() {
                 file.set_len(0).and_then(|()| file.sync_all()).map_err(|e| {
-                    io_error(format!("cannot empty the page log {}: {e}", self.shared.paths[i].display()))
+                    io_error(format!(
+                        "cannot empty the page log {}: {e}",
+                        self.shared.paths[i].display()
+                    ))
                 })?;
             }
             Ok(())

@@ -19,14 +19,20 @@ fn value(i: u64) -> Vec<u8> {
 
 fn open(path: &Path, rotate_bytes: u64) -> Database {
     let backend = PageLogFile::open_rotating_at(path, rotate_bytes).expect("the page log opens");
-    Database::builder().create_with_backend(backend).expect("the database opens")
+    Database::builder()
+        .create_with_backend(backend)
+        .expect("the database opens")
 }
 
 /// Copies the database file and its logs, as a crash would leave them.
 fn crash_copy(path: &Path, dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let copy = dir.join("copy.redb");
-    for (from, to) in [path.to_path_buf()].iter().chain(&log_paths(path)).zip([copy.clone()].iter().chain(&log_paths(&copy))) {
+    for (from, to) in [path.to_path_buf()]
+        .iter()
+        .chain(&log_paths(path))
+        .zip([copy.clone()].iter().chain(&log_paths(&copy)))
+    {
         std::fs::copy(from, to).unwrap();
     }
     copy
@@ -36,7 +42,11 @@ fn crash_copy(path: &Path, dir: &Path) -> PathBuf {
 fn assert_items(db: &Database, count: u64) {
     let txn = db.begin_read().unwrap();
     let table = txn.open_table(ITEMS).unwrap();
-    assert!(table.len().unwrap() >= count, "{} items, expected at least {count}", table.len().unwrap());
+    assert!(
+        table.len().unwrap() >= count,
+        "{} items, expected at least {count}",
+        table.len().unwrap()
+    );
     for i in 0..count {
         let got = table.get(i).unwrap().unwrap_or_else(|| panic!("item {i} is missing"));
         assert_eq!(got.value(), &value(i)[..], "item {i} is damaged");
@@ -99,7 +109,12 @@ fn a_clean_close_leaves_a_plain_database_file_and_empty_logs() {
     }
     drop(db);
     for log in log_paths(&path) {
-        assert_eq!(std::fs::metadata(&log).unwrap().len(), 0, "{} is not empty", log.display());
+        assert_eq!(
+            std::fs::metadata(&log).unwrap().len(),
+            0,
+            "{} is not empty",
+            log.display()
+        );
     }
     // redb alone reads it: nothing was left in the logs.
     assert_items(&Database::create(&path).unwrap(), 50);
@@ -136,7 +151,10 @@ fn a_damaged_log_header_is_refused_with_the_logs_path() {
     let log = &log_paths(&path)[1];
     std::fs::write(log, b"this is not a page log at all").unwrap();
     let error = PageLogFile::open(&path).unwrap_err().to_string();
-    assert!(error.contains(&log.display().to_string()) && error.contains("not a Stepyard page log"), "{error}");
+    assert!(
+        error.contains(&log.display().to_string()) && error.contains("not a Stepyard page log"),
+        "{error}"
+    );
 }
 
 #[test]
