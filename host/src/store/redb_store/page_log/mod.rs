@@ -29,6 +29,7 @@
 //! the file already has is harmless: they are whole page images in the
 //! order they were written, so the last one for each place wins.
 
+mod checkpoint;
 mod format;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ use redb::backends::FileBackend;
 use redb::{BackendError, StorageBackend};
 
 use super::overlay::Overlay;
+use checkpoint::write_overlay;
 use format::{SET_LEN, WRITE, file_header, push_record, replay};
 
 /// The active log is handed to a checkpoint once it holds this much.
@@ -537,42 +539,6 @@ impl Shared {
         }
     }
 
-    /// The checkpoint thread: puts each frozen overlay in the file and
-    /// syncs it.
-    fn run_checkpoints(&self) {
-        let mut buffer = Vec::new();
-        loop {
-            let frozen = {
-                let mut state = self.state();
-                loop {
-                    if let Some(frozen) = &state.frozen {
-                        break frozen.clone();
-                    }
-                    if state.stop {
-                        return;
-                    }
-                    state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
-                }
-            };
-            let result = write_overlay(&self.data, &frozen, &mut buffer)
-                .and_then(|()| self.data.sync_data())
-                .map_err(|e| format!("cannot write the database file {}: {e}", self.data_path.display()));
-            let mut state = self.state();
-            match result {
-                // The retired log keeps its records until its next turn:
-                // they are older than the active log's and now in the file,
-                // so replaying them first changes nothing.
-                Ok(()) => state.frozen = None,
-                // The overlay stays for reads; every later write fails.
-                Err(why) => {
-                    state.fail(why);
-                    state.stop = true;
-                }
-            }
-            self.changed.notify_all();
-        }
-    }
-
     /// Waits until no checkpoint is running (or the store broke).
     fn wait_for_checkpoint<'a>(&self, mut state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         while state.frozen.is_some() && state.broken.is_none() {
@@ -580,29 +546,6 @@ impl Shared {
         }
         state
     }
-}
-
-/// Writes an overlay's pieces to `file`, joining adjacent ones into one
-/// write.
-fn write_overlay(file: &File, overlay: &Overlay, buffer: &mut Vec<u8>) -> IoResult<()> {
-    /// Most bytes joined into one write.
-    const RUN: usize = 1 << 20;
-    buffer.clear();
-    let mut run_start = 0;
-    for (at, piece) in overlay.pieces() {
-        if buffer.is_empty() || at != run_start + buffer.len() as u64 || buffer.len() + piece.len() > RUN {
-            if !buffer.is_empty() {
-                file.write_all_at(buffer, run_start)?;
-                buffer.clear();
-            }
-            run_start = at;
-        }
-        buffer.extend_from_slice(piece);
-    }
-    if !buffer.is_empty() {
-        file.write_all_at(buffer, run_start)?;
-    }
-    Ok(())
 }
 
 impl StorageBackend for PageLogFile {
@@ -662,7 +605,7 @@ impl StorageBackend for PageLogFile {
         // A broken store keeps its logs for the next open to replay.
         let result = state.check().and_then(|()| {
             let mut buffer = Vec::new();
-            write_overlay(&self.shared.data, &state.recent, &mut buffer)?;
+            write_overlay(&self.shared.data, &state.recent, &mut buffer, false)?;
             self.shared.data.sync_data()?;
             state.recent = Overlay::default();
             for (i, file) in log.files.iter().enumerate() {
