@@ -7,7 +7,7 @@ use super::Execution;
 use super::error::{Failure, names};
 use super::events::{Cursor, MAX_HISTORY_EVENTS};
 use super::frame::Frame;
-use super::journal::Checkpoint;
+use super::journal::CheckpointRef;
 use super::limits::{MAX_PAYLOAD_BYTES, exceeds_payload_limit, size_bound};
 use super::scope::Scope;
 use super::states::{jsonata, jsonpath};
@@ -144,15 +144,15 @@ async fn run_state(
                 input: input.clone(),
             });
             if top_level && let Some(journal) = exec.journal {
-                let checkpoint = Checkpoint {
-                    state: state.name.clone(),
-                    input: input.clone(),
-                    variables: scope.own_variables().clone(),
+                let checkpoint = CheckpointRef {
+                    state: &state.name,
+                    input: &input,
+                    variables: scope.own_variables(),
                     entered_event_id: entered_id,
                     entered_previous_event_id: entered_previous,
                     entered_time_micros: entered_at.timestamp_micros(),
                 };
-                if let Err(e) = journal.checkpoint(checkpoint).await {
+                if let Err(e) = journal.checkpoint(&checkpoint).await {
                     *lock(&exec.interrupted) = Some(e);
                     return Err(Failure::new(
                         names::RUNTIME,

@@ -34,6 +34,20 @@ pub struct Checkpoint {
     pub entered_time_micros: i64,
 }
 
+/// A [`Checkpoint`] as the interpreter writes it: the same fields, borrowed
+/// from the running state (its input and the variables can be large, and
+/// they are only serialized), serialized to the same JSON.
+#[derive(Debug, Serialize)]
+pub struct CheckpointRef<'a> {
+    pub state: &'a str,
+    pub input: &'a Value,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub variables: &'a Map<String, Value>,
+    pub entered_event_id: u64,
+    pub entered_previous_event_id: u64,
+    pub entered_time_micros: i64,
+}
+
 impl Checkpoint {
     pub(crate) fn entered_time(&self) -> DateTime<Utc> {
         DateTime::from_timestamp_micros(self.entered_time_micros).unwrap_or_default()
@@ -64,7 +78,9 @@ pub trait Journal: Send + Sync {
     /// Completes once `checkpoint` and every event the execution recorded
     /// before it are durable. The state acts only after `Ok`; on `Err` the
     /// execution stops where it is (see [`Interrupted`]).
-    fn checkpoint(&self, checkpoint: Checkpoint) -> BoxFuture<'static, Result<(), JournalError>>;
+    /// The checkpoint is read before this returns (the future does not
+    /// borrow it).
+    fn checkpoint(&self, checkpoint: &CheckpointRef<'_>) -> BoxFuture<'static, Result<(), JournalError>>;
 }
 
 /// An execution stopped because its progress could not be made durable; it
@@ -73,3 +89,46 @@ pub trait Journal: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the execution's progress could not be saved: {0}")]
 pub struct Interrupted(pub JournalError);
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{Checkpoint, CheckpointRef};
+
+    #[test]
+    fn a_borrowed_checkpoint_reads_back_as_the_owned_one() {
+        let input = json!({"order_id": "o-1", "items": [1, 2]});
+        for variables in [
+            serde_json::Map::new(),
+            json!({"x": 1}).as_object().cloned().unwrap_or_default(),
+        ] {
+            let written = CheckpointRef {
+                state: "PlaceOrder",
+                input: &input,
+                variables: &variables,
+                entered_event_id: 2,
+                entered_previous_event_id: 1,
+                entered_time_micros: 1_700_000_000_000_000,
+            };
+            let text = serde_json::to_string(&written).unwrap();
+            let read: Checkpoint = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                read,
+                Checkpoint {
+                    state: "PlaceOrder".into(),
+                    input: input.clone(),
+                    variables: variables.clone(),
+                    entered_event_id: 2,
+                    entered_previous_event_id: 1,
+                    entered_time_micros: 1_700_000_000_000_000,
+                }
+            );
+            assert_eq!(
+                text,
+                serde_json::to_string(&read).unwrap(),
+                "the same text as the owned form"
+            );
+        }
+    }
+}

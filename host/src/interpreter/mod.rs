@@ -16,7 +16,7 @@ mod states;
 
 pub use error::{Failure, is_terminal, names};
 pub use events::MAX_HISTORY_EVENTS;
-pub use journal::{Checkpoint, Interrupted, Journal, JournalError, Start};
+pub use journal::{Checkpoint, CheckpointRef, Interrupted, Journal, JournalError, Start};
 pub use limits::MAX_PAYLOAD_BYTES;
 
 use std::sync::{Arc, Mutex};

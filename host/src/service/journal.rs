@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::BoxFuture;
 use crate::history::{HistoryEvent, HistoryObserver};
-use crate::interpreter::{Checkpoint, Journal, JournalError};
+use crate::interpreter::{CheckpointRef, Journal, JournalError};
 use crate::store::{ExecutionRecord, RedbStore, Started, StoreError, StoredEvent};
 
 /// How storing a new execution went.
@@ -207,10 +207,11 @@ impl HistoryObserver for DurableJournal {
 }
 
 impl Journal for Arc<DurableJournal> {
-    fn checkpoint(&self, checkpoint: Checkpoint) -> BoxFuture<'static, Result<(), JournalError>> {
+    fn checkpoint(&self, checkpoint: &CheckpointRef<'_>) -> BoxFuture<'static, Result<(), JournalError>> {
         let journal = self.clone();
+        let text = serde_json::to_string(checkpoint).map_err(|e| JournalError(e.to_string()));
         Box::pin(async move {
-            let text = serde_json::to_string(&checkpoint).map_err(|e| JournalError(e.to_string()))?;
+            let text = text?;
             let _turn = journal.writing.lock().await;
             let events = journal.take_pending();
             journal.write(events, Some(text)).await
