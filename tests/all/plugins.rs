@@ -113,6 +113,29 @@ fn a_retried_placement_does_not_write_twice() {
 }
 
 #[test]
+fn a_shipment_invoked_again_with_its_key_is_the_same_shipment() {
+    let store = Arc::new(MemoryStore::new());
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(load(plugins_dir(), &store).registry());
+    let paid = json!({"order_id": "s1", "status": "PAID"}).to_string();
+    store
+        .put("orders", "s1", &paid, stepyard::store::Condition::Always)
+        .unwrap();
+    let ship = r#"{"StartAt":"Ship","States":{"Ship":{"Type":"Task","Resource":"shippingProcess","End":true}}}"#;
+    // The same execution and state: the same idempotency key, as when a
+    // crash lost the first call's result.
+    let first = run_with_invoker(ship, json!({"order_id": "s1"}), tasks.clone());
+    let again = run_with_invoker(ship, json!({"order_id": "s1"}), tasks.clone());
+    assert_eq!(first.output()["status"], "SHIPPED");
+    assert_eq!(again.output(), first.output(), "the same shipment");
+    assert_eq!(store.get("orders", "s1").unwrap().unwrap().version, 2, "written once");
+    // Another shipment (another key) of the shipped order is refused.
+    let other = r#"{"StartAt":"Wait","States":{"Wait":{"Type":"Pass","Next":"Ship"},
+        "Ship":{"Type":"Task","Resource":"shippingProcess","End":true}}}"#;
+    let refused = run_with_invoker(other, json!({"order_id": "s1"}), tasks);
+    assert_eq!(refused.error(), "OrderNotPaid");
+}
+
+#[test]
 fn the_python_plugin_serves_the_same_contract() {
     let store = Arc::new(MemoryStore::new());
     let host = load(plugins_dir(), &store);

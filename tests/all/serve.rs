@@ -307,7 +307,18 @@ fn a_killed_server_resumes_every_execution_and_writes_each_order_once() {
         server = Server::start(&data, &[]);
     }
     let executions = wait_all_ended(&server, &machine, N, Duration::from_secs(120));
-    assert!(executions.iter().all(|e| e["status"] == "SUCCEEDED"), "{executions:#?}");
+    if let Some(failed) = executions.iter().find(|e| e["status"] != "SUCCEEDED") {
+        let arn = failed["executionArn"].as_str().unwrap();
+        let count = executions.iter().filter(|e| e["status"] != "SUCCEEDED").count();
+        let described = server.ok("DescribeExecution", json!({"executionArn": arn}));
+        let events = history(&server, arn);
+        server.kill();
+        let store = stepyard::store::RedbStore::open(data.join("stepyard.redb")).unwrap();
+        let order = stepyard::store::KvStore::get(&store, "orders", failed["name"].as_str().unwrap());
+        panic!(
+            "{count} of {N} executions did not succeed; the first: {described:#}\nits order: {order:?}\nits history: {events:#?}"
+        );
+    }
     for e in &executions {
         let arn = e["executionArn"].as_str().unwrap();
         assert_history_whole(arn, &history(&server, arn));
