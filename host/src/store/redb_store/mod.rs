@@ -10,6 +10,7 @@ mod executions;
 mod journal;
 mod kv;
 mod logs;
+mod machine_cache;
 mod migrate;
 mod overlay;
 mod page_log;
@@ -44,8 +45,8 @@ pub struct RedbStore {
     pending_lines: Arc<logs::PendingLines>,
     /// The secret that keys task tokens (see [`RedbStore::task_token_key`]).
     task_token_key: Arc<[u8]>,
-    /// State machines as last read (see [`executions::MachineCache`]).
-    machines: executions::MachineCache,
+    /// State machines as last read (see [`machine_cache::MachineCache`]).
+    machines: machine_cache::MachineCache,
 }
 
 impl Drop for RedbStore {
@@ -145,7 +146,7 @@ impl RedbStore {
             execution_seq,
             pending_lines,
             task_token_key,
-            machines: executions::MachineCache::default(),
+            machines: machine_cache::MachineCache::default(),
         })
     }
 

@@ -33,6 +33,7 @@ mod checkpoint;
 mod format;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::fs::{File, OpenOptions};
 use std::ops::Bound;
@@ -46,7 +47,8 @@ use redb::{BackendError, StorageBackend};
 
 use super::overlay::Overlay;
 use checkpoint::write_overlay;
-use format::{SET_LEN, WRITE, file_header, push_record, replay};
+use format::{SET_LEN, WRITE, push_record, replay};
+use writer::{AlignedBuf, LogWriter};
 
 /// The active log is handed to a checkpoint once it holds this much.
 /// Larger means fewer, longer checkpoints (pages rewritten often are written
@@ -56,10 +58,6 @@ pub(crate) const ROTATE_BYTES: u64 = 64 * 1024 * 1024;
 /// Records are written out (unsynced) once this many bytes wait, so a large
 /// transaction does not hold all of its records in memory.
 const SPILL_BYTES: usize = 8 * 1024 * 1024;
-
-/// Direct writes start and end on this boundary (any device's block size
-/// divides it).
-const BLOCK: usize = 4096;
 
 type IoResult<T> = std::io::Result<T>;
 
@@ -161,106 +159,6 @@ impl State {
     fn fail(&mut self, why: String) -> std::io::Error {
         self.broken = Some(why.clone());
         io_error(why)
-    }
-}
-
-/// The log files and where the active one ends.
-struct LogWriter {
-    files: [File; 2],
-    active: usize,
-    /// The bytes of the active log's last, partial block (written, and
-    /// written again with the records that follow them).
-    tail: Vec<u8>,
-    /// Where that block starts.
-    tail_start: u64,
-    /// Reused for each direct write.
-    block: AlignedBuf,
-    /// Reused to take `State::pending` without allocating.
-    spare: Vec<u8>,
-}
-
-impl LogWriter {
-    /// Bytes in the active log (header and records).
-    fn end(&self) -> u64 {
-        self.tail_start + self.tail.len() as u64
-    }
-
-    /// Writes `records` after the active log's end (not synced).
-    fn write(&mut self, records: &[u8]) -> IoResult<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        self.block.clear();
-        self.block.extend(&self.tail);
-        self.block.extend(records);
-        let written = self.block.len();
-        self.block.pad_to(BLOCK);
-        self.files[self.active].write_all_at(self.block.as_slice(), self.tail_start)?;
-        let whole = written / BLOCK * BLOCK;
-        self.tail.clear();
-        self.tail.extend_from_slice(&self.block.as_slice()[whole..written]);
-        self.tail_start += whole as u64;
-        Ok(())
-    }
-
-    /// Makes the other log active, starting turn `generation` (its header
-    /// is written with the first records after it).
-    fn switch(&mut self, generation: u64) {
-        self.active = 1 - self.active;
-        self.tail.clear();
-        self.tail.extend_from_slice(&file_header(generation));
-        self.tail_start = 0;
-    }
-}
-
-/// A byte buffer whose start is [`BLOCK`]-aligned, as direct I/O needs.
-struct AlignedBuf {
-    raw: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl AlignedBuf {
-    fn with_capacity(capacity: usize) -> AlignedBuf {
-        let raw = vec![0; capacity + BLOCK];
-        let start = raw.as_ptr().align_offset(BLOCK);
-        AlignedBuf { raw, start, len: 0 }
-    }
-
-    fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn reserve(&mut self, more: usize) {
-        let capacity = self.raw.len() - self.start;
-        if self.len + more > capacity {
-            let mut grown = AlignedBuf::with_capacity((self.len + more).next_power_of_two());
-            grown.extend(self.as_slice());
-            *self = grown;
-        }
-    }
-
-    fn extend(&mut self, bytes: &[u8]) {
-        self.reserve(bytes.len());
-        let at = self.start + self.len;
-        self.raw[at..at + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    /// Zero-fills up to the next multiple of `block`.
-    fn pad_to(&mut self, block: usize) {
-        let padded = self.len.div_ceil(block) * block;
-        self.reserve(padded - self.len);
-        self.raw[self.start + self.len..self.start + padded].fill(0);
-        self.len = padded;
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        &self.raw[self.start..self.start + self.len]
     }
 }
 

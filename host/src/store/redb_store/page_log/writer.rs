@@ -1,0 +1,112 @@
+//! Writing the active log: records appended after its end with direct,
+//! block-aligned writes (the last, partial block is written again with the
+//! records that follow it).
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use super::format::file_header;
+
+/// Direct writes start and end on this boundary (any device's block size
+/// divides it).
+const BLOCK: usize = 4096;
+
+/// The log files and where the active one ends.
+pub(super) struct LogWriter {
+    pub(super) files: [File; 2],
+    pub(super) active: usize,
+    /// The bytes of the active log's last, partial block (written, and
+    /// written again with the records that follow them).
+    pub(super) tail: Vec<u8>,
+    /// Where that block starts.
+    pub(super) tail_start: u64,
+    /// Reused for each direct write.
+    pub(super) block: AlignedBuf,
+    /// Reused to take `State::pending` without allocating.
+    pub(super) spare: Vec<u8>,
+}
+
+impl LogWriter {
+    /// Bytes in the active log (header and records).
+    pub(super) fn end(&self) -> u64 {
+        self.tail_start + self.tail.len() as u64
+    }
+
+    /// Writes `records` after the active log's end (not synced).
+    pub(super) fn write(&mut self, records: &[u8]) -> std::io::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.block.clear();
+        self.block.extend(&self.tail);
+        self.block.extend(records);
+        let written = self.block.len();
+        self.block.pad_to(BLOCK);
+        self.files[self.active].write_all_at(self.block.as_slice(), self.tail_start)?;
+        let whole = written / BLOCK * BLOCK;
+        self.tail.clear();
+        self.tail.extend_from_slice(&self.block.as_slice()[whole..written]);
+        self.tail_start += whole as u64;
+        Ok(())
+    }
+
+    /// Makes the other log active, starting turn `generation` (its header
+    /// is written with the first records after it).
+    pub(super) fn switch(&mut self, generation: u64) {
+        self.active = 1 - self.active;
+        self.tail.clear();
+        self.tail.extend_from_slice(&file_header(generation));
+        self.tail_start = 0;
+    }
+}
+
+/// A byte buffer whose start is [`BLOCK`]-aligned, as direct I/O needs.
+pub(super) struct AlignedBuf {
+    raw: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    pub(super) fn with_capacity(capacity: usize) -> AlignedBuf {
+        let raw = vec![0; capacity + BLOCK];
+        let start = raw.as_ptr().align_offset(BLOCK);
+        AlignedBuf { raw, start, len: 0 }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn reserve(&mut self, more: usize) {
+        let capacity = self.raw.len() - self.start;
+        if self.len + more > capacity {
+            let mut grown = AlignedBuf::with_capacity((self.len + more).next_power_of_two());
+            grown.extend(self.as_slice());
+            *self = grown;
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        let at = self.start + self.len;
+        self.raw[at..at + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// Zero-fills up to the next multiple of `block`.
+    fn pad_to(&mut self, block: usize) {
+        let padded = self.len.div_ceil(block) * block;
+        self.reserve(padded - self.len);
+        self.raw[self.start + self.len..self.start + padded].fill(0);
+        self.len = padded;
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.raw[self.start..self.start + self.len]
+    }
+}
