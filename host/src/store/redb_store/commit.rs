@@ -94,7 +94,7 @@ pub(crate) struct Committer {
 impl Committer {
     /// Starts the writer thread for `db`. With `syncs` (a file store), its
     /// commits do not wait for the disk: a batch's writers are answered once
-    /// the log holding it is synced, while the next batch is applied.
+    /// the log holding it is synced, while the next batch gathers.
     pub(crate) fn start(db: Arc<Database>, syncs: Option<SyncHandle>) -> Result<Committer, StoreError> {
         if let Some(syncs) = &syncs {
             syncs.defer_syncs();
@@ -209,9 +209,10 @@ fn closed() -> StoreError {
     StoreError::Io("the database is closed".into())
 }
 
-/// Batches that may wait for their sync at once: one syncing while the next
-/// is applied. More would only make batches smaller (the writer would not
-/// wait for jobs to gather), and each commit costs CPU of its own.
+/// Batches that may wait for their sync at once. One: the next batch gathers
+/// while the last one syncs. Two (the next applied meanwhile) made batches
+/// half as large and cost more CPU per execution in alternating serve-bench
+/// runs: every commit has a cost of its own.
 const SYNCS_IN_FLIGHT: usize = 1;
 
 fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters, syncs: Option<&SyncHandle>) {
@@ -267,18 +268,16 @@ fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters, syncs:
         txn.commit().map_err(|e| StoreError::Io(format!("cannot commit: {e}")))
     };
     let committed = Counters::lap(&counters.commit_nanos, applied);
+    let answer = move |outcome: Result<(), StoreError>| {
+        for complete in completions {
+            complete(outcome.clone());
+        }
+    };
     match (syncs, outcome) {
         (Some(syncs), Ok(())) => syncs.after_sync(Box::new(move |synced| {
-            let outcome = synced.map_err(|e| StoreError::Io(format!("cannot commit: {e}")));
-            for complete in completions {
-                complete(outcome.clone());
-            }
+            answer(synced.map_err(|e| StoreError::Io(format!("cannot commit: {e}"))))
         })),
-        (_, outcome) => {
-            for complete in completions {
-                complete(outcome.clone());
-            }
-        }
+        (_, outcome) => answer(outcome),
     }
     let done = Counters::lap(&counters.reply_nanos, committed);
     let took = done - started;

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::OpenError;
+use super::{OpenError, failed};
 
 const MAGIC: &[u8; 8] = b"SYPGLOG1";
 pub(super) const FILE_HEADER: usize = 8 + 8 + 4;
@@ -111,10 +111,6 @@ pub(super) fn parse_log<'a>(bytes: &'a [u8], path: &Path) -> Result<Option<(u64,
         at += RECORD_HEADER + len;
     }
     Ok(Some((generation, changes)))
-}
-
-fn failed(what: &str, path: &Path, e: impl std::fmt::Display) -> OpenError {
-    OpenError::Other(format!("cannot {what} {}: {e}", path.display()))
 }
 
 /// Applies both logs' records to the database file (the older generation

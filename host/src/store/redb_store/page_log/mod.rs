@@ -20,8 +20,8 @@
 //! rotation, the active log grows until it is done.
 //!
 //! The store's writer goes further (see [`SyncHandle`]): its commits only
-//! hand their records over, and a sync thread makes them durable while the
-//! next batch is applied.
+//! hand their records over, and a sync thread makes them durable (and
+//! answers their writers) while the next batch gathers.
 //!
 //! Opening replays both logs onto the file, the older generation first and
 //! each up to its first torn or damaged record (a crash mid-append: never
@@ -167,7 +167,7 @@ pub(crate) type AfterSync = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// Lets the database's only writer defer syncs: its commits return once
 /// their records are handed over, and it asks for their durability
-/// separately, so the next batch is applied while the last one syncs.
+/// separately, so the next batch gathers while the last one syncs.
 ///
 /// Safe for redb because the log is one ordered sequence: a crash keeps a
 /// prefix of it, and a prefix ends at or before some commit's header, i.e.
@@ -175,7 +175,6 @@ pub(crate) type AfterSync = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// written to free pages, its header last). A commit that is visible to
 /// readers but not yet durable can be lost in a crash; none of its writers
 /// has been told it succeeded.
-#[derive(Clone)]
 pub(crate) struct SyncHandle {
     shared: Arc<Shared>,
     requests: mpsc::Sender<(u64, AfterSync)>,
