@@ -18,6 +18,14 @@ impl Overlay {
         if data.is_empty() {
             return;
         }
+        // A page written again: pieces are disjoint, so one with this
+        // start and length is all that covers those bytes.
+        if let Some(piece) = self.pieces.get_mut(&offset)
+            && piece.len() == data.len()
+        {
+            piece.copy_from_slice(data);
+            return;
+        }
         let end = offset + data.len() as u64;
         self.cut(offset, end);
         self.bytes += data.len();
