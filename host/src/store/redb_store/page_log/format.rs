@@ -26,6 +26,10 @@ use super::{OpenError, failed};
 const MAGIC: &[u8; 8] = b"SYPGLOG2";
 /// The magic of logs without zeros records (still replayed).
 const MAGIC_V1: &[u8; 8] = b"SYPGLOG1";
+/// The magic of an emptied log: it holds nothing to replay, and its
+/// generation is the newest any bytes left in the file were written under
+/// (the next turn's is higher, so those bytes can never pass its checks).
+const MAGIC_EMPTY: &[u8; 8] = b"SYPGLOGE";
 pub(super) const FILE_HEADER: usize = 8 + 8 + 4;
 const RECORD_HEADER: usize = 1 + 8 + 4 + 4;
 pub(super) const WRITE: u8 = 1;
@@ -45,8 +49,18 @@ fn checksum(generation: u64, header: &[u8], data: &[u8]) -> u32 {
 
 /// The first bytes of a log file in its turn `generation`.
 pub(super) fn file_header(generation: u64) -> [u8; FILE_HEADER] {
+    header_with(MAGIC, generation)
+}
+
+/// The first bytes of a log emptied after turn `generation` (see
+/// [`MAGIC_EMPTY`]).
+pub(super) fn empty_header(generation: u64) -> [u8; FILE_HEADER] {
+    header_with(MAGIC_EMPTY, generation)
+}
+
+fn header_with(magic: &[u8; 8], generation: u64) -> [u8; FILE_HEADER] {
     let mut header = [0; FILE_HEADER];
-    header[..8].copy_from_slice(MAGIC);
+    header[..8].copy_from_slice(magic);
     header[8..16].copy_from_slice(&generation.to_le_bytes());
     let crc = crc32fast::hash(&generation.to_le_bytes());
     header[16..].copy_from_slice(&crc.to_le_bytes());
@@ -136,7 +150,7 @@ pub(super) fn parse_log<'a>(bytes: &'a [u8], path: &Path) -> Result<Option<(u64,
         return Ok(None);
     }
     if head.len() < FILE_HEADER
-        || (&head[..8] != MAGIC && &head[..8] != MAGIC_V1)
+        || (&head[..8] != MAGIC && &head[..8] != MAGIC_V1 && &head[..8] != MAGIC_EMPTY)
         || crc32fast::hash(&head[8..16]) != le_u32(&head[16..])
     {
         return Err(OpenError::Other(format!(
@@ -146,6 +160,9 @@ pub(super) fn parse_log<'a>(bytes: &'a [u8], path: &Path) -> Result<Option<(u64,
     }
     let generation = le_u64(&head[8..16]);
     let mut changes = Vec::new();
+    if &head[..8] == MAGIC_EMPTY {
+        return Ok(Some((generation, changes)));
+    }
     let mut at = FILE_HEADER;
     while let Some(header) = bytes.get(at..at + RECORD_HEADER) {
         let (kind, offset, len, crc) = (
@@ -260,6 +277,7 @@ mod tests {
             .read(true)
             .write(true)
             .create(true)
+            .truncate(true)
             .open(&data_path)
             .unwrap();
         data.write_all_at(&[0xEE; 4 * 4096], 0).unwrap();

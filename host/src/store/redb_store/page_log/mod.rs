@@ -253,11 +253,6 @@ impl PageLogFile {
             File::open(&paths[1]).map_err(|e| failed("open", &paths[1], e))?,
         ];
         let generation = replay(&data, path, &readers, &paths)?;
-        for (file, path) in files.iter().zip(&paths) {
-            file.set_len(0)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| failed("empty", path, e))?;
-        }
         let mut log = LogWriter {
             files,
             active: 1,
@@ -266,6 +261,8 @@ impl PageLogFile {
             block: AlignedBuf::with_capacity(1 << 20),
             spare: Vec::new(),
         };
+        log.mark_empty(generation - 1)
+            .map_err(|e| failed("empty the page logs of", path, e))?;
         log.switch(generation);
         let own = data.try_clone().map_err(|e| failed("open", path, e))?;
         let file = FileBackend::new(data).map_err(|e| OpenError::Other(e.to_string()))?;
@@ -497,7 +494,7 @@ impl StorageBackend for PageLogFile {
         if let Some(thread) = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = thread.join();
         }
-        let log = self.shared.log();
+        let mut log = self.shared.log();
         let mut state = self.shared.state();
         // A broken store keeps its logs for the next open to replay.
         let result = state.check().and_then(|()| {
@@ -505,14 +502,13 @@ impl StorageBackend for PageLogFile {
             write_overlay(&self.shared.data, &state.recent, &mut buffer, false)?;
             self.shared.data.sync_data()?;
             state.recent = Overlay::default();
-            for (i, file) in log.files.iter().enumerate() {
-                file.set_len(0).and_then(|()| file.sync_all()).map_err(|e| {
-                    io_error(format!(
-                        "cannot empty the page log {}: {e}",
-                        self.shared.paths[i].display()
-                    ))
-                })?;
-            }
+            log.mark_empty(state.generation).map_err(|e| {
+                io_error(format!(
+                    "cannot empty the page logs {} and {}: {e}",
+                    self.shared.paths[0].display(),
+                    self.shared.paths[1].display()
+                ))
+            })?;
             Ok(())
         });
         drop(state);

@@ -109,15 +109,79 @@ fn a_clean_close_leaves_a_plain_database_file_and_empty_logs() {
     }
     drop(db);
     for log in log_paths(&path) {
-        assert_eq!(
-            std::fs::metadata(&log).unwrap().len(),
-            0,
-            "{} is not empty",
-            log.display()
+        // The logs keep their blocks (the next turns overwrite them), but
+        // hold nothing to replay.
+        let bytes = std::fs::read(&log).unwrap();
+        assert!(!bytes.is_empty(), "{} lost its blocks", log.display());
+        let (_, changes) = super::format::parse_log(&bytes, &log).unwrap().expect("an emptied log");
+        assert!(
+            changes.is_empty(),
+            "{} still holds {} changes",
+            log.display(),
+            changes.len()
         );
     }
     // redb alone reads it: nothing was left in the logs.
     assert_items(&Database::create(&path).unwrap(), 50);
+}
+
+#[test]
+fn what_the_logs_held_before_a_restart_never_comes_back() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let db = open(&path, 16 * 1024);
+    for i in 0..50 {
+        insert(&db, i);
+    }
+    let generations = |path: &Path| -> Vec<u64> {
+        log_paths(path)
+            .iter()
+            .filter_map(|log| {
+                let bytes = std::fs::read(log).unwrap();
+                super::format::parse_log(&bytes, log)
+                    .unwrap()
+                    .map(|(generation, _)| generation)
+            })
+            .collect()
+    };
+    // The newest turn whose records the logs' blocks can still hold.
+    let before = generations(&crash_copy(&path, &dir.join("before")))
+        .into_iter()
+        .max()
+        .unwrap();
+    drop(db);
+    assert!(
+        generations(&path).into_iter().max() >= Some(before),
+        "the emptied logs name an older generation than their blocks hold"
+    );
+    // The next run stops (crashes) at once; the one after rewrites every
+    // item: the records of the first run are still in the logs' blocks,
+    // and would undo these if they replayed.
+    let stopped = open(&path, 16 * 1024);
+    let path = crash_copy(&path, &dir.join("stopped"));
+    drop(stopped);
+    let db = open(&path, 16 * 1024);
+    let rewritten = |i: u64| -> Vec<u8> { value(i + 1000) };
+    for i in 0..50 {
+        let txn = db.begin_write().unwrap();
+        txn.open_table(ITEMS).unwrap().insert(i, &rewritten(i)[..]).unwrap();
+        txn.commit().unwrap();
+    }
+    let copy = crash_copy(&path, &dir.join("crash"));
+    // Every turn since has a newer generation than any record left over,
+    // so no left-over record can pass for one of them.
+    assert!(
+        generations(&copy).into_iter().min().unwrap() > before,
+        "a turn after the restart reused generation {before} or older"
+    );
+    drop(db);
+    for db in [open(&copy, 16 * 1024), open(&path, 16 * 1024)] {
+        let txn = db.begin_read().unwrap();
+        let table = txn.open_table(ITEMS).unwrap();
+        for i in 0..50 {
+            assert_eq!(table.get(i).unwrap().unwrap().value(), &rewritten(i)[..], "item {i}");
+        }
+    }
 }
 
 #[test]

@@ -5,11 +5,14 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-use super::format::file_header;
+use super::format::{FILE_HEADER, empty_header, file_header};
 
 /// Direct writes start and end on this boundary (any device's block size
 /// divides it).
 const BLOCK: usize = 4096;
+
+// The header fits in the one block `mark_empty` writes.
+const _: () = assert!(FILE_HEADER <= BLOCK);
 
 /// The log files and where the active one ends.
 pub(super) struct LogWriter {
@@ -47,6 +50,27 @@ impl LogWriter {
         self.tail.clear();
         self.tail.extend_from_slice(&self.block.as_slice()[whole..written]);
         self.tail_start += whole as u64;
+        Ok(())
+    }
+
+    /// Marks every log that has bytes as emptied after turn `generation`
+    /// (see `format::empty_header`) and syncs it. The files keep their
+    /// blocks: a sync that overwrites written blocks costs half of one that
+    /// extends the file (measured on this VM: 101-110 µs and two context
+    /// switches against 232-270 µs and three, for a 64 KiB direct write
+    /// and fdatasync), so a restarted server does not start slow again.
+    pub(super) fn mark_empty(&mut self, generation: u64) -> std::io::Result<()> {
+        self.block.clear();
+        self.block.extend(&empty_header(generation));
+        self.block.pad_to(BLOCK);
+        for file in &self.files {
+            if file.metadata()?.len() == 0 {
+                // Never written: nothing in it to outdate.
+                continue;
+            }
+            file.write_all_at(self.block.as_slice(), 0)?;
+            file.sync_all()?;
+        }
         Ok(())
     }
 
