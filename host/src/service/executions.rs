@@ -340,10 +340,17 @@ impl Service {
         };
         let version_arn = version.map(|_| machine_arn.to_owned());
         let status = req.status_filter.clone();
-        let (page, next) = self.store.executions_of(&base, before, limit, |r| {
+        let keep = |r: &ExecutionRecord| {
             status.as_deref().is_none_or(|s| s == r.status)
                 && version_arn.as_ref().is_none_or(|v| r.version_arn.as_ref() == Some(v))
-        })?;
+        };
+        let (page, next) = if status.as_deref() == Some("RUNNING") {
+            // Execution ARNs name their machine: `…:execution:NAME:…`.
+            let prefix = format!("{}:", base.replacen(":stateMachine:", ":execution:", 1));
+            self.store.running_executions_of(&prefix, before, limit, keep)?
+        } else {
+            self.store.executions_of(&base, before, limit, keep)?
+        };
         let items: Vec<Value> = page
             .iter()
             .map(|r| {

@@ -311,3 +311,74 @@ async fn a_name_in_use_is_the_same_request_only_while_it_runs_with_the_same_inpu
     }
     panic!("the refused run is still listed as running");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_by_status_pages_through_one_machines_executions_newest_first() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let service = service(&store, Recorder::new(true, 0));
+    let create = |name: &str| {
+        service.call(
+            "CreateStateMachine",
+            json!({"name": name, "definition": DEFINITION, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+    };
+    let machine = create("m").await.unwrap()["stateMachineArn"].clone();
+    // A machine whose name starts with the other's: its executions' ARNs
+    // share that prefix up to the separator.
+    let other = create("m2").await.unwrap()["stateMachineArn"].clone();
+    let mut arns = Vec::new();
+    for (on, name) in [
+        (&machine, "a"),
+        (&other, "x"),
+        (&machine, "b"),
+        (&machine, "c"),
+        (&other, "y"),
+    ] {
+        let started = service
+            .call("StartExecution", json!({"stateMachineArn": on, "name": name}))
+            .await
+            .unwrap();
+        arns.push((name, started["executionArn"].as_str().unwrap().to_owned()));
+    }
+    for (_, arn) in &arns {
+        wait_status(&service, arn, "RUNNING").await;
+    }
+    let arn_of = |name: &str| arns.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    service
+        .call("StopExecution", json!({"executionArn": arn_of("b")}))
+        .await
+        .unwrap();
+
+    let list = |status: Option<&str>, token: Option<Value>| {
+        let mut request = json!({"stateMachineArn": machine, "maxResults": 1});
+        if let Some(status) = status {
+            request["statusFilter"] = status.into();
+        }
+        if let Some(token) = token {
+            request["nextToken"] = token;
+        }
+        service.call("ListExecutions", request)
+    };
+    let all_pages = |status: Option<&'static str>| async move {
+        let mut names = Vec::new();
+        let mut token = None;
+        loop {
+            let page = list(status, token).await.unwrap();
+            for e in page["executions"].as_array().unwrap() {
+                if let Some(status) = status {
+                    assert_eq!(e["status"], status, "{e}");
+                }
+                names.push(e["name"].as_str().unwrap().to_owned());
+            }
+            match page.get("nextToken") {
+                Some(t) => token = Some(t.clone()),
+                None => return names,
+            }
+        }
+    };
+    assert_eq!(all_pages(Some("RUNNING")).await, ["c", "a"]);
+    assert_eq!(all_pages(Some("ABORTED")).await, ["b"]);
+    assert_eq!(all_pages(None).await, ["c", "b", "a"]);
+    assert!(all_pages(Some("SUCCEEDED")).await.is_empty());
+    service.suspend_all();
+}

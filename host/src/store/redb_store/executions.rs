@@ -1,6 +1,7 @@
-//! State machines, versions, executions and their histories in the
-//! database file. Writes go through group commit; every write that can be
-//! refused (a name in use, a closed execution) decides before it writes.
+//! Executions and their histories in the database file (state machines
+//! and versions: `machines.rs`). Writes go through group commit; every
+//! write that can be refused (a name in use, a closed execution) decides
+//! before it writes.
 
 use std::sync::atomic::Ordering;
 
@@ -13,8 +14,6 @@ use super::{RedbStore, io, read_table};
 use crate::store::StoreError;
 use crate::store::records::*;
 
-const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("state_machines");
-const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
 /// Execution ARN → record (without its definition: see `DEFINITIONS`).
 pub(super) const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
 /// (state machine ARN, start seq) → execution ARN: listing, newest first.
@@ -26,15 +25,15 @@ pub(super) const RUNNING: TableDefinition<u64, &str> = TableDefinition::new("run
 /// once per revision, not in every execution record.
 pub(super) const DEFINITIONS: TableDefinition<&str, &str> = TableDefinition::new("definitions");
 
-fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
+pub(super) fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(io)
 }
 
-fn decode<T: DeserializeOwned>(what: &str, key: &str, text: &str) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(what: &str, key: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Io(format!("the stored {what} '{key}' is damaged: {e}")))
 }
 
-fn get_doc<T: DeserializeOwned>(
+pub(super) fn get_doc<T: DeserializeOwned>(
     txn: &WriteTransaction,
     def: TableDefinition<&str, &str>,
     what: &str,
@@ -66,209 +65,6 @@ fn fill_definition(
 }
 
 impl RedbStore {
-    // ---- state machines ------------------------------------------------
-
-    /// The state machine at `arn`.
-    pub fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError> {
-        if let Some(cached) = self.machines.get(arn) {
-            return Ok(Some(cached));
-        }
-        let generation = self.machines.generation();
-        let read = self.begin_read()?;
-        let Some(table) = read_table(&read, MACHINES)? else {
-            return Ok(None);
-        };
-        let found = table.get(arn).map_err(io)?;
-        let record = found
-            .map(|g| decode::<StateMachineRecord>("state machine", arn, g.value()))
-            .transpose()?;
-        if let Some(record) = &record {
-            self.machines.insert(generation, arn, record);
-        }
-        Ok(record)
-    }
-
-    /// Every state machine, by ARN.
-    pub fn state_machines(&self) -> Result<Vec<StateMachineRecord>, StoreError> {
-        let read = self.begin_read()?;
-        let Some(table) = read_table(&read, MACHINES)? else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for entry in table.iter().map_err(io)? {
-            let (k, v) = entry.map_err(io)?;
-            out.push(decode("state machine", k.value(), v.value())?);
-        }
-        Ok(out)
-    }
-
-    /// Stores a new state machine, unless one exists at its ARN: then
-    /// nothing is written and the existing one is returned.
-    pub async fn create_state_machine(
-        &self,
-        record: StateMachineRecord,
-    ) -> Result<Option<StateMachineRecord>, StoreError> {
-        let text = encode(&record)?;
-        let result = self
-            .committer
-            .write_async(move |txn| {
-                if let Some(existing) = get_doc(txn, MACHINES, "state machine", &record.arn)? {
-                    return Ok(Some(existing));
-                }
-                let mut table = txn.open_table(MACHINES).map_err(io)?;
-                table.insert(record.arn.as_str(), text.as_str()).map_err(io)?;
-                Ok(None)
-            })
-            .await;
-        self.machines.invalidate();
-        result
-    }
-
-    /// Changes a stored state machine with `change`, atomically. `None` if
-    /// there is none at `arn`; `change`'s error leaves it as it was.
-    pub async fn update_state_machine<R: Send + 'static>(
-        &self,
-        arn: &str,
-        change: impl FnOnce(&mut StateMachineRecord) -> Result<R, StoreError> + Send + 'static,
-    ) -> Result<Option<(StateMachineRecord, R)>, StoreError> {
-        let arn = arn.to_owned();
-        let result = self
-            .committer
-            .write_async(move |txn| {
-                let Some(mut record) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
-                    return Ok(None);
-                };
-                let result = change(&mut record)?;
-                let text = encode(&record)?;
-                let mut table = txn.open_table(MACHINES).map_err(io)?;
-                table.insert(arn.as_str(), text.as_str()).map_err(io)?;
-                Ok(Some((record, result)))
-            })
-            .await;
-        self.machines.invalidate();
-        result
-    }
-
-    /// Deletes a state machine and its versions (executions stay).
-    pub async fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
-        let arn = arn.to_owned();
-        let result = self
-            .committer
-            .write_async(move |txn| {
-                let existed = txn
-                    .open_table(MACHINES)
-                    .map_err(io)?
-                    .remove(arn.as_str())
-                    .map_err(io)?
-                    .is_some();
-                let mut versions = txn.open_table(VERSIONS).map_err(io)?;
-                let keys: Vec<u64> = versions
-                    .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
-                    .map_err(io)?
-                    .map(|e| e.map(|(k, _)| k.value().1))
-                    .collect::<Result<_, _>>()
-                    .map_err(io)?;
-                for v in keys {
-                    versions.remove((arn.as_str(), v)).map_err(io)?;
-                }
-                Ok(existed)
-            })
-            .await;
-        self.machines.invalidate();
-        result
-    }
-
-    /// Publishes the machine's current revision as a version, or returns the
-    /// newest version when it already holds this revision. `make` builds the
-    /// record from the machine and the version number. `None`: no machine.
-    pub async fn publish_version(
-        &self,
-        arn: &str,
-        make: impl FnOnce(&StateMachineRecord, u64) -> Result<VersionRecord, StoreError> + Send + 'static,
-    ) -> Result<Option<VersionRecord>, StoreError> {
-        let arn = arn.to_owned();
-        let result = self
-            .committer
-            .write_async(move |txn| {
-                let Some(mut machine) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
-                    return Ok(None);
-                };
-                let latest = {
-                    let versions = txn.open_table(VERSIONS).map_err(io)?;
-                    let last = versions
-                        .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
-                        .map_err(io)?
-                        .next_back()
-                        .transpose()
-                        .map_err(io)?;
-                    last.map(|(_, v)| decode::<VersionRecord>("version", &arn, v.value()))
-                        .transpose()?
-                };
-                if let Some(latest) = latest.filter(|v| v.revision_id == machine.revision_id) {
-                    return Ok(Some(latest));
-                }
-                let version = machine.next_version;
-                let record = make(&machine, version)?;
-                machine.next_version += 1;
-                let machine_text = encode(&machine)?;
-                let version_text = encode(&record)?;
-                txn.open_table(MACHINES)
-                    .map_err(io)?
-                    .insert(arn.as_str(), machine_text.as_str())
-                    .map_err(io)?;
-                txn.open_table(VERSIONS)
-                    .map_err(io)?
-                    .insert((arn.as_str(), version), version_text.as_str())
-                    .map_err(io)?;
-                Ok(Some(record))
-            })
-            .await;
-        self.machines.invalidate();
-        result
-    }
-
-    /// Version `version` of the machine at `arn`.
-    pub fn version(&self, arn: &str, version: u64) -> Result<Option<VersionRecord>, StoreError> {
-        let read = self.begin_read()?;
-        let Some(table) = read_table(&read, VERSIONS)? else {
-            return Ok(None);
-        };
-        let found = table.get((arn, version)).map_err(io)?;
-        found.map(|g| decode("version", arn, g.value())).transpose()
-    }
-
-    /// Every version of the machine at `arn`, newest first.
-    pub fn versions_of(&self, arn: &str) -> Result<Vec<VersionRecord>, StoreError> {
-        let read = self.begin_read()?;
-        let Some(table) = read_table(&read, VERSIONS)? else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for entry in table.range((arn, 0)..=(arn, u64::MAX)).map_err(io)?.rev() {
-            let (_, v) = entry.map_err(io)?;
-            out.push(decode("version", arn, v.value())?);
-        }
-        Ok(out)
-    }
-
-    /// Deletes one version; false if there was none.
-    pub async fn delete_version(&self, arn: &str, version: u64) -> Result<bool, StoreError> {
-        let arn = arn.to_owned();
-        self.committer
-            .write_async(move |txn| {
-                let removed = txn
-                    .open_table(VERSIONS)
-                    .map_err(io)?
-                    .remove((arn.as_str(), version))
-                    .map_err(io)?
-                    .is_some();
-                Ok(removed)
-            })
-            .await
-    }
-
-    // ---- executions ----------------------------------------------------
-
     /// A start seq for a new execution (one that turns out to exist
     /// already leaves its seq unused).
     pub fn next_execution_seq(&self) -> u64 {
@@ -502,6 +298,44 @@ impl RedbStore {
                 return Ok((out, Some(seq + 1)));
             }
             let arn = v.value();
+            let Some(doc) = execs.get(arn).map_err(io)? else {
+                continue;
+            };
+            let record: ExecutionRecord = decode("execution", arn, doc.value())?;
+            if keep(&record) {
+                out.push(record);
+            }
+        }
+        Ok((out, None))
+    }
+
+    /// Like [`executions_of`](Self::executions_of), over the executions not
+    /// yet ended whose ARNs start with `arn_prefix` (one state machine's):
+    /// read from the index of running executions, so listing the running
+    /// ones does not read every execution the machine ever had.
+    pub fn running_executions_of(
+        &self,
+        arn_prefix: &str,
+        before_seq: Option<u64>,
+        limit: usize,
+        keep: impl Fn(&ExecutionRecord) -> bool,
+    ) -> Result<(Vec<ExecutionRecord>, Option<u64>), StoreError> {
+        let read = self.begin_read()?;
+        let (Some(running), Some(execs)) = (read_table(&read, RUNNING)?, read_table(&read, EXECUTIONS)?) else {
+            return Ok((Vec::new(), None));
+        };
+        let upper = before_seq.unwrap_or(u64::MAX);
+        let mut out = Vec::new();
+        for entry in running.range(0..upper).map_err(io)?.rev() {
+            let (k, v) = entry.map_err(io)?;
+            let arn = v.value();
+            if !arn.starts_with(arn_prefix) {
+                continue;
+            }
+            let seq = k.value();
+            if out.len() == limit {
+                return Ok((out, Some(seq + 1)));
+            }
             let Some(doc) = execs.get(arn).map_err(io)? else {
                 continue;
             };

@@ -11,6 +11,7 @@ mod journal;
 mod kv;
 mod logs;
 mod machine_cache;
+mod machines;
 mod migrate;
 mod overlay;
 mod page_log;
