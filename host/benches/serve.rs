@@ -16,6 +16,10 @@
 //!   many per second (open loop; latency counts from each request's due
 //!   time) instead of sending each as soon as a connection is free;
 //! - `BENCH_WARMUP` (default 200): executions run (and waited for) first;
+//! - `BENCH_RESTART=1`: after the warm-up, stop the server and start it
+//!   again on the same database (a long-lived server's usual state: its
+//!   page logs have their blocks; use a warm-up of about 1,600 to fill
+//!   them, 2 × 64 MB);
 //! - `BENCH_STORE=memory`: redb's in-memory backend instead of the file, to
 //!   see what the disk costs (not a durable figure).
 //!
@@ -175,6 +179,11 @@ impl Server {
         let dir = std::env::temp_dir().join(format!("stepyard-bench-serve-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("the bench directory");
+        Server::start_in(dir, plugins, cache, durable)
+    }
+
+    /// Starts on the database in `dir` (made or reopened).
+    fn start_in(dir: PathBuf, plugins: PathBuf, cache: PathBuf, durable: bool) -> Server {
         let store = if durable {
             RedbStore::open(dir.join("stepyard.redb"))
         } else {
@@ -221,11 +230,17 @@ impl Server {
         self.clock.now().timestamp_millis()
     }
 
-    fn stop(self) {
+    /// Stops, keeping the database.
+    fn shut_down(self) -> PathBuf {
         self.service.suspend_all();
         self.runtime.shutdown_timeout(Duration::from_millis(500));
         self.store.close();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.dir
+    }
+
+    fn stop(self) {
+        let dir = self.shut_down();
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
@@ -416,12 +431,13 @@ fn main() {
     let plugins = plugins_dir();
     let cache = std::env::var_os("STEPYARD_CACHE").map_or_else(|| root().join(".stepyard/cache"), PathBuf::from);
     let durable = std::env::var("BENCH_STORE").map_or(true, |s| s != "memory");
-    let server = Server::start(plugins.clone(), cache, durable);
+    let restart = std::env::var_os("BENCH_RESTART").is_some_and(|v| v == "1") && durable;
+    let mut server = Server::start(plugins.clone(), cache.clone(), durable);
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("the client runtime starts");
-    client.block_on(async {
+    let machine = client.block_on(async {
         let mut control = Connection::open(server.addr).await.expect("connect");
         let definition = std::fs::read_to_string(root().join("workflows/order.asl.json")).unwrap();
         let created = control
@@ -437,6 +453,16 @@ fn main() {
             let round = start_round(&server, &machine, "warm", warmup, connections, None).await;
             wait_ended(&mut control, &round.arns).await;
         }
+        machine
+    });
+    if restart {
+        // A server restarted on a database in use, as most starts are.
+        let dir = server.shut_down();
+        server = Server::start_in(dir, plugins.clone(), cache, durable);
+    }
+    let server = server;
+    client.block_on(async {
+        let mut control = Connection::open(server.addr).await.expect("connect");
 
         let (fsync_p50, fsync_p99) = fsync_probe(&server.dir);
         let commits_before = server.store.commit_stats();
@@ -510,9 +536,10 @@ fn main() {
             plugins.display()
         );
         println!(
-            "  {executions} order executions over {connections} keep-alive connections, {} ({warmup} warm-up executions before); \
+            "  {executions} order executions over {connections} keep-alive connections, {} ({warmup} warm-up executions before{}); \
              disk: fdatasync of 4 KiB p50 {:.2} ms, p99 {:.2} ms",
             rate.map_or("each as soon as a connection is free".to_owned(), |r| format!("offered at {r:.0}/s")),
+            if restart { ", then a restart on the same database" } else { "" },
             millis(fsync_p50),
             millis(fsync_p99)
         );
