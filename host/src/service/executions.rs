@@ -12,7 +12,7 @@ use super::runner::{StoredCheckpoint, damaged, status_of};
 use super::{Service, ServiceError, ServiceResult, epoch, page_size};
 use crate::history::{EventDetails, HistoryEvent, NoHistory};
 use crate::interpreter::{Interpreter, MAX_PAYLOAD_BYTES, Services, Start};
-use crate::store::{ExecutionEnd, ExecutionRecord, StoreError, StoredEvent};
+use crate::store::{ExecutionEnd, ExecutionRecord, ExecutionSummary, StoreError, StoredEvent};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -340,7 +340,7 @@ impl Service {
         };
         let version_arn = version.map(|_| machine_arn.to_owned());
         let status = req.status_filter.clone();
-        let keep = |r: &ExecutionRecord| {
+        let keep = |r: &ExecutionSummary| {
             status.as_deref().is_none_or(|s| s == r.status)
                 && version_arn.as_ref().is_none_or(|v| r.version_arn.as_ref() == Some(v))
         };

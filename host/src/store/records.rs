@@ -97,6 +97,28 @@ pub struct ExecutionRecord {
     pub seq: u64,
 }
 
+/// What a listing shows of an execution: its record without the input,
+/// output, error and what it runs. Read straight from a stored record
+/// (the fields it lacks are skipped, not copied), so listing a machine's
+/// executions does not copy every input and output they had.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    pub arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    #[serde(default)]
+    pub version_arn: Option<String>,
+    pub status: String,
+    pub start_millis: i64,
+    #[serde(default)]
+    pub stop_millis: Option<i64>,
+    #[serde(default)]
+    pub redrive_count: u32,
+    #[serde(default)]
+    pub redrive_millis: Option<i64>,
+}
+
 impl ExecutionRecord {
     pub fn is_running(&self) -> bool {
         self.status == "RUNNING"
@@ -153,4 +175,53 @@ pub enum Started {
 pub struct StoredEvent {
     pub id: u64,
     pub json: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A summary is read from a stored record: every field it has must be
+    /// named as the record names it (a field renamed in one only would
+    /// read as missing, e.g. an ended execution without its stop date).
+    #[test]
+    fn a_summary_reads_every_listed_field_of_a_stored_record() {
+        let record = ExecutionRecord {
+            arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
+            name: "e".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+            version_arn: Some("arn:aws:states:us-east-1:123456789012:stateMachine:m:3".into()),
+            status: "FAILED".into(),
+            start_millis: 1_700_000_000_000,
+            stop_millis: Some(1_700_000_000_500),
+            input: r#"{"big": "input"}"#.into(),
+            output: None,
+            error: Some("E".into()),
+            cause: Some("c".into()),
+            redrive_count: 2,
+            redrive_millis: Some(1_700_000_000_200),
+            machine_name: "m".into(),
+            definition: String::new(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            revision_id: "r1".into(),
+            machine_update_millis: 1,
+            seq: 9,
+        };
+        let stored = serde_json::to_string(&record).unwrap();
+        let summary: ExecutionSummary = serde_json::from_str(&stored).unwrap();
+        assert_eq!(
+            summary,
+            ExecutionSummary {
+                arn: record.arn.clone(),
+                name: record.name.clone(),
+                state_machine_arn: record.state_machine_arn.clone(),
+                version_arn: record.version_arn.clone(),
+                status: record.status.clone(),
+                start_millis: record.start_millis,
+                stop_millis: record.stop_millis,
+                redrive_count: record.redrive_count,
+                redrive_millis: record.redrive_millis,
+            }
+        );
+    }
 }

@@ -276,15 +276,15 @@ impl RedbStore {
     }
 
     /// Executions of a machine, newest first, starting below `before_seq`;
-    /// `keep` filters. Returns the page and the seq to continue below. The
-    /// records listed leave their definition empty.
+    /// `keep` filters. Returns the page (summaries: see [`ExecutionSummary`])
+    /// and the seq to continue below.
     pub fn executions_of(
         &self,
         machine_arn: &str,
         before_seq: Option<u64>,
         limit: usize,
-        keep: impl Fn(&ExecutionRecord) -> bool,
-    ) -> Result<(Vec<ExecutionRecord>, Option<u64>), StoreError> {
+        keep: impl Fn(&ExecutionSummary) -> bool,
+    ) -> Result<(Vec<ExecutionSummary>, Option<u64>), StoreError> {
         let read = self.begin_read()?;
         let (Some(index), Some(execs)) = (read_table(&read, BY_MACHINE)?, read_table(&read, EXECUTIONS)?) else {
             return Ok((Vec::new(), None));
@@ -301,9 +301,9 @@ impl RedbStore {
             let Some(doc) = execs.get(arn).map_err(io)? else {
                 continue;
             };
-            let record: ExecutionRecord = decode("execution", arn, doc.value())?;
-            if keep(&record) {
-                out.push(record);
+            let summary: ExecutionSummary = decode("execution", arn, doc.value())?;
+            if keep(&summary) {
+                out.push(summary);
             }
         }
         Ok((out, None))
@@ -318,8 +318,8 @@ impl RedbStore {
         arn_prefix: &str,
         before_seq: Option<u64>,
         limit: usize,
-        keep: impl Fn(&ExecutionRecord) -> bool,
-    ) -> Result<(Vec<ExecutionRecord>, Option<u64>), StoreError> {
+        keep: impl Fn(&ExecutionSummary) -> bool,
+    ) -> Result<(Vec<ExecutionSummary>, Option<u64>), StoreError> {
         let read = self.begin_read()?;
         let (Some(running), Some(execs)) = (read_table(&read, RUNNING)?, read_table(&read, EXECUTIONS)?) else {
             return Ok((Vec::new(), None));
@@ -339,9 +339,9 @@ impl RedbStore {
             let Some(doc) = execs.get(arn).map_err(io)? else {
                 continue;
             };
-            let record: ExecutionRecord = decode("execution", arn, doc.value())?;
-            if keep(&record) {
-                out.push(record);
+            let summary: ExecutionSummary = decode("execution", arn, doc.value())?;
+            if keep(&summary) {
+                out.push(summary);
             }
         }
         Ok((out, None))
