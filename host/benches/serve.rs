@@ -41,8 +41,14 @@ use stepyard::store::{CommitStats, RedbStore, SLOW_BATCH};
 /// The allocator the `stepyard` binary uses, so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+#[path = "serve/client.rs"]
+mod client;
+#[path = "serve/measure.rs"]
+mod measure;
+
+use client::Connection;
+use measure::{Usage, fsync_probe, millis, num_cpus, percentile};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/StepFunctionLambdaRole";
 /// The plugins the order workflow calls on its success path.
@@ -84,83 +90,6 @@ fn plugins_dir() -> PathBuf {
         assert!(status.success() && !missing(&dir), "scripts/build-plugins.sh failed");
     }
     dir
-}
-
-/// A minimal HTTP/1.1 client on one keep-alive connection.
-struct Connection {
-    stream: TcpStream,
-    host: String,
-    buf: Vec<u8>,
-}
-
-impl Connection {
-    async fn open(addr: std::net::SocketAddr) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Connection {
-            stream,
-            host: addr.to_string(),
-            buf: Vec::with_capacity(4096),
-        })
-    }
-
-    /// Calls `operation`; returns the HTTP status and the JSON answer.
-    async fn call(&mut self, operation: &str, body: &Value) -> std::io::Result<(u16, Value)> {
-        let body = body.to_string();
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            body.len()
-        );
-        self.stream.write_all(request.as_bytes()).await?;
-        let head_end = loop {
-            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            self.fill().await?;
-        };
-        let head = std::str::from_utf8(&self.buf[..head_end]).map_err(bad)?;
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status line"))?;
-        let length: usize = head
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse().ok())?
-            })
-            .ok_or_else(|| bad("no Content-Length"))?;
-        while self.buf.len() < head_end + length {
-            self.fill().await?;
-        }
-        let answer = serde_json::from_slice(&self.buf[head_end..head_end + length]).map_err(bad)?;
-        self.buf.drain(..head_end + length);
-        Ok((status, answer))
-    }
-
-    /// Calls an operation that must succeed.
-    async fn ok(&mut self, operation: &str, body: &Value) -> Value {
-        let (status, answer) = self.call(operation, body).await.expect("the connection works");
-        assert_eq!(status, 200, "{operation} failed: {answer}");
-        answer
-    }
-
-    async fn fill(&mut self) -> std::io::Result<()> {
-        let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(bad("the server closed the connection"));
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
-}
-
-fn bad(e: impl ToString) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
 }
 
 /// The server: service, store and plugins on a multi-threaded runtime of
@@ -334,91 +263,6 @@ async fn wait_ended(conn: &mut Connection, arns: &[String]) -> Vec<Value> {
         }
     }
     ended
-}
-
-/// fdatasync latency of a 4 KiB write in `dir` now (p50, p99): the disk
-/// this VM gets varies, and every commit waits for one.
-fn fsync_probe(dir: &Path) -> (Duration, Duration) {
-    use std::os::unix::fs::FileExt;
-    let path = dir.join("fsync-probe");
-    let file = std::fs::File::create(&path).expect("the probe file");
-    file.set_len(16 << 20)
-        .and_then(|_| file.sync_all())
-        .expect("the probe file");
-    let page = [7u8; 4096];
-    let mut times: Vec<Duration> = (0..60u64)
-        .map(|i| {
-            file.write_at(&page, (i * 7919 % 4096) * 4096).expect("a probe write");
-            let t = Instant::now();
-            file.sync_data().expect("fdatasync");
-            t.elapsed()
-        })
-        .collect();
-    let _ = std::fs::remove_file(path);
-    times.sort();
-    (percentile(&times, 0.5), percentile(&times, 0.99))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// What this process used so far, from /proc (Linux).
-#[derive(Debug, Clone, Copy, Default)]
-struct Usage {
-    /// CPU seconds in user space and in the kernel.
-    user: f64,
-    system: f64,
-    /// Bytes written towards the disk (page-cache writes included).
-    written: u64,
-}
-
-impl Usage {
-    fn now() -> Option<Usage> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
-        let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
-        let written = io
-            .lines()
-            .find_map(|l| l.strip_prefix("write_bytes:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        Some(Usage {
-            user: ticks(11)? / 100.0,
-            system: ticks(12)? / 100.0,
-            written,
-        })
-    }
-
-    /// CPU seconds of this process's threads named `name` (user + system).
-    fn thread_cpu(name: &str) -> f64 {
-        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-            return 0.0;
-        };
-        tasks
-            .filter_map(Result::ok)
-            .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
-            .filter_map(|t| {
-                let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
-                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-                Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
-            })
-            .sum()
-    }
-
-    fn since(self, before: Usage) -> Usage {
-        Usage {
-            user: self.user - before.user,
-            system: self.system - before.system,
-            written: self.written.saturating_sub(before.written),
-        }
-    }
 }
 
 fn main() {
@@ -609,8 +453,4 @@ fn main() {
     });
     drop(client);
     server.stop();
-}
-
-fn num_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -290,23 +290,12 @@ impl RedbStore {
             return Ok((Vec::new(), None));
         };
         let upper = before_seq.unwrap_or(u64::MAX);
-        let mut out = Vec::new();
-        for entry in index.range((machine_arn, 0)..(machine_arn, upper)).map_err(io)?.rev() {
-            let (k, v) = entry.map_err(io)?;
-            let seq = k.value().1;
-            if out.len() == limit {
-                return Ok((out, Some(seq + 1)));
-            }
-            let arn = v.value();
-            let Some(doc) = execs.get(arn).map_err(io)? else {
-                continue;
-            };
-            let summary: ExecutionSummary = decode("execution", arn, doc.value())?;
-            if keep(&summary) {
-                out.push(summary);
-            }
-        }
-        Ok((out, None))
+        let entries = index
+            .range((machine_arn, 0)..(machine_arn, upper))
+            .map_err(io)?
+            .rev()
+            .map(|entry| entry.map(|(k, v)| (k.value().1, v)));
+        page_of(entries, &execs, limit, keep)
     }
 
     /// Like [`executions_of`](Self::executions_of), over the executions not
@@ -325,26 +314,17 @@ impl RedbStore {
             return Ok((Vec::new(), None));
         };
         let upper = before_seq.unwrap_or(u64::MAX);
-        let mut out = Vec::new();
-        for entry in running.range(0..upper).map_err(io)?.rev() {
-            let (k, v) = entry.map_err(io)?;
-            let arn = v.value();
-            if !arn.starts_with(arn_prefix) {
-                continue;
-            }
-            let seq = k.value();
-            if out.len() == limit {
-                return Ok((out, Some(seq + 1)));
-            }
-            let Some(doc) = execs.get(arn).map_err(io)? else {
-                continue;
-            };
-            let summary: ExecutionSummary = decode("execution", arn, doc.value())?;
-            if keep(&summary) {
-                out.push(summary);
-            }
-        }
-        Ok((out, None))
+        let entries = running
+            .range(0..upper)
+            .map_err(io)?
+            .rev()
+            .map(|entry| entry.map(|(k, v)| (k.value(), v)))
+            .filter(|entry| {
+                entry
+                    .as_ref()
+                    .map_or(true, |(_, arn)| arn.value().starts_with(arn_prefix))
+            });
+        page_of(entries, &execs, limit, keep)
     }
 
     /// Executions not yet ended, oldest first, with their definitions.
@@ -402,6 +382,33 @@ impl RedbStore {
         };
         journal::last_checkpoint_in(&table, arn, seq)
     }
+}
+
+/// One page of a listing: the summaries of `entries` (start seq and
+/// execution ARN, in listing order) that `keep` keeps, up to `limit`, and
+/// the seq to continue below when more entries follow.
+fn page_of<'a>(
+    entries: impl Iterator<Item = Result<(u64, redb::AccessGuard<'a, &'static str>), redb::StorageError>>,
+    execs: &redb::ReadOnlyTable<&'static str, &'static str>,
+    limit: usize,
+    keep: impl Fn(&ExecutionSummary) -> bool,
+) -> Result<(Vec<ExecutionSummary>, Option<u64>), StoreError> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let (seq, arn) = entry.map_err(io)?;
+        if out.len() == limit {
+            return Ok((out, Some(seq + 1)));
+        }
+        let arn = arn.value();
+        let Some(doc) = execs.get(arn).map_err(io)? else {
+            continue;
+        };
+        let summary: ExecutionSummary = decode("execution", arn, doc.value())?;
+        if keep(&summary) {
+            out.push(summary);
+        }
+    }
+    Ok((out, None))
 }
 
 /// The highest start seq given so far (0 in a new database). Every
