@@ -189,12 +189,34 @@ pub(super) fn parse_log<'a>(bytes: &'a [u8], path: &Path) -> Result<Option<(u64,
     Ok(Some((generation, changes)))
 }
 
+/// The generation an emptied log's header names (see [`MAGIC_EMPTY`]).
+fn emptied_generation(head: &[u8]) -> Option<u64> {
+    (head.len() >= FILE_HEADER && &head[..8] == MAGIC_EMPTY && crc32fast::hash(&head[8..16]) == le_u32(&head[16..]))
+        .then(|| le_u64(&head[8..16]))
+}
+
 /// Applies both logs' records to the database file (the older generation
-/// first) and syncs it; returns the generation the next log starts.
-pub(super) fn replay(data: &File, path: &Path, logs: &[File; 2], paths: &[PathBuf; 2]) -> Result<u64, OpenError> {
+/// first) and syncs it. Returns the generation the next log starts, and
+/// which logs held a turn (emptied ones are not read past their header).
+pub(super) fn replay(
+    data: &File,
+    path: &Path,
+    logs: &[File; 2],
+    paths: &[PathBuf; 2],
+) -> Result<(u64, [bool; 2]), OpenError> {
     let mut contents = [Vec::new(), Vec::new()];
+    let mut emptied = [None, None];
     for i in 0..2 {
         let len = logs[i].metadata().map_err(|e| failed("read", &paths[i], e))?.len();
+        let mut head = [0; FILE_HEADER];
+        let head_len = FILE_HEADER.min(usize::try_from(len).unwrap_or(FILE_HEADER));
+        logs[i]
+            .read_exact_at(&mut head[..head_len], 0)
+            .map_err(|e| failed("read", &paths[i], e))?;
+        emptied[i] = emptied_generation(&head[..head_len]);
+        if emptied[i].is_some() {
+            continue;
+        }
         contents[i] = vec![0; usize::try_from(len).map_err(|e| failed("read", &paths[i], e))?];
         logs[i]
             .read_exact_at(&mut contents[i], 0)
@@ -202,10 +224,13 @@ pub(super) fn replay(data: &File, path: &Path, logs: &[File; 2], paths: &[PathBu
     }
     let mut parsed = Vec::new();
     for i in 0..2 {
-        if let Some(log) = parse_log(&contents[i], &paths[i])? {
+        if let Some(generation) = emptied[i] {
+            parsed.push((generation, Vec::new()));
+        } else if let Some(log) = parse_log(&contents[i], &paths[i])? {
             parsed.push(log);
         }
     }
+    let held = [0, 1].map(|i| emptied[i].is_none() && !contents[i].is_empty());
     parsed.sort_by_key(|(generation, _)| *generation);
     let next = parsed.last().map_or(1, |(generation, _)| generation + 1);
     if parsed.iter().any(|(_, changes)| !changes.is_empty()) {
@@ -221,7 +246,7 @@ pub(super) fn replay(data: &File, path: &Path, logs: &[File; 2], paths: &[PathBu
         }
         data.sync_all().map_err(|e| failed("sync", path, e))?;
     }
-    Ok(next)
+    Ok((next, held))
 }
 
 #[cfg(test)]
@@ -285,7 +310,10 @@ mod tests {
         std::fs::write(&paths[0], &log).unwrap();
         std::fs::write(&paths[1], b"").unwrap();
         let logs = paths.clone().map(|p| File::open(p).unwrap());
-        assert_eq!(replay(&data, &data_path, &logs, &paths).unwrap(), generation + 1);
+        assert_eq!(
+            replay(&data, &data_path, &logs, &paths).unwrap(),
+            (generation + 1, [true, false])
+        );
         let mut out = vec![0u8; 4 * 4096];
         data.read_exact_at(&mut out, 0).unwrap();
         assert_eq!(out, [half, empty, full, short_tail].concat());

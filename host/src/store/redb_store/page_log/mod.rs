@@ -252,7 +252,7 @@ impl PageLogFile {
             File::open(&paths[0]).map_err(|e| failed("open", &paths[0], e))?,
             File::open(&paths[1]).map_err(|e| failed("open", &paths[1], e))?,
         ];
-        let generation = replay(&data, path, &readers, &paths)?;
+        let (generation, held) = replay(&data, path, &readers, &paths)?;
         let mut log = LogWriter {
             files,
             active: 1,
@@ -261,7 +261,8 @@ impl PageLogFile {
             block: AlignedBuf::with_capacity(1 << 20),
             spare: Vec::new(),
         };
-        log.mark_empty(generation - 1)
+        // Logs emptied already stay as they are (no write, no sync at open).
+        log.mark_empty(generation - 1, held)
             .map_err(|e| failed("empty the page logs of", path, e))?;
         log.switch(generation);
         let own = data.try_clone().map_err(|e| failed("open", path, e))?;
@@ -502,7 +503,7 @@ impl StorageBackend for PageLogFile {
             write_overlay(&self.shared.data, &state.recent, &mut buffer, false)?;
             self.shared.data.sync_data()?;
             state.recent = Overlay::default();
-            log.mark_empty(state.generation).map_err(|e| {
+            log.mark_empty(state.generation, [true, true]).map_err(|e| {
                 io_error(format!(
                     "cannot empty the page logs {} and {}: {e}",
                     self.shared.paths[0].display(),
