@@ -70,6 +70,12 @@ pub(crate) async fn call(
         execution_arn: context.execution_arn.clone(),
         state_name: context.state_name.clone(),
     };
+    // Held until the instance is dropped or given back idle. The plugin's
+    // time limit starts once it has a slot, as a function's timeout starts
+    // once it runs.
+    let Ok(_slot) = plugin.call_slots.acquire().await else {
+        return service_error("Lambda.ServiceException", "the plugin host is shutting down".into());
+    };
     let (mut store, warm_instance) = match plugin.warm.as_ref().and_then(WarmPool::take) {
         Some((mut store, instance)) => {
             let state = store.data_mut();
@@ -100,6 +106,14 @@ pub(crate) async fn call(
     };
     let result = match instance {
         Ok(i) => i.call_handle(&mut store, &input, &wit_context).await.map(|r| (i, r)),
+        // Slots are all taken by idle warm instances or by components with
+        // several memories: AWS's throttling error, which Retry can name.
+        Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+            return service_error(
+                "Lambda.TooManyRequestsException",
+                format!("{}: too many plugin instances at once ({})", info.label(), describe(&e)),
+            );
+        }
         Err(e) => Err(e),
     };
     let (outcome, reusable) = match result {

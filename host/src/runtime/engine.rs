@@ -19,6 +19,16 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// against it): the pooling allocator reserves slots of this size.
 pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 
+/// Component instances the pooling allocator holds at once (the calls in
+/// flight and the idle warm instances together).
+const POOL_INSTANCES: u32 = 256;
+
+/// Calls that may hold an instance at once: the pool's slots less room for
+/// idle warm instances (plugins that ask for reuse keep up to 8 each). A
+/// call beyond this waits for a slot instead of failing, so a burst of
+/// executions queues for its plugins as it would for any busy worker.
+pub const CALL_SLOTS: usize = 224;
+
 /// Why a component could not be compiled or loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
@@ -36,6 +46,8 @@ pub struct Runtime {
     /// The ticker thread runs while this is alive; every loaded plugin keeps
     /// a clone, so its calls stay interruptible after the runtime is dropped.
     ticker: Arc<()>,
+    /// Instance slots for calls ([`CALL_SLOTS`]), shared by every plugin.
+    call_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runtime {
@@ -58,6 +70,7 @@ impl Runtime {
             cache_dir,
             engine_key,
             ticker,
+            call_slots: Arc::new(tokio::sync::Semaphore::new(CALL_SLOTS)),
         })
     }
 
@@ -68,6 +81,11 @@ impl Runtime {
     /// A token that keeps the epoch ticker running while it is held.
     pub(crate) fn ticker(&self) -> Arc<()> {
         self.ticker.clone()
+    }
+
+    /// The instance slots calls take turns on.
+    pub(crate) fn call_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.call_slots.clone()
     }
 
     /// Compiles `bytes`, or loads the artifact compiled earlier for the same
@@ -129,7 +147,7 @@ fn config(pooling: bool) -> Config {
     c.parallel_compilation(true);
     if pooling {
         let mut p = PoolingAllocationConfig::default();
-        p.total_component_instances(256);
+        p.total_component_instances(POOL_INSTANCES);
         p.total_core_instances(4096);
         p.total_memories(512);
         p.total_tables(4096);

@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker};
 
-pub use engine::{CacheOutcome, CompileError, Runtime};
+pub use engine::{CALL_SLOTS, CacheOutcome, CompileError, Runtime};
 pub use folder::PluginFolder;
 pub use host::{ACCOUNT, REGION, table_arn};
 pub use manifest::{Limits, Manifest, ManifestError, Preopen, WasiGrants};
@@ -80,6 +80,8 @@ pub(crate) struct LoadedPlugin {
     pub warm: Option<call::WarmPool>,
     /// Keeps the engine's epoch ticker alive: without it time limits stop.
     _ticker: Arc<()>,
+    /// The runtime's instance slots: a call holds one while it runs.
+    pub call_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A plugin that could not be loaded, and why.
@@ -168,6 +170,7 @@ impl Entry {
             pre,
             warm,
             _ticker: loader.runtime.ticker(),
+            call_slots: loader.runtime.call_slots(),
         })
     }
 
