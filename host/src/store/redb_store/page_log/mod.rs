@@ -253,6 +253,10 @@ impl PageLogFile {
             File::open(&paths[1]).map_err(|e| failed("open", &paths[1], e))?,
         ];
         let (generation, held) = replay(&data, path, &readers, &paths)?;
+        let mut grown = [0; 2];
+        for ((file, path), grown) in files.iter().zip(&paths).zip(&mut grown) {
+            *grown = file.metadata().map_err(|e| failed("read the size of", path, e))?.len();
+        }
         let mut log = LogWriter {
             files,
             active: 1,
@@ -260,6 +264,7 @@ impl PageLogFile {
             tail_start: 0,
             block: AlignedBuf::with_capacity(1 << 20),
             spare: Vec::new(),
+            grown,
         };
         // Logs emptied already stay as they are (no write, no sync at open).
         log.mark_empty(generation - 1, held)

@@ -208,6 +208,37 @@ fn a_torn_append_is_dropped_and_the_rest_replays() {
 }
 
 #[test]
+fn a_log_grows_a_mebibyte_of_zeros_at_a_time_and_replays_across_them() {
+    let dir = tempdir();
+    let path = dir.join("db.redb");
+    let db = open(&path, u64::MAX);
+    let log = &log_paths(&path)[0];
+    let size = || std::fs::metadata(log).unwrap().len();
+    insert(&db, 0);
+    assert!(
+        size() >= super::writer::GROW_BYTES,
+        "the first commit grew the log to {}",
+        size()
+    );
+    let (mut growths, mut last) = (0, size());
+    for i in 1..400 {
+        insert(&db, i);
+        if size() != last {
+            assert!(size() - last >= super::writer::GROW_BYTES, "grew by {}", size() - last);
+            growths += 1;
+            last = size();
+        }
+    }
+    assert!(
+        growths >= 1,
+        "400 commits fit in the first mebibyte: the test proves nothing"
+    );
+    let copy = crash_copy(&path, &dir.join("crash"));
+    drop(db);
+    assert_items(&open(&copy, u64::MAX), 400);
+}
+
+#[test]
 fn a_damaged_log_header_is_refused_with_the_logs_path() {
     let dir = tempdir();
     let path = dir.join("db.redb");

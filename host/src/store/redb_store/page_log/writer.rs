@@ -11,6 +11,13 @@ use super::format::{FILE_HEADER, empty_header, file_header};
 /// divides it).
 const BLOCK: usize = 4096;
 
+/// A log that must grow grows by at least this much at once. A sync that
+/// extends the file also commits its new size, which costs more than one
+/// that overwrites written blocks (measured on this VM, 64 KiB direct
+/// writes + fdatasync: 260-318 µs appending, 150-185 µs over written
+/// blocks, 191-194 µs growing 1 MiB at a time).
+pub(super) const GROW_BYTES: u64 = 1 << 20;
+
 // The header fits in the one block `mark_empty` writes.
 const _: () = assert!(FILE_HEADER <= BLOCK);
 
@@ -27,6 +34,9 @@ pub(super) struct LogWriter {
     pub(super) block: AlignedBuf,
     /// Reused to take `State::pending` without allocating.
     pub(super) spare: Vec<u8>,
+    /// How many bytes each log file has written (records, or zeros past
+    /// them that no replay reads as a record).
+    pub(super) grown: [u64; 2],
 }
 
 impl LogWriter {
@@ -45,7 +55,16 @@ impl LogWriter {
         self.block.extend(records);
         let written = self.block.len();
         self.block.pad_to(BLOCK);
+        let end = self.tail_start + self.block.len() as u64;
+        if end > self.grown[self.active] {
+            // Zeros after the records: the syncs until they are overwritten
+            // do not grow the file.
+            let grown_to = end.max(self.grown[self.active] + GROW_BYTES);
+            self.block.zero_extend((grown_to - end) as usize);
+        }
         self.files[self.active].write_all_at(self.block.as_slice(), self.tail_start)?;
+        let active = self.active;
+        self.grown[active] = self.grown[active].max(self.tail_start + self.block.len() as u64);
         let whole = written / BLOCK * BLOCK;
         self.tail.clear();
         self.tail.extend_from_slice(&self.block.as_slice()[whole..written]);
@@ -129,6 +148,13 @@ impl AlignedBuf {
         self.reserve(padded - self.len);
         self.raw[self.start + self.len..self.start + padded].fill(0);
         self.len = padded;
+    }
+
+    /// Appends `n` zero bytes.
+    fn zero_extend(&mut self, n: usize) {
+        self.reserve(n);
+        self.raw[self.start + self.len..self.start + self.len + n].fill(0);
+        self.len += n;
     }
 
     fn as_slice(&self) -> &[u8] {
