@@ -36,6 +36,7 @@ pub(super) struct ListRequest {
     max_results: Option<i64>,
     next_token: Option<String>,
     map_run_arn: Option<String>,
+    redrive_filter: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -333,6 +334,22 @@ impl Service {
                 "1 validation error detected: Value '{status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
             )));
         }
+        // PENDING_REDRIVE is a state of a Map Run's child executions only.
+        if req.status_filter.as_deref() == Some("PENDING_REDRIVE") {
+            return Err(ServiceError::validation(
+                "The PENDING_REDRIVE statusFilter needs a mapRunArn, not a stateMachineArn",
+            ));
+        }
+        let redriven = match req.redrive_filter.as_deref() {
+            None => None,
+            Some("REDRIVEN") => Some(true),
+            Some("NOT_REDRIVEN") => Some(false),
+            Some(other) => {
+                return Err(ServiceError::validation(format!(
+                    "1 validation error detected: Value '{other}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"
+                )));
+            }
+        };
         let limit = page_size(req.max_results)?;
         let before = match &req.next_token {
             None => None,
@@ -343,6 +360,7 @@ impl Service {
         let keep = |r: &ExecutionSummary| {
             status.as_deref().is_none_or(|s| s == r.status)
                 && version_arn.as_ref().is_none_or(|v| r.version_arn.as_ref() == Some(v))
+                && redriven.is_none_or(|redriven| (r.redrive_count > 0) == redriven)
         };
         let (page, next) = if status.as_deref() == Some("RUNNING") {
             // Execution ARNs name their machine: `…:execution:NAME:…`.

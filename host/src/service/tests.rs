@@ -176,6 +176,44 @@ async fn a_failed_execution_redrives_from_the_state_that_failed() {
         "{types:?}"
     );
     assert_eq!(tasks.keys().len(), 2);
+
+    // ListExecutions tells redriven executions from the others.
+    let machine = service
+        .call("DescribeExecution", json!({"executionArn": arn}))
+        .await
+        .unwrap()["stateMachineArn"]
+        .clone();
+    let other = service
+        .call("StartExecution", json!({"stateMachineArn": machine, "name": "e2"}))
+        .await
+        .unwrap()["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_status(&service, &other, "SUCCEEDED").await;
+    let listed = |request: Value| {
+        let service = service.clone();
+        async move {
+            let page = service.call("ListExecutions", request).await?;
+            Ok::<_, ServiceError>(
+                page["executions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["executionArn"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let redriven = listed(json!({"stateMachineArn": machine, "redriveFilter": "REDRIVEN"}));
+    assert_eq!(redriven.await.unwrap(), [arn.clone()]);
+    let not_redriven = listed(json!({"stateMachineArn": machine, "redriveFilter": "NOT_REDRIVEN"}));
+    assert_eq!(not_redriven.await.unwrap(), [other.clone()]);
+    assert_eq!(listed(json!({"stateMachineArn": machine})).await.unwrap(), [other, arn]);
+    let wrong = listed(json!({"stateMachineArn": machine, "redriveFilter": "SOMETIMES"}));
+    assert_eq!(wrong.await.unwrap_err().code, "ValidationException");
+    let pending = listed(json!({"stateMachineArn": machine, "statusFilter": "PENDING_REDRIVE"}));
+    assert_eq!(pending.await.unwrap_err().code, "ValidationException");
 }
 
 const CALLBACK: &str = r#"{"StartAt": "Approve", "States": {
