@@ -55,14 +55,23 @@ impl LogWriter {
         self.block.extend(records);
         let written = self.block.len();
         self.block.pad_to(BLOCK);
-        let end = self.tail_start + self.block.len() as u64;
+        let padded = self.block.len();
+        let end = self.tail_start + padded as u64;
         if end > self.grown[self.active] {
             // Zeros after the records: the syncs until they are overwritten
             // do not grow the file.
             let grown_to = end.max(self.grown[self.active] + GROW_BYTES);
             self.block.zero_extend((grown_to - end) as usize);
         }
-        self.files[self.active].write_all_at(self.block.as_slice(), self.tail_start)?;
+        let file = &self.files[self.active];
+        match file.write_all_at(self.block.as_slice(), self.tail_start) {
+            // A nearly full disk may hold the records without the zeros.
+            Err(e) if self.block.len() > padded && e.kind() == std::io::ErrorKind::StorageFull => {
+                self.block.truncate(padded);
+                file.write_all_at(self.block.as_slice(), self.tail_start)?;
+            }
+            other => other?,
+        }
         let active = self.active;
         self.grown[active] = self.grown[active].max(self.tail_start + self.block.len() as u64);
         let whole = written / BLOCK * BLOCK;
@@ -148,6 +157,11 @@ impl AlignedBuf {
         self.reserve(padded - self.len);
         self.raw[self.start + self.len..self.start + padded].fill(0);
         self.len = padded;
+    }
+
+    /// Keeps the first `len` bytes.
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
     }
 
     /// Appends `n` zero bytes.
