@@ -206,9 +206,9 @@ async fn a_failed_execution_redrives_from_the_state_that_failed() {
         }
     };
     let redriven = listed(json!({"stateMachineArn": machine, "redriveFilter": "REDRIVEN"}));
-    assert_eq!(redriven.await.unwrap(), [arn.clone()]);
+    assert_eq!(redriven.await.unwrap(), std::slice::from_ref(&arn));
     let not_redriven = listed(json!({"stateMachineArn": machine, "redriveFilter": "NOT_REDRIVEN"}));
-    assert_eq!(not_redriven.await.unwrap(), [other.clone()]);
+    assert_eq!(not_redriven.await.unwrap(), std::slice::from_ref(&other));
     assert_eq!(listed(json!({"stateMachineArn": machine})).await.unwrap(), [other, arn]);
     let wrong = listed(json!({"stateMachineArn": machine, "redriveFilter": "SOMETIMES"}));
     assert_eq!(wrong.await.unwrap_err().code, "ValidationException");
