@@ -377,6 +377,7 @@ fn assert_history_whole_ends(events: &[Value]) {
 
 #[test]
 fn the_cli_runs_on_a_server_and_reads_executions_with_or_without_it() {
+    type Cli<'a> = dyn Fn(&[&str]) -> (Option<i32>, String) + 'a;
     let data = temp_dir("cli");
     let server = Server::start(&data, &[]);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -415,7 +416,35 @@ fn the_cli_runs_on_a_server_and_reads_executions_with_or_without_it() {
     let (_, history) = stepyard(&["history", "order:cli-9", "--json"]);
     let history = history.trim();
     assert_eq!(history.lines().count(), 22, "{history}");
+    // The tables and log lines too: the server holds the database.
+    let read_order = |stepyard: &Cli| {
+        let (code, item) = stepyard(&["table", "get", "orders", "cli-9"]);
+        assert_eq!(code, Some(0), "{item}");
+        let item: Value = serde_json::from_str(&item).unwrap();
+        assert_eq!(item["status"], "CONFIRMED", "{item}");
+        let (code, scanned) = stepyard(&["table", "scan", "orders", "--prefix", "cli-"]);
+        assert_eq!(code, Some(0), "{scanned}");
+        let keys: Vec<String> = scanned
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(keys, ["cli-9"]);
+        let (code, tables) = stepyard(&["table", "list"]);
+        assert_eq!((code, tables.trim()), (Some(0), "orders"));
+        let (code, missing) = stepyard(&["table", "get", "orders", "nobody"]);
+        assert_eq!(code, Some(1), "{missing}");
+        let (code, lines) = stepyard(&["logs", "cli-9", "--json"]);
+        assert_eq!(code, Some(0), "{lines}");
+        assert!(lines.contains("paymentProcessing"), "{lines}");
+    };
+    read_order(&stepyard);
     server.kill();
+    read_order(&stepyard);
     // Without a server, it reads the database itself.
     let (code, described) = stepyard(&["describe", "order:cli-9"]);
     assert_eq!(code, Some(0));

@@ -21,6 +21,9 @@ use auth::{AuthConfig, RequestParts};
 
 /// What the protocol prefixes operation names with.
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
+/// The prefix of Stepyard's own operations (tables and log lines, see
+/// `service::inspect`).
+const STEPYARD_PREFIX: &str = "Stepyard.";
 /// The content type of requests and answers.
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// The largest request body taken (a definition may be 1 MiB, AWS's limit,
@@ -77,12 +80,16 @@ async fn dispatch(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ServiceError::new("UnknownOperationException", "Missing X-Amz-Target header"))?;
-    let operation = target.strip_prefix(TARGET_PREFIX).ok_or_else(|| {
-        ServiceError::new(
-            "UnknownOperationException",
-            format!("Unknown target '{target}': expected {TARGET_PREFIX}<Operation>"),
-        )
-    })?;
+    let (operation, own) = match (target.strip_prefix(TARGET_PREFIX), target.strip_prefix(STEPYARD_PREFIX)) {
+        (Some(operation), _) => (operation, false),
+        (None, Some(operation)) => (operation, true),
+        (None, None) => {
+            return Err(ServiceError::new(
+                "UnknownOperationException",
+                format!("Unknown target '{target}': expected {TARGET_PREFIX}<Operation>"),
+            ));
+        }
+    };
     let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -95,40 +102,69 @@ async fn dispatch(
             "The request must be a JSON object",
         ));
     }
+    let (action, resource) = if own {
+        own_action(operation, &request)
+    } else {
+        (format!("states:{operation}"), resource_of(api, operation, &request))
+    };
     if let Some(auth) = &api.auth {
-        authorize(auth, api, method, uri, headers, body, operation, &request)?;
+        let call = Call {
+            method,
+            uri,
+            headers,
+            body,
+        };
+        authorize(auth, &call, &action, &resource)?;
     }
-    api.service.call(operation, request).await
+    if own {
+        api.service.call_stepyard(operation, request).await
+    } else {
+        api.service.call(operation, request).await
+    }
 }
 
-/// Checks the request's signature, then the caller's policy for
-/// `states:<Operation>` on the resource the request names.
-#[allow(clippy::too_many_arguments)]
-fn authorize(
-    auth: &AuthConfig,
-    api: &Api,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-    operation: &str,
-    request: &Value,
-) -> Result<(), ServiceError> {
-    let pairs: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+/// The HTTP request, as its signature covers it.
+struct Call<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+/// Checks the request's signature, then the caller's policy for `action`
+/// on `resource`.
+fn authorize(auth: &AuthConfig, call: &Call<'_>, action: &str, resource: &str) -> Result<(), ServiceError> {
+    let pairs: Vec<(&str, &[u8])> = call.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
     let parts = RequestParts {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query().unwrap_or(""),
+        method: call.method.as_str(),
+        path: call.uri.path(),
+        query: call.uri.query().unwrap_or(""),
         headers: &pairs,
-        body,
+        body: call.body,
     };
     let principal = auth
         .authenticate(&parts, chrono::Utc::now())
         .map_err(|e| ServiceError::new(e.code(), e.to_string()))?;
-    let resource = resource_of(api, operation, request);
     principal
-        .authorize(&format!("states:{operation}"), &resource)
+        .authorize(action, resource)
         .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()))
+}
+
+/// The IAM action and resource of one of Stepyard's own operations: the
+/// DynamoDB and CloudWatch Logs actions they stand for.
+fn own_action(operation: &str, request: &Value) -> (String, String) {
+    let field = |name: &str| request.get(name).and_then(Value::as_str);
+    let table = || field("table").map_or_else(|| "*".to_owned(), crate::runtime::table_arn);
+    match operation {
+        "GetItem" => ("dynamodb:GetItem".into(), table()),
+        "ScanTable" => ("dynamodb:Scan".into(), table()),
+        "ListTables" => ("dynamodb:ListTables".into(), "*".into()),
+        "GetExecutionLogs" => (
+            "logs:GetLogEvents".into(),
+            field("executionArn").unwrap_or("*").to_owned(),
+        ),
+        other => (format!("stepyard:{other}"), "*".into()),
+    }
 }
 
 /// The ARN an operation acts on, as IAM sees it (`*` for operations on no
@@ -170,4 +206,33 @@ pub fn error_response(e: &ServiceError) -> Response {
         response.headers_mut().insert("x-amzn-errortype", v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::own_action;
+
+    #[test]
+    fn stepyards_own_operations_are_checked_as_the_aws_actions_they_stand_for() {
+        let table = crate::runtime::table_arn("orders");
+        let of = |op: &str, request| own_action(op, &request);
+        assert_eq!(
+            of("GetItem", json!({"table": "orders", "key": "k"})),
+            ("dynamodb:GetItem".into(), table.clone())
+        );
+        assert_eq!(
+            of("ScanTable", json!({"table": "orders"})),
+            ("dynamodb:Scan".into(), table)
+        );
+        assert_eq!(of("ListTables", json!({})), ("dynamodb:ListTables".into(), "*".into()));
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:order:e";
+        assert_eq!(
+            of("GetExecutionLogs", json!({"executionArn": arn})),
+            ("logs:GetLogEvents".into(), arn.into())
+        );
+        // No table named: checked against every table.
+        assert_eq!(of("ScanTable", json!({})), ("dynamodb:Scan".into(), "*".into()));
+    }
 }

@@ -1,6 +1,7 @@
-//! The commands that read executions (`executions`, `describe`, `history`)
-//! and `run --endpoint`: they talk to a running `stepyard serve` over its
-//! API, or, when none runs, open the data directory's database directly.
+//! The commands that read executions (`executions`, `describe`, `history`),
+//! tables and log lines (`table`, `logs`), and `run --endpoint`: they talk
+//! to a running `stepyard serve` over its API, or, when none runs, open the
+//! data directory's database directly.
 //! Either way the answers have the API's shapes.
 
 use std::io::{Read, Write};
@@ -64,7 +65,17 @@ impl Backend {
             Backend::Local { service, runtime } => runtime
                 .block_on(service.call(operation, request))
                 .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message)),
-            Backend::Http(addr) => http_call(addr, operation, &request),
+            Backend::Http(addr) => http_call(addr, &format!("AWSStepFunctions.{operation}"), &request),
+        }
+    }
+
+    /// Calls one of Stepyard's own operations (tables, log lines).
+    pub fn call_stepyard(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
+        match self {
+            Backend::Local { service, runtime } => runtime
+                .block_on(service.call_stepyard(operation, request))
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message)),
+            Backend::Http(addr) => http_call(addr, &format!("Stepyard.{operation}"), &request),
         }
     }
 }
@@ -77,12 +88,12 @@ fn host_port(url: &str) -> anyhow::Result<String> {
 }
 
 /// One JSON 1.0 call over HTTP/1.1.
-fn http_call(addr: &str, operation: &str, request: &Value) -> anyhow::Result<Value> {
+fn http_call(addr: &str, target: &str, request: &Value) -> anyhow::Result<Value> {
     let body = request.to_string();
     let mut stream = TcpStream::connect(addr).with_context(|| format!("cannot connect to http://{addr}"))?;
     write!(
         stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\n\
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: {target}\r\n\
          Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;

@@ -4,9 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use stepyard::store::{KvStore, LogStore};
+use stepyard::store::LogLine;
 
 use super::EnvArgs;
+use super::client::{Backend, execution_arn};
 
 #[derive(Debug, Args)]
 pub struct PluginsArgs {
@@ -71,6 +72,10 @@ pub fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
 pub struct TableArgs {
     #[command(subcommand)]
     command: TableCommand,
+    /// A running server to ask (default: the one on the data directory, if
+    /// any, else the database itself).
+    #[arg(long, global = true)]
+    endpoint: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,40 +96,53 @@ enum TableCommand {
     List,
 }
 
+/// Most items one scan request asks for.
+const SCAN_PAGE: usize = 1000;
+
 pub fn table(args: TableArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
-    let store = env.store()?;
+    let backend = Backend::open(args.endpoint.as_deref(), env)?;
     match args.command {
-        TableCommand::Get { table, key } => match store.get(&table, &key)? {
-            Some(item) => {
-                let value: Value = serde_json::from_str(&item.value)?;
-                println!("{}", serde_json::to_string_pretty(&value)?);
-                Ok(ExitCode::SUCCESS)
+        TableCommand::Get { table, key } => {
+            let answer = backend.call_stepyard("GetItem", json!({"table": table, "key": key}))?;
+            match answer.get("item") {
+                Some(item) => {
+                    println!("{}", serde_json::to_string_pretty(&item["value"])?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no item '{key}' in table '{table}'");
+                    Ok(ExitCode::from(1))
+                }
             }
-            None => {
-                eprintln!("no item '{key}' in table '{table}'");
-                Ok(ExitCode::from(1))
-            }
-        },
+        }
         TableCommand::Scan { table, prefix, limit } => {
             let mut after: Option<String> = None;
             let mut left = limit;
             while left > 0 {
-                let page = store.query(&table, &prefix, after.as_deref(), left)?;
-                for item in &page.items {
-                    let value: Value = serde_json::from_str(&item.value)?;
-                    println!("{}", json!({"key": item.key, "version": item.version, "item": value}));
+                let mut request = json!({"table": table, "prefix": prefix, "limit": left.min(SCAN_PAGE)});
+                if let Some(after) = &after {
+                    request["exclusiveStartKey"] = after.clone().into();
                 }
-                left = left.saturating_sub(page.items.len());
-                match page.next {
-                    Some(n) if !page.items.is_empty() => after = Some(n),
+                let page = backend.call_stepyard("ScanTable", request)?;
+                let items = page["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+                for item in items {
+                    println!(
+                        "{}",
+                        json!({"key": item["key"], "version": item["version"], "item": item["value"]})
+                    );
+                }
+                left = left.saturating_sub(items.len());
+                match page["lastEvaluatedKey"].as_str() {
+                    Some(next) if !items.is_empty() => after = Some(next.to_owned()),
                     _ => break,
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         TableCommand::List => {
-            for t in store.tables()? {
-                println!("{t}");
+            let answer = backend.call_stepyard("ListTables", json!({}))?;
+            for t in answer["tables"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                println!("{}", t.as_str().unwrap_or_default());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -133,31 +151,42 @@ pub fn table(args: TableArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The execution (name or ARN); default: the most recent one with logs.
+    /// The execution (name, `MACHINE:NAME` or ARN); default: the most recent
+    /// one with logs.
     execution: Option<String>,
     /// Print JSON lines.
     #[arg(long)]
     json: bool,
+    /// A running server to ask (default: the one on the data directory, if
+    /// any, else the database itself).
+    #[arg(long)]
+    endpoint: Option<String>,
 }
 
 pub fn logs(args: LogsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
-    let store = env.store()?;
-    let executions = store.executions()?;
-    let chosen = match &args.execution {
-        Some(e) => executions
-            .iter()
-            .find(|arn| *arn == e || arn.rsplit(':').next() == Some(e.as_str()))
-            .cloned(),
-        None => executions.last().cloned(),
+    let backend = Backend::open(args.endpoint.as_deref(), env)?;
+    let request = match &args.execution {
+        None => json!({}),
+        Some(given) if given.starts_with("arn:") || given.contains(':') => {
+            json!({"executionArn": execution_arn(given)})
+        }
+        // A bare name: the execution of that name with log lines, whatever
+        // its state machine.
+        Some(name) => json!({"executionName": name}),
     };
-    let Some(arn) = chosen else {
-        eprintln!(
-            "no log lines for {}",
-            args.execution.as_deref().unwrap_or("any execution")
-        );
-        return Ok(ExitCode::from(1));
+    let answer = match backend.call_stepyard("GetExecutionLogs", request) {
+        Ok(answer) => answer,
+        Err(e) if e.to_string().starts_with("ResourceNotFound") => {
+            eprintln!(
+                "no log lines for {}",
+                args.execution.as_deref().unwrap_or("any execution")
+            );
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e),
     };
-    for line in store.read(&arn)? {
+    let lines: Vec<LogLine> = serde_json::from_value(answer["lines"].clone())?;
+    for line in lines {
         if args.json {
             println!("{}", serde_json::to_string(&line)?);
         } else {

@@ -9,6 +9,7 @@ pub mod arn;
 mod callbacks;
 mod error;
 mod executions;
+mod inspect;
 mod journal;
 mod machines;
 mod roles;
