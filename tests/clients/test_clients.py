@@ -246,6 +246,35 @@ class WithoutAuth(unittest.TestCase):
         self.assertEqual(code_of(lambda: sfn.describe_state_machine(stateMachineArn=express)),
                          "StateMachineDoesNotExist")
 
+    def test_an_alias_routes_starts_to_its_versions(self):
+        sfn = self.sfn
+        created = sfn.create_state_machine(name="aliased", definition=PASS, roleArn=ROLE, publish=True)
+        arn, v1 = created["stateMachineArn"], created["stateMachineVersionArn"]
+        sfn.update_state_machine(stateMachineArn=arn, definition=FAIL)
+        v2 = sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+        alias = sfn.create_state_machine_alias(
+            name="live", description="the one users call",
+            routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
+        self.assertEqual(alias, arn + ":live")
+        d = wait_ended(sfn, sfn.start_execution(stateMachineArn=alias, name="via-alias")["executionArn"])
+        self.assertEqual((d["status"], d["stateMachineVersionArn"], d["stateMachineAliasArn"]), ("SUCCEEDED", v1, alias))
+        sfn.update_state_machine_alias(stateMachineAliasArn=alias,
+                                       routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}])
+        described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+        self.assertEqual((described["name"], described["description"]), ("live", "the one users call"))
+        self.assertEqual(described["routingConfiguration"], [{"stateMachineVersionArn": v2, "weight": 100}])
+        d = wait_ended(sfn, sfn.start_execution(stateMachineArn=alias, name="after-update")["executionArn"])
+        self.assertEqual((d["status"], d["stateMachineVersionArn"]), ("FAILED", v2))
+        listed = sfn.list_executions(stateMachineArn=alias)["executions"]
+        self.assertEqual(sorted(e["name"] for e in listed), ["after-update", "via-alias"])
+        aliases = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
+        self.assertEqual([a["stateMachineAliasArn"] for a in aliases], [alias])
+        self.assertEqual(code_of(lambda: sfn.delete_state_machine_version(stateMachineVersionArn=v2)),
+                         "ConflictException")
+        sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+        self.assertEqual(code_of(lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=alias)),
+                         "ResourceNotFound")
+
     def test_test_state_runs_one_state(self):
         sfn = self.sfn
         pass_state = {"Type": "Pass", "Parameters": {"x.$": "$.a"}, "Next": "Later"}

@@ -175,6 +175,16 @@ fn resource_of(api: &Api, operation: &str, request: &Value) -> String {
         "CreateStateMachine" => field("name").map(|n| api.service.location().state_machine_arn(&n)),
         "TagResource" | "UntagResource" | "ListTagsForResource" => field("resourceArn"),
         "DeleteStateMachineVersion" => field("stateMachineVersionArn"),
+        "DescribeStateMachineAlias" | "UpdateStateMachineAlias" | "DeleteStateMachineAlias" => {
+            field("stateMachineAliasArn")
+        }
+        // The alias to be: its machine (the versions') and its name.
+        "CreateStateMachineAlias" => request
+            .pointer("/routingConfiguration/0/stateMachineVersionArn")
+            .and_then(Value::as_str)
+            .and_then(|v| v.rsplit_once(':'))
+            .zip(field("name"))
+            .map(|((machine, _), name)| format!("{machine}:{name}")),
         "DescribeExecution"
         | "StopExecution"
         | "GetExecutionHistory"

@@ -39,8 +39,28 @@ impl Location {
 /// What a Step Functions ARN names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource<'a> {
-    StateMachine { name: &'a str, version: Option<u64> },
-    Execution { machine: &'a str, name: &'a str },
+    StateMachine {
+        name: &'a str,
+        version: Option<u64>,
+    },
+    /// `…:stateMachine:<name>:<alias>`: a qualifier that is not a number.
+    Alias {
+        machine: &'a str,
+        alias: &'a str,
+    },
+    Execution {
+        machine: &'a str,
+        name: &'a str,
+    },
+}
+
+/// What a state machine ARN that may be qualified points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The machine itself (its latest revision).
+    Latest,
+    Version(u64),
+    Alias(String),
 }
 
 /// Parses `arn:aws:states:<region>:<account>:<type>:<…>`.
@@ -53,6 +73,10 @@ pub fn parse(arn: &str) -> ServiceResult<Resource<'_>> {
         ("stateMachine", [name]) => Ok(Resource::StateMachine { name, version: None }),
         ("stateMachine", [name, qualifier]) => match qualifier.parse::<u64>() {
             Ok(v) if v > 0 => Ok(Resource::StateMachine { name, version: Some(v) }),
+            Err(_) if alias_name_is_valid(qualifier) => Ok(Resource::Alias {
+                machine: name,
+                alias: qualifier,
+            }),
             _ => Err(ServiceError::invalid_arn(arn, "Invalid version qualifier")),
         },
         ("execution", [machine, name]) => Ok(Resource::Execution { machine, name }),
@@ -64,14 +88,26 @@ pub fn parse(arn: &str) -> ServiceResult<Resource<'_>> {
 }
 
 /// The base machine ARN and version of a state machine ARN; an execution
-/// ARN is refused.
+/// or alias ARN is refused.
 pub fn state_machine(arn: &str) -> ServiceResult<(String, Option<u64>)> {
+    match target(arn)? {
+        (base, Target::Latest) => Ok((base, None)),
+        (base, Target::Version(v)) => Ok((base, Some(v))),
+        (_, Target::Alias(_)) => Err(ServiceError::invalid_arn(
+            arn,
+            "Resource type not valid in this context: alias",
+        )),
+    }
+}
+
+/// The base machine ARN of a state machine, version or alias ARN, and
+/// which of them it is; an execution ARN is refused.
+pub fn target(arn: &str) -> ServiceResult<(String, Target)> {
+    let base = || arn.rsplit_once(':').map_or(arn, |(b, _)| b).to_owned();
     match parse(arn)? {
-        Resource::StateMachine { version: None, .. } => Ok((arn.to_owned(), None)),
-        Resource::StateMachine { version: Some(v), .. } => {
-            let base = arn.rsplit_once(':').map_or(arn, |(b, _)| b);
-            Ok((base.to_owned(), Some(v)))
-        }
+        Resource::StateMachine { version: None, .. } => Ok((arn.to_owned(), Target::Latest)),
+        Resource::StateMachine { version: Some(v), .. } => Ok((base(), Target::Version(v))),
+        Resource::Alias { alias, .. } => Ok((base(), Target::Alias(alias.to_owned()))),
         Resource::Execution { .. } => Err(ServiceError::invalid_arn(
             arn,
             "Resource type not valid in this context: execution",
@@ -79,11 +115,19 @@ pub fn state_machine(arn: &str) -> ServiceResult<(String, Option<u64>)> {
     }
 }
 
+/// An alias name: 1-80 letters, digits, `-`, `_` and `.`, not all digits
+/// (a number names a version).
+pub fn alias_name_is_valid(name: &str) -> bool {
+    (1..=80).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !name.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Checks that `arn` is an execution ARN.
 pub fn execution(arn: &str) -> ServiceResult<()> {
     match parse(arn)? {
         Resource::Execution { .. } => Ok(()),
-        Resource::StateMachine { .. } => Err(ServiceError::invalid_arn(
+        Resource::StateMachine { .. } | Resource::Alias { .. } => Err(ServiceError::invalid_arn(
             arn,
             "Resource type not valid in this context: stateMachine",
         )),
@@ -122,6 +166,14 @@ mod tests {
         assert_eq!(execution(&m).unwrap_err().code, "InvalidArn");
         assert_eq!(parse("not-an-arn").unwrap_err().code, "InvalidArn");
         assert_eq!(state_machine(&format!("{m}:0")).unwrap_err().code, "InvalidArn");
+        // A qualifier that is not a number names an alias.
+        assert_eq!(
+            target(&format!("{m}:PROD")).unwrap(),
+            (m.clone(), Target::Alias("PROD".into()))
+        );
+        assert_eq!(state_machine(&format!("{m}:PROD")).unwrap_err().code, "InvalidArn");
+        assert_eq!(target(&format!("{m}:no/slash")).unwrap_err().code, "InvalidArn");
+        assert!(!alias_name_is_valid("123") && alias_name_is_valid("v1.2-blue_green"));
     }
 
     #[test]

@@ -99,14 +99,28 @@ fn event_json(stored: &StoredEvent, include_data: bool) -> Value {
 
 impl Service {
     fn load_for_start(&self, machine_arn: &str) -> ServiceResult<ExecutionRecordTemplate> {
-        let (base, version) = arn::state_machine(machine_arn)?;
+        let (base, target) = arn::target(machine_arn)?;
         let machine = self
             .store
             .state_machine(&base)?
             .ok_or_else(|| ServiceError::machine_missing(machine_arn))?;
+        // An alias starts one of its versions, picked by weight.
+        let (version, alias_arn) = match target {
+            arn::Target::Latest => (None, None),
+            arn::Target::Version(v) => (Some(v), None),
+            arn::Target::Alias(name) => {
+                let alias = self
+                    .store
+                    .alias(&base, &name)?
+                    .ok_or_else(|| ServiceError::machine_missing(machine_arn))?;
+                let picked = super::aliases::pick_version(&alias.routing, rand_percent());
+                (Some(arn::state_machine(picked)?.1.unwrap_or(0)), Some(alias.arn))
+            }
+        };
         let mut template = ExecutionRecordTemplate {
             machine_arn: base.clone(),
             version_arn: None,
+            alias_arn,
             machine_name: machine.name.clone(),
             machine_type: machine.machine_type.clone(),
             definition: machine.definition.clone(),
@@ -126,7 +140,14 @@ impl Service {
         }
         Ok(template)
     }
+}
 
+/// A number in 0..100, for an alias's weighted pick.
+fn rand_percent() -> u32 {
+    rand::random_range(0..100)
+}
+
+impl Service {
     pub(super) async fn start_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
         let template = self.load_for_start(&req.state_machine_arn)?;
         let name = req.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -264,6 +285,9 @@ impl Service {
         if let Some(v) = &r.version_arn {
             out["stateMachineVersionArn"] = v.clone().into();
         }
+        if let Some(a) = &r.alias_arn {
+            out["stateMachineAliasArn"] = a.clone().into();
+        }
         if let Some(stop) = r.stop_millis {
             out["stopDate"] = epoch(stop);
         }
@@ -314,10 +338,15 @@ impl Service {
                 "Must provide a StateMachine ARN or MapRun ARN",
             ));
         };
-        let (base, version) = arn::state_machine(machine_arn)?;
+        let (base, target) = arn::target(machine_arn)?;
         let machine = self.store.state_machine(&base)?;
         if machine.is_none() {
             return Err(ServiceError::machine_missing(machine_arn));
+        }
+        if let arn::Target::Alias(name) = &target
+            && self.store.alias(&base, name)?.is_none()
+        {
+            return Err(ServiceError::resource_missing(machine_arn));
         }
         if let Some(status) = &req.status_filter
             && ![
@@ -355,11 +384,14 @@ impl Service {
             None => None,
             Some(t) => Some(t.parse::<u64>().map_err(|_| ServiceError::invalid_token(t))?),
         };
-        let version_arn = version.map(|_| machine_arn.to_owned());
+        // A version or alias ARN lists the executions it started.
+        let version_arn = matches!(target, arn::Target::Version(_)).then(|| machine_arn.to_owned());
+        let alias_arn = matches!(target, arn::Target::Alias(_)).then(|| machine_arn.to_owned());
         let status = req.status_filter.clone();
         let keep = |r: &ExecutionSummary| {
             status.as_deref().is_none_or(|s| s == r.status)
                 && version_arn.as_ref().is_none_or(|v| r.version_arn.as_ref() == Some(v))
+                && alias_arn.as_ref().is_none_or(|a| r.alias_arn.as_ref() == Some(a))
                 && redriven.is_none_or(|redriven| (r.redrive_count > 0) == redriven)
         };
         let (page, next) = if status.as_deref() == Some("RUNNING") {
@@ -385,6 +417,9 @@ impl Service {
                 }
                 if let Some(v) = &r.version_arn {
                     item["stateMachineVersionArn"] = v.clone().into();
+                }
+                if let Some(a) = &r.alias_arn {
+                    item["stateMachineAliasArn"] = a.clone().into();
                 }
                 if let Some(d) = r.redrive_millis {
                     item["redriveDate"] = epoch(d);
@@ -563,6 +598,7 @@ fn redrivability(r: &ExecutionRecord) -> (&'static str, Option<String>) {
 struct ExecutionRecordTemplate {
     machine_arn: String,
     version_arn: Option<String>,
+    alias_arn: Option<String>,
     machine_name: String,
     machine_type: String,
     definition: String,
@@ -578,6 +614,7 @@ impl ExecutionRecordTemplate {
             name,
             state_machine_arn: self.machine_arn.clone(),
             version_arn: self.version_arn.clone(),
+            alias_arn: self.alias_arn.clone(),
             status: "RUNNING".into(),
             start_millis: now,
             stop_millis: None,

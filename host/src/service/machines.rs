@@ -453,8 +453,9 @@ impl Service {
                 "Expected a state machine version ARN: '{given}'"
             )));
         };
-        // Deleting a version that is not there is not an error, as on AWS.
-        self.store.delete_version(&arn, version).await?;
+        // Deleting a version that is not there is not an error, as on AWS;
+        // one an alias routes to is a conflict.
+        self.store.delete_version(&arn, version).await.map_err(conflict)?;
         Ok(json!({}))
     }
 

@@ -5,6 +5,7 @@
 //! Every operation takes AWS's request document and returns AWS's response
 //! document (`serde_json::Value`), or a [`ServiceError`] with AWS's code.
 
+mod aliases;
 pub mod arn;
 mod callbacks;
 mod error;
@@ -99,6 +100,11 @@ impl Service {
             "PublishStateMachineVersion" => self.publish_state_machine_version(parse(request)?).await,
             "ListStateMachineVersions" => self.list_state_machine_versions(parse(request)?),
             "DeleteStateMachineVersion" => self.delete_state_machine_version(parse(request)?).await,
+            "CreateStateMachineAlias" => self.create_state_machine_alias(parse(request)?).await,
+            "DescribeStateMachineAlias" => self.describe_state_machine_alias(parse(request)?),
+            "ListStateMachineAliases" => self.list_state_machine_aliases(parse(request)?),
+            "UpdateStateMachineAlias" => self.update_state_machine_alias(parse(request)?).await,
+            "DeleteStateMachineAlias" => self.delete_state_machine_alias(parse(request)?).await,
             "ValidateStateMachineDefinition" => self.validate_state_machine_definition(parse(request)?),
             "TagResource" => self.tag_resource(parse(request)?).await,
             "UntagResource" => self.untag_resource(parse(request)?).await,

@@ -420,3 +420,128 @@ async fn listing_by_status_pages_through_one_machines_executions_newest_first() 
     assert!(all_pages(Some("SUCCEEDED")).await.is_empty());
     service.suspend_all();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alias_starts_its_versions_by_weight_and_keeps_them_from_deletion() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let service = service(&store, Recorder::new(false, 0));
+    let call = |operation: &'static str, request: Value| {
+        let service = service.clone();
+        async move { service.call(operation, request).await }
+    };
+    let machine = call(
+        "CreateStateMachine",
+        json!({"name": "m", "definition": DEFINITION, "roleArn": "arn:aws:iam::123456789012:role/r", "publish": true}),
+    )
+    .await
+    .unwrap();
+    let (machine, v1) = (
+        machine["stateMachineArn"].as_str().unwrap().to_owned(),
+        machine["stateMachineVersionArn"].as_str().unwrap().to_owned(),
+    );
+    let changed = DEFINITION.replacen("{", r#"{"Comment": "v2", "#, 1);
+    let v2 = call(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": machine, "definition": changed, "publish": true}),
+    )
+    .await
+    .unwrap()["stateMachineVersionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let create = |routing: Value| {
+        call(
+            "CreateStateMachineAlias",
+            json!({"name": "PROD", "routingConfiguration": routing}),
+        )
+    };
+    let alias = create(json!([{"stateMachineVersionArn": v1, "weight": 100}]))
+        .await
+        .unwrap();
+    let alias = alias["stateMachineAliasArn"].as_str().unwrap().to_owned();
+    assert_eq!(alias, format!("{machine}:PROD"));
+    // The same request again is answered with the same alias; another is a conflict.
+    let again = create(json!([{"stateMachineVersionArn": v1, "weight": 100}]))
+        .await
+        .unwrap();
+    assert_eq!(again["stateMachineAliasArn"], alias);
+    let other = create(json!([{"stateMachineVersionArn": v2, "weight": 100}])).await;
+    assert_eq!(other.unwrap_err().code, "ConflictException");
+
+    let start = |name: String| call("StartExecution", json!({"stateMachineArn": alias, "name": name}));
+    let first = start("first".into()).await.unwrap()["executionArn"].clone();
+    let described = call("DescribeExecution", json!({"executionArn": first})).await.unwrap();
+    assert_eq!(described["stateMachineAliasArn"], alias);
+    assert_eq!(described["stateMachineVersionArn"], v1);
+
+    // Half and half: forty starts land on both versions.
+    let routing = json!([{"stateMachineVersionArn": v1, "weight": 50}, {"stateMachineVersionArn": v2, "weight": 50}]);
+    call(
+        "UpdateStateMachineAlias",
+        json!({"stateMachineAliasArn": alias, "routingConfiguration": routing}),
+    )
+    .await
+    .unwrap();
+    for n in 0..40 {
+        start(format!("split-{n}")).await.unwrap();
+    }
+    let listed = call("ListExecutions", json!({"stateMachineArn": alias, "maxResults": 100}))
+        .await
+        .unwrap();
+    let listed = listed["executions"].as_array().unwrap();
+    assert_eq!(listed.len(), 41);
+    assert!(listed.iter().all(|e| e["stateMachineAliasArn"] == alias));
+    let on_v2 = listed.iter().filter(|e| e["stateMachineVersionArn"] == v2).count();
+    assert!((1..40).contains(&on_v2), "{on_v2} of 40 on version 2");
+    let by_version = call("ListExecutions", json!({"stateMachineArn": v2, "maxResults": 100}))
+        .await
+        .unwrap();
+    assert_eq!(by_version["executions"].as_array().unwrap().len(), on_v2);
+
+    let described = call("DescribeStateMachineAlias", json!({"stateMachineAliasArn": alias}))
+        .await
+        .unwrap();
+    assert_eq!(described["name"], "PROD");
+    assert_eq!(described["routingConfiguration"], routing);
+    let aliases = call("ListStateMachineAliases", json!({"stateMachineArn": machine}))
+        .await
+        .unwrap();
+    assert_eq!(aliases["stateMachineAliases"][0]["stateMachineAliasArn"], alias);
+
+    // A version an alias routes to cannot be deleted.
+    let refused = call("DeleteStateMachineVersion", json!({"stateMachineVersionArn": v1})).await;
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.code, "ConflictException");
+    assert!(refused.message.contains("PROD"), "{}", refused.message);
+
+    // Routing configurations are checked as AWS checks them.
+    let bad = |routing: Value| {
+        call(
+            "CreateStateMachineAlias",
+            json!({"name": "B", "routingConfiguration": routing}),
+        )
+    };
+    let over = bad(json!([{"stateMachineVersionArn": v1, "weight": 60}, {"stateMachineVersionArn": v2, "weight": 60}]));
+    assert_eq!(over.await.unwrap_err().code, "ValidationException");
+    let three = json!([{"stateMachineVersionArn": v1, "weight": 50}, {"stateMachineVersionArn": v2, "weight": 25},
+                       {"stateMachineVersionArn": format!("{machine}:3"), "weight": 25}]);
+    assert_eq!(bad(three).await.unwrap_err().code, "ValidationException");
+    let unpublished = bad(json!([{"stateMachineVersionArn": format!("{machine}:9"), "weight": 100}]));
+    assert_eq!(unpublished.await.unwrap_err().code, "ResourceNotFound");
+    let numeric = call(
+        "CreateStateMachineAlias",
+        json!({"name": "7", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}),
+    );
+    assert_eq!(numeric.await.unwrap_err().code, "InvalidName");
+
+    call("DeleteStateMachineAlias", json!({"stateMachineAliasArn": alias}))
+        .await
+        .unwrap();
+    let gone = call("DescribeStateMachineAlias", json!({"stateMachineAliasArn": alias})).await;
+    assert_eq!(gone.unwrap_err().code, "ResourceNotFound");
+    assert_eq!(start("late".into()).await.unwrap_err().code, "StateMachineDoesNotExist");
+    call("DeleteStateMachineVersion", json!({"stateMachineVersionArn": v1}))
+        .await
+        .unwrap();
+    service.suspend_all();
+}

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::clock::BoxFuture;
 pub use memory::MemoryStore;
 pub use records::*;
-pub use redb_store::{CommitStats, RedbStore, SLOW_BATCH};
+pub use redb_store::{AliasWrite, CommitStats, RedbStore, SLOW_BATCH};
 
 /// Longest key a table accepts (DynamoDB's partition key limit).
 pub const MAX_KEY_BYTES: usize = 2048;

@@ -57,6 +57,30 @@ pub struct VersionRecord {
     pub creation_millis: i64,
 }
 
+/// An alias: a name for one or two versions of a state machine, with the
+/// share of new executions each gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AliasRecord {
+    /// `…:stateMachine:<name>:<alias>`.
+    pub arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub routing: Vec<AliasRoute>,
+    pub creation_millis: i64,
+    pub update_millis: i64,
+}
+
+/// One version an alias routes to, and its weight (the weights sum to 100).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AliasRoute {
+    pub version_arn: String,
+    pub weight: u32,
+}
+
 /// One execution, with the machine it runs (copied at start, so a later
 /// update or deletion of the machine does not change it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +91,9 @@ pub struct ExecutionRecord {
     pub state_machine_arn: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_arn: Option<String>,
+    /// The alias it was started through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_arn: Option<String>,
     /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
     pub status: String,
     pub start_millis: i64,
@@ -109,6 +136,8 @@ pub struct ExecutionSummary {
     pub state_machine_arn: String,
     #[serde(default)]
     pub version_arn: Option<String>,
+    #[serde(default)]
+    pub alias_arn: Option<String>,
     pub status: String,
     pub start_millis: i64,
     #[serde(default)]
@@ -131,6 +160,7 @@ impl ExecutionRecord {
             name: self.name.clone(),
             state_machine_arn: self.state_machine_arn.clone(),
             version_arn: self.version_arn.clone(),
+            alias_arn: self.alias_arn.clone(),
             status: self.status.clone(),
             start_millis: self.start_millis,
             stop_millis: self.stop_millis,
@@ -191,6 +221,7 @@ mod tests {
             name: "e".into(),
             state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
             version_arn: Some("arn:aws:states:us-east-1:123456789012:stateMachine:m:3".into()),
+            alias_arn: Some("arn:aws:states:us-east-1:123456789012:stateMachine:m:PROD".into()),
             status: "FAILED".into(),
             start_millis: 1_700_000_000_000,
             stop_millis: Some(1_700_000_000_500),
@@ -216,6 +247,7 @@ mod tests {
                 name: record.name.clone(),
                 state_machine_arn: record.state_machine_arn.clone(),
                 version_arn: record.version_arn.clone(),
+                alias_arn: record.alias_arn.clone(),
                 status: record.status.clone(),
                 start_millis: record.start_millis,
                 stop_millis: record.stop_millis,

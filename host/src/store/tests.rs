@@ -299,6 +299,7 @@ fn execution(name: &str) -> ExecutionRecord {
         name: name.into(),
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
         version_arn: None,
+        alias_arn: None,
         status: "RUNNING".into(),
         start_millis: 0,
         stop_millis: None,

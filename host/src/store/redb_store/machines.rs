@@ -9,8 +9,8 @@ use super::{RedbStore, io, read_table};
 use crate::store::StoreError;
 use crate::store::records::*;
 
-const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("state_machines");
-const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
+pub(super) const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("state_machines");
+pub(super) const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
 
 impl RedbStore {
     /// The state machine at `arn`.
@@ -94,7 +94,7 @@ impl RedbStore {
         result
     }
 
-    /// Deletes a state machine and its versions (executions stay).
+    /// Deletes a state machine, its versions and aliases (executions stay).
     pub async fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
         let arn = arn.to_owned();
         let result = self
@@ -116,6 +116,7 @@ impl RedbStore {
                 for v in keys {
                     versions.remove((arn.as_str(), v)).map_err(io)?;
                 }
+                super::aliases::delete_aliases_of(txn, &arn)?;
                 Ok(existed)
             })
             .await;
@@ -196,11 +197,20 @@ impl RedbStore {
         Ok(out)
     }
 
-    /// Deletes one version; false if there was none.
+    /// Deletes one version; false if there was none. A version an alias
+    /// routes to stays: `ConditionFailed` names the aliases.
     pub async fn delete_version(&self, arn: &str, version: u64) -> Result<bool, StoreError> {
         let arn = arn.to_owned();
         self.committer
             .write_async(move |txn| {
+                let version_arn = format!("{arn}:{version}");
+                let routing = super::aliases::aliases_routing_to(txn, &arn, &version_arn)?;
+                if !routing.is_empty() {
+                    return Err(StoreError::ConditionFailed(format!(
+                        "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
+                        routing.join(", ")
+                    )));
+                }
                 let removed = txn
                     .open_table(VERSIONS)
                     .map_err(io)?

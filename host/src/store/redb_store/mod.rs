@@ -5,6 +5,7 @@
 //! error) leaves everything committed before it intact. A file that is not
 //! a Stepyard database is refused with its path, never reset.
 
+mod aliases;
 mod commit;
 mod executions;
 mod journal;
@@ -25,6 +26,7 @@ use std::sync::atomic::AtomicU64;
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
 use super::StoreError;
+pub use aliases::AliasWrite;
 use commit::Committer;
 pub use commit::{CommitStats, SLOW_BATCH};
 
