@@ -12,7 +12,7 @@ use super::runner::{StoredCheckpoint, damaged, status_of};
 use super::{Service, ServiceError, ServiceResult, epoch, page_size};
 use crate::history::{EventDetails, HistoryEvent, NoHistory};
 use crate::interpreter::{Interpreter, MAX_PAYLOAD_BYTES, Services, Start};
-use crate::store::{ExecutionEnd, ExecutionRecord, ExecutionSummary, StoreError, StoredEvent};
+use crate::store::{ExecutionEnd, ExecutionRecord, StoreError, StoredEvent};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,17 +26,6 @@ pub(super) struct StartRequest {
 #[serde(rename_all = "camelCase")]
 pub(super) struct ExecutionArnRequest {
     execution_arn: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ListRequest {
-    state_machine_arn: Option<String>,
-    status_filter: Option<String>,
-    max_results: Option<i64>,
-    next_token: Option<String>,
-    map_run_arn: Option<String>,
-    redrive_filter: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,8 +102,12 @@ impl Service {
                     .store
                     .alias(&base, &name)?
                     .ok_or_else(|| ServiceError::machine_missing(machine_arn))?;
-                let picked = super::aliases::pick_version(&alias.routing, rand_percent());
-                (Some(arn::state_machine(picked)?.1.unwrap_or(0)), Some(alias.arn))
+                let picked = super::aliases::pick_version(&alias.routing, rand::random_range(0..100));
+                // Routes name versions (checked when the alias is stored).
+                let (_, Some(version)) = arn::state_machine(picked)? else {
+                    return Err(ServiceError::machine_missing(machine_arn));
+                };
+                (Some(version), Some(alias.arn))
             }
         };
         let mut template = ExecutionRecordTemplate {
@@ -140,14 +133,7 @@ impl Service {
         }
         Ok(template)
     }
-}
 
-/// A number in 0..100, for an alias's weighted pick.
-fn rand_percent() -> u32 {
-    rand::random_range(0..100)
-}
-
-impl Service {
     pub(super) async fn start_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
         let template = self.load_for_start(&req.state_machine_arn)?;
         let name = req.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -324,114 +310,6 @@ impl Service {
             "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
             "tracingConfiguration": {"enabled": false},
         }))
-    }
-
-    pub(super) fn list_executions(&self, req: ListRequest) -> ServiceResult<Value> {
-        if req.map_run_arn.is_some() {
-            return Err(ServiceError::new(
-                "ResourceNotFound",
-                "Map runs are not kept by this server",
-            ));
-        }
-        let Some(machine_arn) = req.state_machine_arn.as_deref() else {
-            return Err(ServiceError::validation(
-                "Must provide a StateMachine ARN or MapRun ARN",
-            ));
-        };
-        let (base, target) = arn::target(machine_arn)?;
-        let machine = self.store.state_machine(&base)?;
-        if machine.is_none() {
-            return Err(ServiceError::machine_missing(machine_arn));
-        }
-        if let arn::Target::Alias(name) = &target
-            && self.store.alias(&base, name)?.is_none()
-        {
-            return Err(ServiceError::resource_missing(machine_arn));
-        }
-        if let Some(status) = &req.status_filter
-            && ![
-                "RUNNING",
-                "SUCCEEDED",
-                "FAILED",
-                "TIMED_OUT",
-                "ABORTED",
-                "PENDING_REDRIVE",
-            ]
-            .contains(&status.as_str())
-        {
-            return Err(ServiceError::validation(format!(
-                "1 validation error detected: Value '{status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
-            )));
-        }
-        // PENDING_REDRIVE is a state of a Map Run's child executions only.
-        if req.status_filter.as_deref() == Some("PENDING_REDRIVE") {
-            return Err(ServiceError::validation(
-                "The PENDING_REDRIVE statusFilter needs a mapRunArn, not a stateMachineArn",
-            ));
-        }
-        let redriven = match req.redrive_filter.as_deref() {
-            None => None,
-            Some("REDRIVEN") => Some(true),
-            Some("NOT_REDRIVEN") => Some(false),
-            Some(other) => {
-                return Err(ServiceError::validation(format!(
-                    "1 validation error detected: Value '{other}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"
-                )));
-            }
-        };
-        let limit = page_size(req.max_results)?;
-        let before = match &req.next_token {
-            None => None,
-            Some(t) => Some(t.parse::<u64>().map_err(|_| ServiceError::invalid_token(t))?),
-        };
-        // A version or alias ARN lists the executions it started.
-        let version_arn = matches!(target, arn::Target::Version(_)).then(|| machine_arn.to_owned());
-        let alias_arn = matches!(target, arn::Target::Alias(_)).then(|| machine_arn.to_owned());
-        let status = req.status_filter.clone();
-        let keep = |r: &ExecutionSummary| {
-            status.as_deref().is_none_or(|s| s == r.status)
-                && version_arn.as_ref().is_none_or(|v| r.version_arn.as_ref() == Some(v))
-                && alias_arn.as_ref().is_none_or(|a| r.alias_arn.as_ref() == Some(a))
-                && redriven.is_none_or(|redriven| (r.redrive_count > 0) == redriven)
-        };
-        let (page, next) = if status.as_deref() == Some("RUNNING") {
-            // Execution ARNs name their machine: `…:execution:NAME:…`.
-            let prefix = format!("{}:", base.replacen(":stateMachine:", ":execution:", 1));
-            self.store.running_executions_of(&prefix, before, limit, keep)?
-        } else {
-            self.store.executions_of(&base, before, limit, keep)?
-        };
-        let items: Vec<Value> = page
-            .iter()
-            .map(|r| {
-                let mut item = json!({
-                    "executionArn": r.arn,
-                    "stateMachineArn": r.state_machine_arn,
-                    "name": r.name,
-                    "status": r.status,
-                    "startDate": epoch(r.start_millis),
-                    "redriveCount": r.redrive_count,
-                });
-                if let Some(stop) = r.stop_millis {
-                    item["stopDate"] = epoch(stop);
-                }
-                if let Some(v) = &r.version_arn {
-                    item["stateMachineVersionArn"] = v.clone().into();
-                }
-                if let Some(a) = &r.alias_arn {
-                    item["stateMachineAliasArn"] = a.clone().into();
-                }
-                if let Some(d) = r.redrive_millis {
-                    item["redriveDate"] = epoch(d);
-                }
-                item
-            })
-            .collect();
-        let mut out = json!({ "executions": items });
-        if let Some(next) = next {
-            out["nextToken"] = next.to_string().into();
-        }
-        Ok(out)
     }
 
     pub(super) async fn stop_execution(self: &Arc<Self>, req: StopRequest) -> ServiceResult<Value> {

@@ -12,6 +12,7 @@ mod error;
 mod executions;
 mod inspect;
 mod journal;
+mod listing;
 mod machines;
 mod roles;
 mod runner;
