@@ -543,5 +543,23 @@ async fn an_alias_starts_its_versions_by_weight_and_keeps_them_from_deletion() {
     call("DeleteStateMachineVersion", json!({"stateMachineVersionArn": v1}))
         .await
         .unwrap();
+
+    // Deleting the machine deletes its aliases: a machine created again
+    // under the name has none.
+    let stage = json!({"name": "STAGE", "routingConfiguration": [{"stateMachineVersionArn": v2, "weight": 100}]});
+    call("CreateStateMachineAlias", stage).await.unwrap();
+    call("DeleteStateMachine", json!({"stateMachineArn": machine}))
+        .await
+        .unwrap();
+    call(
+        "CreateStateMachine",
+        json!({"name": "m", "definition": DEFINITION, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+    )
+    .await
+    .unwrap();
+    let aliases = call("ListStateMachineAliases", json!({"stateMachineArn": machine}))
+        .await
+        .unwrap();
+    assert_eq!(aliases["stateMachineAliases"], json!([]));
     service.suspend_all();
 }
