@@ -8,6 +8,7 @@ mod fuzz;
 mod history;
 mod jsonata;
 mod map_parallel;
+mod plugin_slots;
 mod plugins;
 mod serve;
 mod support;

@@ -59,23 +59,31 @@ impl Backend {
         Ok(Backend::Local { service, runtime })
     }
 
-    /// Calls an operation; an API error becomes `Code: message`.
+    /// Calls a Step Functions operation; an API error becomes `Code: message`.
     pub fn call(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
-        match self {
-            Backend::Local { service, runtime } => runtime
-                .block_on(service.call(operation, request))
-                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message)),
-            Backend::Http(addr) => http_call(addr, &format!("AWSStepFunctions.{operation}"), &request),
-        }
+        self.call_in(false, operation, request)
     }
 
     /// Calls one of Stepyard's own operations (tables, log lines).
     pub fn call_stepyard(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
+        self.call_in(true, operation, request)
+    }
+
+    fn call_in(&self, own: bool, operation: &str, request: Value) -> anyhow::Result<Value> {
         match self {
             Backend::Local { service, runtime } => runtime
-                .block_on(service.call_stepyard(operation, request))
+                .block_on(async {
+                    if own {
+                        service.call_stepyard(operation, request).await
+                    } else {
+                        service.call(operation, request).await
+                    }
+                })
                 .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message)),
-            Backend::Http(addr) => http_call(addr, &format!("Stepyard.{operation}"), &request),
+            Backend::Http(addr) => {
+                let prefix = if own { "Stepyard" } else { "AWSStepFunctions" };
+                http_call(addr, &format!("{prefix}.{operation}"), &request)
+            }
         }
     }
 }

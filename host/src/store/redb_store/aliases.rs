@@ -41,19 +41,10 @@ impl RedbStore {
     /// Every alias of the machine at `machine_arn`, by name.
     pub fn aliases_of(&self, machine_arn: &str) -> Result<Vec<AliasRecord>, StoreError> {
         let read = self.begin_read()?;
-        let Some(table) = read_table(&read, ALIASES)? else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for entry in table.range((machine_arn, "")..).map_err(io)? {
-            let (k, v) = entry.map_err(io)?;
-            let (machine, name) = k.value();
-            if machine != machine_arn {
-                break;
-            }
-            out.push(decode("alias", name, v.value())?);
+        match read_table(&read, ALIASES)? {
+            Some(table) => aliases_in(&table, machine_arn),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// Stores `record` as a new alias (`create`) or over an existing one,
@@ -139,35 +130,36 @@ pub(super) fn aliases_routing_to(
     version_arn: &str,
 ) -> Result<Vec<String>, StoreError> {
     let aliases = txn.open_table(ALIASES).map_err(io)?;
-    let mut names = Vec::new();
-    for entry in aliases.range((machine_arn, "")..).map_err(io)? {
-        let (k, v) = entry.map_err(io)?;
-        let (machine, name) = k.value();
-        if machine != machine_arn {
-            break;
-        }
-        let alias: AliasRecord = decode("alias", name, v.value())?;
-        if alias.routing.iter().any(|r| r.version_arn == version_arn) {
-            names.push(alias.name);
-        }
-    }
-    Ok(names)
+    Ok(aliases_in(&aliases, machine_arn)?
+        .into_iter()
+        .filter(|alias| alias.routing.iter().any(|r| r.version_arn == version_arn))
+        .map(|alias| alias.name)
+        .collect())
 }
 
 /// Deletes every alias of `machine_arn` (its machine is being deleted).
 pub(super) fn delete_aliases_of(txn: &WriteTransaction, machine_arn: &str) -> Result<(), StoreError> {
     let mut aliases = txn.open_table(ALIASES).map_err(io)?;
-    let mut names = Vec::new();
-    for entry in aliases.range((machine_arn, "")..).map_err(io)? {
-        let (k, _) = entry.map_err(io)?;
+    for alias in aliases_in(&aliases, machine_arn)? {
+        aliases.remove((machine_arn, alias.name.as_str())).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The aliases of `machine_arn` in `table` (its keys start with the
+/// machine's ARN), by name.
+fn aliases_in(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static str>,
+    machine_arn: &str,
+) -> Result<Vec<AliasRecord>, StoreError> {
+    let mut out = Vec::new();
+    for entry in table.range((machine_arn, "")..).map_err(io)? {
+        let (k, v) = entry.map_err(io)?;
         let (machine, name) = k.value();
         if machine != machine_arn {
             break;
         }
-        names.push(name.to_owned());
+        out.push(decode("alias", name, v.value())?);
     }
-    for name in names {
-        aliases.remove((machine_arn, name.as_str())).map_err(io)?;
-    }
-    Ok(())
+    Ok(out)
 }

@@ -1,0 +1,126 @@
+//! Plugin calls under load: more calls than the instance pool has slots
+//! wait for one instead of failing their tasks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use stepyard::runtime::PluginHost;
+use stepyard::store::{KvStore, MemoryStore};
+use stepyard::task::TaskInvoker;
+
+use crate::plugins::{run_one, runtime};
+use crate::support::plugins_dir;
+
+/// A table store whose writes wait at a gate until it opens, counting the
+/// writers that reached it.
+struct GatedTables {
+    inner: MemoryStore,
+    open: tokio::sync::watch::Receiver<bool>,
+    arrived: std::sync::atomic::AtomicUsize,
+}
+
+impl KvStore for GatedTables {
+    fn get(&self, table: &str, key: &str) -> Result<Option<stepyard::store::Item>, stepyard::store::StoreError> {
+        self.inner.get(table, key)
+    }
+    fn put(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        condition: stepyard::store::Condition,
+    ) -> Result<u64, stepyard::store::StoreError> {
+        self.inner.put(table, key, value, condition)
+    }
+    fn update(
+        &self,
+        table: &str,
+        key: &str,
+        changes: &serde_json::Map<String, Value>,
+    ) -> Result<stepyard::store::Item, stepyard::store::StoreError> {
+        self.inner.update(table, key, changes)
+    }
+    fn delete(&self, table: &str, key: &str) -> Result<bool, stepyard::store::StoreError> {
+        self.inner.delete(table, key)
+    }
+    fn put_async(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        condition: stepyard::store::Condition,
+    ) -> stepyard::clock::BoxFuture<'_, Result<u64, stepyard::store::StoreError>> {
+        let (table, key, value) = (table.to_owned(), key.to_owned(), value.to_owned());
+        let mut open = self.open.clone();
+        Box::pin(async move {
+            self.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = open.wait_for(|open| *open).await;
+            self.inner.put(&table, &key, &value, condition)
+        })
+    }
+    fn query(
+        &self,
+        table: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<stepyard::store::Page, stepyard::store::StoreError> {
+        self.inner.query(table, prefix, start_after, limit)
+    }
+    fn tables(&self) -> Result<Vec<String>, stepyard::store::StoreError> {
+        self.inner.tables()
+    }
+}
+
+#[test]
+fn calls_beyond_the_instance_slots_wait_for_one_instead_of_failing() {
+    use std::sync::atomic::Ordering;
+
+    let (gate, open) = tokio::sync::watch::channel(false);
+    let tables = Arc::new(GatedTables {
+        inner: MemoryStore::new(),
+        open,
+        arrived: Default::default(),
+    });
+    let logs = Arc::new(MemoryStore::new());
+    let host = PluginHost::load_dir(runtime(), plugins_dir(), tables.clone(), logs);
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    // No Retry: a call that failed for want of an instance would fail the
+    // execution.
+    let place = r#"{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orderPlacement","End":true}}}"#;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let calls = stepyard::runtime::CALL_SLOTS + 40;
+    let results = rt.block_on(async {
+        let runs: Vec<_> = (0..calls)
+            .map(|n| {
+                let input = json!({"order_id": format!("burst-{n}"), "total": 1});
+                tokio::spawn(run_one(tasks.clone(), place, input))
+            })
+            .collect();
+        // Every slot ends up held by a call waiting at the gate; the rest
+        // wait for a slot, not at the gate.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while tables.arrived.load(Ordering::SeqCst) < stepyard::runtime::CALL_SLOTS && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let held = tables.arrived.load(Ordering::SeqCst);
+        gate.send_replace(true);
+        let mut out = Vec::new();
+        for r in runs {
+            out.push(r.await.unwrap());
+        }
+        (held, out)
+    });
+    let (held, results) = results;
+    assert_eq!(held, stepyard::runtime::CALL_SLOTS, "calls holding an instance at once");
+    for (n, r) in results.iter().enumerate() {
+        assert_eq!(r.status.as_str(), "SUCCEEDED", "{n}: {:?} {:?}", r.error, r.cause);
+    }
+    assert_eq!(tables.arrived.load(Ordering::SeqCst), calls);
+}
