@@ -60,7 +60,9 @@ impl LogWriter {
         if end > self.grown[self.active] {
             // Zeros after the records: the syncs until they are overwritten
             // do not grow the file.
-            let grown_to = end.max(self.grown[self.active] + GROW_BYTES);
+            // Whole blocks, as direct writes need, even past a file whose
+            // length is not a multiple of them (one copied by hand).
+            let grown_to = end.max((self.grown[self.active] + GROW_BYTES).next_multiple_of(BLOCK as u64));
             self.block.zero_extend((grown_to - end) as usize);
         }
         let file = &self.files[self.active];
