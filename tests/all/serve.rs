@@ -455,6 +455,68 @@ fn the_cli_runs_on_a_server_and_reads_executions_with_or_without_it() {
 }
 
 #[test]
+fn the_cli_signs_its_requests_with_the_credentials_in_its_environment() {
+    let data = temp_dir("cli-auth");
+    let auth = data.join("auth.json");
+    let policy = |actions: &[&str]| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    let users = json!({"users": [
+        {"name": "admin", "accessKeyId": "AKIDCLIADMIN000001", "secretAccessKey": "admin-secret",
+         "policy": policy(&["states:*", "dynamodb:*"])},
+        {"name": "reader", "accessKeyId": "AKIDCLIREADER00001", "secretAccessKey": "reader-secret",
+         "policy": policy(&["states:List*"])},
+    ]});
+    std::fs::write(&auth, users.to_string()).unwrap();
+    let server = Server::start(&data, &["--auth", auth.to_str().unwrap()]);
+    let endpoint = format!("http://{}", server.addr);
+    let stepyard = |credentials: Option<(&str, &str)>, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stepyard"));
+        command
+            .arg("--data")
+            .arg(&data)
+            .args(args)
+            .arg("--endpoint")
+            .arg(&endpoint);
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+        ] {
+            command.env_remove(name);
+        }
+        if let Some((key, secret)) = credentials {
+            command
+                .env("AWS_ACCESS_KEY_ID", key)
+                .env("AWS_SECRET_ACCESS_KEY", secret);
+        }
+        let out = command.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let admin = Some(("AKIDCLIADMIN000001", "admin-secret"));
+    let (code, out) = stepyard(admin, &["executions", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = stepyard(admin, &["table", "list"]);
+    assert_eq!(code, Some(0), "{out}");
+    // Unsigned, signed with a wrong secret, or by a user whose policy does
+    // not allow the action: refused, and the CLI says why.
+    let (code, out) = stepyard(None, &["executions"]);
+    assert_ne!(code, Some(0));
+    assert!(out.contains("MissingAuthenticationToken"), "{out}");
+    let (code, out) = stepyard(Some(("AKIDCLIADMIN000001", "not-the-secret")), &["executions"]);
+    assert_ne!(code, Some(0));
+    assert!(out.contains("InvalidSignatureException"), "{out}");
+    let reader = Some(("AKIDCLIREADER00001", "reader-secret"));
+    let (code, out) = stepyard(reader, &["table", "list"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("AccessDeniedException") && out.contains("dynamodb:ListTables"),
+        "{out}"
+    );
+    server.kill();
+}
+
+#[test]
 fn a_corrupt_database_is_refused_with_its_path_and_left_as_it_was() {
     let data = temp_dir("corrupt");
     let file = data.join("stepyard.redb");

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use stepyard::api::auth::sigv4::{self, RequestParts};
 use stepyard::clock::ScaledClock;
 use stepyard::service::{Location, Service};
 use stepyard::task::{NoTasks, TaskInvoker};
@@ -95,14 +96,28 @@ fn host_port(url: &str) -> anyhow::Result<String> {
     Ok(rest.trim_end_matches('/').to_owned())
 }
 
-/// One JSON 1.0 call over HTTP/1.1.
+/// One JSON 1.0 call over HTTP/1.1, signed with SigV4 when the
+/// environment holds AWS credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`; region from `AWS_REGION` or
+/// `AWS_DEFAULT_REGION`, else us-east-1), as a server with `--auth` needs.
 fn http_call(addr: &str, target: &str, request: &Value) -> anyhow::Result<Value> {
     let body = request.to_string();
+    let mut headers: Vec<(&str, String)> = vec![
+        ("host", addr.to_owned()),
+        ("x-amz-target", target.to_owned()),
+        ("content-type", "application/x-amz-json-1.0".to_owned()),
+    ];
+    if let Some(authorization) = sign(&headers, &body)? {
+        headers.extend(authorization);
+    }
     let mut stream = TcpStream::connect(addr).with_context(|| format!("cannot connect to http://{addr}"))?;
+    let mut head = String::from("POST / HTTP/1.1\r\n");
+    for (name, value) in &headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
     write!(
         stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: {target}\r\n\
-         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut answer = Vec::new();
@@ -117,6 +132,33 @@ fn http_call(addr: &str, target: &str, request: &Value) -> anyhow::Result<Value>
         bail!("{code}: {message}");
     }
     Ok(value)
+}
+
+/// The `x-amz-date` and `authorization` headers for a request with
+/// `headers` and `body`, when the environment holds credentials.
+fn sign(headers: &[(&str, String)], body: &str) -> anyhow::Result<Option<Vec<(&'static str, String)>>> {
+    let (Ok(key_id), Ok(secret)) = (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY"),
+    ) else {
+        return Ok(None);
+    };
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|_| "us-east-1".to_owned());
+    let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let mut signed: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+    signed.push(("x-amz-date", date.as_bytes()));
+    let parts = RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &signed,
+        body: body.as_bytes(),
+    };
+    let authorization = sigv4::sign(&parts, &key_id, &secret, &region, sigv4::SERVICE)
+        .map_err(|e| anyhow::anyhow!("cannot sign the request: {e}"))?;
+    Ok(Some(vec![("x-amz-date", date), ("authorization", authorization)]))
 }
 
 /// An execution named by its ARN or as `MACHINE:NAME`.
