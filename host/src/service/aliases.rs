@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::arn::{self, Target};
-use super::{Service, ServiceError, ServiceResult, epoch, page_size};
+use super::{Service, ServiceError, ServiceResult, epoch, page_by_arn, page_size};
 use crate::store::{AliasRecord, AliasRoute, AliasWrite};
 
 #[derive(Deserialize)]
@@ -113,22 +113,14 @@ impl Service {
             return Err(ServiceError::machine_missing(&req.state_machine_arn));
         }
         let limit = page_size(req.max_results)?;
-        let start = match &req.next_token {
-            None => 0,
-            Some(t) => t.parse::<usize>().map_err(|_| ServiceError::invalid_token(t))?,
-        };
         let aliases = self.store.aliases_of(&machine_arn)?;
-        let page: Vec<Value> = aliases
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|a| json!({"stateMachineAliasArn": a.arn, "creationDate": epoch(a.creation_millis)}))
-            .collect();
-        let mut out = json!({ "stateMachineAliases": page });
-        if start + limit < aliases.len() {
-            out["nextToken"] = (start + limit).to_string().into();
-        }
-        Ok(out)
+        page_by_arn(
+            &aliases,
+            req.next_token.as_deref(),
+            limit,
+            ("stateMachineAliases", "stateMachineAliasArn"),
+            |a| (a.arn.as_str(), a.creation_millis),
+        )
     }
 
     pub(super) async fn update_state_machine_alias(&self, req: UpdateAliasRequest) -> ServiceResult<Value> {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::arn::{self, check_name};
-use super::{Service, ServiceError, ServiceResult, epoch, page_size};
+use super::{Service, ServiceError, ServiceResult, epoch, page_by_arn, page_size};
 use crate::definition::StateMachine;
 use crate::store::{StateMachineRecord, StoreError, Tag, VersionRecord};
 
@@ -425,25 +425,13 @@ impl Service {
         }
         let limit = page_size(req.max_results)?;
         let versions = self.store.versions_of(&arn)?;
-        let start = match &req.next_token {
-            None => 0,
-            Some(token) => versions
-                .iter()
-                .position(|v| &v.arn == token)
-                .map(|i| i + 1)
-                .ok_or_else(|| ServiceError::invalid_token(token))?,
-        };
-        let page: Vec<Value> = versions
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|v| json!({"stateMachineVersionArn": v.arn, "creationDate": epoch(v.creation_millis)}))
-            .collect();
-        let mut out = json!({ "stateMachineVersions": page });
-        if start + limit < versions.len() {
-            out["nextToken"] = versions[start + limit - 1].arn.clone().into();
-        }
-        Ok(out)
+        page_by_arn(
+            &versions,
+            req.next_token.as_deref(),
+            limit,
+            ("stateMachineVersions", "stateMachineVersionArn"),
+            |v| (v.arn.as_str(), v.creation_millis),
+        )
     }
 
     pub(super) async fn delete_state_machine_version(self: &Arc<Self>, req: VersionArnRequest) -> ServiceResult<Value> {

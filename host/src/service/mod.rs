@@ -171,6 +171,41 @@ fn epoch(millis: i64) -> Value {
     Value::from(millis as f64 / 1000.0)
 }
 
+/// One page of `items` after the one whose ARN is `token`, as
+/// `{"<field>": [{"<arn_field>": …, "creationDate": …}], "nextToken": …}`:
+/// the token is the last listed ARN, so items added or removed between
+/// pages shift nothing.
+fn page_by_arn<T>(
+    items: &[T],
+    token: Option<&str>,
+    limit: usize,
+    (field, arn_field): (&str, &str),
+    arn_and_creation: impl Fn(&T) -> (&str, i64),
+) -> ServiceResult<Value> {
+    let start = match token {
+        None => 0,
+        Some(token) => items
+            .iter()
+            .position(|item| arn_and_creation(item).0 == token)
+            .map(|i| i + 1)
+            .ok_or_else(|| ServiceError::invalid_token(token))?,
+    };
+    let page: Vec<Value> = items
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|item| {
+            let (arn, created) = arn_and_creation(item);
+            serde_json::json!({ arn_field: arn, "creationDate": epoch(created) })
+        })
+        .collect();
+    let mut out = serde_json::json!({ field: page });
+    if start + limit < items.len() {
+        out["nextToken"] = arn_and_creation(&items[start + limit - 1]).0.into();
+    }
+    Ok(out)
+}
+
 /// `maxResults`: AWS's default page is 100, its largest 1000; 0 means the
 /// default.
 fn page_size(max_results: Option<i64>) -> ServiceResult<usize> {

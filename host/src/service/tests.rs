@@ -563,3 +563,19 @@ async fn an_alias_starts_its_versions_by_weight_and_keeps_them_from_deletion() {
     assert_eq!(aliases["stateMachineAliases"], json!([]));
     service.suspend_all();
 }
+
+#[test]
+fn pages_by_arn_continue_after_the_last_listed_one() {
+    let items = [("a:3", 3), ("a:2", 2), ("a:1", 1)];
+    let page = |token: Option<&str>| page_by_arn(&items, token, 2, ("items", "arn"), |(arn, at)| (*arn, *at * 1000));
+    let first = page(None).unwrap();
+    assert_eq!(
+        first["items"],
+        json!([{"arn": "a:3", "creationDate": 3.0}, {"arn": "a:2", "creationDate": 2.0}])
+    );
+    assert_eq!(first["nextToken"], "a:2");
+    let second = page(Some("a:2")).unwrap();
+    assert_eq!(second["items"], json!([{"arn": "a:1", "creationDate": 1.0}]));
+    assert!(second.get("nextToken").is_none());
+    assert_eq!(page(Some("a:9")).unwrap_err().code, "InvalidToken");
+}
