@@ -11,6 +11,7 @@ pub mod api;
 pub mod clock;
 pub mod definition;
 pub mod history;
+pub mod ids;
 pub mod interpreter;
 pub mod intrinsics;
 pub mod jsonata_template;

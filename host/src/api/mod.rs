@@ -202,7 +202,7 @@ fn answer(status: StatusCode, value: &Value) -> Response {
     let mut response = (status, value.to_string()).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(id) = HeaderValue::from_str(&crate::ids::random_uuid().to_string()) {
         headers.insert("x-amzn-requestid", id);
     }
     response

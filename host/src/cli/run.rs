@@ -96,7 +96,10 @@ pub fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
         .and_then(|s| s.to_str())
         .map(|s| s.trim_end_matches(".asl").to_owned())
         .unwrap_or_else(|| "StateMachine".to_owned());
-    let execution_name = args.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let execution_name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| stepyard::ids::random_uuid().to_string());
     let tasks = env.open()?.registry(args.lambdas.as_deref())?;
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };

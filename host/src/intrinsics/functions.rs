@@ -214,7 +214,7 @@ pub(super) fn call(func: Func, args: &[Cow<Value>], template: Option<&[Piece]>) 
                 .collect();
             Ok(Value::Array(parts))
         }
-        Func::Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+        Func::Uuid => Ok(Value::String(crate::ids::random_uuid().to_string())),
     }
 }
 

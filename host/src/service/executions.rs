@@ -136,7 +136,10 @@ impl Service {
 
     pub(super) async fn start_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
         let template = self.load_for_start(&req.state_machine_arn)?;
-        let name = req.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let name = req
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::ids::random_uuid().to_string());
         arn::check_name(&name)?;
         let (input_text, _) = check_input(req.input.as_deref())?;
         let now = self.now_millis();
@@ -194,7 +197,10 @@ impl Service {
                 "This operation is not supported by this type of state machine",
             ));
         }
-        let name = req.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let name = req
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::ids::random_uuid().to_string());
         arn::check_name(&name)?;
         let (input_text, _) = check_input(req.input.as_deref())?;
         let now = self.now_millis();

@@ -210,7 +210,7 @@ impl Service {
             machine_type,
             creation_millis: now,
             update_millis: now,
-            revision_id: uuid::Uuid::new_v4().to_string(),
+            revision_id: crate::ids::random_uuid().to_string(),
             logging_configuration: req.logging_configuration.clone(),
             tracing_configuration: req.tracing_configuration.clone(),
             tags,
@@ -298,7 +298,7 @@ impl Service {
                     m.tracing_configuration = tracing;
                 }
                 if changed {
-                    m.revision_id = uuid::Uuid::new_v4().to_string();
+                    m.revision_id = crate::ids::random_uuid().to_string();
                 }
                 m.update_millis = now;
                 Ok(())

@@ -102,7 +102,7 @@ fn not_found(reference: &str) -> TaskFailure {
         "Lambda.ResourceNotFoundException",
         format!(
             "Function not found: arn:aws:lambda:us-east-1:123456789012:function:{name}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: {}; Proxy: null)",
-            uuid::Uuid::new_v4()
+            crate::ids::random_uuid()
         ),
     )
 }
@@ -113,7 +113,7 @@ fn function_failure(e: FunctionError) -> TaskFailure {
     let cause = json!({
         "errorMessage": e.message,
         "errorType": e.error_type,
-        "requestId": uuid::Uuid::new_v4().to_string(),
+        "requestId": crate::ids::random_uuid().to_string(),
         "stackTrace": e.stack_trace,
     });
     TaskFailure {
@@ -124,13 +124,13 @@ fn function_failure(e: FunctionError) -> TaskFailure {
 
 /// `lambda:invoke`'s result shape around a function's payload.
 pub fn invoke_output(payload: Value) -> Value {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::ids::random_uuid().to_string();
     let length = payload.to_string().len().to_string();
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let trace = format!(
         "Root=1-{:08x}-{}",
         chrono::Utc::now().timestamp(),
-        &uuid::Uuid::new_v4().simple().to_string()[..24]
+        &crate::ids::random_uuid().simple().to_string()[..24]
     );
     json!({
         "ExecutedVersion": "$LATEST",

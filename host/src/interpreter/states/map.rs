@@ -423,7 +423,7 @@ async fn distributed(
         "{}/{}:{}",
         exec.spec.state_machine_arn.replace(":stateMachine:", ":mapRun:"),
         frame.state.name,
-        uuid::Uuid::new_v4()
+        crate::ids::random_uuid()
     );
     exec.events
         .advance(cursor, || EventDetails::MapRunStarted { map_run_arn });
