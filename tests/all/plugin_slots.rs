@@ -1,15 +1,16 @@
 //! Plugin calls under load: more calls than the instance pool has slots
-//! wait for one instead of failing their tasks.
+//! wait for one instead of failing their tasks, and idle warm instances
+//! never take the slots calls need.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stepyard::runtime::PluginHost;
+use stepyard::runtime::{CALL_SLOTS, IDLE_SLOTS, PluginHost, Runtime};
 use stepyard::store::{KvStore, MemoryStore};
 use stepyard::task::TaskInvoker;
 
-use crate::plugins::{run_one, runtime};
+use crate::plugins::{run_one, runtime, temp_dir};
 use crate::support::plugins_dir;
 
 /// A table store whose writes wait at a gate until it opens, counting the
@@ -123,4 +124,97 @@ fn calls_beyond_the_instance_slots_wait_for_one_instead_of_failing() {
         assert_eq!(r.status.as_str(), "SUCCEEDED", "{n}: {:?} {:?}", r.error, r.cause);
     }
     assert_eq!(tables.arrived.load(Ordering::SeqCst), calls);
+}
+
+/// Runs `calls` executions of a one-task machine on `function` at once,
+/// their table writes held at `tables`' gate until all `calls` have
+/// reached it (or a minute passed); returns how many had, and the results.
+fn burst(
+    rt: &tokio::runtime::Runtime,
+    tasks: &Arc<dyn TaskInvoker>,
+    tables: &GatedTables,
+    gate: &tokio::sync::watch::Sender<bool>,
+    function: &str,
+    calls: usize,
+) -> (usize, Vec<stepyard::interpreter::ExecutionResult>) {
+    use std::sync::atomic::Ordering;
+
+    let definition =
+        format!(r#"{{"StartAt":"P","States":{{"P":{{"Type":"Task","Resource":"{function}","End":true}}}}}}"#);
+    gate.send_replace(false);
+    let before = tables.arrived.load(Ordering::SeqCst);
+    rt.block_on(async {
+        let runs: Vec<_> = (0..calls)
+            .map(|n| {
+                let (tasks, definition) = (tasks.clone(), definition.clone());
+                let input = json!({"order_id": format!("{function}-{n}"), "total": 1});
+                tokio::spawn(async move { run_one(tasks, &definition, input).await })
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while tables.arrived.load(Ordering::SeqCst) - before < calls && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let held = tables.arrived.load(Ordering::SeqCst) - before;
+        gate.send_replace(true);
+        let mut out = Vec::new();
+        for r in runs {
+            out.push(r.await.unwrap());
+        }
+        (held, out)
+    })
+}
+
+#[test]
+fn idle_warm_instances_never_take_the_slots_a_burst_of_calls_needs() {
+    // Five plugins that keep warm instances (8 each would be 40 idle) and
+    // one that does not, all the orderPlacement component.
+    let dir = temp_dir("idle-slots");
+    let src = plugins_dir();
+    let manifest = std::fs::read_to_string(src.join("orderPlacement.toml"))
+        .unwrap()
+        .replace("[instance]\nreuse = true\n", "");
+    let warm: Vec<String> = (1..=5).map(|n| format!("warm{n}")).collect();
+    for name in warm.iter().map(String::as_str).chain(["cold"]) {
+        std::fs::copy(src.join("orderPlacement.wasm"), dir.join(format!("{name}.wasm"))).unwrap();
+        let mut text = manifest.replace("orderPlacement", name);
+        if name != "cold" {
+            text.push_str("\n[instance]\nreuse = true\n");
+        }
+        std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+    }
+    let (gate, open) = tokio::sync::watch::channel(true);
+    let tables = Arc::new(GatedTables {
+        inner: MemoryStore::new(),
+        open,
+        arrived: Default::default(),
+    });
+    // A runtime of its own: its idle instances are this test's alone.
+    let runtime = Runtime::new(Some(temp_dir("idle-slots-cache"))).unwrap();
+    let host = PluginHost::load_dir(&runtime, &dir, tables.clone(), Arc::new(MemoryStore::new()));
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // Eight calls at once of each warm plugin: 40 instances to keep, room
+    // for IDLE_SLOTS of them.
+    for name in &warm {
+        let (held, results) = burst(&rt, &tasks, &tables, &gate, name, 8);
+        assert_eq!(held, 8);
+        assert!(results.iter().all(|r| r.status.as_str() == "SUCCEEDED"));
+    }
+    assert_eq!(runtime.idle_instances(), IDLE_SLOTS);
+
+    // Every call slot held at once by the other plugin: the pool has an
+    // instance for each (40 idle ones would have left it 8 short).
+    let (held, results) = burst(&rt, &tasks, &tables, &gate, "cold", CALL_SLOTS);
+    assert_eq!(held, CALL_SLOTS, "calls holding an instance at once");
+    for (n, r) in results.iter().enumerate() {
+        assert_eq!(r.status.as_str(), "SUCCEEDED", "{n}: {:?} {:?}", r.error, r.cause);
+    }
+    // The warm instances are still there for their plugins.
+    assert_eq!(runtime.idle_instances(), IDLE_SLOTS);
 }

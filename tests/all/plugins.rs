@@ -12,7 +12,7 @@ use stepyard::task::TaskInvoker;
 
 use crate::support::{plugins_dir, run_with_invoker};
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(

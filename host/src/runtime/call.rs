@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -23,26 +24,43 @@ use crate::task::{CallOutcome, FunctionError, TaskContext, TaskFailure};
 const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
 
 /// Warm instances of a plugin whose manifest asks for reuse.
-#[derive(Default)]
 pub(crate) struct WarmPool {
-    idle: std::sync::Mutex<Vec<Warm>>,
+    /// Each idle instance with the runtime's idle slot it keeps.
+    idle: std::sync::Mutex<Vec<(Warm, OwnedSemaphorePermit)>>,
+    /// The runtime's idle slots, shared by every plugin's pool.
+    slots: Arc<Semaphore>,
 }
 
 type Warm = (Store<CallState>, TaskPlugin);
 
-/// Idle warm instances kept per plugin; more concurrent calls than this
-/// create fresh ones.
+/// Idle warm instances kept per plugin (while the runtime's idle slots
+/// last); more concurrent calls than this create fresh ones.
 const MAX_IDLE_WARM: usize = 8;
 
 impl WarmPool {
-    fn take(&self) -> Option<Warm> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    pub(crate) fn new(slots: Arc<Semaphore>) -> WarmPool {
+        WarmPool {
+            idle: std::sync::Mutex::new(Vec::new()),
+            slots,
+        }
     }
 
+    /// An idle instance, if there is one (its idle slot is given back: the
+    /// call holds a call slot for it).
+    fn take(&self) -> Option<Warm> {
+        let (warm, _idle_slot) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()?;
+        Some(warm)
+    }
+
+    /// Keeps `warm` for the next call if this plugin and the runtime have
+    /// room for it; drops it otherwise.
     fn give_back(&self, warm: Warm) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < MAX_IDLE_WARM {
-            idle.push(warm);
+        if idle.len() >= MAX_IDLE_WARM {
+            return;
+        }
+        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+            idle.push((warm, slot));
         }
     }
 }
@@ -106,8 +124,9 @@ pub(crate) async fn call(
     };
     let result = match instance {
         Ok(i) => i.call_handle(&mut store, &input, &wit_context).await.map(|r| (i, r)),
-        // Slots are all taken by idle warm instances or by components with
-        // several memories: AWS's throttling error, which Retry can name.
+        // Calls and idle instances together never outnumber the pool's
+        // instances, but components with many memories or tables can use
+        // up those: AWS's throttling error, which Retry can name.
         Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
             return service_error(
                 "Lambda.TooManyRequestsException",

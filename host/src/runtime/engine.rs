@@ -24,10 +24,15 @@ pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 const POOL_INSTANCES: u32 = 256;
 
 /// Calls that may hold an instance at once: the pool's slots less room for
-/// idle warm instances (plugins that ask for reuse keep up to 8 each). A
-/// call beyond this waits for a slot instead of failing, so a burst of
-/// executions queues for its plugins as it would for any busy worker.
+/// idle warm instances ([`IDLE_SLOTS`]). A call beyond this waits for a
+/// slot instead of failing, so a burst of executions queues for its plugins
+/// as it would for any busy worker.
 pub const CALL_SLOTS: usize = 224;
+
+/// Idle warm instances kept at once, by all plugins that ask for reuse
+/// together: with [`CALL_SLOTS`] calls in flight the pool is then full, never
+/// over. A plugin that finds no room drops its instance after the call.
+pub const IDLE_SLOTS: usize = POOL_INSTANCES as usize - CALL_SLOTS;
 
 /// Why a component could not be compiled or loaded.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -48,6 +53,8 @@ pub struct Runtime {
     ticker: Arc<()>,
     /// Instance slots for calls ([`CALL_SLOTS`]), shared by every plugin.
     call_slots: Arc<tokio::sync::Semaphore>,
+    /// Instance slots for idle warm instances ([`IDLE_SLOTS`]).
+    idle_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runtime {
@@ -71,6 +78,7 @@ impl Runtime {
             engine_key,
             ticker,
             call_slots: Arc::new(tokio::sync::Semaphore::new(CALL_SLOTS)),
+            idle_slots: Arc::new(tokio::sync::Semaphore::new(IDLE_SLOTS)),
         })
     }
 
@@ -86,6 +94,17 @@ impl Runtime {
     /// The instance slots calls take turns on.
     pub(crate) fn call_slots(&self) -> Arc<tokio::sync::Semaphore> {
         self.call_slots.clone()
+    }
+
+    /// Idle warm instances kept now, by every plugin together (at most
+    /// [`IDLE_SLOTS`]).
+    pub fn idle_instances(&self) -> usize {
+        IDLE_SLOTS - self.idle_slots.available_permits()
+    }
+
+    /// The instance slots idle warm instances keep.
+    pub(crate) fn idle_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.idle_slots.clone()
     }
 
     /// Compiles `bytes`, or loads the artifact compiled earlier for the same

@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker};
 
-pub use engine::{CALL_SLOTS, CacheOutcome, CompileError, Runtime};
+pub use engine::{CALL_SLOTS, CacheOutcome, CompileError, IDLE_SLOTS, Runtime};
 pub use folder::PluginFolder;
 pub use host::{ACCOUNT, REGION, table_arn};
 pub use manifest::{Limits, Manifest, ManifestError, Preopen, WasiGrants};
@@ -164,7 +164,10 @@ impl Entry {
             manifest,
             cache,
         };
-        let warm = info.manifest.reuse_instances.then(call::WarmPool::default);
+        let warm = info
+            .manifest
+            .reuse_instances
+            .then(|| call::WarmPool::new(loader.runtime.idle_slots()));
         Ok(LoadedPlugin {
             info: Arc::new(info),
             pre,
