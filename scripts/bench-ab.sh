@@ -15,11 +15,13 @@
 #
 # Every BENCH_* variable (see the README) is passed on, e.g.
 # BENCH_CONNECTIONS=4. Prints each run's executions/s, StartExecution
-# p50/p99 and CPU per execution, then the median of each for both builds.
+# p50/p99 and CPU per execution, then the median of each for both builds
+# and the median of the B/A ratios of the rounds (each round runs both,
+# in turns A-B then B-A, so a drift in the VM's speed cancels out).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -lt 2 ]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 a=$1
@@ -47,9 +49,14 @@ run() { # label binary
   echo "$rate $p50 $p99 $cpu" >>"$out/$1"
 }
 
-for _ in $(seq "$rounds"); do
-  run A "$a"
-  run B "$b"
+for round in $(seq "$rounds"); do
+  if [ $((round % 2)) = 1 ]; then
+    run A "$a"
+    run B "$b"
+  else
+    run B "$b"
+    run A "$a"
+  fi
 done
 
 median() { # file column
@@ -60,3 +67,9 @@ for side in A B; do
   printf '%s median  %6s executions/s  p50 %6s ms  p99 %6s ms  %6s µs CPU/execution\n' "$side" \
     "$(median "$out/$side" 1)" "$(median "$out/$side" 2)" "$(median "$out/$side" 3)" "$(median "$out/$side" 4)"
 done
+ratio() { # column: median over rounds of B's value / A's value
+  paste -d' ' "$out/A" "$out/B" | awk -v c="$1" '$c > 0 {print $(c + 4) / $c}' | sort -g |
+    awk '{v[NR]=$1} END {if (NR) printf "%.3f", (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'
+}
+printf 'B/A, median of the rounds: executions/s x%s  p50 x%s  p99 x%s  CPU/execution x%s\n' \
+  "$(ratio 1)" "$(ratio 2)" "$(ratio 3)" "$(ratio 4)"
