@@ -11,14 +11,30 @@ pub(crate) enum Token {
     Char(char),
 }
 
-/// Whether `text` matches `tokens`. Iterative, backtracking only to the last
-/// `*`: linear in practice, never recursive, whatever the input.
-pub(crate) fn matches(tokens: &[Token], text: &[char]) -> bool {
+/// Whether `text` matches `tokens`, its characters folded to ASCII lower
+/// case first when `fold_case` (the tokens are folded already). Reads
+/// ASCII text (ARNs, actions, most strings) in place; other text is
+/// decoded into characters once.
+pub(crate) fn matches_str(tokens: &[Token], text: &str, fold_case: bool) -> bool {
+    let fold = |c: char| if fold_case { c.to_ascii_lowercase() } else { c };
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        matches_at(tokens, bytes.len(), |i| fold(char::from(bytes[i])))
+    } else {
+        let chars: Vec<char> = text.chars().map(fold).collect();
+        matches_at(tokens, chars.len(), |i| chars[i])
+    }
+}
+
+/// Whether the `len` characters that `at` gives match `tokens`. Iterative,
+/// backtracking only to the last `*`: linear in practice, never recursive,
+/// whatever the input.
+fn matches_at(tokens: &[Token], len: usize, at: impl Fn(usize) -> char) -> bool {
     let (mut t, mut p) = (0usize, 0usize);
     let (mut star, mut mark) = (None::<usize>, 0usize);
-    while t < text.len() {
+    while t < len {
         match tokens.get(p) {
-            Some(Token::Char(c)) if *c == text[t] => {
+            Some(Token::Char(c)) if *c == at(t) => {
                 t += 1;
                 p += 1;
             }
@@ -59,7 +75,7 @@ mod tests {
     }
 
     fn m(p: &str, t: &str) -> bool {
-        matches(&toks(p), &t.chars().collect::<Vec<_>>())
+        matches_str(&toks(p), t, false)
     }
 
     #[test]
@@ -74,7 +90,31 @@ mod tests {
 
     #[test]
     fn pathological_patterns_stay_fast() {
-        let text: Vec<char> = "a".repeat(10_000).chars().collect();
-        assert!(!matches(&toks(&format!("{}b", "*a".repeat(50))), &text));
+        let text = "a".repeat(10_000);
+        assert!(!matches_str(&toks(&format!("{}b", "*a".repeat(50))), &text, false));
+    }
+
+    #[test]
+    fn text_beyond_ascii_matches_by_character() {
+        assert!(m("?", "é"));
+        assert!(m("h?llo*", "hällo wörld"));
+        assert!(!m("h?llo", "haello"));
+        assert!(m("*€", "price: 5€"));
+    }
+
+    #[test]
+    fn folding_lowers_ascii_letters_of_the_text_only() {
+        assert!(matches_str(
+            &toks("states:startexecution"),
+            "states:StartExecution",
+            true
+        ));
+        assert!(!matches_str(
+            &toks("states:startexecution"),
+            "states:StartExecution",
+            false
+        ));
+        assert!(matches_str(&toks("ä*"), "ä-X", true));
+        assert!(!matches_str(&toks("ä*"), "Ä-X", true), "only ASCII folds, as before");
     }
 }

@@ -129,6 +129,22 @@ impl Policy {
         Ok(Policy { statements })
     }
 
+    /// Whether `action` on `resource` is allowed, as [`Policy::check`]
+    /// decides, without naming the statement (nothing allocated: plugins'
+    /// host calls ask this on every call).
+    pub fn allows(&self, action: &str, resource: &str) -> bool {
+        let mut allowed = false;
+        for s in &self.statements {
+            if s.actions.matches(action) && s.resources.matches(resource) {
+                match s.effect {
+                    Effect::Deny => return false,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+        allowed
+    }
+
     /// Whether `action` on `resource` is allowed. Explicit Deny wins; no
     /// matching Allow means deny.
     pub fn check(&self, action: &str, resource: &str) -> Decision {

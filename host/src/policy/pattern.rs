@@ -35,11 +35,6 @@ impl Pattern {
         if self.any {
             return true;
         }
-        let chars: Vec<char> = if self.case_sensitive {
-            text.chars().collect()
-        } else {
-            text.chars().map(|c| c.to_ascii_lowercase()).collect()
-        };
-        wildcard::matches(&self.tokens, &chars)
+        wildcard::matches_str(&self.tokens, text, !self.case_sensitive)
     }
 }

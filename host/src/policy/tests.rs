@@ -107,3 +107,38 @@ fn star_alone_matches_everything_including_empty() {
     assert!(p.matches("anything:at/all"));
     assert!(!Pattern::new("a*", true).matches(""));
 }
+
+#[test]
+fn allows_decides_as_check_does() {
+    let p = policy(json!({"Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:*:*:table/*"},
+        {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": TABLE},
+        {"Effect": "Allow", "NotAction": "dynamodb:*", "Resource": "*"}]}));
+    let resources = [
+        TABLE,
+        "arn:aws:dynamodb:us-east-1:123456789012:table/payments",
+        "arn:aws:logs:*:*:log-group:x",
+    ];
+    let actions = [
+        "dynamodb:GetItem",
+        "DYNAMODB:deleteitem",
+        "dynamodb:DeleteItem",
+        "logs:PutLogEvents",
+        "s3:GetObject",
+    ];
+    for resource in resources {
+        for action in actions {
+            assert_eq!(
+                p.allows(action, resource),
+                p.check(action, resource).is_allowed(),
+                "{action} on {resource}"
+            );
+        }
+    }
+    assert!(!p.allows("dynamodb:DeleteItem", TABLE));
+    assert!(p.allows(
+        "dynamodb:DeleteItem",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/payments"
+    ));
+    assert!(!Policy::deny_all().allows("dynamodb:GetItem", TABLE));
+}

@@ -63,10 +63,11 @@ impl WasiView for CallState {
 
 impl CallState {
     fn authorize(&mut self, action: &str, resource: &str) -> Result<(), String> {
-        let decision = self.caller.plugin.manifest.role.check(action, resource);
-        if decision.is_allowed() {
+        let role = &self.caller.plugin.manifest.role;
+        if role.allows(action, resource) {
             return Ok(());
         }
+        let decision = role.check(action, resource);
         let why = match decision {
             Decision::ExplicitlyDenied { .. } => "with an explicit deny in an identity-based policy".to_owned(),
             _ => format!("because no identity-based policy allows the {action} action"),
@@ -239,6 +240,6 @@ impl permissions::Host for CallState {
         } else {
             table_arn(&resource)
         };
-        self.caller.plugin.manifest.role.check(&action, &resource).is_allowed()
+        self.caller.plugin.manifest.role.allows(&action, &resource)
     }
 }

@@ -202,8 +202,7 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
             c => Token::Char(c),
         });
     }
-    let text: Vec<char> = text.chars().collect();
-    crate::wildcard::matches(&tokens, &text)
+    crate::wildcard::matches_str(&tokens, text, false)
 }
 
 #[cfg(test)]
