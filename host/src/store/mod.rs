@@ -6,6 +6,7 @@
 //! benchmarks. The interpreter never sees either; the plugin runtime does.
 
 mod memory;
+mod merge;
 mod records;
 mod redb_store;
 
@@ -14,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::BoxFuture;
 pub use memory::MemoryStore;
+pub(crate) use merge::merge;
 pub use records::*;
 pub use redb_store::{AliasWrite, CommitStats, RedbStore, SLOW_BATCH};
 
@@ -207,26 +209,6 @@ pub(crate) fn validate_key(table: &str, key: &str) -> Result<(), StoreError> {
         )));
     }
     Ok(())
-}
-
-/// Applies `changes` to a stored document (top-level merge).
-pub(crate) fn merge(existing: Option<&str>, changes: &Map<String, Value>) -> Result<String, StoreError> {
-    let mut doc = match existing {
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => {
-                return Err(StoreError::Invalid(
-                    "the stored item is not a JSON object; it cannot be updated".into(),
-                ));
-            }
-            Err(e) => return Err(StoreError::Io(format!("a stored item is not valid JSON: {e}"))),
-        },
-        None => Map::new(),
-    };
-    for (k, v) in changes {
-        doc.insert(k.clone(), v.clone());
-    }
-    Ok(Value::Object(doc).to_string())
 }
 
 #[cfg(test)]
