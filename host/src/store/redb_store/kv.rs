@@ -23,10 +23,11 @@ impl RedbStore {
         }))
     }
 
-    /// An update, checked, as the writer thread applies it. The merge (JSON
-    /// work) happens here, from the committed item, not on the writer
-    /// thread; the writer takes it if the item is still exactly that (same
-    /// version and text), and merges again otherwise.
+    /// An update, checked, as the writer thread applies it: the item as the
+    /// batch's transaction has it, merged with `changes`. Merging on the
+    /// writer thread costs less than reading the item first in a read
+    /// transaction of its own (serve bench, alternating rounds: 7 % less
+    /// CPU per order execution).
     fn update_job(
         &self,
         table: &str,
@@ -34,25 +35,16 @@ impl RedbStore {
         changes: &Map<String, Value>,
     ) -> Result<impl FnOnce(&WriteTransaction) -> Result<Item, StoreError> + Send + 'static, StoreError> {
         validate_key(table, key)?;
-        let seen = self.read_item(table, key)?;
-        let merged = merged_item(seen.as_ref().map(|(_, t)| t.as_str()), changes);
         let (table, key, changes) = (table.to_owned(), key.to_owned(), changes.clone());
         Ok(move |write: &WriteTransaction| {
             let mut kv = write.open_table(KV).map_err(io)?;
             let current = kv.get((table.as_str(), key.as_str())).map_err(io)?;
-            let unchanged = match (&current, &seen) {
-                (Some(now), Some((version, text))) => now.value() == (*version, text.as_str()),
-                (None, None) => true,
-                _ => false,
-            };
-            let (version, value) = if unchanged {
-                (seen.map_or(0, |(v, _)| v), merged?)
-            } else {
-                let now = current.as_ref().map(|g| g.value());
-                (now.map_or(0, |(v, _)| v), merged_item(now.map(|(_, t)| t), &changes)?)
-            };
+            let now = current.as_ref().map(|g| g.value());
+            let version = now.map_or(0, |(v, _)| v) + 1;
+            // Decided before anything is written: a failed merge leaves the
+            // batch's transaction untouched.
+            let value = merged_item(now.map(|(_, t)| t), &changes)?;
             drop(current);
-            let version = version + 1;
             kv.insert((table.as_str(), key.as_str()), (version, value.as_str()))
                 .map_err(io)?;
             Ok(Item { key, value, version })
