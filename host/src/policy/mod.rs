@@ -133,38 +133,36 @@ impl Policy {
     /// decides, without naming the statement (nothing allocated: plugins'
     /// host calls ask this on every call).
     pub fn allows(&self, action: &str, resource: &str) -> bool {
-        let mut allowed = false;
-        for s in &self.statements {
-            if s.actions.matches(action) && s.resources.matches(resource) {
-                match s.effect {
-                    Effect::Deny => return false,
-                    Effect::Allow => allowed = true,
-                }
-            }
-        }
-        allowed
+        matches!(self.deciding(action, resource), Some((Effect::Allow, _)))
     }
 
     /// Whether `action` on `resource` is allowed. Explicit Deny wins; no
     /// matching Allow means deny.
     pub fn check(&self, action: &str, resource: &str) -> Decision {
-        let mut allowed = None;
+        match self.deciding(action, resource) {
+            Some((Effect::Deny, s)) => Decision::ExplicitlyDenied {
+                statement: s.sid.clone(),
+            },
+            Some((Effect::Allow, s)) => Decision::Allowed {
+                statement: s.sid.clone(),
+            },
+            None => Decision::ImplicitlyDenied,
+        }
+    }
+
+    /// The statement that decides: the first matching Deny, else the first
+    /// matching Allow, else none.
+    fn deciding(&self, action: &str, resource: &str) -> Option<(Effect, &Statement)> {
+        let mut allow = None;
         for s in &self.statements {
             if s.actions.matches(action) && s.resources.matches(resource) {
                 match s.effect {
-                    Effect::Deny => {
-                        return Decision::ExplicitlyDenied {
-                            statement: s.sid.clone(),
-                        };
-                    }
-                    Effect::Allow => allowed = allowed.or(Some(s.sid.clone())),
+                    Effect::Deny => return Some((Effect::Deny, s)),
+                    Effect::Allow => allow = allow.or(Some((Effect::Allow, s))),
                 }
             }
         }
-        match allowed {
-            Some(statement) => Decision::Allowed { statement },
-            None => Decision::ImplicitlyDenied,
-        }
+        allow
     }
 }
 
