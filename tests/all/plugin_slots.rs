@@ -11,7 +11,7 @@ use stepyard::store::{KvStore, MemoryStore};
 use stepyard::task::TaskInvoker;
 
 use crate::plugins::{run_one, runtime, temp_dir};
-use crate::support::plugins_dir;
+use crate::support::{plugins_dir, two_worker_runtime};
 
 /// A table store whose writes wait at a gate until it opens, counting the
 /// writers that reached it.
@@ -19,6 +19,19 @@ struct GatedTables {
     inner: MemoryStore,
     open: tokio::sync::watch::Receiver<bool>,
     arrived: std::sync::atomic::AtomicUsize,
+}
+
+impl GatedTables {
+    /// A store whose gate is `open` at first, and the gate's handle.
+    fn new(open: bool) -> (tokio::sync::watch::Sender<bool>, Arc<GatedTables>) {
+        let (gate, receiver) = tokio::sync::watch::channel(open);
+        let tables = GatedTables {
+            inner: MemoryStore::new(),
+            open: receiver,
+            arrived: Default::default(),
+        };
+        (gate, Arc::new(tables))
+    }
 }
 
 impl KvStore for GatedTables {
@@ -78,23 +91,14 @@ impl KvStore for GatedTables {
 fn calls_beyond_the_instance_slots_wait_for_one_instead_of_failing() {
     use std::sync::atomic::Ordering;
 
-    let (gate, open) = tokio::sync::watch::channel(false);
-    let tables = Arc::new(GatedTables {
-        inner: MemoryStore::new(),
-        open,
-        arrived: Default::default(),
-    });
+    let (gate, tables) = GatedTables::new(false);
     let logs = Arc::new(MemoryStore::new());
     let host = PluginHost::load_dir(runtime(), plugins_dir(), tables.clone(), logs);
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     // No Retry: a call that failed for want of an instance would fail the
     // execution.
     let place = r#"{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orderPlacement","End":true}}}"#;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
     let calls = stepyard::runtime::CALL_SLOTS + 40;
     let results = rt.block_on(async {
         let runs: Vec<_> = (0..calls)
@@ -183,21 +187,12 @@ fn idle_warm_instances_never_take_the_slots_a_burst_of_calls_needs() {
         }
         std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
     }
-    let (gate, open) = tokio::sync::watch::channel(true);
-    let tables = Arc::new(GatedTables {
-        inner: MemoryStore::new(),
-        open,
-        arrived: Default::default(),
-    });
+    let (gate, tables) = GatedTables::new(true);
     // A runtime of its own: its idle instances are this test's alone.
     let runtime = Runtime::new(Some(temp_dir("idle-slots-cache"))).unwrap();
     let host = PluginHost::load_dir(&runtime, &dir, tables.clone(), Arc::new(MemoryStore::new()));
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
 
     // Eight calls at once of each warm plugin: 40 instances to keep, room
     // for IDLE_SLOTS of them.

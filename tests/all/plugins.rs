@@ -10,7 +10,7 @@ use stepyard::runtime::{CacheOutcome, PluginHost, Runtime};
 use stepyard::store::{KvStore, LogStore, MemoryStore, RedbStore};
 use stepyard::task::TaskInvoker;
 
-use crate::support::{plugins_dir, run_with_invoker};
+use crate::support::{plugins_dir, run_with_invoker, two_worker_runtime};
 
 pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -317,11 +317,7 @@ fn on_a_multi_threaded_runtime_calls_run_in_place_and_limits_still_hold() {
         history: Arc::new(NoHistory),
     };
     let interpreter = Interpreter::new(machine, services);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
     let (looping, fine) = rt.block_on(async {
         let spin = ExecutionSpec::local("Test", "spin", json!({"attack": "loop"}));
         let ok = ExecutionSpec::local("Test", "ok", json!({"attack": "none"}));
@@ -393,11 +389,7 @@ fn a_sleeping_plugin_times_out_in_real_and_in_virtual_time() {
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     let def =
         r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wait_60_seconds","TimeoutSeconds":1,"End":true}}}"#;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
     let started = Instant::now();
     let real = rt.block_on(run_one(tasks.clone(), def, json!({})));
     assert_eq!(real.error.as_deref(), Some("States.Timeout"));
@@ -465,11 +457,7 @@ fn calls_abandoned_mid_flight_leave_the_host_usable() {
     let host = load(&plugins_dir().join("conformance"), &store);
     host.load_all();
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime();
     let waiting = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"wait_60_seconds","End":true}}}"#;
     let id = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"id_function","End":true}}}"#;
     // More abandoned calls than the pooling allocator has instance slots

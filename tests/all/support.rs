@@ -210,3 +210,13 @@ pub fn run_with(definition: &str, input: Value, tasks: FakeTasks) -> Outcome {
 pub fn run(definition: &str, input: Value) -> Outcome {
     run_with(definition, input, FakeTasks::new())
 }
+
+/// A multi-thread tokio runtime with two workers and timers, as `serve` has
+/// on this 2-core machine.
+pub fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
