@@ -12,6 +12,11 @@
 //! ```
 //! Build with `cargo build --release --target wasm32-wasip2`; the output is
 //! already a component.
+//!
+//! A plugin that reads a few fields of a large input can declare them
+//! instead ([`TypedPlugin`], [`export_typed_plugin!`]): serde then skips the
+//! rest of the input without building it, as a Lambda handler in Rust
+//! takes a typed event.
 
 pub mod bindings {
     wit_bindgen::generate!({
@@ -22,6 +27,8 @@ pub mod bindings {
     });
 }
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use bindings::stepyard::plugin::kv::KvError;
@@ -55,6 +62,40 @@ pub fn run<P: Plugin>(input: &str, ctx: &Context) -> Result<String, TaskError> {
     Ok(out.to_string())
 }
 
+/// A plugin with typed input and output: only the fields `Input` declares
+/// are read (unknown fields are skipped, not built into a tree), so its
+/// cost does not grow with everything earlier states added to the input.
+pub trait TypedPlugin {
+    /// What the plugin reads of its input.
+    type Input: DeserializeOwned;
+    /// What it returns (serialised to JSON).
+    type Output: Serialize;
+    fn handle(input: Self::Input, ctx: &Context) -> Result<Self::Output, TaskError>;
+}
+
+/// Implements the exported world for a [`TypedPlugin`] type.
+#[macro_export]
+macro_rules! export_typed_plugin {
+    ($ty:ident) => {
+        struct __StepyardExport;
+        impl $crate::bindings::Guest for __StepyardExport {
+            fn handle(input: String, context: $crate::Context) -> Result<String, $crate::TaskError> {
+                $crate::run_typed::<$ty>(&input, &context)
+            }
+        }
+        $crate::bindings::export_task_plugin!(__StepyardExport with_types_in $crate::bindings);
+    };
+}
+
+/// Reads the declared input, calls the plugin, serialises its output. An
+/// input that does not fit fails as `InvalidInput`, naming the field.
+#[doc(hidden)]
+pub fn run_typed<P: TypedPlugin>(input: &str, ctx: &Context) -> Result<String, TaskError> {
+    let value: P::Input = serde_json::from_str(input).map_err(|e| error("InvalidInput", format!("the input does not fit: {e}")))?;
+    let out = P::handle(value, ctx)?;
+    serde_json::to_string(&out).map_err(|e| error("InvalidOutput", format!("the output cannot be serialised: {e}")))
+}
+
 /// A named error for `Retry`/`Catch`.
 pub fn error(name: impl Into<String>, cause: impl Into<String>) -> TaskError {
     TaskError { error: name.into(), cause: cause.into() }
@@ -65,35 +106,55 @@ pub mod kv {
     use super::bindings::stepyard::plugin::kv as raw;
     use super::*;
 
-    /// An item: its document and version.
-    pub struct Item {
-        pub value: Value,
+    /// An item: its document (the whole of it, or the fields `T` declares)
+    /// and version.
+    pub struct Item<T = Value> {
+        pub value: T,
         pub version: u64,
     }
 
     pub fn get(table: &str, key: &str) -> Result<Option<Item>, TaskError> {
-        match raw::get(table, key).map_err(kv_error)? {
-            None => Ok(None),
-            Some(i) => Ok(Some(Item { value: serde_json::from_str(&i.value).unwrap_or(Value::Null), version: i.version })),
-        }
+        get_as(table, key)
     }
 
-    pub fn put(table: &str, key: &str, value: &Value) -> Result<u64, TaskError> {
-        raw::put(table, key, &value.to_string()).map_err(kv_error)
+    /// Reads an item as `T`: only the fields `T` declares are read
+    /// (`serde::de::IgnoredAny` reads none).
+    pub fn get_as<T: DeserializeOwned>(table: &str, key: &str) -> Result<Option<Item<T>>, TaskError> {
+        raw::get(table, key).map_err(kv_error)?.map(|i| typed(table, key, i)).transpose()
+    }
+
+    pub fn put(table: &str, key: &str, value: &impl Serialize) -> Result<u64, TaskError> {
+        raw::put(table, key, &to_text(value)?).map_err(kv_error)
     }
 
     /// Writes only when the key is new; `Ok(None)` when it already exists.
-    pub fn put_if_absent(table: &str, key: &str, value: &Value) -> Result<Option<u64>, TaskError> {
-        match raw::put_if_absent(table, key, &value.to_string()) {
+    pub fn put_if_absent(table: &str, key: &str, value: &impl Serialize) -> Result<Option<u64>, TaskError> {
+        match raw::put_if_absent(table, key, &to_text(value)?) {
             Ok(v) => Ok(Some(v)),
             Err(KvError::ConditionFailed(_)) => Ok(None),
             Err(e) => Err(kv_error(e)),
         }
     }
 
-    pub fn update(table: &str, key: &str, changes: &Value) -> Result<Item, TaskError> {
-        let i = raw::update(table, key, &changes.to_string()).map_err(kv_error)?;
-        Ok(Item { value: serde_json::from_str(&i.value).unwrap_or(Value::Null), version: i.version })
+    /// Merges `changes` into the item; returns it as it is now.
+    pub fn update(table: &str, key: &str, changes: &impl Serialize) -> Result<Item, TaskError> {
+        update_as(table, key, changes)
+    }
+
+    /// [`update`], reading the item it returns as `T`.
+    pub fn update_as<T: DeserializeOwned>(table: &str, key: &str, changes: &impl Serialize) -> Result<Item<T>, TaskError> {
+        let i = raw::update(table, key, &to_text(changes)?).map_err(kv_error)?;
+        typed(table, key, i)
+    }
+
+    fn typed<T: DeserializeOwned>(table: &str, key: &str, i: raw::Item) -> Result<Item<T>, TaskError> {
+        let value = serde_json::from_str(&i.value)
+            .map_err(|e| error("InvalidItem", format!("item '{key}' of table '{table}' does not fit: {e}")))?;
+        Ok(Item { value, version: i.version })
+    }
+
+    fn to_text(value: &impl Serialize) -> Result<String, TaskError> {
+        serde_json::to_string(value).map_err(|e| error("ValidationException", format!("the item cannot be serialised: {e}")))
     }
 
     pub fn delete(table: &str, key: &str) -> Result<bool, TaskError> {
