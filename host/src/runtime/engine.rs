@@ -164,6 +164,11 @@ fn config(pooling: bool) -> Config {
     c.wasm_component_model(true);
     c.epoch_interruption(true);
     c.parallel_compilation(true);
+    // For profiling plugins: wasmtime writes /tmp/perf-PID.map, so `perf
+    // report` names guest functions instead of showing `[unknown]`.
+    if std::env::var_os("STEPYARD_PERFMAP").is_some() {
+        c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let mut p = PoolingAllocationConfig::default();
         p.total_component_instances(POOL_INSTANCES);
