@@ -77,32 +77,14 @@ impl Out {
         let _ = write!(self.buf, "{value}");
     }
 
-    /// `value`'s JSON text as a JSON string (how AWS shows payloads): the
-    /// text is written first, then escaped in place. Compact JSON has no
-    /// control characters (strings escape theirs), so only `"` and `\`
-    /// need escaping.
+    /// `value`'s JSON text as a JSON string (how AWS shows payloads),
+    /// written in one walk over the value: each string in it is escaped
+    /// twice over as it is written (once as JSON text, once as the content
+    /// of the outer string), so no intermediate text is made or shifted.
     fn text_field(&mut self, key: &str, value: &Value) {
         self.key(key);
         self.buf.push(b'"');
-        let start = self.buf.len();
-        let _ = serde_json::to_writer(&mut self.buf, value);
-        let specials = self.buf[start..].iter().filter(|&&b| b == b'"' || b == b'\\').count();
-        if specials > 0 {
-            // Shift right to left, doubling up room for each escape.
-            let old_len = self.buf.len();
-            self.buf.resize(old_len + specials, 0);
-            let (mut read, mut write) = (old_len, old_len + specials);
-            while read > start {
-                read -= 1;
-                let b = self.buf[read];
-                write -= 1;
-                self.buf[write] = b;
-                if b == b'"' || b == b'\\' {
-                    write -= 1;
-                    self.buf[write] = b'\\';
-                }
-            }
-        }
+        write_doubly_escaped(&mut self.buf, value);
         self.buf.push(b'"');
     }
 
@@ -258,6 +240,77 @@ fn write_details(out: &mut Out, details: &EventDetails) {
         | WaitStateAborted => {}
     }
     out.close();
+}
+
+/// Writes `value`'s compact JSON text (serde_json's bytes) escaped as the
+/// content of a JSON string.
+fn write_doubly_escaped(buf: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => buf.extend_from_slice(b"null"),
+        Value::Bool(true) => buf.extend_from_slice(b"true"),
+        Value::Bool(false) => buf.extend_from_slice(b"false"),
+        // Digits, signs, '.', 'e': nothing to escape.
+        Value::Number(n) => {
+            let _ = serde_json::to_writer(&mut *buf, n);
+        }
+        Value::String(s) => write_doubly_escaped_str(buf, s),
+        Value::Array(items) => {
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_doubly_escaped(buf, item);
+            }
+            buf.push(b']');
+        }
+        Value::Object(members) => {
+            buf.push(b'{');
+            for (i, (name, member)) in members.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_doubly_escaped_str(buf, name);
+                buf.push(b':');
+                write_doubly_escaped(buf, member);
+            }
+            buf.push(b'}');
+        }
+    }
+}
+
+/// A JSON string literal (escaped as serde_json escapes strings), escaped
+/// again: its quotes become `\"`, a quote in `s` becomes `\\\"`.
+fn write_doubly_escaped_str(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.extend_from_slice(br#"\""#);
+    let bytes = s.as_bytes();
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'"' => br#"\\\""#,
+            b'\\' => br#"\\\\"#,
+            b'\n' => br#"\\n"#,
+            b'\r' => br#"\\r"#,
+            b'\t' => br#"\\t"#,
+            0x08 => br#"\\b"#,
+            0x0c => br#"\\f"#,
+            0x00..=0x1f => {
+                buf.extend_from_slice(&bytes[copied..i]);
+                buf.extend_from_slice(br#"\\u00"#);
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0xf)]);
+                copied = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[copied..i]);
+        buf.extend_from_slice(escaped);
+        copied = i + 1;
+    }
+    buf.extend_from_slice(&bytes[copied..]);
+    buf.extend_from_slice(br#"\""#);
 }
 
 fn write_assigned(out: &mut Out, vars: &Map<String, Value>) {
@@ -472,6 +525,37 @@ mod tests {
                 details,
             };
             assert_eq!(event.to_json_text(), event.to_json().to_string(), "{:?}", event.details);
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[\\x00-\\x7f\"\\\\]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_payload_is_written_as_serde_json_writes_its_text_as_a_string(value in any_value()) {
+            let mut out = Out { buf: Vec::new(), first: true };
+            out.text_field("k", &value);
+            let expected = format!("\"k\":{}", serde_json::to_string(&value.to_string()).unwrap());
+            proptest::prop_assert_eq!(String::from_utf8(out.buf).unwrap(), expected);
         }
     }
 
