@@ -34,6 +34,8 @@ fn shared_cache() -> &'static Path {
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// How many running executions it resumed when it started.
+    pub resumed: usize,
 }
 
 impl Server {
@@ -56,34 +58,27 @@ impl Server {
             .spawn()
             .expect("stepyard serve starts");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
+        let (addr, resumed) = loop {
             let line = lines.next().expect("serve prints its address").unwrap();
             if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().parse().unwrap();
+                let addr = rest.split_whitespace().next().unwrap().trim_end_matches(';');
+                let resumed = line
+                    .split("resumed ")
+                    .nth(1)
+                    .and_then(|r| r.split_whitespace().next())
+                    .map_or(0, |n| n.parse().unwrap());
+                break (addr.parse().unwrap(), resumed);
             }
             assert!(!line.starts_with("error"), "serve failed: {line}");
         };
         // Keep draining stderr so the server never blocks on it.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
+        Server { child, addr, resumed }
     }
 
     /// Calls an operation; returns the HTTP status and the JSON answer.
     pub fn call(&self, operation: &str, body: Value) -> (u16, Value) {
-        let body = body.to_string();
-        let mut stream = TcpStream::connect(self.addr).unwrap();
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let json = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(json).unwrap_or(Value::Null))
+        try_call(self.addr, operation, &body).expect("the server answers")
     }
 
     /// Calls an operation that must succeed.
@@ -105,6 +100,27 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Calls an operation at `addr`; an error when no whole answer came (the
+/// server is down, or was killed while answering).
+fn try_call(addr: SocketAddr, operation: &str, body: &Value) -> std::io::Result<(u16, Value)> {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text)?;
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no HTTP answer: {text:?}")))?;
+    let json = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, serde_json::from_str(json).unwrap_or(Value::Null)))
 }
 
 fn order_definition() -> String {
@@ -292,22 +308,49 @@ fn a_killed_server_resumes_every_execution_and_writes_each_order_once() {
         rng_state ^= rng_state << 17;
         rng_state % max
     };
-    for i in 0..N {
-        let id = format!("crash-{i}");
-        let input = json!({"order_id": id, "total": 10 + i}).to_string();
-        server.ok(
-            "StartExecution",
-            json!({"stateMachineArn": machine, "name": id, "input": input}),
-        );
-    }
-    // Kill it at random moments while the executions run, three times;
-    // the first within 100 ms of the last start, while the last ones still
-    // run (with warm plugin instances an order takes a few milliseconds).
+    // Four clients start the executions while the server is killed at
+    // random moments, three times: an order takes a few milliseconds, so
+    // a kill after the last start would mostly find them all done. A start
+    // cut off by a kill is sent again to the restarted server (the same
+    // name and input: the same execution, or ExecutionAlreadyExists once
+    // it has ended).
+    let addr = std::sync::Arc::new(std::sync::Mutex::new(server.addr));
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (addr, machine) = (addr.clone(), machine.clone());
+            std::thread::spawn(move || {
+                for i in (client..N).step_by(4) {
+                    let id = format!("crash-{i}");
+                    let input = json!({"order_id": id, "total": 10 + i}).to_string();
+                    let request = json!({"stateMachineArn": machine, "name": id, "input": input});
+                    loop {
+                        let at = *addr.lock().unwrap();
+                        match try_call(at, "StartExecution", &request) {
+                            Ok((200, _)) => break,
+                            Ok((_, answer)) if answer["__type"] == "ExecutionAlreadyExists" => break,
+                            Ok((status, answer)) => panic!("StartExecution {id}: {status} {answer}"),
+                            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut resumed = 0;
     for kill in 0..3 {
-        std::thread::sleep(Duration::from_millis(random_ms(if kill == 0 { 100 } else { 400 })));
+        std::thread::sleep(Duration::from_millis(5 + random_ms(if kill == 0 { 50 } else { 150 })));
         server.kill();
         server = Server::start(&data, &[]);
+        resumed += server.resumed;
+        *addr.lock().unwrap() = server.addr;
     }
+    for client in clients {
+        client.join().expect("a client thread");
+    }
+    assert!(
+        resumed > 0,
+        "no kill found an execution running: the test tested nothing"
+    );
     let executions = wait_all_ended(&server, &machine, N, Duration::from_secs(120));
     if let Some(failed) = executions.iter().find(|e| e["status"] != "SUCCEEDED") {
         let arn = failed["executionArn"].as_str().unwrap();
