@@ -44,22 +44,18 @@ pub trait Plugin {
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ident) => {
-        struct __StepyardExport;
-        impl $crate::bindings::Guest for __StepyardExport {
-            fn handle(input: String, context: $crate::Context) -> Result<String, $crate::TaskError> {
-                $crate::run::<$ty>(&input, &context)
-            }
-        }
-        $crate::bindings::export_task_plugin!(__StepyardExport with_types_in $crate::bindings);
+        $crate::export_typed_plugin!($ty);
     };
 }
 
-/// Parses the input, calls the plugin, serialises its output.
-#[doc(hidden)]
-pub fn run<P: Plugin>(input: &str, ctx: &Context) -> Result<String, TaskError> {
-    let value: Value = serde_json::from_str(input).map_err(|e| error("InvalidInput", format!("input is not JSON: {e}")))?;
-    let out = P::handle(value, ctx)?;
-    Ok(out.to_string())
+/// A [`Plugin`] is the [`TypedPlugin`] that reads and returns whole JSON
+/// documents.
+impl<P: Plugin> TypedPlugin for P {
+    type Input = Value;
+    type Output = Value;
+    fn handle(input: Value, ctx: &Context) -> Result<Value, TaskError> {
+        <P as Plugin>::handle(input, ctx)
+    }
 }
 
 /// A plugin with typed input and output: only the fields `Input` declares
@@ -88,10 +84,11 @@ macro_rules! export_typed_plugin {
 }
 
 /// Reads the declared input, calls the plugin, serialises its output. An
-/// input that does not fit fails as `InvalidInput`, naming the field.
+/// input that is not JSON, or does not fit, fails as `InvalidInput`.
 #[doc(hidden)]
 pub fn run_typed<P: TypedPlugin>(input: &str, ctx: &Context) -> Result<String, TaskError> {
-    let value: P::Input = serde_json::from_str(input).map_err(|e| error("InvalidInput", format!("the input does not fit: {e}")))?;
+    let value: P::Input =
+        serde_json::from_str(input).map_err(|e| error("InvalidInput", format!("the input is not JSON that fits: {e}")))?;
     let out = P::handle(value, ctx)?;
     serde_json::to_string(&out).map_err(|e| error("InvalidOutput", format!("the output cannot be serialised: {e}")))
 }
