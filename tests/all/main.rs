@@ -10,6 +10,7 @@ mod jsonata;
 mod map_parallel;
 mod plugin_slots;
 mod plugins;
+mod recovery;
 mod serve;
 mod support;
 mod time;
