@@ -9,7 +9,7 @@ use crate::support::plugins_dir;
 
 #[test]
 fn boto3_and_the_aws_cli_drive_the_api() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = crate::support::repo_root();
     let install = Command::new(root.join("scripts/install-clients.sh"))
         .output()
         .expect("scripts/install-clients.sh runs");

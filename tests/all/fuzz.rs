@@ -241,13 +241,13 @@ proptest! {
 
     #[test]
     fn parsing_arbitrary_text_never_panics(text in ".{0,200}") {
-        let _ = stepyard::definition::StateMachine::parse(&text);
+        let _ = stepyard_asl::definition::StateMachine::parse(&text);
     }
 
     #[test]
     fn generated_definitions_parse_and_run_without_panicking(def in definition(), input in json_value()) {
         let text = def.to_string();
-        if stepyard::definition::StateMachine::parse(&text).is_ok() {
+        if stepyard_asl::definition::StateMachine::parse(&text).is_ok() {
             let tasks = FakeTasks::new().function("echo", |req, _| Step::Ok(req.input.clone()));
             let out = run_with(&text, input, tasks);
             prop_assert!(["SUCCEEDED", "FAILED", "TIMED_OUT"].contains(&out.result.status.as_str()));

@@ -7,6 +7,7 @@ mod errors;
 mod fuzz;
 mod history;
 mod jsonata;
+mod layers;
 mod map_parallel;
 mod plugin_slots;
 mod plugins;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stepyard::runtime::{CALL_SLOTS, IDLE_SLOTS, PluginHost, Runtime};
-use stepyard::store::{KvStore, MemoryStore};
-use stepyard::task::TaskInvoker;
+use stepyard_runtime::{CALL_SLOTS, IDLE_SLOTS, PluginHost, Runtime};
+use stepyard_store::{KvStore, MemoryStore};
+use stepyard_interpreter::task::TaskInvoker;
 
 use crate::plugins::{run_one, runtime, temp_dir};
 use crate::support::{plugins_dir, two_worker_runtime};
@@ -35,7 +35,7 @@ impl GatedTables {
 }
 
 impl KvStore for GatedTables {
-    fn get(&self, table: &str, key: &str) -> Result<Option<stepyard::store::Item>, stepyard::store::StoreError> {
+    fn get(&self, table: &str, key: &str) -> Result<Option<stepyard_store::Item>, stepyard_store::StoreError> {
         self.inner.get(table, key)
     }
     fn put(
@@ -43,8 +43,8 @@ impl KvStore for GatedTables {
         table: &str,
         key: &str,
         value: &str,
-        condition: stepyard::store::Condition,
-    ) -> Result<u64, stepyard::store::StoreError> {
+        condition: stepyard_store::Condition,
+    ) -> Result<u64, stepyard_store::StoreError> {
         self.inner.put(table, key, value, condition)
     }
     fn update(
@@ -52,10 +52,10 @@ impl KvStore for GatedTables {
         table: &str,
         key: &str,
         changes: &serde_json::Map<String, Value>,
-    ) -> Result<stepyard::store::Item, stepyard::store::StoreError> {
+    ) -> Result<stepyard_store::Item, stepyard_store::StoreError> {
         self.inner.update(table, key, changes)
     }
-    fn delete(&self, table: &str, key: &str) -> Result<bool, stepyard::store::StoreError> {
+    fn delete(&self, table: &str, key: &str) -> Result<bool, stepyard_store::StoreError> {
         self.inner.delete(table, key)
     }
     fn put_async(
@@ -63,8 +63,8 @@ impl KvStore for GatedTables {
         table: &str,
         key: &str,
         value: &str,
-        condition: stepyard::store::Condition,
-    ) -> stepyard::clock::BoxFuture<'_, Result<u64, stepyard::store::StoreError>> {
+        condition: stepyard_store::Condition,
+    ) -> stepyard_interpreter::clock::BoxFuture<'_, Result<u64, stepyard_store::StoreError>> {
         let (table, key, value) = (table.to_owned(), key.to_owned(), value.to_owned());
         let mut open = self.open.clone();
         Box::pin(async move {
@@ -79,10 +79,10 @@ impl KvStore for GatedTables {
         prefix: &str,
         start_after: Option<&str>,
         limit: usize,
-    ) -> Result<stepyard::store::Page, stepyard::store::StoreError> {
+    ) -> Result<stepyard_store::Page, stepyard_store::StoreError> {
         self.inner.query(table, prefix, start_after, limit)
     }
-    fn tables(&self) -> Result<Vec<String>, stepyard::store::StoreError> {
+    fn tables(&self) -> Result<Vec<String>, stepyard_store::StoreError> {
         self.inner.tables()
     }
 }
@@ -99,7 +99,7 @@ fn calls_beyond_the_instance_slots_wait_for_one_instead_of_failing() {
     // execution.
     let place = r#"{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orderPlacement","End":true}}}"#;
     let rt = two_worker_runtime();
-    let calls = stepyard::runtime::CALL_SLOTS + 40;
+    let calls = stepyard_runtime::CALL_SLOTS + 40;
     let results = rt.block_on(async {
         let runs: Vec<_> = (0..calls)
             .map(|n| {
@@ -110,7 +110,7 @@ fn calls_beyond_the_instance_slots_wait_for_one_instead_of_failing() {
         // Every slot ends up held by a call waiting at the gate; the rest
         // wait for a slot, not at the gate.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while tables.arrived.load(Ordering::SeqCst) < stepyard::runtime::CALL_SLOTS && Instant::now() < deadline {
+        while tables.arrived.load(Ordering::SeqCst) < stepyard_runtime::CALL_SLOTS && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -123,7 +123,7 @@ fn calls_beyond_the_instance_slots_wait_for_one_instead_of_failing() {
         (held, out)
     });
     let (held, results) = results;
-    assert_eq!(held, stepyard::runtime::CALL_SLOTS, "calls holding an instance at once");
+    assert_eq!(held, stepyard_runtime::CALL_SLOTS, "calls holding an instance at once");
     for (n, r) in results.iter().enumerate() {
         assert_eq!(r.status.as_str(), "SUCCEEDED", "{n}: {:?} {:?}", r.error, r.cause);
     }
@@ -140,7 +140,7 @@ fn burst(
     gate: &tokio::sync::watch::Sender<bool>,
     function: &str,
     calls: usize,
-) -> (usize, Vec<stepyard::interpreter::ExecutionResult>) {
+) -> (usize, Vec<stepyard_interpreter::ExecutionResult>) {
     use std::sync::atomic::Ordering;
 
     let definition =

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stepyard::runtime::{CacheOutcome, PluginHost, Runtime};
-use stepyard::store::{KvStore, LogStore, MemoryStore, RedbStore};
-use stepyard::task::TaskInvoker;
+use stepyard_runtime::{CacheOutcome, PluginHost, Runtime};
+use stepyard_store::{KvStore, LogStore, MemoryStore, RedbStore};
+use stepyard_interpreter::task::TaskInvoker;
 
 use crate::support::{plugins_dir, run_with_invoker, two_worker_runtime};
 
@@ -47,7 +47,7 @@ fn load(dir: &Path, store: &Arc<MemoryStore>) -> PluginHost {
 }
 
 fn order_definition() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = crate::support::repo_root();
     std::fs::read_to_string(root.join("workflows/order.asl.json")).unwrap()
 }
 
@@ -118,7 +118,7 @@ fn a_shipment_invoked_again_with_its_key_is_the_same_shipment() {
     let tasks: Arc<dyn TaskInvoker> = Arc::new(load(plugins_dir(), &store).registry());
     let paid = json!({"order_id": "s1", "status": "PAID"}).to_string();
     store
-        .put("orders", "s1", &paid, stepyard::store::Condition::Always)
+        .put("orders", "s1", &paid, stepyard_store::Condition::Always)
         .unwrap();
     let ship = r#"{"StartAt":"Ship","States":{"Ship":{"Type":"Task","Resource":"shippingProcess","End":true}}}"#;
     // The same execution and state: the same idempotency key, as when a
@@ -301,10 +301,10 @@ fn plugins_compile_only_when_first_called() {
 
 #[test]
 fn on_a_multi_threaded_runtime_calls_run_in_place_and_limits_still_hold() {
-    use stepyard::clock::ScaledClock;
-    use stepyard::definition::StateMachine;
-    use stepyard::history::NoHistory;
-    use stepyard::interpreter::{ExecutionSpec, Interpreter, Services};
+    use stepyard_interpreter::clock::ScaledClock;
+    use stepyard_asl::definition::StateMachine;
+    use stepyard_interpreter::history::NoHistory;
+    use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 
     let store = Arc::new(MemoryStore::new());
     let host = load(&hostile_folder(), &store);
@@ -337,11 +337,11 @@ pub(crate) async fn run_one(
     tasks: Arc<dyn TaskInvoker>,
     definition: &str,
     input: Value,
-) -> stepyard::interpreter::ExecutionResult {
-    use stepyard::clock::ScaledClock;
-    use stepyard::definition::StateMachine;
-    use stepyard::history::NoHistory;
-    use stepyard::interpreter::{ExecutionSpec, Interpreter, Services};
+) -> stepyard_interpreter::ExecutionResult {
+    use stepyard_interpreter::clock::ScaledClock;
+    use stepyard_asl::definition::StateMachine;
+    use stepyard_interpreter::history::NoHistory;
+    use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 
     let machine = Arc::new(StateMachine::parse(definition).unwrap());
     let services = Services {

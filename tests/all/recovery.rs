@@ -74,8 +74,8 @@ fn a_killed_server_resumes_every_execution_and_writes_each_order_once() {
         let described = server.ok("DescribeExecution", json!({"executionArn": arn}));
         let events = history(&server, arn);
         server.kill();
-        let store = stepyard::store::RedbStore::open(data.join("stepyard.redb")).unwrap();
-        let order = stepyard::store::KvStore::get(&store, "orders", failed["name"].as_str().unwrap());
+        let store = stepyard_store::RedbStore::open(data.join("stepyard.redb")).unwrap();
+        let order = stepyard_store::KvStore::get(&store, "orders", failed["name"].as_str().unwrap());
         panic!(
             "{count} of {N} executions did not succeed; the first: {described:#}\nits order: {order:?}\nits history: {events:#?}"
         );
@@ -87,8 +87,8 @@ fn a_killed_server_resumes_every_execution_and_writes_each_order_once() {
     server.kill();
 
     // Each order once, placed by its own execution's first task.
-    let store = stepyard::store::RedbStore::open(data.join("stepyard.redb")).unwrap();
-    use stepyard::store::KvStore;
+    let store = stepyard_store::RedbStore::open(data.join("stepyard.redb")).unwrap();
+    use stepyard_store::KvStore;
     let page = store.query("orders", "crash-", None, 1000).unwrap();
     assert_eq!(page.items.len(), N);
     for item in page.items {

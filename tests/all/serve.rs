@@ -124,7 +124,7 @@ pub(crate) fn try_call(addr: SocketAddr, operation: &str, body: &Value) -> std::
 }
 
 pub(crate) fn order_definition() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = crate::support::repo_root();
     std::fs::read_to_string(root.join("workflows/order.asl.json")).unwrap()
 }
 
@@ -300,7 +300,7 @@ fn the_cli_runs_on_a_server_and_reads_executions_with_or_without_it() {
     type Cli<'a> = dyn Fn(&[&str]) -> (Option<i32>, String) + 'a;
     let data = temp_dir("cli");
     let server = Server::start(&data, &[]);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = crate::support::repo_root();
     let stepyard = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_stepyard"))
             .arg("--data")

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use stepyard::clock::{BoxFuture, Clock, ScaledClock};
-use stepyard::definition::StateMachine;
-use stepyard::history::{HistoryEvent, MemoryHistory};
-use stepyard::interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
-use stepyard::task::{TaskFailure, TaskInvoker, TaskRequest};
+use stepyard_interpreter::clock::{BoxFuture, Clock, ScaledClock};
+use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::history::{HistoryEvent, MemoryHistory};
+use stepyard_interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
+use stepyard_interpreter::task::{TaskFailure, TaskInvoker, TaskRequest};
 
 /// What a fake function does when called.
 pub type Behaviour = Arc<dyn Fn(&TaskRequest, usize) -> Step + Send + Sync>;
@@ -53,7 +53,7 @@ impl FakeTasks {
 
     fn name_of(request: &TaskRequest) -> String {
         match &request.kind {
-            stepyard::task::ResourceKind::LambdaFunction { function } => function.clone(),
+            stepyard_asl::definition::ResourceKind::LambdaFunction { function } => function.clone(),
             _ => request
                 .input
                 .get("FunctionName")
@@ -107,7 +107,7 @@ impl TaskInvoker for FakeTasks {
         })
     }
 
-    fn supports_heartbeats(&self, _kind: &stepyard::task::ResourceKind) -> bool {
+    fn supports_heartbeats(&self, _kind: &stepyard_asl::definition::ResourceKind) -> bool {
         true
     }
 }
@@ -185,15 +185,18 @@ pub fn run_with_invoker(definition: &str, input: Value, tasks: Arc<dyn TaskInvok
     outcome
 }
 
+/// The repository's top folder (the tests belong to the `stepyard` crate,
+/// two levels below it).
+pub fn repo_root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("host/cli lies two folders below the repository")
+}
+
 /// The repository's plugin folder, with the guest plugins built (once per
 /// test run, by `scripts/build-plugins.sh`, which skips what is up to date).
 pub fn plugins_dir() -> &'static std::path::Path {
     static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
+        let root = repo_root().to_path_buf();
         let status = std::process::Command::new(root.join("scripts/build-plugins.sh"))
             .status()
             .expect("running scripts/build-plugins.sh");

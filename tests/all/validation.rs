@@ -1,6 +1,6 @@
 //! Definitions AWS would reject, with every problem and its location.
 
-use stepyard::definition::StateMachine;
+use stepyard_asl::definition::StateMachine;
 
 fn problems(def: &str) -> Vec<(String, String)> {
     match StateMachine::parse(def) {

@@ -1,0 +1,251 @@
+//! The HTTP face of the [`Service`]: AWS's JSON 1.0 protocol, as the AWS
+//! SDKs and CLI speak it to Step Functions.
+//!
+//! One route: `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`
+//! and a JSON body; answers are JSON with `Content-Type:
+//! application/x-amz-json-1.0`, errors `{"__type": code, "message": …}`.
+//!
+//! Must not depend on: the store, the interpreter or the plugin runtime;
+//! it reaches them only through the service.
+
+pub mod auth;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use stepyard_service::{RoleCheck, Service, ServiceError};
+use auth::{AuthConfig, RequestParts};
+
+/// What the protocol prefixes operation names with.
+const TARGET_PREFIX: &str = "AWSStepFunctions.";
+/// The prefix of Stepyard's own operations (tables and log lines, see
+/// `service::inspect`).
+const STEPYARD_PREFIX: &str = "Stepyard.";
+/// The content type of requests and answers.
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The largest request body taken (a definition may be 1 MiB, AWS's limit,
+/// plus the request around it).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The server's shared state.
+pub struct Api {
+    pub service: Arc<Service>,
+    /// With `--auth`: who may call, and the roles tasks run as.
+    pub auth: Option<Arc<AuthConfig>>,
+}
+
+impl RoleCheck for AuthConfig {
+    fn may_invoke(&self, role_arn: &str, function_arn: &str) -> Result<(), String> {
+        match self.role(role_arn) {
+            Some(role) => role.allows_invoke(function_arn),
+            None => Err(format!(
+                "The role {role_arn} is not defined in the auth file, so it may not perform: lambda:InvokeFunction on resource: {function_arn}"
+            )),
+        }
+    }
+}
+
+/// The router serving the API.
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(api)
+}
+
+async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    match dispatch(&api, &method, &uri, &headers, &body).await {
+        Ok(value) => answer(StatusCode::OK, &value),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn dispatch(
+    api: &Api,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ServiceError> {
+    if method != Method::POST {
+        return Err(ServiceError::new(
+            "UnknownOperationException",
+            "The API takes POST requests with an X-Amz-Target header",
+        ));
+    }
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ServiceError::new("UnknownOperationException", "Missing X-Amz-Target header"))?;
+    let (operation, own) = match (target.strip_prefix(TARGET_PREFIX), target.strip_prefix(STEPYARD_PREFIX)) {
+        (Some(operation), _) => (operation, false),
+        (None, Some(operation)) => (operation, true),
+        (None, None) => {
+            return Err(ServiceError::new(
+                "UnknownOperationException",
+                format!("Unknown target '{target}': expected {TARGET_PREFIX}<Operation>"),
+            ));
+        }
+    };
+    let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ServiceError::new("SerializationException", format!("The request is not valid JSON: {e}")))?
+    };
+    if !request.is_object() {
+        return Err(ServiceError::new(
+            "SerializationException",
+            "The request must be a JSON object",
+        ));
+    }
+    let (action, resource) = if own {
+        own_action(operation, &request)
+    } else {
+        (format!("states:{operation}"), resource_of(api, operation, &request))
+    };
+    if let Some(auth) = &api.auth {
+        let call = Call {
+            method,
+            uri,
+            headers,
+            body,
+        };
+        authorize(auth, &call, &action, &resource)?;
+    }
+    if own {
+        api.service.call_stepyard(operation, request).await
+    } else {
+        api.service.call(operation, request).await
+    }
+}
+
+/// The HTTP request, as its signature covers it.
+struct Call<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+/// Checks the request's signature, then the caller's policy for `action`
+/// on `resource`.
+fn authorize(auth: &AuthConfig, call: &Call<'_>, action: &str, resource: &str) -> Result<(), ServiceError> {
+    let pairs: Vec<(&str, &[u8])> = call.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+    let parts = RequestParts {
+        method: call.method.as_str(),
+        path: call.uri.path(),
+        query: call.uri.query().unwrap_or(""),
+        headers: &pairs,
+        body: call.body,
+    };
+    let principal = auth
+        .authenticate(&parts, chrono::Utc::now())
+        .map_err(|e| ServiceError::new(e.code(), e.to_string()))?;
+    principal
+        .authorize(action, resource)
+        .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()))
+}
+
+/// The IAM action and resource of one of Stepyard's own operations: the
+/// DynamoDB and CloudWatch Logs actions they stand for.
+fn own_action(operation: &str, request: &Value) -> (String, String) {
+    let field = |name: &str| request.get(name).and_then(Value::as_str);
+    let table = || field("table").map_or_else(|| "*".to_owned(), stepyard_policy::arn::table_arn);
+    match operation {
+        "GetItem" => ("dynamodb:GetItem".into(), table()),
+        "ScanTable" => ("dynamodb:Scan".into(), table()),
+        "ListTables" => ("dynamodb:ListTables".into(), "*".into()),
+        "GetExecutionLogs" => (
+            "logs:GetLogEvents".into(),
+            field("executionArn").unwrap_or("*").to_owned(),
+        ),
+        other => (format!("stepyard:{other}"), "*".into()),
+    }
+}
+
+/// The ARN an operation acts on, as IAM sees it (`*` for operations on no
+/// particular resource).
+fn resource_of(api: &Api, operation: &str, request: &Value) -> String {
+    let field = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
+    let found = match operation {
+        "CreateStateMachine" => field("name").map(|n| api.service.location().state_machine_arn(&n)),
+        "TagResource" | "UntagResource" | "ListTagsForResource" => field("resourceArn"),
+        "DeleteStateMachineVersion" => field("stateMachineVersionArn"),
+        "DescribeStateMachineAlias" | "UpdateStateMachineAlias" | "DeleteStateMachineAlias" => {
+            field("stateMachineAliasArn")
+        }
+        // The alias to be: its machine (the versions') and its name.
+        "CreateStateMachineAlias" => request
+            .pointer("/routingConfiguration/0/stateMachineVersionArn")
+            .and_then(Value::as_str)
+            .and_then(|v| v.rsplit_once(':'))
+            .zip(field("name"))
+            .map(|((machine, _), name)| format!("{machine}:{name}")),
+        "DescribeExecution"
+        | "StopExecution"
+        | "GetExecutionHistory"
+        | "RedriveExecution"
+        | "DescribeStateMachineForExecution" => field("executionArn"),
+        "ListStateMachines" | "ValidateStateMachineDefinition" | "TestState" => None,
+        _ => field("stateMachineArn"),
+    };
+    // A malformed ARN is checked against the policy as given; the operation
+    // then refuses it with InvalidArn if the caller may go that far.
+    found.unwrap_or_else(|| "*".to_owned())
+}
+
+fn answer(status: StatusCode, value: &Value) -> Response {
+    let mut response = (status, value.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(id) = HeaderValue::from_str(&stepyard_service::new_request_id()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+/// AWS's JSON 1.0 error answer.
+pub fn error_response(e: &ServiceError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = answer(status, &json!({"__type": e.code, "message": e.message}));
+    if let Ok(v) = HeaderValue::from_str(e.code) {
+        response.headers_mut().insert("x-amzn-errortype", v);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::own_action;
+
+    #[test]
+    fn stepyards_own_operations_are_checked_as_the_aws_actions_they_stand_for() {
+        let table = stepyard_policy::arn::table_arn("orders");
+        let of = |op: &str, request| own_action(op, &request);
+        assert_eq!(
+            of("GetItem", json!({"table": "orders", "key": "k"})),
+            ("dynamodb:GetItem".into(), table.clone())
+        );
+        assert_eq!(
+            of("ScanTable", json!({"table": "orders"})),
+            ("dynamodb:Scan".into(), table)
+        );
+        assert_eq!(of("ListTables", json!({})), ("dynamodb:ListTables".into(), "*".into()));
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:order:e";
+        assert_eq!(
+            of("GetExecutionLogs", json!({"executionArn": arn})),
+            ("logs:GetLogEvents".into(), arn.into())
+        );
+        // No table named: checked against every table.
+        assert_eq!(of("ScanTable", json!({})), ("dynamodb:Scan".into(), "*".into()));
+    }
+}

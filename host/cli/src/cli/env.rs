@@ -1,0 +1,97 @@
+//! The environment the commands share: the data directory (database and
+//! compile cache) and the plugin folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use stepyard_runtime::{PluginHost, Runtime};
+use stepyard_store::{KvStore, LogStore, MemoryStore, RedbStore};
+use stepyard_interpreter::task::Registry;
+
+#[derive(Debug, Args, Clone)]
+pub struct EnvArgs {
+    /// Where the database and the compiled-plugin cache live.
+    #[arg(long, value_name = "DIR", default_value = ".stepyard", global = true)]
+    pub data: PathBuf,
+    /// The plugin folder: NAME.wasm with NAME.toml or NAME.json beside it.
+    #[arg(long, value_name = "DIR", default_value = "plugins", global = true)]
+    pub plugins: PathBuf,
+    /// Where tables and logs live: the database in the data directory, or
+    /// memory (gone when the command ends; the compile cache is still used).
+    #[arg(long, value_enum, default_value_t = StoreKind::Redb, global = true)]
+    pub store: StoreKind,
+    /// Where compiled plugins are cached (default: DATA/cache).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    Redb,
+    Memory,
+}
+
+/// The opened database and loaded plugins.
+pub struct Env {
+    pub host: PluginHost,
+}
+
+impl EnvArgs {
+    /// The compiled-plugin cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache.clone().unwrap_or_else(|| self.data.join("cache"))
+    }
+
+    /// Opens the database in the data directory.
+    pub fn store(&self) -> anyhow::Result<Arc<RedbStore>> {
+        Ok(Arc::new(RedbStore::open(self.data.join("stepyard.redb"))?))
+    }
+
+    fn stores(&self) -> anyhow::Result<(Arc<dyn KvStore>, Arc<dyn LogStore>)> {
+        Ok(match self.store {
+            StoreKind::Redb => {
+                let s = self.store()?;
+                (s.clone(), s)
+            }
+            StoreKind::Memory => {
+                let s = Arc::new(MemoryStore::new());
+                (s.clone(), s)
+            }
+        })
+    }
+
+    /// Opens the database and loads the plugin folder, reporting (not
+    /// failing on) plugins that do not load.
+    pub fn open(&self) -> anyhow::Result<Env> {
+        let (kv, logs) = self.stores()?;
+        let runtime = Runtime::new(Some(self.cache_dir()))?;
+        let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
+        for p in host.problems() {
+            eprintln!("warning: {p}");
+        }
+        Ok(Env { host })
+    }
+}
+
+impl Env {
+    /// The task registry, with the `--lambdas` aliases applied.
+    pub fn registry(&self, lambdas: Option<&Path>) -> anyhow::Result<Registry> {
+        let mut registry = self.host.registry();
+        if let Some(path) = lambdas {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let map: BTreeMap<String, String> = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} must be a JSON object of function name → plugin name",
+                    path.display()
+                )
+            })?;
+            for (function, plugin) in map {
+                registry.alias(function, plugin);
+            }
+        }
+        Ok(registry)
+    }
+}

@@ -1,0 +1,146 @@
+//! `stepyard serve`: the Step Functions API over HTTP, with durable
+//! executions that resume after a restart.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use stepyard_api::auth::AuthConfig;
+use stepyard_api::Api;
+use stepyard_interpreter::clock::ScaledClock;
+use stepyard_runtime::{PluginFolder, Runtime};
+use stepyard_service::{Location, Service};
+use stepyard_store::RedbStore;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8083")]
+    listen: SocketAddr,
+    /// Require AWS Signature Version 4 from callers, with the keys and
+    /// policies of this file (see the README). Without it, only loopback
+    /// addresses are allowed.
+    #[arg(long, value_name = "FILE")]
+    auth: Option<PathBuf>,
+    /// Multiply every wait, retry interval and timeout by F (e.g. 0.001
+    /// for tests).
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        bail!("--time-scale must be a positive number, got {}", args.time_scale);
+    }
+    if args.auth.is_none() && !args.listen.ip().is_loopback() {
+        bail!(
+            "refusing to listen on {} without --auth: anyone who can reach it could run workflows. \
+             Use a loopback address or give --auth FILE",
+            args.listen
+        );
+    }
+    let store = match env.store {
+        super::env::StoreKind::Redb => env.store()?,
+        super::env::StoreKind::Memory => Arc::new(RedbStore::in_memory()?),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let plugin_runtime = Runtime::new(Some(env.cache_dir()))?;
+    let folder = Arc::new(PluginFolder::new(
+        plugin_runtime,
+        env.plugins.clone(),
+        store.clone(),
+        store.clone(),
+    ));
+    for p in folder.host().problems() {
+        eprintln!("warning: {p}");
+    }
+    let auth = match &args.auth {
+        Some(path) => Some(Arc::new(AuthConfig::load(path)?)),
+        None => None,
+    };
+    let clock = Arc::new(ScaledClock::new(args.time_scale));
+    let mut service = Service::new(store.clone(), folder, clock);
+    if let Some(auth) = &auth {
+        let here = Location {
+            account: auth.account().to_owned(),
+            ..Location::default()
+        };
+        service = service.with_roles(auth.clone()).with_location(here);
+    }
+    let service = Arc::new(service);
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let resumed = service
+            .resume_all()
+            .await
+            .context("cannot resume the running executions")?;
+        let address = listener.local_addr()?;
+        // The CLI's `executions`/`history`/`describe` find the server here.
+        let address_file = env.data.join(super::client::ADDRESS_FILE);
+        std::fs::create_dir_all(&env.data).ok();
+        std::fs::write(&address_file, address.to_string())
+            .with_context(|| format!("cannot write {}", address_file.display()))?;
+        eprintln!(
+            "stepyard serve: listening on http://{address} ({}; data in {}{})",
+            if args.auth.is_some() {
+                "SigV4 authentication required"
+            } else {
+                "no authentication, loopback only"
+            },
+            store.path().display(),
+            if resumed > 0 {
+                format!("; resumed {resumed} running executions")
+            } else {
+                String::new()
+            }
+        );
+        let app = stepyard_api::router(Arc::new(Api {
+            service: service.clone(),
+            auth: auth.clone(),
+        }));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("the server stopped")?;
+        anyhow::Ok(())
+    });
+    // Executions still running resume from their checkpoints next time.
+    service.suspend_all();
+    let _ = std::fs::remove_file(env.data.join(super::client::ADDRESS_FILE));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    store.close();
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM: stop taking requests; running executions are left
+/// to resume at the next start.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

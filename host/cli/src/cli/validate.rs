@@ -1,0 +1,44 @@
+//! `stepyard validate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+use stepyard_asl::definition::StateMachine;
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The ASL definition (JSON file).
+    definition: PathBuf,
+    /// Print the result as ValidateStateMachineDefinition's JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let text = super::read_definition(&args.definition)?;
+    let diagnostics = match StateMachine::parse(&text) {
+        Ok(_) => Vec::new(),
+        Err(invalid) => invalid.diagnostics,
+    };
+    let ok = diagnostics.is_empty();
+    if args.json {
+        let out = json!({"result": if ok { "OK" } else { "FAIL" }, "diagnostics": diagnostics, "truncated": false});
+        println!("{out}");
+    } else if ok {
+        eprintln!("{}: valid", args.definition.display());
+    }
+    if !args.json {
+        for d in &diagnostics {
+            eprintln!(
+                "{}: {} {}: {}",
+                args.definition.display(),
+                d.location,
+                d.code,
+                d.message
+            );
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,151 @@
+//! ASL errors: a name that `Retry`/`Catch` match, and a cause.
+
+use serde_json::{Value, json};
+
+/// The predefined error names.
+pub mod names {
+    pub const ALL: &str = "States.ALL";
+    pub const TASK_FAILED: &str = "States.TaskFailed";
+    pub const TIMEOUT: &str = "States.Timeout";
+    pub const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
+    pub const PERMISSIONS: &str = "States.Permissions";
+    pub const RUNTIME: &str = "States.Runtime";
+    pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+    pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
+    pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
+    pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
+    pub const BRANCH_FAILED: &str = "States.BranchFailed";
+    pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
+    pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
+}
+
+/// An error raised while running a state: what `Retry` and `Catch` see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// Set for errors the interpreter itself raised while evaluating the
+    /// state (bad paths, JSONata errors); AWS records those as
+    /// `EvaluationFailed` events.
+    pub evaluation: bool,
+    /// Set for errors a task reported (or its result caused): those are
+    /// ordinary task failures, which `States.ALL` catches even when their
+    /// name is a terminal one such as `States.DataLimitExceeded`.
+    pub from_task: bool,
+}
+
+impl Failure {
+    pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Failure {
+        Failure {
+            error: Some(error.into()),
+            cause: Some(cause.into()),
+            evaluation: false,
+            from_task: false,
+        }
+    }
+
+    /// A failure with optional parts, as a Fail state raises it.
+    pub fn raw(error: Option<String>, cause: Option<String>) -> Failure {
+        Failure {
+            error,
+            cause,
+            evaluation: false,
+            from_task: false,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.error.as_deref().unwrap_or("")
+    }
+
+    /// The error output a catcher passes on: `{"Error": …, "Cause": …}`.
+    pub fn to_output(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        if let Some(e) = &self.error {
+            m.insert("Error".into(), json!(e));
+        }
+        if let Some(c) = &self.cause {
+            m.insert("Cause".into(), json!(c));
+        }
+        Value::Object(m)
+    }
+
+    /// Whether `error_equals` (one retrier's or catcher's list) matches this error.
+    ///
+    /// `States.ALL` matches every error except the terminal ones
+    /// (`States.Runtime`, `States.DataLimitExceeded`); `States.TaskFailed`
+    /// matches every error but `States.Timeout`; `States.HeartbeatTimeout`
+    /// matches a heartbeat timeout, which surfaces as `States.Timeout`.
+    pub fn matches(&self, error_equals: &[String]) -> bool {
+        let name = self.name();
+        error_equals.iter().any(|pattern| match pattern.as_str() {
+            names::ALL => self.from_task || !is_terminal(name),
+            names::TASK_FAILED => name != names::TIMEOUT && name != names::HEARTBEAT_TIMEOUT && !is_terminal(name),
+            // A heartbeat timeout is a timeout too.
+            names::TIMEOUT => name == names::TIMEOUT || name == names::HEARTBEAT_TIMEOUT,
+            p => p == name,
+        })
+    }
+}
+
+/// Displays a JSON value as AWS's (Java) services print it in causes.
+pub(crate) struct AwsJson<'a>(pub &'a Value);
+
+impl std::fmt::Display for AwsJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&stepyard_asl::jsonpath::java::to_json(self.0))
+    }
+}
+
+/// Errors no wildcard catches.
+pub fn is_terminal(name: &str) -> bool {
+    name == names::RUNTIME || name == names::DATA_LIMIT_EXCEEDED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(name: &str) -> Failure {
+        Failure::new(name, "")
+    }
+
+    fn list(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn states_all_matches_everything_but_terminal_errors() {
+        assert!(f("Custom").matches(&list(&["States.ALL"])));
+        assert!(f("States.Timeout").matches(&list(&["States.ALL"])));
+        assert!(!f("States.Runtime").matches(&list(&["States.ALL"])));
+        assert!(!f("States.DataLimitExceeded").matches(&list(&["States.ALL"])));
+    }
+
+    #[test]
+    fn task_failed_is_a_wildcard_except_for_timeouts() {
+        assert!(f("Lambda.Unknown").matches(&list(&["States.TaskFailed"])));
+        assert!(!f("States.Timeout").matches(&list(&["States.TaskFailed"])));
+    }
+
+    #[test]
+    fn states_all_catches_a_task_result_over_the_size_limit() {
+        let mut f = Failure::new("States.DataLimitExceeded", "too big");
+        assert!(!f.matches(&list(&["States.ALL"])));
+        f.from_task = true;
+        assert!(f.matches(&list(&["States.ALL"])));
+    }
+
+    #[test]
+    fn names_match_exactly() {
+        assert!(f("A").matches(&list(&["B", "A"])));
+        assert!(!f("A").matches(&list(&["a"])));
+    }
+
+    #[test]
+    fn error_output_omits_missing_parts() {
+        assert_eq!(Failure::raw(Some("E".into()), None).to_output(), json!({"Error": "E"}));
+    }
+}

@@ -1,0 +1,283 @@
+//! Runs a validated [`StateMachine`].
+//!
+//! The interpreter talks to the outside world only through traits: task
+//! resources through [`TaskInvoker`] ([`task`]), time through [`Clock`]
+//! ([`clock`]), history through [`HistoryObserver`] ([`history`]) and
+//! durability through [`Journal`]. It knows nothing of files, HTTP,
+//! databases or Wasm.
+//!
+//! Must not depend on: the store, the plugin runtime, the service, the API
+//! or the CLI (`stepyard-asl`, `stepyard-jsonata` and `stepyard-wildcard`
+//! are the only Stepyard crates below it). Its futures need tokio's timers
+//! and notifications, never a particular runtime.
+
+pub mod clock;
+pub mod history;
+pub mod task;
+
+mod error;
+mod events;
+mod frame;
+mod graph;
+mod journal;
+mod limits;
+mod retry;
+mod scope;
+mod states;
+
+pub use error::{Failure, is_terminal, names};
+pub use events::MAX_HISTORY_EVENTS;
+pub use journal::{Checkpoint, CheckpointRef, Interrupted, Journal, JournalError, Start};
+pub use limits::MAX_PAYLOAD_BYTES;
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::clock::Clock;
+use stepyard_asl::definition::StateMachine;
+use crate::history::{EventDetails, HistoryObserver};
+use crate::task::TaskInvoker;
+use events::{Cursor, EventLog};
+
+/// The services an execution uses.
+#[derive(Clone)]
+pub struct Services {
+    pub tasks: Arc<dyn TaskInvoker>,
+    pub clock: Arc<dyn Clock>,
+    pub history: Arc<dyn HistoryObserver>,
+}
+
+/// Names and input of one execution.
+#[derive(Debug, Clone)]
+pub struct ExecutionSpec {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub input: Value,
+    /// Express executions have no `RedriveCount` in their context object.
+    pub express: bool,
+    /// When the execution started; `None` means now. A resumed execution
+    /// keeps its original start (`$$.Execution.StartTime`, its timeout).
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// `$$.Execution.RedriveCount`.
+    pub redrive_count: u32,
+    /// Keys the tokens of `.waitForTaskToken` tasks: a token is the
+    /// HMAC-SHA256 of its state entry under this key, so it stays the same
+    /// across a restart but cannot be derived from the execution's ARN.
+    /// `None` (runs nobody else can answer): a plain hash of the entry.
+    pub task_token_key: Option<std::sync::Arc<[u8]>>,
+}
+
+impl ExecutionSpec {
+    /// A spec with AWS-shaped ARNs for a machine and an execution name, in
+    /// the local pseudo-account.
+    pub fn local(state_machine_name: &str, execution_name: &str, input: Value) -> ExecutionSpec {
+        const PREFIX: &str = "arn:aws:states:us-east-1:123456789012";
+        ExecutionSpec {
+            execution_arn: format!("{PREFIX}:execution:{state_machine_name}:{execution_name}"),
+            execution_name: execution_name.to_owned(),
+            state_machine_arn: format!("{PREFIX}:stateMachine:{state_machine_name}"),
+            state_machine_name: state_machine_name.to_owned(),
+            role_arn: "arn:aws:iam::123456789012:role/StepyardExecutionRole".to_owned(),
+            input,
+            express: false,
+            start_time: None,
+            redrive_count: 0,
+            task_token_key: None,
+        }
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// The end of an execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionResult {
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// What one execution shares across all its states.
+pub(crate) struct Execution<'a> {
+    pub machine: &'a StateMachine,
+    pub spec: &'a ExecutionSpec,
+    pub tasks: &'a dyn TaskInvoker,
+    pub clock: &'a dyn Clock,
+    pub events: EventLog<'a>,
+    pub start_time: String,
+    pub journal: Option<&'a dyn Journal>,
+    /// Set when the journal failed: the run stops without an end event.
+    pub interrupted: Mutex<Option<JournalError>>,
+    /// The checkpoint a resumed run continues in (taken by the first state).
+    pub resume: Mutex<Option<Checkpoint>>,
+}
+
+/// Runs executions of one state machine.
+#[derive(Clone)]
+pub struct Interpreter {
+    machine: Arc<StateMachine>,
+    services: Services,
+}
+
+impl Interpreter {
+    pub fn new(machine: Arc<StateMachine>, services: Services) -> Interpreter {
+        Interpreter { machine, services }
+    }
+
+    pub fn machine(&self) -> &StateMachine {
+        &self.machine
+    }
+
+    /// Runs one execution to its end, with no durability.
+    pub async fn execute(&self, spec: &ExecutionSpec) -> ExecutionResult {
+        match self.run(spec, Start::Fresh, None).await {
+            Ok(result) => result,
+            // Without a journal nothing can interrupt a run.
+            Err(Interrupted(e)) => ExecutionResult {
+                status: ExecutionStatus::Failed,
+                output: None,
+                error: Some(names::RUNTIME.to_owned()),
+                cause: Some(e.0),
+            },
+        }
+    }
+
+    /// Runs an execution from `start` to its end, checkpointing each
+    /// top-level transition through `journal` when there is one.
+    pub async fn run(
+        &self,
+        spec: &ExecutionSpec,
+        start: Start,
+        journal: Option<&dyn Journal>,
+    ) -> Result<ExecutionResult, Interrupted> {
+        let clock = &*self.services.clock;
+        let started_at = spec.start_time.unwrap_or_else(|| clock.now());
+        let mut exec = Execution {
+            machine: &self.machine,
+            spec,
+            tasks: &*self.services.tasks,
+            clock,
+            events: EventLog::new(&*self.services.history, clock),
+            start_time: stepyard_asl::timestamp::format_millis(started_at),
+            journal,
+            interrupted: Mutex::new(None),
+            resume: Mutex::new(None),
+        };
+        let (input, cursor, first) = match start {
+            Start::Fresh => {
+                exec.events.record(0, || EventDetails::ExecutionStarted {
+                    input: spec.input.clone(),
+                    role_arn: spec.role_arn.clone(),
+                });
+                (spec.input.clone(), Cursor::default(), None)
+            }
+            Start::Resume(checkpoint) => {
+                exec.events = EventLog::starting_at(&*self.services.history, clock, checkpoint.entered_event_id + 1);
+                let cursor = Cursor {
+                    last: checkpoint.entered_event_id,
+                };
+                let input = checkpoint.input.clone();
+                let first = checkpoint.state.clone();
+                *exec.resume.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
+                (input, cursor, Some(first))
+            }
+            Start::Reenter {
+                checkpoint,
+                last_event_id,
+            } => {
+                exec.events = EventLog::starting_at(&*self.services.history, clock, last_event_id + 1);
+                (checkpoint.input, Cursor { last: last_event_id }, Some(checkpoint.state))
+            }
+        };
+        let Some(start_index) = (match &first {
+            None => Some(self.machine.graph.start_at),
+            Some(name) => self.machine.graph.states.iter().position(|s| &s.name == name),
+        }) else {
+            let name = first.unwrap_or_default();
+            return Err(Interrupted(JournalError(format!(
+                "the checkpoint names the state '{name}', which the definition does not have"
+            ))));
+        };
+
+        let run = graph::run_top_level(&exec, start_index, input, cursor);
+        let outcome = match self.machine.timeout_seconds {
+            None => Some(run.await),
+            Some(secs) => {
+                let deadline = started_at + chrono::Duration::seconds(secs.min(i64::MAX as u64 / 1000) as i64);
+                let left = (deadline - clock.now()).to_std().unwrap_or_default();
+                let deadline = clock.sleep(left);
+                tokio::select! {
+                    r = run => Some(r),
+                    () = deadline => None,
+                }
+            }
+        };
+        if let Some(e) = exec.interrupted.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(Interrupted(e));
+        }
+        let result = match outcome {
+            Some(Ok((output, cursor))) => {
+                exec.events.record(cursor.last, || EventDetails::ExecutionSucceeded {
+                    output: output.clone(),
+                });
+                ExecutionResult {
+                    status: ExecutionStatus::Succeeded,
+                    output: Some(output),
+                    error: None,
+                    cause: None,
+                }
+            }
+            Some(Err((failure, cursor))) => {
+                exec.events.record(cursor.last, || EventDetails::ExecutionFailed {
+                    error: failure.error.clone(),
+                    cause: failure.cause.clone(),
+                });
+                ExecutionResult {
+                    status: ExecutionStatus::Failed,
+                    output: None,
+                    error: failure.error,
+                    cause: failure.cause,
+                }
+            }
+            None => {
+                let latest = exec.events.latest();
+                // AWS reports an execution-level timeout with neither error nor cause.
+                exec.events.record(latest, || EventDetails::ExecutionTimedOut {
+                    error: None,
+                    cause: None,
+                });
+                ExecutionResult {
+                    status: ExecutionStatus::TimedOut,
+                    output: None,
+                    error: None,
+                    cause: None,
+                }
+            }
+        };
+        Ok(result)
+    }
+}

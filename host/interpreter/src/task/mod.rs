@@ -1,0 +1,143 @@
+//! How the interpreter reaches the outside world from a `Task` state.
+//!
+//! The definition classifies a `Resource` the way AWS does
+//! ([`ResourceKind`]: which history events it produces, which output shape
+//! applies); the interpreter hands the call to a [`TaskInvoker`]. What
+//! actually runs — a Wasm plugin, a test double — is the invoker's business.
+
+use serde_json::Value;
+
+mod registry;
+
+pub use registry::{CallOutcome, Function, FunctionError, Registry, function_name_of, invoke_output};
+
+use stepyard_asl::definition::ResourceKind;
+
+use crate::clock::BoxFuture;
+
+/// Lets a running task report that it is alive (`SendTaskHeartbeat`).
+///
+/// When the state sets `HeartbeatSeconds` and the invoker supports
+/// heartbeats, a task that stays silent for longer fails with
+/// `States.HeartbeatTimeout`.
+#[derive(Debug, Clone, Default)]
+pub struct Heartbeat {
+    notify: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Heartbeat {
+    /// Records a heartbeat.
+    pub fn beat(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Completes at the next heartbeat.
+    pub async fn next(&self) {
+        self.notify.notified().await;
+    }
+}
+
+/// One call of a task resource.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    /// The `Resource` string as written.
+    pub resource: String,
+    pub kind: ResourceKind,
+    /// The state's effective input (after `Parameters`/`Arguments`).
+    pub input: Value,
+    pub context: TaskContext,
+    /// Where the task reports heartbeats.
+    pub heartbeat: Heartbeat,
+}
+
+/// Who is calling and how often it has tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskContext {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub state_machine_arn: String,
+    pub state_name: String,
+    /// 0 for the first attempt, then 1, 2… for each retry.
+    pub retry_count: u32,
+    /// Stable across retries of the same state entry, so an idempotent
+    /// resource can tell a retry from a new call.
+    pub idempotency_key: String,
+    /// `$$.Task.Token`, for `.waitForTaskToken` integrations.
+    pub task_token: Option<String>,
+    /// The state's `TimeoutSeconds`, when it has one.
+    pub timeout_seconds: Option<u64>,
+}
+
+/// A failed call: the error name and cause that `Retry`/`Catch` see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFailure {
+    pub error: String,
+    pub cause: Option<String>,
+}
+
+impl TaskFailure {
+    pub fn new(error: impl Into<String>, cause: impl Into<String>) -> TaskFailure {
+        TaskFailure {
+            error: error.into(),
+            cause: Some(cause.into()),
+        }
+    }
+}
+
+/// Runs task resources.
+pub trait TaskInvoker: Send + Sync {
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>>;
+
+    /// Whether calls to resources of `kind` can send heartbeats. Only then
+    /// does the interpreter enforce a state's `HeartbeatSeconds` (AWS does
+    /// so for activities and callbacks, whose workers can send them).
+    fn supports_heartbeats(&self, kind: &ResourceKind) -> bool {
+        let _ = kind;
+        false
+    }
+}
+
+/// Where executions get their task invoker. An execution asks once, when
+/// it starts, and keeps what it got: plugins replaced later do not change
+/// a running execution.
+pub trait TaskSource: Send + Sync {
+    fn current(&self) -> std::sync::Arc<dyn TaskInvoker>;
+}
+
+impl TaskSource for std::sync::Arc<dyn TaskInvoker> {
+    fn current(&self) -> std::sync::Arc<dyn TaskInvoker> {
+        self.clone()
+    }
+}
+
+/// An invoker that knows no resource: every call fails as AWS fails a call
+/// to a function that does not exist.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTasks;
+
+impl TaskInvoker for NoTasks {
+    fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        let failure = match &request.kind {
+            ResourceKind::LambdaFunction { function } => TaskFailure::new(
+                "Lambda.ResourceNotFoundException",
+                format!("Function not found: {function} (no plugin of that name is loaded)"),
+            ),
+            ResourceKind::Service {
+                resource_type,
+                resource,
+                ..
+            } => TaskFailure::new(
+                crate::names::RUNTIME,
+                format!(
+                    "The resource '{}' ({resource_type}:{resource}) is not supported",
+                    request.resource
+                ),
+            ),
+            ResourceKind::Activity { arn } => TaskFailure::new(
+                crate::names::RUNTIME,
+                format!("Activities are not supported: {arn}"),
+            ),
+        };
+        Box::pin(async move { Err(failure) })
+    }
+}

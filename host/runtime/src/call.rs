@@ -1,0 +1,374 @@
+//! One plugin call: a fresh store, instantiated from the pre-instantiated
+//! component, with its limits, and every way it can end mapped to an ASL
+//! error that names the plugin.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
+
+use super::bindings::TaskPlugin;
+use super::bindings::stepyard::plugin::types as wit;
+use super::engine::describe;
+use super::host::{CallState, Caller};
+use super::{LoadedPlugin, PluginInfo};
+use stepyard_store::{KvStore, Level, LogStore};
+use stepyard_interpreter::task::{CallOutcome, FunctionError, TaskContext, TaskFailure};
+
+/// Bytes of stdout and stderr kept per call (the rest is dropped).
+const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Warm instances of a plugin whose manifest asks for reuse.
+pub(crate) struct WarmPool {
+    /// Each idle instance with the runtime's idle slot it keeps.
+    idle: std::sync::Mutex<Vec<(Warm, OwnedSemaphorePermit)>>,
+    /// The runtime's idle slots, shared by every plugin's pool.
+    slots: Arc<Semaphore>,
+}
+
+type Warm = (Store<CallState>, TaskPlugin);
+
+/// Idle warm instances kept per plugin (while the runtime's idle slots
+/// last); more concurrent calls than this create fresh ones.
+const MAX_IDLE_WARM: usize = 8;
+
+impl WarmPool {
+    pub(crate) fn new(slots: Arc<Semaphore>) -> WarmPool {
+        WarmPool {
+            idle: std::sync::Mutex::new(Vec::new()),
+            slots,
+        }
+    }
+
+    /// An idle instance, if there is one (its idle slot is given back: the
+    /// call holds a call slot for it).
+    fn take(&self) -> Option<Warm> {
+        let (warm, _idle_slot) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()?;
+        Some(warm)
+    }
+
+    /// Keeps `warm` for the next call if this plugin and the runtime have
+    /// room for it; drops it otherwise.
+    fn give_back(&self, warm: Warm) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() >= MAX_IDLE_WARM {
+            return;
+        }
+        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+            idle.push((warm, slot));
+        }
+    }
+}
+
+/// Runs one call. Guest code runs on the polling thread, in slices of one
+/// epoch tick: between slices the call yields to the executor, so a guest
+/// that computes for long does not starve other tasks, and once its time
+/// limit is spent the next tick stops it.
+pub(crate) async fn call(
+    plugin: &LoadedPlugin,
+    function: &str,
+    payload: &Value,
+    context: &TaskContext,
+    kv: Arc<dyn KvStore>,
+    logs: &dyn LogStore,
+) -> CallOutcome {
+    let info = &plugin.info;
+    let timeout_ms = match context.timeout_seconds {
+        Some(s) => info.manifest.limits.timeout_ms.min(s.saturating_mul(1000)),
+        None => info.manifest.limits.timeout_ms,
+    };
+    let caller = Caller {
+        plugin: info.clone(),
+        function: function.to_owned(),
+        execution_arn: context.execution_arn.clone(),
+        state_name: context.state_name.clone(),
+    };
+    // Held until the instance is dropped or given back idle. The plugin's
+    // time limit starts once it has a slot, as a function's timeout starts
+    // once it runs.
+    let Ok(_slot) = plugin.call_slots.acquire().await else {
+        return service_error("Lambda.ServiceException", "the plugin host is shutting down".into());
+    };
+    let (mut store, warm_instance) = match plugin.warm.as_ref().and_then(WarmPool::take) {
+        Some((mut store, instance)) => {
+            let state = store.data_mut();
+            state.caller = caller;
+            state.kv = kv;
+            (store, Some(instance))
+        }
+        None => match new_store(plugin, caller, kv) {
+            Ok(store) => (store, None),
+            Err(outcome) => return outcome,
+        },
+    };
+    limit_time(&mut store, Duration::from_millis(timeout_ms));
+
+    let wit_context = wit::TaskContext {
+        function_name: function.to_owned(),
+        execution_arn: context.execution_arn.clone(),
+        execution_name: context.execution_name.clone(),
+        state_machine_arn: context.state_machine_arn.clone(),
+        state_name: context.state_name.clone(),
+        retry_count: context.retry_count,
+        idempotency_key: context.idempotency_key.clone(),
+    };
+    let input = payload.to_string();
+    let instance = match warm_instance {
+        Some(i) => Ok(i),
+        None => plugin.pre.instantiate_async(&mut store).await,
+    };
+    let result = match instance {
+        Ok(i) => i.call_handle(&mut store, &input, &wit_context).await.map(|r| (i, r)),
+        // Calls and idle instances together never outnumber the pool's
+        // instances, but components with many memories or tables can use
+        // up those: AWS's throttling error, which Retry can name.
+        Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+            return service_error(
+                "Lambda.TooManyRequestsException",
+                format!("{}: too many plugin instances at once ({})", info.label(), describe(&e)),
+            );
+        }
+        Err(e) => Err(e),
+    };
+    let (outcome, reusable) = match result {
+        Ok((instance, Ok(output))) => (output_outcome(info, &output), Some(instance)),
+        Ok((instance, Err(e))) => (
+            CallOutcome::FunctionError(FunctionError {
+                error_type: e.error,
+                message: e.cause,
+                stack_trace: Vec::new(),
+            }),
+            Some(instance),
+        ),
+        // A trapped instance is never reused: its state is unknown.
+        Err(e) => (trap_outcome(info, &e, timeout_ms), None),
+    };
+    finish(store.data_mut(), &outcome, info, logs);
+    if let (Some(pool), Some(instance)) = (&plugin.warm, reusable) {
+        pool.give_back((store, instance));
+    }
+    outcome
+}
+
+/// Lets guest code run for `budget` of real time from now, yielding to the
+/// executor at every epoch tick. The budget is wall time, as a blocking
+/// call had: time spent waiting in host calls (a commit, a sleep) counts,
+/// and the guest is stopped at the first tick after the budget, once it
+/// runs wasm code again.
+fn limit_time(store: &mut Store<CallState>, budget: Duration) {
+    let deadline = Instant::now() + budget;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            // Trap::Interrupt, which trap_outcome reports as States.Timeout.
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        // tokio's yield lets the runtime poll its I/O and timers before
+        // resuming the guest (a plain wake-up would put it straight back
+        // in the run queue).
+        Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+    });
+}
+
+/// A fresh store with the plugin's sandbox and limits.
+fn new_store(plugin: &LoadedPlugin, caller: Caller, kv: Arc<dyn KvStore>) -> Result<Store<CallState>, CallOutcome> {
+    let info = &plugin.info;
+    let stdout = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+    let stderr = MemoryOutputPipe::new(CAPTURED_OUTPUT_BYTES);
+    let wasi = sandbox(info, &stdout, &stderr).map_err(|e| {
+        service_error(
+            "Runtime.InvalidPlugin",
+            format!("{}: cannot set up its sandbox: {e}", info.label()),
+        )
+    })?;
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(info.manifest.limits.memory_bytes)
+        .instances(64)
+        .tables(64)
+        .memories(16)
+        .table_elements(100_000)
+        .trap_on_grow_failure(true)
+        .build();
+    let state = CallState {
+        wasi,
+        table: ResourceTable::new(),
+        limits,
+        caller,
+        kv,
+        logs: Vec::new(),
+        dropped_logs: 0,
+        stdout,
+        stderr,
+        stdout_seen: 0,
+        stderr_seen: 0,
+    };
+    let mut store = Store::new(plugin.pre.engine(), state);
+    store.limiter(|s| &mut s.limits);
+    Ok(store)
+}
+
+/// The WASI context: nothing granted but what the manifest lists.
+fn sandbox(
+    info: &PluginInfo,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> Result<wasmtime_wasi::WasiCtx, String> {
+    let grants = &info.manifest.wasi;
+    let mut b = WasiCtxBuilder::new();
+    b.stdout(stdout.clone()).stderr(stderr.clone());
+    b.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+    b.socket_addr_check(|_, _| Box::pin(async { false }));
+    for (k, v) in &grants.env {
+        b.env(k, v);
+    }
+    for p in &grants.preopens {
+        let perms = if p.read_only {
+            wasmtime_wasi::FsPerms::ReadOnly
+        } else {
+            wasmtime_wasi::FsPerms::ReadWrite
+        };
+        b.preopened_dir(&p.host, &p.guest, perms)
+            .map_err(|e| format!("{}: {e}", p.host.display()))?;
+    }
+    if !grants.clocks {
+        b.wall_clock(FrozenClock).monotonic_clock(FrozenClock);
+    }
+    Ok(b.build())
+}
+
+/// A clock that always reads zero: what a plugin without the clock grant sees.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+fn service_error(error: &str, cause: String) -> CallOutcome {
+    CallOutcome::ServiceError(TaskFailure {
+        error: error.to_owned(),
+        cause: Some(cause),
+    })
+}
+
+/// A successful return: JSON within the plugin's output limit.
+fn output_outcome(info: &PluginInfo, output: &str) -> CallOutcome {
+    let max = info.manifest.limits.max_output_bytes;
+    if output.len() > max {
+        return service_error(
+            stepyard_interpreter::names::DATA_LIMIT_EXCEEDED,
+            format!(
+                "{} returned {} bytes, more than its output limit of {max} bytes",
+                info.label(),
+                output.len()
+            ),
+        );
+    }
+    match serde_json::from_str(output) {
+        Ok(v) => CallOutcome::Ok(v),
+        Err(e) => service_error(
+            "Runtime.InvalidOutput",
+            format!("{} returned text that is not JSON: {e}", info.label()),
+        ),
+    }
+}
+
+/// A call that did not return: what stopped it, in ASL terms.
+fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64) -> CallOutcome {
+    let label = info.label();
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::Interrupt => service_error(
+                stepyard_interpreter::names::TIMEOUT,
+                format!("{label} ran longer than its time limit of {timeout_ms} ms and was stopped"),
+            ),
+            Trap::StackOverflow => service_error(
+                "Runtime.StackOverflow",
+                format!("{label} exhausted its call stack (deep recursion)"),
+            ),
+            Trap::MemoryOutOfBounds => service_error(
+                "Runtime.Trap",
+                format!(
+                    "{label} trapped: {trap} (in Rust and C guests often an overflow of the stack kept in linear memory)"
+                ),
+            ),
+            other => service_error("Runtime.Trap", format!("{label} trapped: {other}")),
+        };
+    }
+    let text = describe(e);
+    if text.contains("forcing trap when growing memory") || text.contains("memory minimum size") {
+        let limit = info.manifest.limits.memory_bytes >> 20;
+        return service_error(
+            "Runtime.OutOfMemory",
+            format!("{label} exceeded its memory limit of {limit} MiB ({text})"),
+        );
+    }
+    service_error("Runtime.Trap", format!("{label} failed: {text}"))
+}
+
+/// Stores the call's log lines, with what it printed and how it ended.
+fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs: &dyn LogStore) {
+    let streams = [
+        ("stdout", state.stdout.contents(), state.stdout_seen, Level::Info),
+        ("stderr", state.stderr.contents(), state.stderr_seen, Level::Warn),
+    ];
+    for (stream, bytes, seen, level) in streams {
+        // A warm instance's pipes keep what earlier calls printed.
+        let new = bytes.get(seen..).unwrap_or_default();
+        let text = String::from_utf8_lossy(new);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            state.logs.push(stepyard_store::LogLine {
+                timestamp: stepyard_asl::timestamp::format_millis(chrono::Utc::now()),
+                execution_arn: state.caller.execution_arn.clone(),
+                state_name: state.caller.state_name.clone(),
+                source: info.name.clone(),
+                level,
+                message: line.to_owned(),
+                fields: vec![("stream".to_owned(), stream.to_owned())],
+            });
+        }
+        if stream == "stdout" {
+            state.stdout_seen = bytes.len();
+        } else {
+            state.stderr_seen = bytes.len();
+        }
+    }
+    if state.dropped_logs > 0 {
+        let n = std::mem::take(&mut state.dropped_logs);
+        state.host_log(
+            Level::Warn,
+            format!("{n} log lines from {} were dropped (limit per call)", info.label()),
+        );
+    }
+    if let CallOutcome::ServiceError(f) = outcome {
+        state.host_log(
+            Level::Error,
+            format!("{}: {}", f.error, f.cause.as_deref().unwrap_or("")),
+        );
+    }
+    let lines = std::mem::take(&mut state.logs);
+    // Logs are best effort: a failed write must not change the task's
+    // outcome, and the call does not wait for them to reach the disk (they
+    // do with the execution's next checkpoint at the latest).
+    if !lines.is_empty() {
+        logs.append_later(lines);
+    }
+}

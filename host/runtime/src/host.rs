@@ -1,0 +1,237 @@
+//! What a plugin can call: the WIT imports, each checked against the
+//! plugin's role on every call. Denial is a value the guest sees
+//! (`access-denied`), recorded in the log; it never traps.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::stepyard::plugin::{kv, log, permissions, types};
+use stepyard_policy::Decision;
+use stepyard_policy::arn::{ACCOUNT, REGION, table_arn};
+use stepyard_store::{Condition, Item, KvStore, Level, LogLine, MAX_PAGE_ITEMS, StoreError};
+
+/// Caps on what one call may hand the host, so a hostile plugin cannot
+/// exhaust host memory through imports.
+const MAX_LOG_LINES: usize = 1000;
+const MAX_LOG_BYTES: usize = 8 * 1024;
+
+/// What the host knows about the plugin making calls.
+pub(crate) struct Caller {
+    pub plugin: Arc<super::PluginInfo>,
+    pub function: String,
+    pub execution_arn: String,
+    pub state_name: String,
+}
+
+/// The per-call store data.
+pub(crate) struct CallState {
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub limits: StoreLimits,
+    pub caller: Caller,
+    pub kv: Arc<dyn KvStore>,
+    pub logs: Vec<LogLine>,
+    pub dropped_logs: usize,
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+    /// Bytes of stdout/stderr already turned into log lines (warm instances).
+    pub stdout_seen: usize,
+    pub stderr_seen: usize,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl CallState {
+    fn authorize(&mut self, action: &str, resource: &str) -> Result<(), String> {
+        let role = &self.caller.plugin.manifest.role;
+        if role.allows(action, resource) {
+            return Ok(());
+        }
+        let decision = role.check(action, resource);
+        let why = match decision {
+            Decision::ExplicitlyDenied { .. } => "with an explicit deny in an identity-based policy".to_owned(),
+            _ => format!("because no identity-based policy allows the {action} action"),
+        };
+        let message = format!(
+            "User: arn:aws:sts::{ACCOUNT}:assumed-role/{}-role/{} is not authorized to perform: {action} on resource: {resource} {why}",
+            self.caller.plugin.name, self.caller.function
+        );
+        self.host_log(Level::Warn, format!("AccessDenied: {message}"));
+        Err(message)
+    }
+
+    /// A line from the host itself (denials, traps), attributed to `stepyard`.
+    pub(crate) fn host_log(&mut self, level: Level, message: String) {
+        self.push_log("stepyard".to_owned(), level, message, Vec::new());
+    }
+
+    fn push_log(&mut self, source: String, level: Level, mut message: String, fields: Vec<(String, String)>) {
+        if self.logs.len() >= MAX_LOG_LINES {
+            self.dropped_logs += 1;
+            return;
+        }
+        truncate(&mut message, MAX_LOG_BYTES);
+        self.logs.push(LogLine {
+            timestamp: stepyard_asl::timestamp::format_millis(chrono::Utc::now()),
+            execution_arn: self.caller.execution_arn.clone(),
+            state_name: self.caller.state_name.clone(),
+            source,
+            level,
+            message,
+            fields,
+        });
+    }
+
+    fn table_call(&mut self, action: &str, table: &str) -> Result<(), kv::KvError> {
+        let arn = table_arn(table);
+        self.authorize(action, &arn).map_err(kv::KvError::AccessDenied)
+    }
+}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("…[truncated]");
+    }
+}
+
+fn store_error(e: StoreError) -> kv::KvError {
+    match e {
+        StoreError::ConditionFailed(m) => kv::KvError::ConditionFailed(format!("The conditional request failed: {m}")),
+        StoreError::Invalid(m) => kv::KvError::Invalid(m),
+        other => kv::KvError::Internal(other.to_string()),
+    }
+}
+
+fn item(i: Item) -> kv::Item {
+    kv::Item {
+        key: i.key,
+        value: i.value,
+        version: i.version,
+    }
+}
+
+impl types::Host for CallState {}
+
+impl kv::Host for CallState {
+    fn get(&mut self, table: String, key: String) -> Result<Option<kv::Item>, kv::KvError> {
+        self.table_call("dynamodb:GetItem", &table)?;
+        self.kv.get(&table, &key).map(|o| o.map(item)).map_err(store_error)
+    }
+
+    async fn put(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
+        self.table_call("dynamodb:PutItem", &table)?;
+        self.kv
+            .put_async(&table, &key, &value, Condition::Always)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn put_if_absent(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
+        self.table_call("dynamodb:PutItem", &table)?;
+        self.kv
+            .put_async(&table, &key, &value, Condition::Absent)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn put_if_version(
+        &mut self,
+        table: String,
+        key: String,
+        value: String,
+        expected: u64,
+    ) -> Result<u64, kv::KvError> {
+        self.table_call("dynamodb:PutItem", &table)?;
+        self.kv
+            .put_async(&table, &key, &value, Condition::Version(expected))
+            .await
+            .map_err(store_error)
+    }
+
+    async fn update(&mut self, table: String, key: String, changes: String) -> Result<kv::Item, kv::KvError> {
+        self.table_call("dynamodb:UpdateItem", &table)?;
+        let changes = match serde_json::from_str::<Value>(&changes) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(kv::KvError::Invalid("changes must be a JSON object".into())),
+        };
+        self.kv
+            .update_async(&table, &key, &changes)
+            .await
+            .map(item)
+            .map_err(store_error)
+    }
+
+    async fn delete(&mut self, table: String, key: String) -> Result<bool, kv::KvError> {
+        self.table_call("dynamodb:DeleteItem", &table)?;
+        self.kv.delete_async(&table, &key).await.map_err(store_error)
+    }
+
+    fn query(
+        &mut self,
+        table: String,
+        prefix: String,
+        start_after: Option<String>,
+        limit: u32,
+    ) -> Result<kv::Page, kv::KvError> {
+        self.table_call("dynamodb:Query", &table)?;
+        let limit = (limit as usize).clamp(1, MAX_PAGE_ITEMS);
+        let page = self
+            .kv
+            .query(&table, &prefix, start_after.as_deref(), limit)
+            .map_err(store_error)?;
+        Ok(kv::Page {
+            items: page.items.into_iter().map(item).collect(),
+            next: page.next,
+        })
+    }
+}
+
+impl log::Host for CallState {
+    fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
+        let group = format!(
+            "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{}",
+            self.caller.function
+        );
+        if self.authorize("logs:PutLogEvents", &group).is_err() {
+            return;
+        }
+        let level = match level {
+            log::Level::Trace => Level::Trace,
+            log::Level::Debug => Level::Debug,
+            log::Level::Info => Level::Info,
+            log::Level::Warn => Level::Warn,
+            log::Level::Error => Level::Error,
+        };
+        let fields = fields.into_iter().take(32).collect();
+        let source = self.caller.plugin.name.clone();
+        self.push_log(source, level, message, fields);
+    }
+}
+
+impl permissions::Host for CallState {
+    fn allowed(&mut self, action: String, resource: String) -> bool {
+        let resource = if resource.starts_with("arn:") {
+            resource
+        } else {
+            table_arn(&resource)
+        };
+        self.caller.plugin.manifest.role.allows(&action, &resource)
+    }
+}

@@ -1,0 +1,230 @@
+//! The Step Functions service: state machines and durable executions,
+//! independent of any transport. `api` puts it behind AWS's JSON protocol;
+//! tests and the CLI can call it directly.
+//!
+//! Every operation takes AWS's request document and returns AWS's response
+//! document (`serde_json::Value`), or a [`ServiceError`] with AWS's code.
+//!
+//! Must not depend on: HTTP (the API), the plugin runtime (tasks arrive
+//! through the interpreter's `TaskSource`) or the CLI.
+
+mod aliases;
+pub mod arn;
+mod callbacks;
+mod error;
+mod executions;
+mod inspect;
+mod journal;
+mod listing;
+mod machines;
+mod roles;
+mod runner;
+mod test_state;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use stepyard_interpreter::clock::Clock;
+use stepyard_asl::definition::StateMachine;
+use stepyard_store::RedbStore;
+use stepyard_interpreter::task::TaskSource;
+
+pub use arn::Location;
+pub use error::{ServiceError, ServiceResult};
+pub use journal::DurableJournal;
+
+/// A fresh request id, as AWS gives every answer (`x-amzn-RequestId`).
+pub fn new_request_id() -> String {
+    stepyard_asl::ids::random_uuid().to_string()
+}
+
+/// Decides whether a state machine's role may invoke a task resource
+/// (`lambda:InvokeFunction`); the error text goes into the task's failure.
+pub trait RoleCheck: Send + Sync {
+    fn may_invoke(&self, role_arn: &str, function_arn: &str) -> Result<(), String>;
+}
+
+/// The service.
+pub struct Service {
+    store: Arc<RedbStore>,
+    tasks: Arc<dyn TaskSource>,
+    clock: Arc<dyn Clock>,
+    here: Location,
+    roles: Option<Arc<dyn RoleCheck>>,
+    /// Parsed definitions by revision id: executions of the same revision
+    /// share one parse.
+    parsed: Mutex<HashMap<String, Arc<StateMachine>>>,
+    running: Mutex<HashMap<String, runner::Running>>,
+    /// Tasks waiting for SendTaskSuccess/Failure.
+    callbacks: Arc<callbacks::Callbacks>,
+}
+
+impl Service {
+    pub fn new(store: Arc<RedbStore>, tasks: Arc<dyn TaskSource>, clock: Arc<dyn Clock>) -> Service {
+        Service {
+            store,
+            tasks,
+            clock,
+            here: Location::default(),
+            roles: None,
+            parsed: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
+            callbacks: Arc::default(),
+        }
+    }
+
+    /// Uses another region or account in the ARNs it makes.
+    pub fn with_location(mut self, here: Location) -> Service {
+        self.here = here;
+        self
+    }
+
+    /// Checks every Task against its machine's role.
+    pub fn with_roles(mut self, roles: Arc<dyn RoleCheck>) -> Service {
+        self.roles = Some(roles);
+        self
+    }
+
+    /// The region and account of this service's ARNs.
+    pub fn location(&self) -> &Location {
+        &self.here
+    }
+
+    /// The store behind the service.
+    pub fn store(&self) -> &Arc<RedbStore> {
+        &self.store
+    }
+
+    /// Runs one operation by its name (`StartExecution`…).
+    pub async fn call(self: &Arc<Self>, operation: &str, request: Value) -> ServiceResult<Value> {
+        match operation {
+            "CreateStateMachine" => self.create_state_machine(parse(request)?).await,
+            "UpdateStateMachine" => self.update_state_machine(parse(request)?).await,
+            "DescribeStateMachine" => self.describe_state_machine(parse(request)?),
+            "ListStateMachines" => self.list_state_machines(parse(request)?),
+            "DeleteStateMachine" => self.delete_state_machine(parse(request)?).await,
+            "PublishStateMachineVersion" => self.publish_state_machine_version(parse(request)?).await,
+            "ListStateMachineVersions" => self.list_state_machine_versions(parse(request)?),
+            "DeleteStateMachineVersion" => self.delete_state_machine_version(parse(request)?).await,
+            "CreateStateMachineAlias" => self.create_state_machine_alias(parse(request)?).await,
+            "DescribeStateMachineAlias" => self.describe_state_machine_alias(parse(request)?),
+            "ListStateMachineAliases" => self.list_state_machine_aliases(parse(request)?),
+            "UpdateStateMachineAlias" => self.update_state_machine_alias(parse(request)?).await,
+            "DeleteStateMachineAlias" => self.delete_state_machine_alias(parse(request)?).await,
+            "ValidateStateMachineDefinition" => self.validate_state_machine_definition(parse(request)?),
+            "TagResource" => self.tag_resource(parse(request)?).await,
+            "UntagResource" => self.untag_resource(parse(request)?).await,
+            "ListTagsForResource" => self.list_tags_for_resource(parse(request)?),
+            "StartExecution" => self.start_execution(parse(request)?).await,
+            "StartSyncExecution" => self.start_sync_execution(parse(request)?).await,
+            "DescribeExecution" => self.describe_execution(parse(request)?),
+            "DescribeStateMachineForExecution" => self.describe_state_machine_for_execution(parse(request)?),
+            "ListExecutions" => self.list_executions(parse(request)?),
+            "StopExecution" => self.stop_execution(parse(request)?).await,
+            "GetExecutionHistory" => self.get_execution_history(parse(request)?).await,
+            "RedriveExecution" => self.redrive_execution(parse(request)?).await,
+            "TestState" => self.test_state(parse(request)?).await,
+            "SendTaskSuccess" => self.send_task_success(parse(request)?),
+            "SendTaskFailure" => self.send_task_failure(parse(request)?),
+            "SendTaskHeartbeat" => self.send_task_heartbeat(parse(request)?),
+            other => Err(ServiceError::new(
+                "UnknownOperationException",
+                format!("Operation '{other}' is not supported by this service"),
+            )),
+        }
+    }
+
+    /// The task invoker for an execution running as `role_arn`: the
+    /// current plugins, checked against the role when roles are enforced.
+    fn tasks_for(&self, role_arn: &str) -> Arc<dyn stepyard_interpreter::task::TaskInvoker> {
+        let inner = self.tasks.current();
+        let checked: Arc<dyn stepyard_interpreter::task::TaskInvoker> = match &self.roles {
+            None => inner,
+            Some(roles) => Arc::new(roles::RoleGuard {
+                inner,
+                role_arn: role_arn.to_owned(),
+                roles: roles.clone(),
+                here: self.here.clone(),
+            }),
+        };
+        Arc::new(callbacks::CallbackInvoker {
+            inner: checked,
+            callbacks: self.callbacks.clone(),
+        })
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+}
+
+/// Reads a request document into its typed form; a wrong shape is AWS's
+/// `ValidationException` (or `SerializationException` for a wrong type).
+fn parse<T: DeserializeOwned>(request: Value) -> ServiceResult<T> {
+    serde_json::from_value(request).map_err(|e| {
+        let text = e.to_string();
+        if text.starts_with("missing field") {
+            ServiceError::validation(format!("1 validation error detected: {text}"))
+        } else {
+            ServiceError::new("SerializationException", text)
+        }
+    })
+}
+
+/// AWS's JSON protocol writes timestamps as epoch seconds.
+fn epoch(millis: i64) -> Value {
+    Value::from(millis as f64 / 1000.0)
+}
+
+/// One page of `items` after the one whose ARN is `token`, as
+/// `{"<field>": [{"<arn_field>": …, "creationDate": …}], "nextToken": …}`:
+/// the token is the last listed ARN, so items added or removed between
+/// pages shift nothing.
+fn page_by_arn<T>(
+    items: &[T],
+    token: Option<&str>,
+    limit: usize,
+    (field, arn_field): (&str, &str),
+    arn_and_creation: impl Fn(&T) -> (&str, i64),
+) -> ServiceResult<Value> {
+    let start = match token {
+        None => 0,
+        Some(token) => items
+            .iter()
+            .position(|item| arn_and_creation(item).0 == token)
+            .map(|i| i + 1)
+            .ok_or_else(|| ServiceError::invalid_token(token))?,
+    };
+    let page: Vec<Value> = items
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|item| {
+            let (arn, created) = arn_and_creation(item);
+            serde_json::json!({ arn_field: arn, "creationDate": epoch(created) })
+        })
+        .collect();
+    let mut out = serde_json::json!({ field: page });
+    if start + limit < items.len() {
+        out["nextToken"] = arn_and_creation(&items[start + limit - 1]).0.into();
+    }
+    Ok(out)
+}
+
+/// `maxResults`: AWS's default page is 100, its largest 1000; 0 means the
+/// default.
+fn page_size(max_results: Option<i64>) -> ServiceResult<usize> {
+    match max_results {
+        None | Some(0) => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ServiceError::validation(format!(
+            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

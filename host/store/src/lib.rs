@@ -1,0 +1,222 @@
+//! Storage for what plugins write: key-value tables (the DynamoDB analogue)
+//! and log lines (the CloudWatch Logs analogue).
+//!
+//! Two implementations of the same traits: [`RedbStore`], one embedded
+//! database file (the default), and [`MemoryStore`] for tests and
+//! benchmarks. The interpreter never sees either; the plugin runtime does.
+//!
+//! Besides tables and logs, the redb store keeps the service's state
+//! machines, executions and histories ([`RedbStore`]'s record methods).
+//!
+//! Must not depend on: any other Stepyard crate. It stores documents and
+//! checkpoints as the service hands them over (JSON text, bytes); what they
+//! mean is the interpreter's and the service's business.
+
+mod memory;
+mod merge;
+mod records;
+mod redb_store;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use futures_util::future::BoxFuture;
+pub use memory::MemoryStore;
+pub(crate) use merge::merge;
+pub use records::*;
+pub use redb_store::{AliasWrite, CommitStats, RedbStore, SLOW_BATCH};
+
+/// Longest key a table accepts (DynamoDB's partition key limit).
+pub const MAX_KEY_BYTES: usize = 2048;
+/// Largest item a table accepts (DynamoDB's item limit).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// Most items one query page returns, whatever the caller asks.
+pub const MAX_PAGE_ITEMS: usize = 1000;
+
+/// A stored item: its JSON document and version (1 on first write, +1 on
+/// each write).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: String,
+    pub value: String,
+    pub version: u64,
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// The key to continue after, when more items may follow.
+    pub next: Option<String>,
+}
+
+/// When a put may happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Always,
+    /// Only when the key does not exist.
+    Absent,
+    /// Only when the item is at this version.
+    Version(u64),
+}
+
+/// What can go wrong in a store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database file cannot be used; nothing was changed in it.
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
+    /// A conditional write did not happen because its condition was false.
+    #[error("the conditional request failed: {0}")]
+    ConditionFailed(String),
+    /// The request itself is wrong (bad key, not JSON, too large…).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// Reading or writing failed (disk full, I/O error); a failed write
+    /// changed nothing.
+    #[error("storage failure: {0}")]
+    Io(String),
+}
+
+/// Key-value tables.
+///
+/// Writes come in two forms: the plain methods return once the write is
+/// durable, blocking the thread meanwhile; the `_async` ones return a future
+/// that does, so a plugin waiting for its write does not hold a thread. A
+/// store whose writes never wait (such as [`MemoryStore`]) keeps the default
+/// `_async` methods, which do the plain write at once.
+pub trait KvStore: Send + Sync {
+    fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError>;
+    /// Writes `value` (JSON text) under `key` if `condition` holds; returns
+    /// the new version.
+    fn put(&self, table: &str, key: &str, value: &str, condition: Condition) -> Result<u64, StoreError>;
+    /// Merges the top-level fields of `changes` into the item (creating it).
+    fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError>;
+    fn delete(&self, table: &str, key: &str) -> Result<bool, StoreError>;
+    /// [`Self::put`], completing once the write is durable.
+    fn put_async(
+        &self,
+        table: &str,
+        key: &str,
+        value: &str,
+        condition: Condition,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(std::future::ready(self.put(table, key, value, condition)))
+    }
+    /// [`Self::update`], completing once the write is durable.
+    fn update_async(
+        &self,
+        table: &str,
+        key: &str,
+        changes: &Map<String, Value>,
+    ) -> BoxFuture<'_, Result<Item, StoreError>> {
+        Box::pin(std::future::ready(self.update(table, key, changes)))
+    }
+    /// [`Self::delete`], completing once the write is durable.
+    fn delete_async(&self, table: &str, key: &str) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(self.delete(table, key)))
+    }
+    /// Items whose key starts with `prefix`, in key order, after `start_after`.
+    fn query(&self, table: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page, StoreError>;
+    /// The tables that hold at least one item.
+    fn tables(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// How serious a log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Trace => "TRACE",
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        }
+    }
+}
+
+/// One stored log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// RFC 3339 with milliseconds.
+    pub timestamp: String,
+    pub execution_arn: String,
+    pub state_name: String,
+    /// The plugin that wrote the line, or `stepyard` for the host's own
+    /// lines (denials, traps).
+    pub source: String,
+    pub level: Level,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<(String, String)>,
+}
+
+/// Log lines, kept per execution.
+pub trait LogStore: Send + Sync {
+    /// Stores `lines`; they are durable when it returns.
+    fn append(&self, lines: &[LogLine]) -> Result<(), StoreError>;
+    /// Stores `lines` without waiting for them to be durable (logs are best
+    /// effort): they are durable no later than any write to the same store
+    /// that starts after this call, and a failure is dropped.
+    fn append_later(&self, lines: Vec<LogLine>) {
+        let _ = self.append(&lines);
+    }
+    /// The lines of one execution, in the order they were written.
+    fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError>;
+    /// Executions that have log lines, most recent last.
+    fn executions(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// Checks a key and a JSON document before any write.
+pub(crate) fn validate_item(table: &str, key: &str, value: &str) -> Result<(), StoreError> {
+    validate_key(table, key)?;
+    validate_item_size(value)?;
+    serde_json::from_str::<Value>(value)
+        .map_err(|e| StoreError::Invalid(format!("the item is not valid JSON: {e}")))?;
+    Ok(())
+}
+
+/// Checks an item's size (all a document [`merge`] wrote needs: it is JSON).
+pub(crate) fn validate_item_size(value: &str) -> Result<(), StoreError> {
+    if value.len() > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "item size {} bytes exceeds the {MAX_ITEM_BYTES}-byte limit",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_key(table: &str, key: &str) -> Result<(), StoreError> {
+    let table_ok = !table.is_empty()
+        && table.len() <= 255
+        && table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !table_ok {
+        return Err(StoreError::Invalid(format!(
+            "table name '{table}' must be 1-255 characters of a-z, A-Z, 0-9, '_', '-' or '.'"
+        )));
+    }
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "key must be 1-{MAX_KEY_BYTES} bytes, got {}",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
