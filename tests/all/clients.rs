@@ -2,7 +2,6 @@
 //! (tests/clients/test_clients.py), installed from PyPI by
 //! scripts/install-clients.sh.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::support::plugins_dir;

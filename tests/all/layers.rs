@@ -14,14 +14,25 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("stepyard-wildcard", &[]),
     ("stepyard-jsonata", &[]),
     ("stepyard-asl", &["stepyard-jsonata"]),
-    ("stepyard-interpreter", &["stepyard-asl", "stepyard-jsonata", "stepyard-wildcard"]),
+    (
+        "stepyard-interpreter",
+        &["stepyard-asl", "stepyard-jsonata", "stepyard-wildcard"],
+    ),
     ("stepyard-policy", &["stepyard-wildcard"]),
     ("stepyard-store", &[]),
     (
         "stepyard-runtime",
-        &["stepyard-asl", "stepyard-interpreter", "stepyard-policy", "stepyard-store"],
+        &[
+            "stepyard-asl",
+            "stepyard-interpreter",
+            "stepyard-policy",
+            "stepyard-store",
+        ],
     ),
-    ("stepyard-service", &["stepyard-asl", "stepyard-interpreter", "stepyard-store"]),
+    (
+        "stepyard-service",
+        &["stepyard-asl", "stepyard-interpreter", "stepyard-store"],
+    ),
     ("stepyard-api", &["stepyard-service", "stepyard-policy"]),
     (
         "stepyard",
@@ -76,7 +87,9 @@ fn no_crate_depends_on_a_crate_above_it() {
     let mut wrong = Vec::new();
     for (krate, deps) in &declared {
         let Some(may) = allowed.get(krate.as_str()) else {
-            wrong.push(format!("{krate} is not in tests/all/layers.rs: give it its place among the layers"));
+            wrong.push(format!(
+                "{krate} is not in tests/all/layers.rs: give it its place among the layers"
+            ));
             continue;
         };
         for dep in deps {
@@ -87,7 +100,10 @@ fn no_crate_depends_on_a_crate_above_it() {
     }
     assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
     for krate in allowed.keys() {
-        assert!(declared.contains_key(*krate), "{krate} is listed but not in the workspace");
+        assert!(
+            declared.contains_key(*krate),
+            "{krate} is listed but not in the workspace"
+        );
     }
 }
 

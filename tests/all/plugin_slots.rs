@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use stepyard_interpreter::task::TaskInvoker;
 use stepyard_runtime::{CALL_SLOTS, IDLE_SLOTS, PluginHost, Runtime};
 use stepyard_store::{KvStore, MemoryStore};
-use stepyard_interpreter::task::TaskInvoker;
 
 use crate::plugins::{run_one, runtime, temp_dir};
 use crate::support::{plugins_dir, two_worker_runtime};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use stepyard_interpreter::task::TaskInvoker;
 use stepyard_runtime::{CacheOutcome, PluginHost, Runtime};
 use stepyard_store::{KvStore, LogStore, MemoryStore, RedbStore};
-use stepyard_interpreter::task::TaskInvoker;
 
 use crate::support::{plugins_dir, run_with_invoker, two_worker_runtime};
 
@@ -301,8 +301,8 @@ fn plugins_compile_only_when_first_called() {
 
 #[test]
 fn on_a_multi_threaded_runtime_calls_run_in_place_and_limits_still_hold() {
-    use stepyard_interpreter::clock::ScaledClock;
     use stepyard_asl::definition::StateMachine;
+    use stepyard_interpreter::clock::ScaledClock;
     use stepyard_interpreter::history::NoHistory;
     use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 
@@ -338,8 +338,8 @@ pub(crate) async fn run_one(
     definition: &str,
     input: Value,
 ) -> stepyard_interpreter::ExecutionResult {
-    use stepyard_interpreter::clock::ScaledClock;
     use stepyard_asl::definition::StateMachine;
+    use stepyard_interpreter::clock::ScaledClock;
     use stepyard_interpreter::history::NoHistory;
     use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 

@@ -31,7 +31,7 @@ fn shared_cache() -> &'static Path {
 }
 
 /// A running `stepyard serve`.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub addr: SocketAddr,
     /// How many running executions it resumed when it started.
@@ -39,11 +39,11 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(data: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(data: &Path, extra: &[&str]) -> Server {
         Server::start_with_plugins(data, plugins_dir(), extra)
     }
 
-    pub fn start_with_plugins(data: &Path, plugins: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start_with_plugins(data: &Path, plugins: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stepyard"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data"])
@@ -77,19 +77,19 @@ impl Server {
     }
 
     /// Calls an operation; returns the HTTP status and the JSON answer.
-    pub fn call(&self, operation: &str, body: Value) -> (u16, Value) {
+    pub(crate) fn call(&self, operation: &str, body: Value) -> (u16, Value) {
         try_call(self.addr, operation, &body).expect("the server answers")
     }
 
     /// Calls an operation that must succeed.
-    pub fn ok(&self, operation: &str, body: Value) -> Value {
+    pub(crate) fn ok(&self, operation: &str, body: Value) -> Value {
         let (status, answer) = self.call(operation, body);
         assert_eq!(status, 200, "{operation} failed: {answer}");
         answer
     }
 
     /// kill -9.
-    pub fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }

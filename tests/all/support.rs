@@ -6,17 +6,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use stepyard_interpreter::clock::{BoxFuture, Clock, ScaledClock};
 use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::clock::{BoxFuture, Clock, ScaledClock};
 use stepyard_interpreter::history::{HistoryEvent, MemoryHistory};
-use stepyard_interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
 use stepyard_interpreter::task::{TaskFailure, TaskInvoker, TaskRequest};
+use stepyard_interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
 
 /// What a fake function does when called.
-pub type Behaviour = Arc<dyn Fn(&TaskRequest, usize) -> Step + Send + Sync>;
+pub(crate) type Behaviour = Arc<dyn Fn(&TaskRequest, usize) -> Step + Send + Sync>;
 
 /// One call's outcome, after an optional virtual-time delay.
-pub enum Step {
+pub(crate) enum Step {
     Ok(Value),
     Err(&'static str, &'static str),
     /// Sleep on the clock first, then answer.
@@ -26,12 +26,12 @@ pub enum Step {
 }
 
 /// Every call a [`FakeTasks`] received: function name, input, clock time.
-pub type CallLog = Arc<Mutex<Vec<(String, Value, chrono::DateTime<chrono::Utc>)>>>;
+pub(crate) type CallLog = Arc<Mutex<Vec<(String, Value, chrono::DateTime<chrono::Utc>)>>>;
 
 /// A task invoker whose functions are closures, keyed by function name
 /// (the last `:`-part of a Lambda ARN, or `FunctionName` for lambda:invoke).
 #[derive(Default)]
-pub struct FakeTasks {
+pub(crate) struct FakeTasks {
     functions: HashMap<String, Behaviour>,
     pub calls: CallLog,
     pub in_flight: Arc<AtomicUsize>,
@@ -42,11 +42,15 @@ pub struct FakeTasks {
 }
 
 impl FakeTasks {
-    pub fn new() -> FakeTasks {
+    pub(crate) fn new() -> FakeTasks {
         FakeTasks::default()
     }
 
-    pub fn function(mut self, name: &str, f: impl Fn(&TaskRequest, usize) -> Step + Send + Sync + 'static) -> Self {
+    pub(crate) fn function(
+        mut self,
+        name: &str,
+        f: impl Fn(&TaskRequest, usize) -> Step + Send + Sync + 'static,
+    ) -> Self {
         self.functions.insert(name.to_owned(), Arc::new(f));
         self
     }
@@ -113,7 +117,7 @@ impl TaskInvoker for FakeTasks {
 }
 
 /// The end of a test execution, with its history.
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub result: ExecutionResult,
     pub events: Vec<HistoryEvent>,
     /// Virtual seconds the execution took.
@@ -121,7 +125,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn output(&self) -> &Value {
+    pub(crate) fn output(&self) -> &Value {
         assert_eq!(
             self.result.status.as_str(),
             "SUCCEEDED",
@@ -132,7 +136,7 @@ impl Outcome {
         self.result.output.as_ref().unwrap()
     }
 
-    pub fn error(&self) -> &str {
+    pub(crate) fn error(&self) -> &str {
         assert_eq!(
             self.result.status.as_str(),
             "FAILED",
@@ -142,21 +146,21 @@ impl Outcome {
         self.result.error.as_deref().unwrap_or("")
     }
 
-    pub fn cause(&self) -> &str {
+    pub(crate) fn cause(&self) -> &str {
         self.result.cause.as_deref().unwrap_or("")
     }
 
-    pub fn event_types(&self) -> Vec<String> {
+    pub(crate) fn event_types(&self) -> Vec<String> {
         self.events.iter().map(|e| e.details.type_name()).collect()
     }
 }
 
-pub fn parse(definition: &str) -> StateMachine {
+pub(crate) fn parse(definition: &str) -> StateMachine {
     StateMachine::parse(definition).unwrap_or_else(|e| panic!("invalid definition: {e}"))
 }
 
 /// Runs `definition` on `input` in virtual time with any task invoker.
-pub fn run_with_invoker(definition: &str, input: Value, tasks: Arc<dyn TaskInvoker>) -> Outcome {
+pub(crate) fn run_with_invoker(definition: &str, input: Value, tasks: Arc<dyn TaskInvoker>) -> Outcome {
     let machine = Arc::new(parse(definition));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -187,13 +191,16 @@ pub fn run_with_invoker(definition: &str, input: Value, tasks: Arc<dyn TaskInvok
 
 /// The repository's top folder (the tests belong to the `stepyard` crate,
 /// two levels below it).
-pub fn repo_root() -> &'static std::path::Path {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("host/cli lies two folders below the repository")
+pub(crate) fn repo_root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("host/cli lies two folders below the repository")
 }
 
 /// The repository's plugin folder, with the guest plugins built (once per
 /// test run, by `scripts/build-plugins.sh`, which skips what is up to date).
-pub fn plugins_dir() -> &'static std::path::Path {
+pub(crate) fn plugins_dir() -> &'static std::path::Path {
     static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
         let root = repo_root().to_path_buf();
@@ -206,17 +213,17 @@ pub fn plugins_dir() -> &'static std::path::Path {
 }
 
 /// Runs `definition` on `input` in virtual time with `tasks`.
-pub fn run_with(definition: &str, input: Value, tasks: FakeTasks) -> Outcome {
+pub(crate) fn run_with(definition: &str, input: Value, tasks: FakeTasks) -> Outcome {
     run_with_invoker(definition, input, Arc::new(tasks))
 }
 
-pub fn run(definition: &str, input: Value) -> Outcome {
+pub(crate) fn run(definition: &str, input: Value) -> Outcome {
     run_with(definition, input, FakeTasks::new())
 }
 
 /// A multi-thread tokio runtime with two workers and timers, as `serve` has
 /// on this 2-core machine.
-pub fn two_worker_runtime() -> tokio::runtime::Runtime {
+pub(crate) fn two_worker_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

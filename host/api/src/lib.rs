@@ -19,8 +19,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use stepyard_service::{RoleCheck, Service, ServiceError};
 use auth::{AuthConfig, RequestParts};
+use stepyard_service::{RoleCheck, Service, ServiceError};
 
 /// What the protocol prefixes operation names with.
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -31,7 +31,7 @@ const STEPYARD_PREFIX: &str = "Stepyard.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// The largest request body taken (a definition may be 1 MiB, AWS's limit,
 /// plus the request around it).
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The server's shared state.
 pub struct Api {
@@ -212,7 +212,7 @@ fn answer(status: StatusCode, value: &Value) -> Response {
 }
 
 /// AWS's JSON 1.0 error answer.
-pub fn error_response(e: &ServiceError) -> Response {
+pub(crate) fn error_response(e: &ServiceError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = answer(status, &json!({"__type": e.code, "message": e.message}));
     if let Ok(v) = HeaderValue::from_str(e.code) {

@@ -73,7 +73,7 @@ impl QueryFailure {
 /// The text inside `{% … %}`, when `s` is such an expression. The
 /// delimiters must open and close the string: AWS keeps `" {% x %} "` as a
 /// literal.
-pub fn expression_text(s: &str) -> Option<&str> {
+pub(crate) fn expression_text(s: &str) -> Option<&str> {
     let inner = s.strip_prefix("{%")?.strip_suffix("%}")?;
     Some(inner.trim())
 }
@@ -87,7 +87,8 @@ impl JsonataTemplate {
     }
 
     /// True when the template holds no expression at all.
-    pub fn is_literal(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_literal(&self) -> bool {
         matches!(self, JsonataTemplate::Literal(_))
     }
 

@@ -11,7 +11,7 @@
 /// from 26–32 ms to 6–8 ms, batches over 4 ms from 32–36 to 10, and p99
 /// StartExecution from 14–15 ms to 10–11 ms, at the same throughput.
 /// Best effort: a kernel without the setting leaves things as they were.
-pub fn disable_transparent_huge_pages() {
+pub(crate) fn disable_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no
     // memory of ours; its only effect is a flag on this process.

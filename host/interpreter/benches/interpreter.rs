@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use stepyard_interpreter::clock::ScaledClock;
 use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::clock::ScaledClock;
 use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
-use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 use stepyard_interpreter::task::NoTasks;
+use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 
 fn pass_chain() -> String {
     let mut states = serde_json::Map::new();

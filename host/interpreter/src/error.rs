@@ -5,19 +5,19 @@ use serde_json::{Value, json};
 /// The predefined error names.
 pub mod names {
     pub const ALL: &str = "States.ALL";
-    pub const TASK_FAILED: &str = "States.TaskFailed";
+    pub(crate) const TASK_FAILED: &str = "States.TaskFailed";
     pub const TIMEOUT: &str = "States.Timeout";
-    pub const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
+    pub(crate) const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
     pub const PERMISSIONS: &str = "States.Permissions";
     pub const RUNTIME: &str = "States.Runtime";
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
-    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
-    pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
-    pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
+    pub(crate) const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+    pub(crate) const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
+    pub(crate) const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
-    pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
-    pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    pub(crate) const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
+    pub(crate) const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
     pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
 }
 
@@ -61,7 +61,7 @@ impl Failure {
     }
 
     /// The error output a catcher passes on: `{"Error": …, "Cause": …}`.
-    pub fn to_output(&self) -> Value {
+    pub(crate) fn to_output(&self) -> Value {
         let mut m = serde_json::Map::new();
         if let Some(e) = &self.error {
             m.insert("Error".into(), json!(e));
@@ -100,7 +100,7 @@ impl std::fmt::Display for AwsJson<'_> {
 }
 
 /// Errors no wildcard catches.
-pub fn is_terminal(name: &str) -> bool {
+pub(crate) fn is_terminal(name: &str) -> bool {
     name == names::RUNTIME || name == names::DATA_LIMIT_EXCEEDED
 }
 

@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::history::{EventDetails, HistoryEvent, HistoryObserver};
 
 /// AWS fails an execution whose history would pass this many events.
-pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+pub(crate) const MAX_HISTORY_EVENTS: u64 = 25_000;
 
 /// The execution's event counter and sink.
 pub(crate) struct EventLog<'a> {

@@ -12,10 +12,10 @@ use super::limits::{MAX_PAYLOAD_BYTES, exceeds_payload_limit, size_bound};
 use super::scope::Scope;
 use super::states::{jsonata, jsonpath};
 use crate::clock::BoxFuture;
+use crate::history::EventDetails;
 use stepyard_asl::definition::{
     Catcher, DataFlow, Graph, QueryLanguage, ResultPath, State, StateIndex, StateKind, Transition,
 };
-use crate::history::EventDetails;
 
 /// A graph's end: its output, or the failure that ended it, with the cursor
 /// of the last event on its path.

@@ -25,8 +25,7 @@ mod retry;
 mod scope;
 mod states;
 
-pub use error::{Failure, is_terminal, names};
-pub use events::MAX_HISTORY_EVENTS;
+pub use error::{Failure, names};
 pub use journal::{Checkpoint, CheckpointRef, Interrupted, Journal, JournalError, Start};
 pub use limits::MAX_PAYLOAD_BYTES;
 
@@ -35,10 +34,10 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::clock::Clock;
-use stepyard_asl::definition::StateMachine;
 use crate::history::{EventDetails, HistoryObserver};
 use crate::task::TaskInvoker;
 use events::{Cursor, EventLog};
+use stepyard_asl::definition::StateMachine;
 
 /// The services an execution uses.
 #[derive(Clone)]

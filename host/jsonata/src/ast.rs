@@ -26,7 +26,7 @@ pub(crate) enum BinOp {
 }
 
 impl BinOp {
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             BinOp::Add => "+",
             BinOp::Sub => "-",
@@ -167,7 +167,7 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    pub fn new(kind: Kind, pos: usize) -> Node {
+    pub(crate) fn new(kind: Kind, pos: usize) -> Node {
         Node {
             kind,
             pos,
@@ -185,11 +185,11 @@ impl Node {
         }
     }
 
-    pub fn is_path(&self) -> bool {
+    pub(crate) fn is_path(&self) -> bool {
         matches!(self.kind, Kind::Path { .. })
     }
 
-    pub fn is_array_cons(&self) -> bool {
+    pub(crate) fn is_array_cons(&self) -> bool {
         matches!(self.kind, Kind::Array(_))
     }
 }

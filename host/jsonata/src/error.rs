@@ -98,43 +98,43 @@ pub(crate) struct Err {
 }
 
 impl Err {
-    pub fn new(code: &'static str) -> Err {
+    pub(crate) fn new(code: &'static str) -> Err {
         Err {
             code,
             ..Default::default()
         }
     }
-    pub fn token(mut self, t: impl Into<String>) -> Err {
+    pub(crate) fn token(mut self, t: impl Into<String>) -> Err {
         self.token = Some(t.into());
         self
     }
     /// `value` as its JSON text (already stringified by the caller).
-    pub fn value_json(mut self, v: impl Into<String>) -> Err {
+    pub(crate) fn value_json(mut self, v: impl Into<String>) -> Err {
         self.value = Some(v.into());
         self
     }
-    pub fn value_str(self, v: &str) -> Err {
+    pub(crate) fn value_str(self, v: &str) -> Err {
         let s = serde_json::to_string(v).unwrap_or_default();
         self.value_json(s)
     }
-    pub fn value2_json(mut self, v: impl Into<String>) -> Err {
+    pub(crate) fn value2_json(mut self, v: impl Into<String>) -> Err {
         self.value2 = Some(v.into());
         self
     }
-    pub fn index(mut self, i: usize) -> Err {
+    pub(crate) fn index(mut self, i: usize) -> Err {
         self.index = Some(i);
         self
     }
-    pub fn type_(mut self, t: &str) -> Err {
+    pub(crate) fn type_(mut self, t: &str) -> Err {
         self.type_ = Some(t.to_string());
         self
     }
-    pub fn pos(mut self, p: usize) -> Err {
+    pub(crate) fn pos(mut self, p: usize) -> Err {
         self.position = Some(p);
         self
     }
 
-    pub fn build(self) -> Error {
+    pub(crate) fn build(self) -> Error {
         let template = template(self.code);
         let mut out = String::with_capacity(template.len() + 16);
         let mut rest = template;

@@ -38,7 +38,7 @@ pub(crate) struct Lexer<'s> {
 }
 
 impl<'s> Lexer<'s> {
-    pub fn new(src: &'s str) -> Self {
+    pub(crate) fn new(src: &'s str) -> Self {
         Lexer { src, pos: 0 }
     }
 
@@ -52,7 +52,7 @@ impl<'s> Lexer<'s> {
 
     /// Next token and its start offset. `prefix` is true when an operand is expected, which is
     /// the only place a `/` starts a regex literal (jsonata-js passes the same flag).
-    pub fn next(&mut self, prefix: bool) -> Result<(Tok, usize)> {
+    pub(crate) fn next(&mut self, prefix: bool) -> Result<(Tok, usize)> {
         loop {
             while let Some(c) = self.peek() {
                 if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{b}') {

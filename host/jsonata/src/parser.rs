@@ -95,7 +95,7 @@ fn tok_text(t: &Tok) -> String {
 }
 
 impl<'s> Parser<'s> {
-    pub fn parse(src: &'s str) -> Result<RawNode> {
+    pub(crate) fn parse(src: &'s str) -> Result<RawNode> {
         let mut p = Parser {
             lexer: Lexer::new(src),
             tok: Tok::End,

@@ -39,7 +39,7 @@ fn close(chars: &[char], start: usize, open: char, close: char) -> usize {
 }
 
 impl Signature {
-    pub fn parse(sig: &str) -> Result<Signature> {
+    pub(crate) fn parse(sig: &str) -> Result<Signature> {
         let chars: Vec<char> = sig.chars().collect();
         let mut params: Vec<Param> = Vec::new();
         let mut p = 1;
@@ -102,7 +102,7 @@ impl Signature {
 
     /// Check `args` against the signature, inserting the context value where a `-` parameter is
     /// missing and wrapping singletons where an array is expected.
-    pub fn validate<'a>(
+    pub(crate) fn validate<'a>(
         &self,
         args: Vec<Value<'a>>,
         context: &Value<'a>,

@@ -11,16 +11,20 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use stepyard_interpreter::clock::ScaledClock;
 use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::clock::ScaledClock;
 use stepyard_interpreter::history::NoHistory;
+use stepyard_interpreter::task::{CallOutcome, TaskContext};
 use stepyard_interpreter::{ExecutionSpec, Interpreter, Services};
 use stepyard_runtime::{PluginHost, Runtime};
 use stepyard_store::{KvStore, MemoryStore};
-use stepyard_interpreter::task::{CallOutcome, TaskContext};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
 }
 
 fn context(function: &str) -> TaskContext {

@@ -17,8 +17,8 @@ use super::bindings::stepyard::plugin::types as wit;
 use super::engine::describe;
 use super::host::{CallState, Caller};
 use super::{LoadedPlugin, PluginInfo};
-use stepyard_store::{KvStore, Level, LogStore};
 use stepyard_interpreter::task::{CallOutcome, FunctionError, TaskContext, TaskFailure};
+use stepyard_store::{KvStore, Level, LogStore};
 
 /// Bytes of stdout and stderr kept per call (the rest is dropped).
 const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;

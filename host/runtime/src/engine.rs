@@ -13,11 +13,11 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 /// How often the ticker advances the epoch: the granularity of CPU limits,
 /// and the longest a guest computes before its call yields to the executor.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Largest linear memory any plugin may be given (manifests are checked
 /// against it): the pooling allocator reserves slots of this size.
-pub const MAX_MEMORY_BYTES: usize = 1 << 30;
+pub(crate) const MAX_MEMORY_BYTES: usize = 1 << 30;
 
 /// Component instances the pooling allocator holds at once (the calls in
 /// flight and the idle warm instances together).

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{PluginHost, Runtime};
-use stepyard_store::{KvStore, LogStore};
 use stepyard_interpreter::task::{TaskInvoker, TaskSource};
+use stepyard_store::{KvStore, LogStore};
 
 /// How often the folder's listing is looked at, at most.
 const RESCAN_INTERVAL: Duration = Duration::from_secs(1);

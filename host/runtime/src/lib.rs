@@ -34,8 +34,8 @@ pub use folder::PluginFolder;
 pub use manifest::{Limits, Manifest, ManifestError, Preopen, WasiGrants};
 
 use stepyard_interpreter::clock::BoxFuture;
-use stepyard_store::{KvStore, LogStore};
 use stepyard_interpreter::task::{CallOutcome, Function, Registry, TaskContext, TaskFailure};
+use stepyard_store::{KvStore, LogStore};
 
 pub(crate) mod bindings {
     // Calls are futures (`instantiate_async`, `call_handle(..).await`), and

@@ -13,9 +13,9 @@ use serde_json::Value;
 use stepyard_policy::Policy;
 
 /// Defaults applied when a manifest does not say.
-pub const DEFAULT_MEMORY_MB: u64 = 64;
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
-pub const DEFAULT_MAX_OUTPUT_KB: u64 = 256;
+pub(crate) const DEFAULT_MEMORY_MB: u64 = 64;
+pub(crate) const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
+pub(crate) const DEFAULT_MAX_OUTPUT_KB: u64 = 256;
 
 /// The parsed, validated manifest.
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ fn yes() -> bool {
 
 impl Manifest {
     /// The manifest of a plugin that has none: its own name, no grants.
-    pub fn default_for(name: &str) -> Manifest {
+    pub(crate) fn default_for(name: &str) -> Manifest {
         Manifest {
             functions: vec![name.to_owned()],
             role: Policy::deny_all(),

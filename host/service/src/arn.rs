@@ -31,7 +31,7 @@ impl Location {
         format!("{}:execution:{machine}:{name}", self.prefix())
     }
 
-    pub fn express_execution_arn(&self, machine: &str, name: &str) -> String {
+    pub(crate) fn express_execution_arn(&self, machine: &str, name: &str) -> String {
         format!("{}:express:{machine}:{name}:{name}", self.prefix())
     }
 }
@@ -117,7 +117,7 @@ pub fn target(arn: &str) -> ServiceResult<(String, Target)> {
 
 /// An alias name: 1-80 letters, digits, `-`, `_` and `.`, not all digits
 /// (a number names a version).
-pub fn alias_name_is_valid(name: &str) -> bool {
+pub(crate) fn alias_name_is_valid(name: &str) -> bool {
     (1..=80).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && !name.chars().all(|c| c.is_ascii_digit())
@@ -136,7 +136,7 @@ pub fn execution(arn: &str) -> ServiceResult<()> {
 
 /// AWS's rules for state machine and execution names: 1–80 characters, no
 /// whitespace, brackets, wildcards, special or control characters.
-pub fn check_name(name: &str) -> ServiceResult<()> {
+pub(crate) fn check_name(name: &str) -> ServiceResult<()> {
     let bad = |c: char| {
         c.is_whitespace()
             || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{Service, ServiceError, ServiceResult};
-use stepyard_interpreter::clock::BoxFuture;
-use stepyard_interpreter::MAX_PAYLOAD_BYTES;
 use stepyard_asl::definition::{IntegrationPattern, ResourceKind};
+use stepyard_interpreter::MAX_PAYLOAD_BYTES;
+use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::task::{Heartbeat, TaskFailure, TaskInvoker, TaskRequest};
 
 /// The tasks waiting for their token, in this process.

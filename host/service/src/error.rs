@@ -32,26 +32,26 @@ impl ServiceError {
         ServiceError::new("ValidationException", message)
     }
 
-    pub fn invalid_arn(arn: &str, reason: &str) -> ServiceError {
+    pub(crate) fn invalid_arn(arn: &str, reason: &str) -> ServiceError {
         ServiceError::new("InvalidArn", format!("Invalid Arn: '{reason}: {arn}'"))
     }
 
-    pub fn machine_missing(arn: &str) -> ServiceError {
+    pub(crate) fn machine_missing(arn: &str) -> ServiceError {
         ServiceError::new(
             "StateMachineDoesNotExist",
             format!("State Machine Does Not Exist: '{arn}'"),
         )
     }
 
-    pub fn execution_missing(arn: &str) -> ServiceError {
+    pub(crate) fn execution_missing(arn: &str) -> ServiceError {
         ServiceError::new("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"))
     }
 
-    pub fn invalid_token(token: &str) -> ServiceError {
+    pub(crate) fn invalid_token(token: &str) -> ServiceError {
         ServiceError::new("InvalidToken", format!("Invalid Token: '{token}'"))
     }
 
-    pub fn resource_missing(arn: &str) -> ServiceError {
+    pub(crate) fn resource_missing(arn: &str) -> ServiceError {
         ServiceError::new("ResourceNotFound", format!("Resource not found: '{arn}'"))
     }
 }
@@ -64,4 +64,4 @@ impl From<StoreError> for ServiceError {
 }
 
 /// A result of an API operation.
-pub type ServiceResult<T> = Result<T, ServiceError>;
+pub(crate) type ServiceResult<T> = Result<T, ServiceError>;

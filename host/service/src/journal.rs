@@ -23,7 +23,7 @@ use stepyard_store::{ExecutionRecord, RedbStore, Started, StoreError, StoredEven
 
 /// How storing a new execution went.
 #[derive(Debug, Clone)]
-pub enum StartOutcome {
+pub(crate) enum StartOutcome {
     /// Stored; it started at this time (epoch ms).
     Stored(i64),
     /// One with its ARN exists already: nothing was stored, this run stops.
@@ -33,10 +33,10 @@ pub enum StartOutcome {
 }
 
 /// Where the outcome of a start is published (`None` until it is known).
-pub type StartWatch = tokio::sync::watch::Receiver<Option<StartOutcome>>;
+pub(crate) type StartWatch = tokio::sync::watch::Receiver<Option<StartOutcome>>;
 
 /// Journal and history observer of one execution.
-pub struct DurableJournal {
+pub(crate) struct DurableJournal {
     store: Arc<RedbStore>,
     /// The execution's start seq (its journal's key in the store).
     seq: u64,
@@ -58,7 +58,7 @@ impl DurableJournal {
     /// A journal whose execution's newest event so far is `last_id` and
     /// whose stored checkpoint is `checkpoint`.
     /// An execution that is stored already, started at `start_millis`.
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<RedbStore>,
         seq: u64,
         start_millis: i64,
@@ -80,7 +80,7 @@ impl DurableJournal {
 
     /// The journal of a new execution (`record`, with its seq), stored by
     /// its first write; [`start_watch`](Self::start_watch) tells how that went.
-    pub fn starting(store: Arc<RedbStore>, record: ExecutionRecord) -> DurableJournal {
+    pub(crate) fn starting(store: Arc<RedbStore>, record: ExecutionRecord) -> DurableJournal {
         DurableJournal {
             store,
             seq: record.seq,
@@ -95,13 +95,13 @@ impl DurableJournal {
     }
 
     /// Where the outcome of storing the execution's start is published.
-    pub fn start_watch(&self) -> StartWatch {
+    pub(crate) fn start_watch(&self) -> StartWatch {
         self.start_outcome.subscribe()
     }
 
     /// Whether this run was refused at its start (its execution was not
     /// stored by it: nothing of it is to be saved).
-    pub fn refused(&self) -> bool {
+    pub(crate) fn refused(&self) -> bool {
         matches!(
             &*self.start_outcome.borrow(),
             Some(StartOutcome::Exists(_) | StartOutcome::Failed(_))
@@ -110,7 +110,7 @@ impl DurableJournal {
 
     /// Stores the execution's start with the events recorded so far, if
     /// no write has yet (an execution that ends before its first checkpoint).
-    pub async fn ensure_started(&self) -> Result<(), JournalError> {
+    pub(crate) async fn ensure_started(&self) -> Result<(), JournalError> {
         let _turn = self.writing.lock().await;
         if self.pending_start.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
             return Ok(());
@@ -121,7 +121,7 @@ impl DurableJournal {
 
     /// Commits the events recorded since the last checkpoint (with that
     /// checkpoint again), so readers see them.
-    pub async fn flush(&self) -> Result<(), JournalError> {
+    pub(crate) async fn flush(&self) -> Result<(), JournalError> {
         let _turn = self.writing.lock().await;
         let Some(checkpoint) = self.last_checkpoint.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
             return Ok(());
@@ -185,12 +185,12 @@ impl DurableJournal {
     }
 
     /// The events recorded since the last checkpoint, taken out.
-    pub fn take_pending(&self) -> Vec<StoredEvent> {
+    pub(crate) fn take_pending(&self) -> Vec<StoredEvent> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The newest event id recorded.
-    pub fn last_id(&self) -> u64 {
+    pub(crate) fn last_id(&self) -> u64 {
         self.last_id.load(Ordering::Relaxed)
     }
 }

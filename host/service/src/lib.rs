@@ -27,14 +27,14 @@ use std::sync::{Arc, Mutex};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use stepyard_interpreter::clock::Clock;
 use stepyard_asl::definition::StateMachine;
-use stepyard_store::RedbStore;
+use stepyard_interpreter::clock::Clock;
 use stepyard_interpreter::task::TaskSource;
+use stepyard_store::RedbStore;
 
 pub use arn::Location;
-pub use error::{ServiceError, ServiceResult};
-pub use journal::DurableJournal;
+pub use error::ServiceError;
+use error::ServiceResult;
 
 /// A fresh request id, as AWS gives every answer (`x-amzn-RequestId`).
 pub fn new_request_id() -> String {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{Location, RoleCheck};
+use stepyard_asl::definition::ResourceKind;
 use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::names;
-use stepyard_asl::definition::ResourceKind;
 use stepyard_interpreter::task::{TaskFailure, TaskInvoker, TaskRequest};
 
 /// A task invoker that asks the role first.

@@ -262,7 +262,8 @@ impl Service {
     }
 
     /// How many executions run in this process.
-    pub fn running_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn running_count(&self) -> usize {
         self.running.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 

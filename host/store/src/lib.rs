@@ -27,9 +27,9 @@ pub use records::*;
 pub use redb_store::{AliasWrite, CommitStats, RedbStore, SLOW_BATCH};
 
 /// Longest key a table accepts (DynamoDB's partition key limit).
-pub const MAX_KEY_BYTES: usize = 2048;
+pub(crate) const MAX_KEY_BYTES: usize = 2048;
 /// Largest item a table accepts (DynamoDB's item limit).
-pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+pub(crate) const MAX_ITEM_BYTES: usize = 400 * 1024;
 /// Most items one query page returns, whatever the caller asks.
 pub const MAX_PAGE_ITEMS: usize = 1000;
 

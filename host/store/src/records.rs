@@ -154,7 +154,7 @@ impl ExecutionRecord {
     }
 
     /// A copy with an empty definition (cheaper than a full clone).
-    pub fn clone_without_definition(&self) -> ExecutionRecord {
+    pub(crate) fn clone_without_definition(&self) -> ExecutionRecord {
         ExecutionRecord {
             arn: self.arn.clone(),
             name: self.name.clone(),

@@ -35,11 +35,11 @@ pub use config::AuthConfigError;
 pub use sigv4::{AuthError, RequestParts};
 
 /// The account ARNs are built with when the auth file names none.
-pub const DEFAULT_ACCOUNT: &str = "123456789012";
+pub(crate) const DEFAULT_ACCOUNT: &str = "123456789012";
 
 /// The session name in an assumed role's ARN. AWS puts a random one there
 /// when Step Functions assumes a role; Stepyard keeps messages reproducible.
-pub const DEFAULT_SESSION_NAME: &str = "stepyard";
+pub(crate) const DEFAULT_SESSION_NAME: &str = "stepyard";
 
 /// The parsed, validated auth file.
 #[derive(Debug, Clone)]
@@ -155,7 +155,8 @@ impl AuthConfig {
     }
 
     /// The users, in file order.
-    pub fn principals(&self) -> impl Iterator<Item = &Principal> {
+    #[cfg(test)]
+    pub(crate) fn principals(&self) -> impl Iterator<Item = &Principal> {
         self.users.iter().map(|u| &u.principal)
     }
 
@@ -167,7 +168,7 @@ impl AuthConfig {
     /// Who signed `request`: checks its Signature Version 4 for service
     /// `states` against the user whose access key it names. `now` is the
     /// server's clock, which the request's date must be within five minutes of.
-    pub fn authenticate(&self, request: &RequestParts<'_>, now: DateTime<Utc>) -> Result<&Principal, AuthError> {
+    pub(crate) fn authenticate(&self, request: &RequestParts<'_>, now: DateTime<Utc>) -> Result<&Principal, AuthError> {
         let authorization = sigv4::Authorization::parse(request, now, sigv4::SERVICE)?;
         let user = self
             .by_key
@@ -195,10 +196,13 @@ impl Principal {
         &self.arn
     }
 
+    /// The access key id the caller signs with (CloudTrail's
+    /// `userIdentity.accessKeyId`).
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
 
+    /// What the user may do.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -226,7 +230,7 @@ impl Role {
 
     /// The ARN a session of this role acts as:
     /// `arn:aws:sts::<account>:assumed-role/<name>/<session>`.
-    pub fn assumed_role_arn(&self, session_name: &str) -> String {
+    pub(crate) fn assumed_role_arn(&self, session_name: &str) -> String {
         format!(
             "arn:aws:sts::{}:assumed-role/{}/{session_name}",
             self.account, self.name
@@ -240,12 +244,12 @@ impl Role {
 
     /// Whether this role may call `lambda:InvokeFunction` on `function_arn`;
     /// the error is Lambda's AccessDeniedException message.
-    pub fn allows_invoke(&self, function_arn: &str) -> Result<(), String> {
+    pub(crate) fn allows_invoke(&self, function_arn: &str) -> Result<(), String> {
         self.allows_invoke_as(function_arn, DEFAULT_SESSION_NAME)
     }
 
     /// [`Role::allows_invoke`] with the session name the message shows.
-    pub fn allows_invoke_as(&self, function_arn: &str, session_name: &str) -> Result<(), String> {
+    pub(crate) fn allows_invoke_as(&self, function_arn: &str, session_name: &str) -> Result<(), String> {
         self.authorize("lambda:InvokeFunction", function_arn, session_name)
             .map_err(|denied| denied.to_string())
     }

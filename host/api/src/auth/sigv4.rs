@@ -48,13 +48,13 @@ pub(crate) use canonical::request as canonical_request;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The only signing algorithm accepted.
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The service name a Step Functions client puts in its credential scope.
 pub const SERVICE: &str = "states";
 /// The last element of every credential scope.
-pub const TERMINATOR: &str = "aws4_request";
+pub(crate) const TERMINATOR: &str = "aws4_request";
 /// How far the request's `X-Amz-Date` may be from the server's clock, either way.
-pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
+pub(crate) const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
 /// The parts of an HTTP request that a signature covers, as they came on the wire.
 ///
@@ -168,7 +168,7 @@ impl AuthError {
 /// A read and checked `Authorization` header: everything except the signature
 /// itself, which needs the secret ([`Authorization::verify`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization<'r> {
+pub(crate) struct Authorization<'r> {
     access_key_id: &'r str,
     /// The scope's four elements: date, region, service, terminator.
     scope: [&'r str; 4],
@@ -183,7 +183,7 @@ impl<'r> Authorization<'r> {
     /// checks what needs no secret: the header's shape, the credential scope
     /// (`service` must match; any region is accepted, a local endpoint serves
     /// them all) and the date against `now`.
-    pub fn parse(request: &RequestParts<'r>, now: DateTime<Utc>, service: &str) -> Result<Self, AuthError> {
+    pub(crate) fn parse(request: &RequestParts<'r>, now: DateTime<Utc>, service: &str) -> Result<Self, AuthError> {
         let header = authorization_header(request)?;
         let (credential, signed_headers, signature) = required_params(header, request)?;
         let elements: Vec<&str> = credential.split('/').collect();
@@ -230,18 +230,13 @@ impl<'r> Authorization<'r> {
     }
 
     /// The access key id the request names (not yet known to exist).
-    pub fn access_key_id(&self) -> &'r str {
+    pub(crate) fn access_key_id(&self) -> &'r str {
         self.access_key_id
-    }
-
-    /// The region the client signed for.
-    pub fn region(&self) -> &'r str {
-        self.scope[1]
     }
 
     /// Checks the signature of `request` (the one this was parsed from)
     /// against `secret_access_key`, comparing in constant time.
-    pub fn verify(&self, request: &RequestParts<'_>, secret_access_key: &str) -> Result<(), AuthError> {
+    pub(crate) fn verify(&self, request: &RequestParts<'_>, secret_access_key: &str) -> Result<(), AuthError> {
         let body_hash = hex(&Sha256::digest(request.body));
         let payload_hash = match request.header("x-amz-content-sha256") {
             None => body_hash,

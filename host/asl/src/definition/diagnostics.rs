@@ -25,12 +25,11 @@ pub struct Diagnostic {
 pub mod codes {
     pub const SCHEMA_VALIDATION_FAILED: &str = "SCHEMA_VALIDATION_FAILED";
     pub const INVALID_JSON_DESCRIPTION: &str = "INVALID_JSON_DESCRIPTION";
-    pub const MISSING_DESCRIPTION: &str = "MISSING_DESCRIPTION";
+    pub(crate) const MISSING_DESCRIPTION: &str = "MISSING_DESCRIPTION";
     pub const MISSING_TRANSITION_TARGET: &str = "MISSING_TRANSITION_TARGET";
     pub const MISSING_END_STATE: &str = "MISSING_END_STATE";
     pub const DUPLICATE_STATE_NAME: &str = "DUPLICATE_STATE_NAME";
-    pub const INVALID_STATE_NAME: &str = "INVALID_STATE_NAME";
-    pub const INVALID_RESOURCE: &str = "INVALID_RESOURCE";
+    pub(crate) const INVALID_STATE_NAME: &str = "INVALID_STATE_NAME";
 }
 
 impl Diagnostic {

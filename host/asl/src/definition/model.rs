@@ -5,8 +5,6 @@
 //! query language does not allow are absent. The interpreter only ever sees
 //! this model, never raw JSON.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use crate::intrinsics::IntrinsicCall;
@@ -53,22 +51,11 @@ pub type StateIndex = usize;
 pub struct Graph {
     pub start_at: StateIndex,
     pub states: Vec<State>,
-    by_name: HashMap<String, StateIndex>,
 }
 
 impl Graph {
     pub(crate) fn new(start_at: StateIndex, states: Vec<State>) -> Graph {
-        let by_name = states.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-        Graph {
-            start_at,
-            states,
-            by_name,
-        }
-    }
-
-    /// The index of the state called `name`, if this graph has one.
-    pub fn index_of(&self, name: &str) -> Option<StateIndex> {
-        self.by_name.get(name).copied()
+        Graph { start_at, states }
     }
 
     pub fn start(&self) -> &State {

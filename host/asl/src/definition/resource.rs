@@ -30,7 +30,7 @@ pub enum IntegrationPattern {
 
 impl ResourceKind {
     /// Classifies a `Resource` string.
-    pub fn classify(resource: &str) -> ResourceKind {
+    pub(crate) fn classify(resource: &str) -> ResourceKind {
         let parts: Vec<&str> = resource.split(':').collect();
         if parts.len() >= 6 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "activity" {
             return ResourceKind::Activity {

@@ -9,9 +9,13 @@
 mod functions;
 mod parse;
 
-use crate::jsonpath::{JsonPath, PathError, PathRoot};
+#[cfg(test)]
+use crate::jsonpath::PathRoot;
+use crate::jsonpath::{JsonPath, PathError};
 use parse::{Arg, Call, Piece};
-use serde_json::{Map, Value};
+#[cfg(test)]
+use serde_json::Map;
+use serde_json::Value;
 use std::borrow::Cow;
 
 /// Resolves path arguments: the caller decides what `$`, `$$` and `$name` mean.
@@ -22,8 +26,9 @@ pub trait PathResolver {
 
 /// A [`PathResolver`] over plain values: the input, the context object and a
 /// map of variables.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy)]
-pub struct Roots<'a> {
+pub(crate) struct Roots<'a> {
     /// What `$` means.
     pub input: &'a Value,
     /// What `$$` means.
@@ -32,6 +37,7 @@ pub struct Roots<'a> {
     pub variables: &'a Map<String, Value>,
 }
 
+#[cfg(test)]
 impl PathResolver for Roots<'_> {
     fn resolve<'a>(&'a self, path: &JsonPath) -> Result<Cow<'a, Value>, PathError> {
         match path.root() {

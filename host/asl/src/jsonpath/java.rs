@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 /// fractional digit (`100.0`, `0.001`) and everything else in "computerized
 /// scientific notation" (`1.0E7`, `1.5E-4`). The digits are the shortest that
 /// round-trip, which is also what Rust's `{:e}` formatting produces.
-pub fn double_to_string(value: f64) -> String {
+pub(crate) fn double_to_string(value: f64) -> String {
     if value == 0.0 {
         return if value.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
     }
@@ -75,7 +75,7 @@ pub fn double_to_string(value: f64) -> String {
 
 /// A JSON number as Java prints it: integers as digits, doubles with
 /// [`double_to_string`].
-pub fn number_to_string(number: &Number) -> String {
+pub(crate) fn number_to_string(number: &Number) -> String {
     if number.is_f64() {
         double_to_string(number.as_f64().unwrap_or(0.0))
     } else {
@@ -124,7 +124,7 @@ pub fn write_json(out: &mut String, value: &Value) {
 }
 
 /// A JSON string literal with Jackson's escaping.
-pub fn write_json_string(out: &mut String, s: &str) {
+pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -148,7 +148,7 @@ pub fn write_json_string(out: &mut String, s: &str) {
 /// strings bare, `null`, numbers as Java prints them, lists as `[a, b]` and maps
 /// as `{k=v, k2=v2}`. AWS uses this rendering in `States.Format` and in some
 /// JSONPath error messages.
-pub fn to_display(value: &Value) -> String {
+pub(crate) fn to_display(value: &Value) -> String {
     let mut out = String::new();
     write_display(&mut out, value);
     out
@@ -187,7 +187,7 @@ fn write_display(out: &mut String, value: &Value) {
 
 /// The Java class Jackson maps a JSON value to (`java.lang.String`, ...); Jayway
 /// names it when a path expects an object and finds something else.
-pub fn class_name(value: &Value) -> &'static str {
+pub(crate) fn class_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "java.lang.Boolean",

@@ -164,7 +164,8 @@ impl JsonPath {
     }
 
     /// True for a bare root (`$`, `$$` or `$name`), which selects the whole document.
-    pub fn is_root(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_root(&self) -> bool {
         self.body.segments.is_empty()
     }
 

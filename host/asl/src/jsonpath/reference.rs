@@ -73,11 +73,6 @@ impl ReferencePath {
         self.path.as_str()
     }
 
-    /// The same path, for reading (a reference path is a definite [`JsonPath`]).
-    pub fn as_path(&self) -> &JsonPath {
-        &self.path
-    }
-
     /// Returns `target` with `value` placed at this path. Missing fields along
     /// the way are created as objects; an existing field is overwritten.
     /// Fails, leaving `target` unchanged inside the error, when a step meets a

@@ -60,7 +60,8 @@ pub struct TemplateError {
 impl TemplateError {
     /// AWS's full diagnostic given where the template is, e.g.
     /// `diagnostic("/States/IntrinsicEscape/Parameters")`.
-    pub fn diagnostic(&self, location: &str) -> String {
+    #[cfg(test)]
+    pub(crate) fn diagnostic(&self, location: &str) -> String {
         format!("{} at {location}{}", self.message, self.pointer)
     }
 }
@@ -126,7 +127,8 @@ impl PayloadTemplate {
     }
 
     /// True when the template has no `.$` fields: evaluating it just clones it.
-    pub fn is_constant(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_constant(&self) -> bool {
         matches!(self.root, Node::Const(_))
     }
 

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A minimal HTTP/1.1 client on one keep-alive connection.
-pub struct Connection {
+pub(crate) struct Connection {
     stream: TcpStream,
     host: String,
     buf: Vec<u8>,
@@ -17,7 +17,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub async fn open(addr: std::net::SocketAddr) -> std::io::Result<Connection> {
+    pub(crate) async fn open(addr: std::net::SocketAddr) -> std::io::Result<Connection> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Connection {
@@ -29,14 +29,18 @@ impl Connection {
     }
 
     /// Calls `operation`; returns the HTTP status and the JSON answer.
-    pub async fn call(&mut self, operation: &str, body: &Value) -> std::io::Result<(u16, Value)> {
+    pub(crate) async fn call(&mut self, operation: &str, body: &Value) -> std::io::Result<(u16, Value)> {
         self.call_text(operation, &body.to_string()).await
     }
 
     /// Calls `operation` with a body that is JSON text already; reads the
     /// answer as `T` (the load loop sends prepared text and reads one
     /// field: the client shares the server's two cores, so it stays light).
-    pub async fn call_text<T: DeserializeOwned>(&mut self, operation: &str, body: &str) -> std::io::Result<(u16, T)> {
+    pub(crate) async fn call_text<T: DeserializeOwned>(
+        &mut self,
+        operation: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, T)> {
         self.out.clear();
         let _ = write!(
             self.out,
@@ -74,7 +78,7 @@ impl Connection {
     }
 
     /// Calls an operation that must succeed.
-    pub async fn ok(&mut self, operation: &str, body: &Value) -> Value {
+    pub(crate) async fn ok(&mut self, operation: &str, body: &Value) -> Value {
         let (status, answer) = self.call(operation, body).await.expect("the connection works");
         assert_eq!(status, 200, "{operation} failed: {answer}");
         answer

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 /// fdatasync latency of a 4 KiB write in `dir` now (p50, p99): the disk
 /// this VM gets varies, and every commit waits for one.
-pub fn fsync_probe(dir: &Path) -> (Duration, Duration) {
+pub(crate) fn fsync_probe(dir: &Path) -> (Duration, Duration) {
     use std::os::unix::fs::FileExt;
     let path = dir.join("fsync-probe");
     let file = std::fs::File::create(&path).expect("the probe file");
@@ -27,18 +27,18 @@ pub fn fsync_probe(dir: &Path) -> (Duration, Duration) {
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
 }
 
-pub fn millis(d: Duration) -> f64 {
+pub(crate) fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
 /// What this process used so far, from /proc (Linux).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// CPU seconds in user space and in the kernel.
     pub user: f64,
     pub system: f64,
@@ -47,7 +47,7 @@ pub struct Usage {
 }
 
 impl Usage {
-    pub fn now() -> Option<Usage> {
+    pub(crate) fn now() -> Option<Usage> {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
         let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
@@ -65,7 +65,7 @@ impl Usage {
     }
 
     /// CPU seconds of this process's threads named `name` (user + system).
-    pub fn thread_cpu(name: &str) -> f64 {
+    pub(crate) fn thread_cpu(name: &str) -> f64 {
         let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
             return 0.0;
         };
@@ -80,7 +80,7 @@ impl Usage {
             .sum()
     }
 
-    pub fn since(self, before: Usage) -> Usage {
+    pub(crate) fn since(self, before: Usage) -> Usage {
         Usage {
             user: self.user - before.user,
             system: self.system - before.system,
@@ -89,6 +89,6 @@ impl Usage {
     }
 }
 
-pub fn num_cpus() -> usize {
+pub(crate) fn num_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -13,16 +13,16 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use stepyard_api::auth::sigv4::{self, RequestParts};
 use stepyard_interpreter::clock::ScaledClock;
-use stepyard_service::{Location, Service};
 use stepyard_interpreter::task::{NoTasks, TaskInvoker};
+use stepyard_service::{Location, Service};
 
 use super::EnvArgs;
 
 /// The file in the data directory where `serve` writes its address.
-pub const ADDRESS_FILE: &str = "serve.addr";
+pub(super) const ADDRESS_FILE: &str = "serve.addr";
 
 /// Where API calls go.
-pub enum Backend {
+pub(super) enum Backend {
     /// A server, `host:port`.
     Http(String),
     /// The database itself (no server holds it).
@@ -35,7 +35,7 @@ pub enum Backend {
 impl Backend {
     /// `endpoint` if given; else the server running on the data directory
     /// (its address file); else the database.
-    pub fn open(endpoint: Option<&str>, env: &EnvArgs) -> anyhow::Result<Backend> {
+    pub(super) fn open(endpoint: Option<&str>, env: &EnvArgs) -> anyhow::Result<Backend> {
         if let Some(url) = endpoint {
             return Ok(Backend::Http(host_port(url)?));
         }
@@ -61,12 +61,12 @@ impl Backend {
     }
 
     /// Calls a Step Functions operation; an API error becomes `Code: message`.
-    pub fn call(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
+    pub(super) fn call(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
         self.call_in(false, operation, request)
     }
 
     /// Calls one of Stepyard's own operations (tables, log lines).
-    pub fn call_stepyard(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
+    pub(super) fn call_stepyard(&self, operation: &str, request: Value) -> anyhow::Result<Value> {
         self.call_in(true, operation, request)
     }
 
@@ -162,7 +162,7 @@ fn sign(headers: &[(&str, String)], body: &str) -> anyhow::Result<Option<Vec<(&'
 }
 
 /// An execution named by its ARN or as `MACHINE:NAME`.
-pub fn execution_arn(given: &str) -> String {
+pub(super) fn execution_arn(given: &str) -> String {
     if given.starts_with("arn:") {
         return given.to_owned();
     }
@@ -173,7 +173,12 @@ pub fn execution_arn(given: &str) -> String {
 }
 
 /// Every page of a paginated list operation, concatenated.
-pub fn all_pages(backend: &Backend, operation: &str, mut request: Value, items: &str) -> anyhow::Result<Vec<Value>> {
+pub(super) fn all_pages(
+    backend: &Backend,
+    operation: &str,
+    mut request: Value,
+    items: &str,
+) -> anyhow::Result<Vec<Value>> {
     let mut out = Vec::new();
     loop {
         let page = backend.call(operation, request.clone())?;
@@ -188,7 +193,7 @@ pub fn all_pages(backend: &Backend, operation: &str, mut request: Value, items: 
 }
 
 /// Epoch seconds as RFC 3339.
-pub fn date(v: &Value) -> String {
+pub(super) fn date(v: &Value) -> String {
     v.as_f64()
         .and_then(|s| chrono::DateTime::from_timestamp_millis((s * 1000.0).round() as i64))
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
@@ -196,7 +201,7 @@ pub fn date(v: &Value) -> String {
 }
 
 /// The state machine's name for a definition file.
-pub fn machine_name(path: &Path) -> String {
+pub(super) fn machine_name(path: &Path) -> String {
     path.file_stem()
         .and_then(|s| s.to_str())
         .map(|s| s.trim_end_matches(".asl").to_owned())

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use stepyard_interpreter::task::Registry;
 use stepyard_runtime::{PluginHost, Runtime};
 use stepyard_store::{KvStore, LogStore, MemoryStore, RedbStore};
-use stepyard_interpreter::task::Registry;
 
 #[derive(Debug, Args, Clone)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// Where the database and the compiled-plugin cache live.
     #[arg(long, value_name = "DIR", default_value = ".stepyard", global = true)]
     pub data: PathBuf,
@@ -29,24 +29,24 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StoreKind {
+pub(crate) enum StoreKind {
     Redb,
     Memory,
 }
 
 /// The opened database and loaded plugins.
-pub struct Env {
+pub(crate) struct Env {
     pub host: PluginHost,
 }
 
 impl EnvArgs {
     /// The compiled-plugin cache directory.
-    pub fn cache_dir(&self) -> PathBuf {
+    pub(crate) fn cache_dir(&self) -> PathBuf {
         self.cache.clone().unwrap_or_else(|| self.data.join("cache"))
     }
 
     /// Opens the database in the data directory.
-    pub fn store(&self) -> anyhow::Result<Arc<RedbStore>> {
+    pub(crate) fn store(&self) -> anyhow::Result<Arc<RedbStore>> {
         Ok(Arc::new(RedbStore::open(self.data.join("stepyard.redb"))?))
     }
 
@@ -65,7 +65,7 @@ impl EnvArgs {
 
     /// Opens the database and loads the plugin folder, reporting (not
     /// failing on) plugins that do not load.
-    pub fn open(&self) -> anyhow::Result<Env> {
+    pub(crate) fn open(&self) -> anyhow::Result<Env> {
         let (kv, logs) = self.stores()?;
         let runtime = Runtime::new(Some(self.cache_dir()))?;
         let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
@@ -78,7 +78,7 @@ impl EnvArgs {
 
 impl Env {
     /// The task registry, with the `--lambdas` aliases applied.
-    pub fn registry(&self, lambdas: Option<&Path>) -> anyhow::Result<Registry> {
+    pub(crate) fn registry(&self, lambdas: Option<&Path>) -> anyhow::Result<Registry> {
         let mut registry = self.host.registry();
         if let Some(path) = lambdas {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;

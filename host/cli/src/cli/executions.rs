@@ -9,7 +9,7 @@ use super::EnvArgs;
 use super::client::{Backend, all_pages, date, execution_arn};
 
 #[derive(Debug, Args)]
-pub struct ExecutionsArgs {
+pub(super) struct ExecutionsArgs {
     /// Only this state machine (name or ARN).
     machine: Option<String>,
     /// Only executions with this status (RUNNING, SUCCEEDED, FAILED…).
@@ -25,7 +25,7 @@ pub struct ExecutionsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DescribeArgs {
+pub(super) struct DescribeArgs {
     /// The execution: its ARN, or MACHINE:NAME.
     execution: String,
     #[arg(long, value_name = "URL", env = "STEPYARD_ENDPOINT")]
@@ -33,7 +33,7 @@ pub struct DescribeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(super) struct HistoryArgs {
     /// The execution: its ARN, or MACHINE:NAME.
     execution: String,
     /// Newest first.
@@ -46,7 +46,7 @@ pub struct HistoryArgs {
     json: bool,
 }
 
-pub fn executions(args: ExecutionsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn executions(args: ExecutionsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::open(args.endpoint.as_deref(), env)?;
     let machines: Vec<String> = match &args.machine {
         Some(m) if m.starts_with("arn:") => vec![m.clone()],
@@ -85,7 +85,7 @@ pub fn executions(args: ExecutionsArgs, env: &EnvArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn describe(args: DescribeArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn describe(args: DescribeArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::open(args.endpoint.as_deref(), env)?;
     let d = backend.call(
         "DescribeExecution",
@@ -95,7 +95,7 @@ pub fn describe(args: DescribeArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn history(args: HistoryArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn history(args: HistoryArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::open(args.endpoint.as_deref(), env)?;
     let request = json!({
         "executionArn": execution_arn(&args.execution),

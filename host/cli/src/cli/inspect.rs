@@ -10,13 +10,13 @@ use super::EnvArgs;
 use super::client::{Backend, execution_arn};
 
 #[derive(Debug, Args)]
-pub struct PluginsArgs {
+pub(super) struct PluginsArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
-pub fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let env = env.open()?;
     env.host.load_all();
     let mut list = Vec::new();
@@ -69,7 +69,7 @@ pub fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(Debug, Args)]
-pub struct TableArgs {
+pub(super) struct TableArgs {
     #[command(subcommand)]
     command: TableCommand,
     /// A running server to ask (default: the one on the data directory, if
@@ -99,7 +99,7 @@ enum TableCommand {
 /// Most items one scan request asks for.
 const SCAN_PAGE: usize = 1000;
 
-pub fn table(args: TableArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn table(args: TableArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::open(args.endpoint.as_deref(), env)?;
     match args.command {
         TableCommand::Get { table, key } => {
@@ -150,7 +150,7 @@ pub fn table(args: TableArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
 }
 
 #[derive(Debug, Args)]
-pub struct LogsArgs {
+pub(super) struct LogsArgs {
     /// The execution (name, `MACHINE:NAME` or ARN); default: the most recent
     /// one with logs.
     execution: Option<String>,
@@ -163,7 +163,7 @@ pub struct LogsArgs {
     endpoint: Option<String>,
 }
 
-pub fn logs(args: LogsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn logs(args: LogsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::open(args.endpoint.as_deref(), env)?;
     let request = match &args.execution {
         None => json!({}),

@@ -8,7 +8,7 @@ mod run;
 mod serve;
 mod validate;
 
-pub use env::EnvArgs;
+pub(crate) use env::EnvArgs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,7 +48,7 @@ enum Command {
     History(executions::HistoryArgs),
 }
 
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args, &cli.env),

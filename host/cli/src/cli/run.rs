@@ -7,15 +7,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
-use stepyard_interpreter::clock::ScaledClock;
 use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::clock::ScaledClock;
 use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
-use stepyard_interpreter::{
-    ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services,
-};
+use stepyard_interpreter::{ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services};
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(super) struct RunArgs {
     /// The ASL definition (JSON file).
     definition: PathBuf,
     /// Execution input as JSON text (default `{}`).
@@ -48,7 +46,7 @@ pub struct RunArgs {
     endpoint: Option<String>,
 }
 
-pub fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
         bail!("--time-scale must be a finite number >= 0, got {}", args.time_scale);
     }
@@ -144,7 +142,11 @@ fn read_input(args: &RunArgs) -> anyhow::Result<Value> {
     Ok(value)
 }
 
-fn print_result(args: &RunArgs, result: &ExecutionResult, history: Option<Vec<stepyard_interpreter::history::HistoryEvent>>) {
+fn print_result(
+    args: &RunArgs,
+    result: &ExecutionResult,
+    history: Option<Vec<stepyard_interpreter::history::HistoryEvent>>,
+) {
     if args.json {
         let mut out = json!({
             "status": result.status.as_str(),

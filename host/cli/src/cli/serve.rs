@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use stepyard_api::auth::AuthConfig;
 use stepyard_api::Api;
+use stepyard_api::auth::AuthConfig;
 use stepyard_interpreter::clock::ScaledClock;
 use stepyard_runtime::{PluginFolder, Runtime};
 use stepyard_service::{Location, Service};
 use stepyard_store::RedbStore;
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8083")]
     listen: SocketAddr,
@@ -31,7 +31,7 @@ pub struct ServeArgs {
     time_scale: f64,
 }
 
-pub fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
         bail!("--time-scale must be a positive number, got {}", args.time_scale);
     }

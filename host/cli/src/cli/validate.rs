@@ -8,7 +8,7 @@ use serde_json::json;
 use stepyard_asl::definition::StateMachine;
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(super) struct ValidateArgs {
     /// The ASL definition (JSON file).
     definition: PathBuf,
     /// Print the result as ValidateStateMachineDefinition's JSON on stdout.
@@ -16,7 +16,7 @@ pub struct ValidateArgs {
     json: bool,
 }
 
-pub fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let text = super::read_definition(&args.definition)?;
     let diagnostics = match StateMachine::parse(&text) {
         Ok(_) => Vec::new(),

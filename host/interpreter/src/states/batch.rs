@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use stepyard_asl::definition::{Dynamic, ItemBatcher, ItemSelector};
 use crate::error::{AwsJson, Failure};
 use crate::frame::Frame;
+use stepyard_asl::definition::{Dynamic, ItemBatcher, ItemSelector};
 
 /// The limits of one Map run, resolved from the state and its input.
 pub(crate) struct Limits {

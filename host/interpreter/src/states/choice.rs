@@ -4,9 +4,9 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use stepyard_asl::definition::{Assign, ChoiceRule, ChoiceState, Comparison, Operand, Operator, StateIndex};
 use crate::error::{AwsJson, Failure, names};
 use crate::frame::Frame;
+use stepyard_asl::definition::{Assign, ChoiceRule, ChoiceState, Comparison, Operand, Operator, StateIndex};
 use stepyard_asl::jsonpath::JsonPath;
 
 /// The state to go to, and which rule matched (`None` for `Default`).
@@ -159,7 +159,12 @@ pub(crate) fn test(op: Operator, value: &Value, operand: &Value) -> bool {
         IsNumeric => value.is_number() == expect(),
         IsString => value.is_string() == expect(),
         IsBoolean => value.is_boolean() == expect(),
-        IsTimestamp => value.as_str().is_some_and(|s| stepyard_asl::timestamp::parse(s).is_some()) == expect(),
+        IsTimestamp => {
+            value
+                .as_str()
+                .is_some_and(|s| stepyard_asl::timestamp::parse(s).is_some())
+                == expect()
+        }
     }
 }
 

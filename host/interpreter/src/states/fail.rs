@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use stepyard_asl::definition::{Dynamic, FailState};
 use crate::error::{AwsJson, Failure};
 use crate::frame::Frame;
+use stepyard_asl::definition::{Dynamic, FailState};
 
 pub(crate) fn jsonpath(frame: &Frame<'_>, fail: &FailState, input: &Value) -> Failure {
     let error = match resolve(frame, fail.error.as_ref(), "ErrorPath", input) {
@@ -38,12 +38,9 @@ fn resolve(
             Some(text(&v))
         }
         Some(Dynamic::Intrinsic(call)) => {
-            let v = call.evaluate(&frame.resolver(input)).map_err(|e| {
-                Failure::new(
-                    crate::names::INTRINSIC_FAILURE,
-                    format!("{} {e}", frame.cause_prefix()),
-                )
-            })?;
+            let v = call
+                .evaluate(&frame.resolver(input))
+                .map_err(|e| Failure::new(crate::names::INTRINSIC_FAILURE, format!("{} {e}", frame.cause_prefix())))?;
             Some(text(&v))
         }
         Some(Dynamic::Jsonata(_)) => None,

@@ -4,11 +4,11 @@
 use serde_json::{Map, Value};
 
 use super::{choice, fail, map, parallel, task, wait};
-use stepyard_asl::definition::{Assign, JsonataFlow, StateKind};
 use crate::error::Failure;
 use crate::events::Cursor;
 use crate::frame::Frame;
 use crate::graph::Done;
+use stepyard_asl::definition::{Assign, JsonataFlow, StateKind};
 use stepyard_asl::jsonata_template::JsonataTemplate;
 
 pub(crate) async fn run(

@@ -6,12 +6,12 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::{choice, fail, map, parallel, task, wait};
-use stepyard_asl::definition::{Assign, JsonPathFlow, OptionalPath, ResultPath, StateKind};
 use crate::error::{Failure, names};
 use crate::events::Cursor;
 use crate::frame::Frame;
 use crate::graph::Done;
 use crate::limits::size_bound;
+use stepyard_asl::definition::{Assign, JsonPathFlow, OptionalPath, ResultPath, StateKind};
 use stepyard_asl::jsonpath::{JsonPath, PathRoot};
 use stepyard_asl::payload::{PayloadError, PayloadTemplate};
 

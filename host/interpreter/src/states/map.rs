@@ -8,14 +8,14 @@ use serde_json::Value;
 use super::batch;
 use super::choice::type_name;
 use super::jsonpath::payload_failure;
-use stepyard_asl::definition::{Dynamic, ItemSelector, MapItems, MapState, OptionalPathOrWhole, ProcessorMode};
-use crate::history::{EventDetails, NoHistory};
 use crate::Execution;
 use crate::error::{AwsJson, Failure, names};
 use crate::events::{Cursor, EventLog};
 use crate::frame::Frame;
 use crate::graph::run_graph;
+use crate::history::{EventDetails, NoHistory};
 use crate::retry::RetryState;
+use stepyard_asl::definition::{Dynamic, ItemSelector, MapItems, MapState, OptionalPathOrWhole, ProcessorMode};
 
 /// Inline Map runs at most this many iterations at once, as AWS does.
 const INLINE_CONCURRENCY_CAP: usize = 40;

@@ -4,13 +4,13 @@
 use futures_util::future::try_join_all;
 use serde_json::Value;
 
-use stepyard_asl::definition::ParallelState;
-use crate::history::EventDetails;
 use crate::error::Failure;
 use crate::events::Cursor;
 use crate::frame::Frame;
 use crate::graph::run_graph;
+use crate::history::EventDetails;
 use crate::retry::RetryState;
+use stepyard_asl::definition::ParallelState;
 
 pub(crate) async fn run(
     frame: &mut Frame<'_>,

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use stepyard_asl::definition::{Dynamic, TaskState};
-use crate::history::EventDetails;
 use crate::error::{AwsJson, Failure, names};
 use crate::events::Cursor;
 use crate::frame::Frame;
+use crate::history::EventDetails;
 use crate::limits::exceeds_payload_limit;
 use crate::retry::RetryState;
 use crate::task::{Heartbeat, TaskContext, TaskFailure, TaskRequest};
 use stepyard_asl::definition::ResourceKind;
+use stepyard_asl::definition::{Dynamic, TaskState};
 
 const REGION: &str = "us-east-1";
 

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use stepyard_asl::definition::{Dynamic, WaitState};
 use crate::error::{AwsJson, Failure};
 use crate::events::Cursor;
 use crate::frame::Frame;
+use stepyard_asl::definition::{Dynamic, WaitState};
 
 pub(crate) async fn run_jsonpath(
     frame: &Frame<'_>,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod registry;
 
-pub use registry::{CallOutcome, Function, FunctionError, Registry, function_name_of, invoke_output};
+pub use registry::{CallOutcome, Function, FunctionError, Registry};
 
 use stepyard_asl::definition::ResourceKind;
 
@@ -133,10 +133,9 @@ impl TaskInvoker for NoTasks {
                     request.resource
                 ),
             ),
-            ResourceKind::Activity { arn } => TaskFailure::new(
-                crate::names::RUNTIME,
-                format!("Activities are not supported: {arn}"),
-            ),
+            ResourceKind::Activity { arn } => {
+                TaskFailure::new(crate::names::RUNTIME, format!("Activities are not supported: {arn}"))
+            }
         };
         Box::pin(async move { Err(failure) })
     }

@@ -87,7 +87,7 @@ impl Registry {
 
 /// `arn:aws:lambda:us-east-1:123456789012:function:name:prod` → `name`;
 /// `123456789012:function:name` → `name`; `name:prod` → `name`.
-pub fn function_name_of(reference: &str) -> &str {
+pub(crate) fn function_name_of(reference: &str) -> &str {
     let parts: Vec<&str> = reference.split(':').collect();
     match parts.iter().position(|p| *p == "function") {
         Some(i) if i + 1 < parts.len() => parts[i + 1],
@@ -123,7 +123,7 @@ fn function_failure(e: FunctionError) -> TaskFailure {
 }
 
 /// `lambda:invoke`'s result shape around a function's payload.
-pub fn invoke_output(payload: Value) -> Value {
+pub(crate) fn invoke_output(payload: Value) -> Value {
     let request_id = stepyard_asl::ids::random_uuid().to_string();
     let length = payload.to_string().len().to_string();
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();

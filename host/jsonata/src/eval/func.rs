@@ -46,7 +46,7 @@ impl std::fmt::Debug for Func<'_> {
 
 impl Func<'_> {
     /// Declared parameter count, used by higher-order functions to decide what to pass.
-    pub fn arity(&self) -> usize {
+    pub(crate) fn arity(&self) -> usize {
         match self {
             Func::Lambda { def, .. } => def.params.len(),
             Func::Builtin(b) => b.arity(),
@@ -180,7 +180,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Apply a function value, trampolining tail-call thunks.
-    pub fn apply(&self, f: &Value<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
+    pub(crate) fn apply(&self, f: &Value<'a>, args: Vec<Value<'a>>, input: &Value<'a>) -> Result<Value<'a>> {
         self.apply_named(f, args, input, None)
     }
 

@@ -59,7 +59,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(
+    pub(crate) fn new(
         root_input: Value<'a>,
         vars: Option<&'a dyn Variables>,
         aws: bool,
@@ -85,14 +85,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn root(&self) -> FrameId {
+    pub(crate) fn root(&self) -> FrameId {
         0
     }
 
     /// Run `f`, then release the frames it allocated unless a closure created meanwhile
     /// could still refer to them. Keeps memory flat across loops, calls and tuple streams
     /// (frames live in an arena, so they are otherwise only freed with the evaluation).
-    pub fn scoped<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    pub(crate) fn scoped<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
         let mark = self.frames.borrow().len();
         let closures = self.closures.get();
         let r = f();
@@ -103,16 +103,16 @@ impl<'a> Ctx<'a> {
     }
 
     #[cfg(test)]
-    pub fn frame_count(&self) -> usize {
+    pub(crate) fn frame_count(&self) -> usize {
         self.frames.borrow().len()
     }
 
-    pub fn frame_mark(&self) -> (usize, u64) {
+    pub(crate) fn frame_mark(&self) -> (usize, u64) {
         (self.frames.borrow().len(), self.closures.get())
     }
 
     /// Release frames allocated since `mark` if no closure was created since.
-    pub fn release_since(&self, mark: (usize, u64)) {
+    pub(crate) fn release_since(&self, mark: (usize, u64)) {
         if self.closures.get() == mark.1 {
             self.release(mark.0);
         }
@@ -135,7 +135,7 @@ impl<'a> Ctx<'a> {
         self.closures.set(self.closures.get() + 1);
     }
 
-    pub fn new_frame(&self, parent: FrameId) -> FrameId {
+    pub(crate) fn new_frame(&self, parent: FrameId) -> FrameId {
         let mut f = self.frames.borrow_mut();
         f.push(Frame {
             parent: Some(parent),
@@ -144,7 +144,7 @@ impl<'a> Ctx<'a> {
         f.len() - 1
     }
 
-    pub fn bind(&self, frame: FrameId, name: Str<'a>, value: Value<'a>) {
+    pub(crate) fn bind(&self, frame: FrameId, name: Str<'a>, value: Value<'a>) {
         let mut f = self.frames.borrow_mut();
         let Some(fr) = f.get_mut(frame) else { return };
         let vars = &mut fr.vars;
@@ -156,7 +156,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Variable lookup: frames outward, then the caller's variables, then built-ins.
-    pub fn lookup(&self, frame: FrameId, name: &str) -> Value<'a> {
+    pub(crate) fn lookup(&self, frame: FrameId, name: &str) -> Value<'a> {
         {
             let frames = self.frames.borrow();
             let mut cur = Some(frame);
@@ -203,7 +203,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Evaluate `node` against context `input` in `frame`.
-    pub fn eval(&self, node: &'a Node, input: &Value<'a>, frame: FrameId) -> Result<Value<'a>> {
+    pub(crate) fn eval(&self, node: &'a Node, input: &Value<'a>, frame: FrameId) -> Result<Value<'a>> {
         self.enter()?;
         let r = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.eval_node(node, input, frame));
         self.leave();

@@ -15,7 +15,7 @@ pub(crate) enum Stream<'a> {
 }
 
 impl<'a> Stream<'a> {
-    pub fn into_value(self) -> Value<'a> {
+    pub(super) fn into_value(self) -> Value<'a> {
         match self {
             Stream::Values(v) => Value::seq(v),
             Stream::Tuples(t) => Value::Tuples(Rc::new(t)),

@@ -32,11 +32,11 @@ pub(crate) struct Builtin {
 }
 
 impl Builtin {
-    pub fn signature(&self) -> &Signature {
+    pub(crate) fn signature(&self) -> &Signature {
         &self.signature
     }
     /// The JS implementation's declared parameter count (what `$map` & co. look at).
-    pub fn arity(&self) -> usize {
+    pub(crate) fn arity(&self) -> usize {
         self.arity
     }
 }

@@ -116,7 +116,7 @@ impl Processor {
         expr
     }
 
-    pub fn process(&mut self, raw: RawNode) -> Result<Node> {
+    pub(crate) fn process(&mut self, raw: RawNode) -> Result<Node> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.process_inner(raw))
     }
 

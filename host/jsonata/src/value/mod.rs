@@ -49,10 +49,10 @@ pub(crate) struct Array<'a> {
 pub(crate) struct Object<'a>(pub IndexMap<String, Value<'a>>);
 
 impl<'a> Object<'a> {
-    pub fn new() -> Object<'a> {
+    pub(crate) fn new() -> Object<'a> {
         Object(IndexMap::new())
     }
-    pub fn with_capacity(n: usize) -> Object<'a> {
+    pub(crate) fn with_capacity(n: usize) -> Object<'a> {
         Object(IndexMap::with_capacity(n))
     }
 }
@@ -126,13 +126,13 @@ pub(crate) struct Tuple<'a> {
 }
 
 impl<'a> Tuple<'a> {
-    pub fn get(&self, name: &str) -> Option<&Value<'a>> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value<'a>> {
         self.bindings.iter().rev().find(|(k, _)| &**k == name).map(|(_, v)| v)
     }
-    pub fn context(&self) -> Value<'a> {
+    pub(crate) fn context(&self) -> Value<'a> {
         self.get("@").cloned().unwrap_or(Value::Undefined)
     }
-    pub fn set(&mut self, name: &str, v: Value<'a>) {
+    pub(crate) fn set(&mut self, name: &str, v: Value<'a>) {
         if let Some(slot) = self.bindings.iter_mut().find(|(k, _)| &**k == name) {
             slot.1 = v;
         } else {
@@ -158,7 +158,7 @@ pub(crate) enum Value<'a> {
 }
 
 impl<'a> Value<'a> {
-    pub fn from_json(j: &'a J) -> Value<'a> {
+    pub(crate) fn from_json(j: &'a J) -> Value<'a> {
         match j {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
@@ -169,61 +169,61 @@ impl<'a> Value<'a> {
         }
     }
 
-    pub fn string(s: impl Into<Rc<str>>) -> Value<'a> {
+    pub(crate) fn string(s: impl Into<Rc<str>>) -> Value<'a> {
         Value::Str(Str::O(s.into()))
     }
 
-    pub fn array_of(items: Vec<Value<'a>>) -> Value<'a> {
+    pub(crate) fn array_of(items: Vec<Value<'a>>) -> Value<'a> {
         Value::Array(Rc::new(Array { items, flags: 0 }))
     }
 
-    pub fn seq(items: Vec<Value<'a>>) -> Value<'a> {
+    pub(crate) fn seq(items: Vec<Value<'a>>) -> Value<'a> {
         Value::Array(Rc::new(Array { items, flags: SEQUENCE }))
     }
 
-    pub fn with_flags(items: Vec<Value<'a>>, flags: u8) -> Value<'a> {
+    pub(crate) fn with_flags(items: Vec<Value<'a>>, flags: u8) -> Value<'a> {
         Value::Array(Rc::new(Array { items, flags }))
     }
 
-    pub fn object(o: Object<'a>) -> Value<'a> {
+    pub(crate) fn object(o: Object<'a>) -> Value<'a> {
         Value::Object(Rc::new(o))
     }
 
-    pub fn is_undefined(&self) -> bool {
+    pub(crate) fn is_undefined(&self) -> bool {
         matches!(self, Value::Undefined)
     }
 
-    pub fn is_array(&self) -> bool {
+    pub(crate) fn is_array(&self) -> bool {
         matches!(self, Value::Array(_) | Value::JArray(_))
     }
 
-    pub fn is_object(&self) -> bool {
+    pub(crate) fn is_object(&self) -> bool {
         matches!(self, Value::Object(_) | Value::JObject(_))
     }
 
-    pub fn is_function(&self) -> bool {
+    pub(crate) fn is_function(&self) -> bool {
         matches!(self, Value::Func(_))
     }
 
-    pub fn flags(&self) -> u8 {
+    pub(crate) fn flags(&self) -> u8 {
         match self {
             Value::Array(a) => a.flags,
             _ => 0,
         }
     }
 
-    pub fn is_sequence(&self) -> bool {
+    pub(crate) fn is_sequence(&self) -> bool {
         self.flags() & SEQUENCE != 0
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_f64(&self) -> Option<f64> {
+    pub(crate) fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Number(n) => Some(*n),
             _ => None,
@@ -231,7 +231,7 @@ impl<'a> Value<'a> {
     }
 
     /// Array length, or `None` for non-arrays.
-    pub fn array_len(&self) -> Option<usize> {
+    pub(crate) fn array_len(&self) -> Option<usize> {
         match self {
             Value::Array(a) => Some(a.items.len()),
             Value::JArray(a) => Some(a.len()),
@@ -240,7 +240,7 @@ impl<'a> Value<'a> {
     }
 
     /// Item `i` of an array value.
-    pub fn get_index(&self, i: usize) -> Option<Value<'a>> {
+    pub(crate) fn get_index(&self, i: usize) -> Option<Value<'a>> {
         match self {
             Value::Array(a) => a.items.get(i).cloned(),
             Value::JArray(a) => a.get(i).map(Value::from_json),
@@ -249,7 +249,7 @@ impl<'a> Value<'a> {
     }
 
     /// The members of an array (borrowed JSON converted lazily), or nothing for non-arrays.
-    pub fn members(&self) -> Members<'a, '_> {
+    pub(crate) fn members(&self) -> Members<'a, '_> {
         match self {
             Value::Array(a) => Members::Own(a.items.iter()),
             Value::JArray(a) => Members::Json(a.iter()),
@@ -258,7 +258,7 @@ impl<'a> Value<'a> {
     }
 
     /// Array items as a vector; a non-array becomes a one-item vector; undefined, empty.
-    pub fn to_vec(&self) -> Vec<Value<'a>> {
+    pub(crate) fn to_vec(&self) -> Vec<Value<'a>> {
         match self {
             Value::Undefined => Vec::new(),
             Value::Array(a) => a.items.clone(),
@@ -269,7 +269,7 @@ impl<'a> Value<'a> {
 
     /// Like [`Value::to_vec`] but consuming: an array owned by nobody else gives up its items
     /// without copying them.
-    pub fn into_vec(self) -> Vec<Value<'a>> {
+    pub(crate) fn into_vec(self) -> Vec<Value<'a>> {
         match self {
             Value::Array(rc) => match Rc::try_unwrap(rc) {
                 Ok(mut a) => std::mem::take(&mut a.items),
@@ -280,7 +280,7 @@ impl<'a> Value<'a> {
     }
 
     /// Field lookup on an object (no array mapping).
-    pub fn get_field(&self, key: &str) -> Value<'a> {
+    pub(crate) fn get_field(&self, key: &str) -> Value<'a> {
         match self {
             Value::JObject(o) => o.get(key).map(Value::from_json).unwrap_or_default(),
             Value::Object(o) => o.get(key).cloned().unwrap_or_default(),
@@ -289,7 +289,7 @@ impl<'a> Value<'a> {
     }
 
     /// Object entries in order.
-    pub fn entries(&self) -> Vec<(String, Value<'a>)> {
+    pub(crate) fn entries(&self) -> Vec<(String, Value<'a>)> {
         match self {
             Value::JObject(o) => js_order(o.iter())
                 .map(|(k, v)| (k.clone(), Value::from_json(v)))
@@ -299,7 +299,7 @@ impl<'a> Value<'a> {
         }
     }
 
-    pub fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         match self {
             Value::JObject(o) => js_order(o.iter()).map(|(k, _)| k.clone()).collect(),
             Value::Object(o) => js_order(o.iter()).map(|(k, _)| k.clone()).collect(),
@@ -308,7 +308,7 @@ impl<'a> Value<'a> {
     }
 
     /// Type symbol used by signature matching.
-    pub fn symbol(&self) -> char {
+    pub(crate) fn symbol(&self) -> char {
         match self {
             Value::Undefined | Value::Tuples(_) => 'm',
             Value::Null => 'l',
@@ -322,7 +322,7 @@ impl<'a> Value<'a> {
     }
 
     /// Unwrap jsonata's singleton sequences (the end-of-`evaluate` normalisation).
-    pub fn normalize(self) -> Value<'a> {
+    pub(crate) fn normalize(self) -> Value<'a> {
         if let Value::Array(a) = &self
             && a.flags & SEQUENCE != 0
         {
@@ -336,7 +336,7 @@ impl<'a> Value<'a> {
     }
 
     /// `JSON.stringify` of the value as used in error messages (`undefined` when undefined).
-    pub fn to_json_text(&self) -> String {
+    pub(crate) fn to_json_text(&self) -> String {
         match self {
             Value::Undefined => "undefined".into(),
             Value::Func(_) => "undefined".into(),
@@ -349,7 +349,7 @@ impl<'a> Value<'a> {
     }
 
     /// Convert to an owned serde_json value; functions anywhere fail with [`UNSUPPORTED_RESULT`].
-    pub fn to_json(&self) -> Result<Option<J>> {
+    pub(crate) fn to_json(&self) -> Result<Option<J>> {
         self.to_json_at(0)
     }
 

@@ -4,9 +4,9 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde_json::{Map, Value};
 
 use super::{RedbStore, io, read_table};
-use futures_util::future::BoxFuture;
 use crate::memory::check_condition;
 use crate::*;
+use futures_util::future::BoxFuture;
 
 const KV: TableDefinition<(&str, &str), (u64, &str)> = TableDefinition::new("kv_items");
 
