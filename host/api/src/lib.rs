@@ -35,6 +35,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The server's shared state.
 pub struct Api {
+    /// The Step Functions service every operation goes to.
     pub service: Arc<Service>,
     /// With `--auth`: who may call, and the roles tasks run as.
     pub auth: Option<Arc<AuthConfig>>,

@@ -8,16 +8,22 @@ use stepyard_jsonata::{Env, Expression};
 /// evaluating them is a clone.
 #[derive(Debug)]
 pub enum JsonataTemplate {
+    /// A value with no expression anywhere inside it, returned as it is.
     Literal(Value),
+    /// A string that is wholly one `{% … %}` expression; its result replaces it.
     Expression(Box<Expr>),
+    /// An object with an expression somewhere below it: each member compiled.
     Object(Vec<(String, JsonataTemplate)>),
+    /// An array with an expression somewhere below it: each element compiled.
     Array(Vec<JsonataTemplate>),
 }
 
 /// One `{% … %}` expression and the text between the delimiters.
 #[derive(Debug)]
 pub struct Expr {
+    /// The source between `{%` and `%}`, trimmed; AWS quotes it in error causes.
     pub text: String,
+    /// `text` compiled, ready to evaluate.
     pub expression: Expression,
 }
 
@@ -26,6 +32,7 @@ pub struct Expr {
 pub struct TemplateError {
     /// Location below the field (`/a/0`), empty for the field itself.
     pub pointer: String,
+    /// AWS's schema message (`The JSONata expression '…' is invalid: …`).
     pub message: String,
 }
 
@@ -34,14 +41,27 @@ pub struct TemplateError {
 pub enum QueryFailure {
     /// jsonata raised an error.
     Threw {
+        /// The expression as written between `{%` and `%}`.
         expression: String,
+        /// The field it was written in, with the location below it (`Output/a/0`).
         field: String,
+        /// jsonata's own message for the error.
         error: String,
     },
     /// The expression produced nothing.
-    Undefined { expression: String, field: String },
+    Undefined {
+        /// The expression as written between `{%` and `%}`.
+        expression: String,
+        /// The field it was written in, with the location below it (`Output/a/0`).
+        field: String,
+    },
     /// The expression produced a function or another non-JSON value.
-    Unsupported { expression: String, field: String },
+    Unsupported {
+        /// The expression as written between `{%` and `%}`.
+        expression: String,
+        /// The field it was written in, with the location below it (`Output/a/0`).
+        field: String,
+    },
 }
 
 impl QueryFailure {

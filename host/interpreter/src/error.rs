@@ -4,27 +4,47 @@ use serde_json::{Value, json};
 
 /// The predefined error names.
 pub mod names {
+    /// `States.ALL`: the `ErrorEquals` wildcard, matching every error but a `States.Runtime`
+    /// or `States.DataLimitExceeded` the interpreter raised itself. Never raised.
     pub const ALL: &str = "States.ALL";
     pub(crate) const TASK_FAILED: &str = "States.TaskFailed";
+    /// `States.Timeout`: a task ran longer than its `TimeoutSeconds`, or its invoker
+    /// reported a timeout. (An execution timeout records no error name.)
     pub const TIMEOUT: &str = "States.Timeout";
     pub(crate) const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
+    /// `States.Permissions`: the execution's role may not call a task's resource. The service
+    /// raises it, not the interpreter.
     pub const PERMISSIONS: &str = "States.Permissions";
+    /// `States.Runtime`: the interpreter cannot go on (a path that selects nothing, a bad
+    /// value, an unsupported resource, a full history, a failed checkpoint). `States.ALL`
+    /// catches it only when a task raised it.
     pub const RUNTIME: &str = "States.Runtime";
+    /// `States.DataLimitExceeded`: a state's or task's output is larger than
+    /// [`MAX_PAYLOAD_BYTES`](crate::MAX_PAYLOAD_BYTES). `States.ALL` catches it only when
+    /// a task's result caused it.
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     pub(crate) const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     pub(crate) const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
     pub(crate) const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
+    /// `States.ParameterPathFailure`: AWS's error for a `Parameters` path that selects
+    /// nothing. Nothing here raises it: such paths fail with `States.Runtime`.
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
+    /// `States.BranchFailed`: AWS's error for a failed Parallel branch. Nothing here raises
+    /// it: a Parallel state fails with its failing branch's own error.
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
     pub(crate) const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
     pub(crate) const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
+    /// `States.ItemReaderFailed`: a Map's `ItemReader` could not read its items. Nothing
+    /// here raises it, since no `ItemReader` is supported.
     pub const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
 }
 
 /// An error raised while running a state: what `Retry` and `Catch` see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The error name that `ErrorEquals` matches; a Fail state may leave it out.
     pub error: Option<String>,
+    /// The human-readable cause; a Fail state may leave it out.
     pub cause: Option<String>,
     /// Set for errors the interpreter itself raised while evaluating the
     /// state (bad paths, JSONata errors); AWS records those as
@@ -37,6 +57,7 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure with both an error name and a cause.
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Failure {
         Failure {
             error: Some(error.into()),
@@ -56,6 +77,7 @@ impl Failure {
         }
     }
 
+    /// The error name as `ErrorEquals` compares it: empty when there is none.
     pub fn name(&self) -> &str {
         self.error.as_deref().unwrap_or("")
     }
@@ -76,8 +98,8 @@ impl Failure {
     ///
     /// `States.ALL` matches every error except the terminal ones
     /// (`States.Runtime`, `States.DataLimitExceeded`); `States.TaskFailed`
-    /// matches every error but `States.Timeout`; `States.HeartbeatTimeout`
-    /// matches a heartbeat timeout, which surfaces as `States.Timeout`.
+    /// matches every error but the timeouts; `States.Timeout` also matches
+    /// `States.HeartbeatTimeout` (a heartbeat timeout is a timeout too).
     pub fn matches(&self, error_equals: &[String]) -> bool {
         let name = self.name();
         error_equals.iter().any(|pattern| match pattern.as_str() {

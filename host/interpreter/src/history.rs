@@ -14,134 +14,235 @@ use serde_json::{Map, Value, json};
 /// One history event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
+    /// `id`: the event's number in the execution, counting from 1.
     pub id: u64,
+    /// `previousEventId`: the event this one follows on its path (0 for the first).
     pub previous_event_id: u64,
+    /// `timestamp`: when the event happened, by the execution's clock.
     pub timestamp: DateTime<Utc>,
+    /// The event's type and its `…EventDetails`.
     pub details: EventDetails,
 }
 
 /// What happened, with AWS's fields for each event type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDetails {
+    /// The execution began.
     ExecutionStarted {
+        /// `input` of `ExecutionStartedEventDetails`.
         input: Value,
+        /// `roleArn` of `ExecutionStartedEventDetails`.
         role_arn: String,
     },
+    /// The execution ended with an output.
     ExecutionSucceeded {
+        /// `output` of `ExecutionSucceededEventDetails`.
         output: Value,
     },
+    /// A failure no `Catch` handled, or a Fail state, ended the execution.
     ExecutionFailed {
+        /// `error` of `ExecutionFailedEventDetails`.
         error: Option<String>,
+        /// `cause` of `ExecutionFailedEventDetails`.
         cause: Option<String>,
     },
+    /// The machine's `TimeoutSeconds` passed before the execution ended.
     ExecutionTimedOut {
+        /// `error` of `ExecutionTimedOutEventDetails`; AWS leaves it out.
         error: Option<String>,
+        /// `cause` of `ExecutionTimedOutEventDetails`; AWS leaves it out.
         cause: Option<String>,
     },
+    /// `StopExecution` stopped the execution (the service records it, not the interpreter).
     ExecutionAborted {
+        /// `error` of `ExecutionAbortedEventDetails`: the one `StopExecution` was given.
         error: Option<String>,
+        /// `cause` of `ExecutionAbortedEventDetails`: the one `StopExecution` was given.
         cause: Option<String>,
     },
     /// `RedriveExecution` restarted a failed execution.
     ExecutionRedriven {
+        /// `redriveCount` of `ExecutionRedrivenEventDetails`: redrives so far, this one included.
         redrive_count: u32,
     },
+    /// A state was entered (`PassStateEntered`, `TaskStateEntered`…).
     StateEntered {
+        /// The state's `Type` (`Pass`, `Task`…), which prefixes the event type.
         state_type: &'static str,
+        /// `name` of `StateEnteredEventDetails`.
         name: String,
+        /// `input` of `StateEnteredEventDetails`: the input the state received.
         input: Value,
     },
+    /// A state finished and hands its output on (`PassStateExited`…).
     StateExited {
+        /// The state's `Type` (`Pass`, `Task`…), which prefixes the event type.
         state_type: &'static str,
+        /// `name` of `StateExitedEventDetails`.
         name: String,
+        /// `output` of `StateExitedEventDetails`.
         output: Value,
+        /// `assignedVariables` of `StateExitedEventDetails`: what the state's `Assign` set.
         assigned: Option<Map<String, Value>>,
     },
+    /// A Task state scheduled a call to a service integration or an activity.
     TaskScheduled {
+        /// `resourceType` of `TaskScheduledEventDetails` (`lambda`, `sqs`, `activity`…).
         resource_type: String,
+        /// `resource` of `TaskScheduledEventDetails`: the action with its pattern suffix
+        /// (`invoke`, `sendMessage.waitForTaskToken`), or the activity's ARN.
         resource: String,
+        /// `region` of `TaskScheduledEventDetails`.
         region: String,
+        /// `parameters` of `TaskScheduledEventDetails`: the effective input sent.
         parameters: Value,
+        /// `timeoutInSeconds` of `TaskScheduledEventDetails`.
         timeout: Option<u64>,
+        /// `heartbeatInSeconds` of `TaskScheduledEventDetails`.
         heartbeat: Option<u64>,
     },
+    /// A scheduled task began to run.
     TaskStarted {
+        /// `resourceType` of `TaskStartedEventDetails`.
         resource_type: String,
+        /// `resource` of `TaskStartedEventDetails`.
         resource: String,
     },
+    /// A task returned its result.
     TaskSucceeded {
+        /// `resourceType` of `TaskSucceededEventDetails`.
         resource_type: String,
+        /// `resource` of `TaskSucceededEventDetails`.
         resource: String,
+        /// `output` of `TaskSucceededEventDetails`: the task's raw result.
         output: Value,
     },
+    /// One attempt of a task failed; a retry schedules the task again.
     TaskFailed {
+        /// `resourceType` of `TaskFailedEventDetails`.
         resource_type: String,
+        /// `resource` of `TaskFailedEventDetails`.
         resource: String,
+        /// `error` of `TaskFailedEventDetails`.
         error: Option<String>,
+        /// `cause` of `TaskFailedEventDetails`.
         cause: Option<String>,
     },
+    /// A task ran past its `TimeoutSeconds` or went silent past its `HeartbeatSeconds`.
     TaskTimedOut {
+        /// `resourceType` of `TaskTimedOutEventDetails`.
         resource_type: String,
+        /// `resource` of `TaskTimedOutEventDetails`.
         resource: String,
+        /// `error` of `TaskTimedOutEventDetails`.
         error: Option<String>,
+        /// `cause` of `TaskTimedOutEventDetails`.
         cause: Option<String>,
     },
+    /// A Task state whose `Resource` is a Lambda function ARN scheduled the call.
     LambdaFunctionScheduled {
+        /// `resource` of `LambdaFunctionScheduledEventDetails`: the `Resource` as written.
         resource: String,
+        /// `input` of `LambdaFunctionScheduledEventDetails`: the payload sent.
         input: Value,
+        /// `timeoutInSeconds` of `LambdaFunctionScheduledEventDetails`.
         timeout: Option<u64>,
     },
+    /// A scheduled Lambda function began to run.
     LambdaFunctionStarted,
+    /// A Lambda function returned its result.
     LambdaFunctionSucceeded {
+        /// `output` of `LambdaFunctionSucceededEventDetails`.
         output: Value,
     },
+    /// One attempt of a Lambda function failed; a retry schedules it again.
     LambdaFunctionFailed {
+        /// `error` of `LambdaFunctionFailedEventDetails`.
         error: Option<String>,
+        /// `cause` of `LambdaFunctionFailedEventDetails`.
         cause: Option<String>,
     },
+    /// A Lambda function ran past its state's `TimeoutSeconds` (or `HeartbeatSeconds`).
     LambdaFunctionTimedOut {
+        /// `error` of `LambdaFunctionTimedOutEventDetails`.
         error: Option<String>,
+        /// `cause` of `LambdaFunctionTimedOutEventDetails`.
         cause: Option<String>,
     },
+    /// A Map state began iterating over its items.
     MapStateStarted {
+        /// `length` of `MapStateStartedEventDetails`: the number of items.
         length: usize,
     },
+    /// A Map state's iterations ended with no more failures than it tolerates.
     MapStateSucceeded,
+    /// A Map state failed for good: too many iterations failed and no retry is left, or
+    /// evaluating it failed.
     MapStateFailed,
+    /// A Map state was stopped from outside. The interpreter never records it.
     MapStateAborted,
+    /// An inline Map iteration began.
     MapIterationStarted {
+        /// `name` of `MapIterationStartedEventDetails`: the Map state's name.
         name: String,
+        /// `index` of `MapIterationStartedEventDetails`: the item's position.
         index: usize,
     },
+    /// An inline Map iteration reached the end of the item processor.
     MapIterationSucceeded {
+        /// `name` of `MapIterationSucceededEventDetails`: the Map state's name.
         name: String,
+        /// `index` of `MapIterationSucceededEventDetails`: the item's position.
         index: usize,
     },
+    /// An inline Map iteration failed.
     MapIterationFailed {
+        /// `name` of `MapIterationFailedEventDetails`: the Map state's name.
         name: String,
+        /// `index` of `MapIterationFailedEventDetails`: the item's position.
         index: usize,
     },
+    /// An inline Map iteration was stopped. The interpreter never records it.
     MapIterationAborted {
+        /// `name` of `MapIterationAbortedEventDetails`: the Map state's name.
         name: String,
+        /// `index` of `MapIterationAbortedEventDetails`: the item's position.
         index: usize,
     },
+    /// A distributed Map state started its Map Run of child executions.
     MapRunStarted {
+        /// `mapRunArn` of `MapRunStartedEventDetails`.
         map_run_arn: String,
     },
+    /// A Map Run ended with no more failed children than it tolerates.
     MapRunSucceeded,
+    /// A Map Run failed.
     MapRunFailed {
+        /// `error` of `MapRunFailedEventDetails`.
         error: Option<String>,
+        /// `cause` of `MapRunFailedEventDetails`.
         cause: Option<String>,
     },
+    /// A Parallel state started its branches (again on each retry).
     ParallelStateStarted,
+    /// Every branch of a Parallel state succeeded.
     ParallelStateSucceeded,
+    /// A Parallel state failed for good: a branch failed and no retry is left, or
+    /// evaluating it failed.
     ParallelStateFailed,
+    /// A Parallel state was stopped from outside. The interpreter never records it.
     ParallelStateAborted,
+    /// A Wait state was stopped before its time. The interpreter never records it.
     WaitStateAborted,
+    /// A state's JSONata failed to evaluate (`States.QueryEvaluationError`).
     EvaluationFailed {
+        /// `error` of `EvaluationFailedEventDetails`.
         error: String,
+        /// `cause` of `EvaluationFailedEventDetails`.
         cause: String,
+        /// `location` of `EvaluationFailedEventDetails`: the failing field. Always `None` here.
         location: Option<String>,
+        /// `state` of `EvaluationFailedEventDetails`: the state's name.
         state: String,
     },
 }
@@ -403,6 +504,7 @@ pub struct MemoryHistory {
 }
 
 impl MemoryHistory {
+    /// A history with no events yet.
     pub fn new() -> MemoryHistory {
         MemoryHistory::default()
     }

@@ -39,12 +39,18 @@ pub struct Checkpoint {
 /// they are only serialized), serialized to the same JSON.
 #[derive(Debug, Serialize)]
 pub struct CheckpointRef<'a> {
+    /// [`Checkpoint::state`]: the name of the state entered.
     pub state: &'a str,
+    /// [`Checkpoint::input`]: the state's effective input.
     pub input: &'a Value,
+    /// [`Checkpoint::variables`]: the top-level variables at entry.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub variables: &'a Map<String, Value>,
+    /// [`Checkpoint::entered_event_id`]: id of the `…StateEntered` event.
     pub entered_event_id: u64,
+    /// [`Checkpoint::entered_previous_event_id`]: the event `…StateEntered` followed.
     pub entered_previous_event_id: u64,
+    /// [`Checkpoint::entered_time_micros`]: the entry instant, in Unix microseconds.
     pub entered_time_micros: i64,
 }
 
@@ -65,7 +71,13 @@ pub enum Start {
     Resume(Checkpoint),
     /// The checkpointed state is entered again after event `last_event_id`
     /// (`RedriveExecution`, whose caller recorded `ExecutionRedriven`).
-    Reenter { checkpoint: Checkpoint, last_event_id: u64 },
+    Reenter {
+        /// The state to enter again, with its input and variables.
+        checkpoint: Checkpoint,
+        /// The newest event already recorded (on a redrive, `ExecutionRedriven`); new ids
+        /// follow it.
+        last_event_id: u64,
+    },
 }
 
 /// Why a journal could not make progress durable.

@@ -42,19 +42,28 @@ use stepyard_asl::definition::StateMachine;
 /// The services an execution uses.
 #[derive(Clone)]
 pub struct Services {
+    /// Runs the `Resource` of every Task state.
     pub tasks: Arc<dyn TaskInvoker>,
+    /// Time for timestamps, `Wait` states, timeouts and retry back-off.
     pub clock: Arc<dyn Clock>,
+    /// Receives every history event the execution records.
     pub history: Arc<dyn HistoryObserver>,
 }
 
 /// Names and input of one execution.
 #[derive(Debug, Clone)]
 pub struct ExecutionSpec {
+    /// `$$.Execution.Id`; also the prefix of every task's idempotency key.
     pub execution_arn: String,
+    /// `$$.Execution.Name`.
     pub execution_name: String,
+    /// `$$.StateMachine.Id`; a distributed Map derives its Map Run ARN from it.
     pub state_machine_arn: String,
+    /// `$$.StateMachine.Name`.
     pub state_machine_name: String,
+    /// `$$.Execution.RoleArn`, also recorded in `ExecutionStarted`.
     pub role_arn: String,
+    /// The execution's input (`$$.Execution.Input`), which a fresh run's first state gets.
     pub input: Value,
     /// Express executions have no `RedriveCount` in their context object.
     pub express: bool,
@@ -94,13 +103,18 @@ impl ExecutionSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionStatus {
+    /// The last state ended the execution with an output.
     Succeeded,
+    /// A state failed and no `Catch` handled it, or a Fail state was reached.
     Failed,
+    /// The machine's `TimeoutSeconds` passed before the execution ended.
     TimedOut,
+    /// `StopExecution` stopped it; the interpreter itself never returns this.
     Aborted,
 }
 
 impl ExecutionStatus {
+    /// The status as AWS spells it (`SUCCEEDED`, `TIMED_OUT`…).
     pub fn as_str(self) -> &'static str {
         match self {
             ExecutionStatus::Succeeded => "SUCCEEDED",
@@ -114,9 +128,13 @@ impl ExecutionStatus {
 /// The end of an execution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionResult {
+    /// How the execution ended.
     pub status: ExecutionStatus,
+    /// The execution's output; only a succeeded execution has one.
     pub output: Option<Value>,
+    /// The error name of a failed execution (`ExecutionFailed`'s `error`).
     pub error: Option<String>,
+    /// The cause of a failed execution (`ExecutionFailed`'s `cause`).
     pub cause: Option<String>,
 }
 
@@ -143,10 +161,12 @@ pub struct Interpreter {
 }
 
 impl Interpreter {
+    /// An interpreter for `machine` that reaches the world through `services`.
     pub fn new(machine: Arc<StateMachine>, services: Services) -> Interpreter {
         Interpreter { machine, services }
     }
 
+    /// The state machine this interpreter runs.
     pub fn machine(&self) -> &StateMachine {
         &self.machine
     }

@@ -47,18 +47,23 @@ impl Matcher {
 /// `Allow` or `Deny`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
+    /// The statement grants what it matches.
     Allow,
+    /// The statement refuses what it matches, whatever else allows it.
     Deny,
 }
 
 /// The outcome of a check, with the statement that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
+    /// An `Allow` statement matched and no `Deny` did.
     Allowed {
+        /// The `Sid` of the first matching `Allow` statement, if it has one.
         statement: Option<String>,
     },
     /// An explicit `Deny` statement matched.
     ExplicitlyDenied {
+        /// The `Sid` of the first matching `Deny` statement, if it has one.
         statement: Option<String>,
     },
     /// No statement allowed it.
@@ -66,6 +71,7 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// Whether the request may go ahead ([`Decision::Allowed`]).
     pub fn is_allowed(&self) -> bool {
         matches!(self, Decision::Allowed { .. })
     }
@@ -88,6 +94,7 @@ impl fmt::Display for Decision {
 pub struct PolicyError {
     /// JSON-pointer-like location inside the document (`/Statement/0/Effect`).
     pub location: String,
+    /// What is wrong there, in words (`unknown field 'Effects'`).
     pub message: String,
 }
 

@@ -31,6 +31,7 @@ impl Pattern {
         }
     }
 
+    /// Whether the whole of `text` matches, in the case sensitivity it was built with.
     pub fn matches(&self, text: &str) -> bool {
         if self.any {
             return true;

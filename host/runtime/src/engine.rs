@@ -82,6 +82,7 @@ impl Runtime {
         })
     }
 
+    /// The shared wasmtime engine, which components and linkers are built for.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -154,8 +155,11 @@ impl Runtime {
 /// Whether a component came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheOutcome {
+    /// Loaded from an artifact compiled earlier; no compile.
     Hit,
+    /// Compiled now, and the artifact written to the cache for next time.
     Compiled,
+    /// Compiled now; the runtime has no cache directory.
     Uncached,
 }
 

@@ -59,9 +59,13 @@ pub(crate) mod bindings {
 /// A plugin as loaded: its name, files and manifest.
 #[derive(Debug)]
 pub struct PluginInfo {
+    /// The plugin's name: the file stem of its `NAME.wasm`.
     pub name: String,
+    /// The component file, `NAME.wasm` in the plugin folder.
     pub wasm_path: PathBuf,
+    /// Its manifest, `NAME.toml` or `NAME.json`; `None` when it has none.
     pub manifest_path: Option<PathBuf>,
+    /// The manifest as read, or the defaults when there is no manifest file.
     pub manifest: Manifest,
     /// Whether the compiled artifact came from the cache.
     pub cache: CacheOutcome,
@@ -89,8 +93,11 @@ pub(crate) struct LoadedPlugin {
 /// A plugin that could not be loaded, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadProblem {
+    /// The plugin's name: the file stem of its `NAME.wasm`.
     pub name: String,
+    /// The component file (also when the manifest is what failed).
     pub path: PathBuf,
+    /// What failed: a bad manifest, an unreadable or invalid component, missing imports…
     pub reason: String,
 }
 

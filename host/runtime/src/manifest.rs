@@ -22,10 +22,14 @@ pub(crate) const DEFAULT_MAX_OUTPUT_KB: u64 = 256;
 pub struct Manifest {
     /// Function names the plugin serves (default: the file's stem).
     pub functions: Vec<String>,
+    /// `[role]`: the IAM policy its table, log and other calls are checked against;
+    /// without one the plugin may do nothing.
     pub role: Policy,
     /// The role as written, for `stepyard plugins`.
     pub role_document: Value,
+    /// `[limits]`: memory, time and output size per call.
     pub limits: Limits,
+    /// `[wasi]`: the environment, directories and clocks it may see.
     pub wasi: WasiGrants,
     /// Keep warm instances between calls (`[instance] reuse = true`): much
     /// faster for large guests (Python, JavaScript), at the price of
@@ -65,10 +69,14 @@ pub struct WasiGrants {
     pub clocks: bool,
 }
 
+/// A host directory the plugin may open (`[[wasi.preopens]]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preopen {
+    /// The directory on the host, resolved against the manifest's folder.
     pub host: PathBuf,
+    /// Where the guest sees it: an absolute path.
     pub guest: String,
+    /// Whether the guest may only read it (`true` unless the manifest says otherwise).
     pub read_only: bool,
 }
 
@@ -76,7 +84,9 @@ pub struct Preopen {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct ManifestError {
+    /// The manifest file, as displayed.
     pub path: String,
+    /// What is wrong: unreadable, bad syntax, an unknown field, a bad role or limit.
     pub message: String,
 }
 

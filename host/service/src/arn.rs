@@ -5,7 +5,9 @@ use super::error::{ServiceError, ServiceResult};
 /// The region and account every resource of this server lives in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The AWS region, `us-east-1` by default.
     pub region: String,
+    /// The 12-digit account id, `123456789012` by default.
     pub account: String,
 }
 
@@ -23,10 +25,12 @@ impl Location {
         format!("arn:aws:states:{}:{}", self.region, self.account)
     }
 
+    /// The ARN of the state machine `name`: `arn:aws:states:…:stateMachine:<name>`.
     pub fn state_machine_arn(&self, name: &str) -> String {
         format!("{}:stateMachine:{name}", self.prefix())
     }
 
+    /// The ARN of execution `name` of the machine named `machine`.
     pub fn execution_arn(&self, machine: &str, name: &str) -> String {
         format!("{}:execution:{machine}:{name}", self.prefix())
     }
@@ -39,17 +43,25 @@ impl Location {
 /// What a Step Functions ARN names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource<'a> {
+    /// `…:stateMachine:<name>`, or `…:stateMachine:<name>:<version>`.
     StateMachine {
+        /// The machine's name, as the ARN spells it (not checked against AWS's rules).
         name: &'a str,
+        /// The version number (1 or more) when the ARN is qualified by one.
         version: Option<u64>,
     },
     /// `…:stateMachine:<name>:<alias>`: a qualifier that is not a number.
     Alias {
+        /// The name of the machine the alias belongs to.
         machine: &'a str,
+        /// The alias name: 1-80 letters, digits, `-`, `_` or `.`, not all digits.
         alias: &'a str,
     },
+    /// `…:execution:<machine>:<name>`.
     Execution {
+        /// The name of the machine the execution runs.
         machine: &'a str,
+        /// The execution's name, unique among its machine's executions.
         name: &'a str,
     },
 }
@@ -59,7 +71,9 @@ pub enum Resource<'a> {
 pub enum Target {
     /// The machine itself (its latest revision).
     Latest,
+    /// A published version, by number.
     Version(u64),
+    /// An alias, by name.
     Alias(String),
 }
 

@@ -7,11 +7,14 @@ use stepyard_store::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ServiceError {
+    /// AWS's error code, such as `ValidationException` or `ExecutionDoesNotExist`.
     pub code: &'static str,
+    /// The human-readable `message` of the error document.
     pub message: String,
 }
 
 impl ServiceError {
+    /// An error with AWS's `code`, which also sets its HTTP [`status`](Self::status).
     pub fn new(code: &'static str, message: impl Into<String>) -> ServiceError {
         ServiceError {
             code,
@@ -28,6 +31,7 @@ impl ServiceError {
         }
     }
 
+    /// A `ValidationException`: the request breaks a constraint of its shape.
     pub fn validation(message: impl Into<String>) -> ServiceError {
         ServiceError::new("ValidationException", message)
     }

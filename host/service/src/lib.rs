@@ -44,6 +44,8 @@ pub fn new_request_id() -> String {
 /// Decides whether a state machine's role may invoke a task resource
 /// (`lambda:InvokeFunction`); the error text goes into the task's failure.
 pub trait RoleCheck: Send + Sync {
+    /// `Ok` when the role `role_arn` may invoke `function_arn`; otherwise why not,
+    /// in the words of AWS's access-denied message.
     fn may_invoke(&self, role_arn: &str, function_arn: &str) -> Result<(), String>;
 }
 
@@ -63,6 +65,8 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service keeping its state in `store`, running tasks through `tasks` and
+    /// reading the time from `clock`; in the default [`Location`], without role checks.
     pub fn new(store: Arc<RedbStore>, tasks: Arc<dyn TaskSource>, clock: Arc<dyn Clock>) -> Service {
         Service {
             store,

@@ -37,14 +37,18 @@ pub const MAX_PAGE_ITEMS: usize = 1000;
 /// each write).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
+    /// The item's key within its table: 1-2,048 bytes.
     pub key: String,
+    /// The item as JSON text, at most 400 KiB.
     pub value: String,
+    /// The item's version: 1 on first write, one more on each later write.
     pub version: u64,
 }
 
 /// One page of a query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Page {
+    /// The items, in key order; at most [`MAX_PAGE_ITEMS`].
     pub items: Vec<Item>,
     /// The key to continue after, when more items may follow.
     pub next: Option<String>,
@@ -53,6 +57,7 @@ pub struct Page {
 /// When a put may happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Condition {
+    /// Unconditionally, over an existing item or none.
     Always,
     /// Only when the key does not exist.
     Absent,
@@ -66,7 +71,12 @@ pub enum Condition {
 pub enum StoreError {
     /// The database file cannot be used; nothing was changed in it.
     #[error("cannot open the database {path}: {reason}")]
-    Open { path: String, reason: String },
+    Open {
+        /// The database file's path, as given.
+        path: String,
+        /// Why it cannot be used (locked, not a Stepyard database, I/O error…).
+        reason: String,
+    },
     /// A conditional write did not happen because its condition was false.
     #[error("the conditional request failed: {0}")]
     ConditionFailed(String),
@@ -87,12 +97,14 @@ pub enum StoreError {
 /// store whose writes never wait (such as [`MemoryStore`]) keeps the default
 /// `_async` methods, which do the plain write at once.
 pub trait KvStore: Send + Sync {
+    /// The item under `key`, or `None` when there is none.
     fn get(&self, table: &str, key: &str) -> Result<Option<Item>, StoreError>;
     /// Writes `value` (JSON text) under `key` if `condition` holds; returns
     /// the new version.
     fn put(&self, table: &str, key: &str, value: &str, condition: Condition) -> Result<u64, StoreError>;
     /// Merges the top-level fields of `changes` into the item (creating it).
     fn update(&self, table: &str, key: &str, changes: &Map<String, Value>) -> Result<Item, StoreError>;
+    /// Removes the item under `key`; returns whether there was one.
     fn delete(&self, table: &str, key: &str) -> Result<bool, StoreError>;
     /// [`Self::put`], completing once the write is durable.
     fn put_async(
@@ -127,14 +139,20 @@ pub trait KvStore: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
+    /// The finest detail a plugin logs.
     Trace,
+    /// Detail for debugging a plugin.
     Debug,
+    /// Ordinary progress; also what a plugin prints to stdout.
     Info,
+    /// Something to look at: a denial, dropped lines, what a plugin prints to stderr.
     Warn,
+    /// A failure, such as a trap or a call's service error.
     Error,
 }
 
 impl Level {
+    /// The level in upper case, as it is stored (`TRACE` … `ERROR`).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Trace => "TRACE",
@@ -151,13 +169,18 @@ impl Level {
 pub struct LogLine {
     /// RFC 3339 with milliseconds.
     pub timestamp: String,
+    /// The execution the line belongs to; lines are read back by it.
     pub execution_arn: String,
+    /// The state whose task wrote the line.
     pub state_name: String,
     /// The plugin that wrote the line, or `stepyard` for the host's own
     /// lines (denials, traps).
     pub source: String,
+    /// `TRACE` to `ERROR`; printed lines are `INFO` (stdout) or `WARN` (stderr).
     pub level: Level,
+    /// The text: a plugin's `log` message, or one line it printed.
     pub message: String,
+    /// Structured extras as name-value pairs (`stream` for captured stdout/stderr).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<(String, String)>,
 }

@@ -7,7 +7,9 @@ use serde_json::Value;
 /// A resource tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
+    /// `key` of the tag: 1-128 characters, unique on its resource.
     pub key: String,
+    /// `value` of the tag: at most 256 characters.
     pub value: String,
 }
 
@@ -15,21 +17,30 @@ pub struct Tag {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateMachineRecord {
+    /// `stateMachineArn`: the unqualified ARN, `…:stateMachine:<name>`.
     pub arn: String,
+    /// `name`: the last part of its ARN, 1-80 characters by AWS's naming rules.
     pub name: String,
+    /// `definition`: the Amazon States Language text of the latest revision.
     pub definition: String,
+    /// `roleArn`: the IAM role the machine's tasks run as.
     pub role_arn: String,
     /// `STANDARD` or `EXPRESS`.
     #[serde(rename = "type")]
     pub machine_type: String,
+    /// `creationDate` of DescribeStateMachine, in epoch milliseconds.
     pub creation_millis: i64,
     /// When the definition or role last changed (the creation date at first).
     pub update_millis: i64,
+    /// `revisionId`: a UUID, new whenever the definition or role changes.
     pub revision_id: String,
+    /// `loggingConfiguration` as given; absent means logging off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging_configuration: Option<Value>,
+    /// `tracingConfiguration` as given; absent means tracing off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracing_configuration: Option<Value>,
+    /// The machine's tags (ListTagsForResource), at most 50.
     #[serde(default)]
     pub tags: Vec<Tag>,
     /// The number the next published version gets.
@@ -47,13 +58,20 @@ fn first_version() -> u64 {
 pub struct VersionRecord {
     /// `…:stateMachine:<name>:<version>`.
     pub arn: String,
+    /// The unqualified ARN of the machine it was published from.
     pub state_machine_arn: String,
+    /// The version number, counting from 1 per machine.
     pub version: u64,
+    /// The definition frozen at publication.
     pub definition: String,
+    /// The role ARN frozen at publication.
     pub role_arn: String,
+    /// The `revisionId` of the machine revision it froze.
     pub revision_id: String,
+    /// The `versionDescription` given at publication, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `creationDate`: the machine's `update_millis` when published, in epoch milliseconds.
     pub creation_millis: i64,
 }
 
@@ -64,12 +82,18 @@ pub struct VersionRecord {
 pub struct AliasRecord {
     /// `…:stateMachine:<name>:<alias>`.
     pub arn: String,
+    /// The unqualified ARN of the machine whose versions it routes to.
     pub state_machine_arn: String,
+    /// The alias name: the last part of its ARN, not all digits.
     pub name: String,
+    /// `description` of the alias, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `routingConfiguration`: one or two versions with their weights.
     pub routing: Vec<AliasRoute>,
+    /// `creationDate` of DescribeStateMachineAlias, in epoch milliseconds.
     pub creation_millis: i64,
+    /// `updateDate` of DescribeStateMachineAlias, in epoch milliseconds.
     pub update_millis: i64,
 }
 
@@ -77,7 +101,9 @@ pub struct AliasRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AliasRoute {
+    /// `stateMachineVersionArn` of the route: a qualified version ARN.
     pub version_arn: String,
+    /// `weight` of the route: its percentage of new executions.
     pub weight: u32,
 }
 
@@ -86,9 +112,13 @@ pub struct AliasRoute {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionRecord {
+    /// `executionArn`: `…:execution:<machine name>:<name>`.
     pub arn: String,
+    /// `name`: the last part of its ARN, unique among its machine's executions.
     pub name: String,
+    /// `stateMachineArn`: the unqualified ARN of the machine it runs.
     pub state_machine_arn: String,
+    /// `stateMachineVersionArn`: the version it runs, when started through one or an alias.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_arn: Option<String>,
     /// The alias it was started through, if any.
@@ -96,28 +126,39 @@ pub struct ExecutionRecord {
     pub alias_arn: Option<String>,
     /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
     pub status: String,
+    /// `startDate` of DescribeExecution, in epoch milliseconds.
     pub start_millis: i64,
+    /// `stopDate` of DescribeExecution, in epoch milliseconds; `None` while it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_millis: Option<i64>,
     /// The input as given (JSON text).
     pub input: String,
+    /// The final output (JSON text) of a succeeded execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// The `error` name of a failed, timed-out or aborted execution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The `cause` that goes with `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// `redriveCount`: how many times RedriveExecution restarted it.
     #[serde(default)]
     pub redrive_count: u32,
+    /// `redriveDate`: when it was last redriven, in epoch milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redrive_millis: Option<i64>,
+    /// The name of the machine it runs (DescribeStateMachineForExecution's `name`).
     pub machine_name: String,
     /// The definition it runs. The store keeps it once per revision, not in
     /// each record: records it lists leave it empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub definition: String,
+    /// The role ARN it runs as, copied from the machine or version at start.
     pub role_arn: String,
+    /// The `revisionId` it runs; the store keys the shared definition by it.
     pub revision_id: String,
+    /// `updateDate` of DescribeStateMachineForExecution, in epoch milliseconds.
     pub machine_update_millis: i64,
     /// Start order, assigned by the store (listing is newest first).
     #[serde(default)]
@@ -131,24 +172,35 @@ pub struct ExecutionRecord {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionSummary {
+    /// `executionArn` of a ListExecutions item.
     pub arn: String,
+    /// `name` of a ListExecutions item.
     pub name: String,
+    /// `stateMachineArn`: the unqualified ARN of the machine it runs.
     pub state_machine_arn: String,
+    /// `stateMachineVersionArn`, when started through a version or an alias.
     #[serde(default)]
     pub version_arn: Option<String>,
+    /// `stateMachineAliasArn`, when started through an alias.
     #[serde(default)]
     pub alias_arn: Option<String>,
+    /// `status`: `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
     pub status: String,
+    /// `startDate`, in epoch milliseconds.
     pub start_millis: i64,
+    /// `stopDate`, in epoch milliseconds; `None` while it runs.
     #[serde(default)]
     pub stop_millis: Option<i64>,
+    /// `redriveCount`; ListExecutions' `redriveFilter` tests it.
     #[serde(default)]
     pub redrive_count: u32,
+    /// `redriveDate` of the last redrive, in epoch milliseconds.
     #[serde(default)]
     pub redrive_millis: Option<i64>,
 }
 
 impl ExecutionRecord {
+    /// Whether it has not ended yet (status `RUNNING`).
     pub fn is_running(&self) -> bool {
         self.status == "RUNNING"
     }
@@ -183,10 +235,15 @@ impl ExecutionRecord {
 /// How an execution ended, as the store records it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionEnd {
+    /// The final status: `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
     pub status: String,
+    /// When it ended, in epoch milliseconds.
     pub stop_millis: i64,
+    /// The output (JSON text) of a succeeded execution.
     pub output: Option<String>,
+    /// The error name of an execution that did not succeed.
     pub error: Option<String>,
+    /// The cause that goes with the error.
     pub cause: Option<String>,
 }
 
@@ -203,7 +260,9 @@ pub enum Started {
 /// shape, timestamps as RFC 3339 text).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
+    /// The event's `id`: its place in the history, from 1; also the paging token.
     pub id: u64,
+    /// The event as JSON text.
     pub json: String,
 }
 

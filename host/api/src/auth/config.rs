@@ -17,16 +17,30 @@ use stepyard_policy::{Policy, PolicyError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthConfigError {
+    /// The file cannot be read (missing, not permitted, not UTF-8).
     #[error("{file}: cannot read: {reason}")]
-    Read { file: String, reason: String },
+    Read {
+        /// The auth file's path, as given.
+        file: String,
+        /// The I/O error, as text.
+        reason: String,
+    },
     /// Not JSON, or not the auth file's shape (with serde's line and column).
     #[error("{file}: {reason}")]
-    Syntax { file: String, reason: String },
+    Syntax {
+        /// The auth file's path, as given.
+        file: String,
+        /// serde's error, with the line and column.
+        reason: String,
+    },
     /// A value that is refused, at `location` (`users[1].secretAccessKey`).
     #[error("{file}: {location}: {reason}")]
     Invalid {
+        /// The auth file's path, as given.
         file: String,
+        /// Where the value is, as a JSON path (`roles[0].policy`).
         location: String,
+        /// What is wrong with it (an empty secret, a duplicate key, a refused policy…).
         reason: String,
     },
 }

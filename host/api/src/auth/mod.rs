@@ -3,7 +3,7 @@
 //! The auth file (`serve --auth FILE`, [`AuthConfig::load`]) lists IAM-style
 //! users, each with an access key, a secret and an identity policy, and roles
 //! that state machines' Lambda tasks run as. A request is authenticated by its
-//! AWS Signature Version 4 ([`AuthConfig::authenticate`], [`sigv4`]) and the
+//! AWS Signature Version 4 (`AuthConfig::authenticate`, [`sigv4`]) and the
 //! resulting [`Principal`] is authorised per action and resource against its
 //! policy ([`Principal::authorize`]), with the [`stepyard_policy`] engine:
 //! deny by default, an explicit `Deny` wins.
@@ -97,7 +97,9 @@ pub struct Role {
 pub struct AccessDenied {
     /// The caller's ARN (`arn:aws:iam::…:user/…` or `arn:aws:sts::…:assumed-role/…/…`).
     pub principal: String,
+    /// The action refused, as `service:Operation` (`states:StartExecution`).
     pub action: String,
+    /// The ARN the action was refused on.
     pub resource: String,
     /// A `Deny` statement matched (rather than no `Allow` statement).
     pub explicit: bool,
@@ -215,6 +217,7 @@ impl Principal {
 }
 
 impl Role {
+    /// The role name: the part of its ARN after `role/`.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -224,6 +227,7 @@ impl Role {
         &self.arn
     }
 
+    /// What a session of the role may do: its policy from the auth file.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

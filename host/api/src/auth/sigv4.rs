@@ -2,9 +2,9 @@
 //! header the AWS SDKs (boto3, the AWS CLI) put on JSON-protocol requests.
 //!
 //! Checking happens in two steps so that nothing secret is touched before the
-//! request is known to be well formed: [`Authorization::parse`] reads the
+//! request is known to be well formed: `Authorization::parse` reads the
 //! header, the credential scope and the date (no secret needed), the caller
-//! looks the access key up, then [`Authorization::verify`] rebuilds the
+//! looks the access key up, then `Authorization::verify` rebuilds the
 //! canonical request and compares signatures in constant time.
 //!
 //! The canonical form follows AWS's documentation and its published test
@@ -64,6 +64,7 @@ pub(crate) const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 /// pseudo-header, which `http` keeps in the URI: add it as a `host` header.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestParts<'a> {
+    /// The HTTP method as sent (`POST`), taken into the canonical request verbatim.
     pub method: &'a str,
     /// The raw path, percent-encoded as sent.
     pub path: &'a str,
@@ -71,6 +72,7 @@ pub struct RequestParts<'a> {
     pub query: &'a str,
     /// Header names in any case, in the order received; repeated names allowed.
     pub headers: &'a [(&'a str, &'a [u8])],
+    /// The body as received; its SHA-256 is part of the canonical request.
     pub body: &'a [u8],
 }
 
@@ -118,8 +120,11 @@ pub enum AuthError {
         amz_date(.now)
     )]
     SignatureExpired {
+        /// The request's `X-Amz-Date`.
         signed_at: DateTime<Utc>,
+        /// The earliest date accepted: `now` less five minutes.
         earliest: DateTime<Utc>,
+        /// The server's clock when it checked.
         now: DateTime<Utc>,
     },
     /// `X-Amz-Date` is more than five minutes in the future.
@@ -130,8 +135,11 @@ pub enum AuthError {
         amz_date(.now)
     )]
     SignatureNotYetCurrent {
+        /// The request's `X-Amz-Date`.
         signed_at: DateTime<Utc>,
+        /// The latest date accepted: `now` plus five minutes.
         latest: DateTime<Utc>,
+        /// The server's clock when it checked.
         now: DateTime<Utc>,
     },
     /// The credential scope names another service, region, date or terminator.

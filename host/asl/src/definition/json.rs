@@ -11,15 +11,16 @@ use serde_json::{Map, Value};
 
 /// A key that appeared twice in one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DuplicateKey {
+pub(crate) struct DuplicateKey {
     /// Location of the object holding the key (`/States`).
     pub object: String,
+    /// The repeated key: a state name, when `object` is a `States`.
     pub key: String,
 }
 
 /// Parses `text`, returning the value and every duplicated key of an object
 /// whose location ends in `/States` (the only place where AWS cares).
-pub fn parse(text: &str) -> Result<(Value, Vec<DuplicateKey>), serde_json::Error> {
+pub(crate) fn parse(text: &str) -> Result<(Value, Vec<DuplicateKey>), serde_json::Error> {
     let duplicates = RefCell::new(Vec::new());
     let mut de = serde_json::Deserializer::from_str(text);
     let value = ValueSeed {

@@ -5,7 +5,7 @@
 //! `StateMachine` is always valid: the interpreter never sees raw JSON.
 
 mod diagnostics;
-pub mod json;
+mod json;
 mod model;
 mod parse;
 mod resource;

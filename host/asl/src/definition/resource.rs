@@ -8,23 +8,35 @@
 pub enum ResourceKind {
     /// A Lambda function ARN (`arn:aws:lambda:…:function:NAME[:QUALIFIER]`)
     /// or a bare name: `LambdaFunction*` events, the function's raw result.
-    LambdaFunction { function: String },
+    LambdaFunction {
+        /// The function's name, without ARN prefix or qualifier.
+        function: String,
+    },
     /// A service integration (`arn:aws:states:::lambda:invoke`,
     /// `arn:aws:states:::dynamodb:putItem.sync`…): `Task*` events.
     Service {
+        /// The service (`lambda`, `sqs`), or `aws-sdk:SERVICE` for an SDK integration.
         resource_type: String,
+        /// The action (`invoke`, `sendMessage`), without the pattern suffix.
         resource: String,
+        /// How the task waits for the service, from the ARN's suffix.
         pattern: IntegrationPattern,
     },
     /// An activity ARN (`arn:aws:states:…:activity:NAME`).
-    Activity { arn: String },
+    Activity {
+        /// The activity's full ARN, as written in `Resource`.
+        arn: String,
+    },
 }
 
 /// How Step Functions waits for a service integration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntegrationPattern {
+    /// No suffix: the task ends as soon as the service answers the request.
     RequestResponse,
+    /// `.sync` or `.sync:2`: the task waits for the job it started to complete.
     Sync,
+    /// `.waitForTaskToken`: the task waits for `SendTaskSuccess`/`Failure` with its token.
     WaitForTaskToken,
 }
 

@@ -41,7 +41,7 @@ enum Node {
 /// A template field AWS would reject at `CreateStateMachine`.
 ///
 /// `message` is AWS's diagnostic text; AWS follows it with ` at ` and the
-/// location, which [`TemplateError::diagnostic`] builds.
+/// location of the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TemplateError {

@@ -42,9 +42,11 @@ impl Heartbeat {
 pub struct TaskRequest {
     /// The `Resource` string as written.
     pub resource: String,
+    /// What `resource` names: a Lambda function, a service integration or an activity.
     pub kind: ResourceKind,
     /// The state's effective input (after `Parameters`/`Arguments`).
     pub input: Value,
+    /// Who calls, and which attempt this is.
     pub context: TaskContext,
     /// Where the task reports heartbeats.
     pub heartbeat: Heartbeat,
@@ -53,9 +55,13 @@ pub struct TaskRequest {
 /// Who is calling and how often it has tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskContext {
+    /// The calling execution (`$$.Execution.Id`).
     pub execution_arn: String,
+    /// `$$.Execution.Name`.
     pub execution_name: String,
+    /// `$$.StateMachine.Id`.
     pub state_machine_arn: String,
+    /// The Task state making the call (`$$.State.Name`).
     pub state_name: String,
     /// 0 for the first attempt, then 1, 2… for each retry.
     pub retry_count: u32,
@@ -71,11 +77,14 @@ pub struct TaskContext {
 /// A failed call: the error name and cause that `Retry`/`Catch` see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskFailure {
+    /// The error name the state fails with, e.g. `Lambda.Unknown`.
     pub error: String,
+    /// The cause; `None` leaves it out of the failure's history event.
     pub cause: Option<String>,
 }
 
 impl TaskFailure {
+    /// A failure with both an error name and a cause.
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> TaskFailure {
         TaskFailure {
             error: error.into(),
@@ -86,6 +95,8 @@ impl TaskFailure {
 
 /// Runs task resources.
 pub trait TaskInvoker: Send + Sync {
+    /// Calls the resource: `Ok` is the task's result, `Err` fails this attempt (which
+    /// `Retry` may repeat). The interpreter enforces `TimeoutSeconds` around the call.
     fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>>;
 
     /// Whether calls to resources of `kind` can send heartbeats. Only then
@@ -101,6 +112,7 @@ pub trait TaskInvoker: Send + Sync {
 /// it starts, and keeps what it got: plugins replaced later do not change
 /// a running execution.
 pub trait TaskSource: Send + Sync {
+    /// The invoker for an execution that starts now.
     fn current(&self) -> std::sync::Arc<dyn TaskInvoker>;
 }
 

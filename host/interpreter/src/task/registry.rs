@@ -23,6 +23,7 @@ pub struct FunctionError {
 }
 
 impl FunctionError {
+    /// An error without a stack trace.
     pub fn new(error_type: impl Into<String>, message: impl Into<String>) -> FunctionError {
         FunctionError {
             error_type: error_type.into(),
@@ -37,13 +38,17 @@ impl FunctionError {
 /// function could not run: its name is the ASL error, e.g. `Lambda.Unknown`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallOutcome {
+    /// The function's response payload (wrapped in `lambda:invoke`'s result shape there).
     Ok(Value),
+    /// The function raised: its `errorType` becomes the state's error name.
     FunctionError(FunctionError),
+    /// The function could not run: the state fails with this failure as it is.
     ServiceError(TaskFailure),
 }
 
 /// Something the registry can call by name.
 pub trait Function: Send + Sync {
+    /// Runs the function on `payload`, the Lambda event, for the task `context` describes.
     fn call(&self, payload: Value, context: TaskContext) -> BoxFuture<'static, CallOutcome>;
 }
 
@@ -56,10 +61,12 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// A registry with no functions and no aliases.
     pub fn new() -> Registry {
         Registry::default()
     }
 
+    /// Serves calls to `name` with `function`, replacing any function already under it.
     pub fn register(&mut self, name: impl Into<String>, function: Arc<dyn Function>) {
         self.functions.insert(name.into(), function);
     }
@@ -69,6 +76,7 @@ impl Registry {
         self.aliases.insert(name.into(), target.into());
     }
 
+    /// The names functions are registered under (not aliases), in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.functions.keys().map(String::as_str)
     }
@@ -181,7 +189,7 @@ impl TaskInvoker for Registry {
             } if resource_type == "lambda" && action == "invoke" => {
                 let Some(name) = input.get("FunctionName").and_then(Value::as_str).map(str::to_owned) else {
                     let failure = TaskFailure::new(
-                        "States.Runtime",
+                        crate::names::RUNTIME,
                         "The lambda:invoke integration needs a FunctionName string in its parameters",
                     );
                     return Box::pin(async move { Err(failure) });
