@@ -38,6 +38,13 @@ pub(crate) struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
+    /// Shows `value` at `stage` of this state's data flow to the inspector, if any.
+    pub(crate) fn inspect(&self, stage: super::Stage, value: &Value) {
+        if let Some(inspector) = self.exec.inspector {
+            inspector.stage(&self.state.name, stage, value);
+        }
+    }
+
     pub(crate) fn new(
         exec: &'a Execution<'a>,
         state: &'a State,

@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod frame;
 mod graph;
+mod inspect;
 mod journal;
 mod limits;
 mod retry;
@@ -26,6 +27,7 @@ mod scope;
 mod states;
 
 pub use error::{Failure, names};
+pub use inspect::{Inspector, Stage};
 pub use journal::{Checkpoint, CheckpointRef, Interrupted, Journal, JournalError, Start};
 pub use limits::MAX_PAYLOAD_BYTES;
 
@@ -151,6 +153,8 @@ pub(crate) struct Execution<'a> {
     pub interrupted: Mutex<Option<JournalError>>,
     /// The checkpoint a resumed run continues in (taken by the first state).
     pub resume: Mutex<Option<Checkpoint>>,
+    /// Who sees each state's data flow, if anyone.
+    pub inspector: Option<&'a dyn Inspector>,
 }
 
 /// Runs executions of one state machine.
@@ -158,12 +162,23 @@ pub(crate) struct Execution<'a> {
 pub struct Interpreter {
     machine: Arc<StateMachine>,
     services: Services,
+    inspector: Option<Arc<dyn Inspector>>,
 }
 
 impl Interpreter {
     /// An interpreter for `machine` that reaches the world through `services`.
     pub fn new(machine: Arc<StateMachine>, services: Services) -> Interpreter {
-        Interpreter { machine, services }
+        Interpreter {
+            machine,
+            services,
+            inspector: None,
+        }
+    }
+
+    /// Shows every state's data flow to `inspector` (TestState's inspection data).
+    pub fn with_inspector(mut self, inspector: Arc<dyn Inspector>) -> Interpreter {
+        self.inspector = Some(inspector);
+        self
     }
 
     /// The state machine this interpreter runs.
@@ -205,6 +220,7 @@ impl Interpreter {
             journal,
             interrupted: Mutex::new(None),
             resume: Mutex::new(None),
+            inspector: self.inspector.as_deref(),
         };
         let (input, cursor, first) = match start {
             Start::Fresh => {

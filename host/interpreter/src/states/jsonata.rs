@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{choice, fail, map, parallel, task, wait};
+use crate::Stage;
 use crate::error::Failure;
 use crate::events::Cursor;
 use crate::frame::Frame;
@@ -28,11 +29,13 @@ pub(crate) async fn run(
         StateKind::Pass(_) | StateKind::Succeed => None,
         StateKind::Task(t) => {
             let args = arguments(frame, flow.arguments.as_ref(), &states, &input)?;
+            frame.inspect(Stage::AfterArguments, &args);
             let timeouts = task::timeouts_jsonata(frame, t, &states)?;
             Some(task::run(frame, t, args, timeouts, cursor).await?)
         }
         StateKind::Parallel(p) => {
             let args = arguments(frame, flow.arguments.as_ref(), &states, &input)?;
+            frame.inspect(Stage::AfterArguments, &args);
             Some(parallel::run(frame, p, args, cursor).await?)
         }
         StateKind::Map(m) => Some(map::run_jsonata(frame, m, &states, cursor).await?),
@@ -54,6 +57,9 @@ pub(crate) async fn run(
         }
     };
 
+    if let Some(r) = &result {
+        frame.inspect(Stage::Result, r);
+    }
     if let Some(r) = &result
         && let Value::Object(m) = &mut states
     {

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::{choice, fail, map, parallel, task, wait};
+use crate::Stage;
 use crate::error::{Failure, names};
 use crate::events::Cursor;
 use crate::frame::Frame;
@@ -27,6 +28,7 @@ pub(crate) async fn run(
     }
     let selected = input_path(frame, &flow.input_path, &input)?;
     let effective: &Value = selected.as_ref().unwrap_or(&input);
+    frame.inspect(Stage::AfterInputPath, effective);
 
     // The state's result, and where a Choice goes.
     let (result, next, has_result) = match &state.kind {
@@ -36,6 +38,9 @@ pub(crate) async fn run(
                 (None, Some(params)) => parameters(frame, params, effective)?,
                 (None, None) => effective.clone(),
             };
+            if flow.parameters.is_some() {
+                frame.inspect(Stage::AfterParameters, &result);
+            }
             (result, None, true)
         }
         StateKind::Task(t) => {
@@ -43,6 +48,7 @@ pub(crate) async fn run(
                 Some(params) => parameters(frame, params, effective)?,
                 None => effective.clone(),
             };
+            frame.inspect(Stage::AfterParameters, &args);
             let timeouts = task::timeouts_jsonpath(frame, t, effective)?;
             let result = task::run(frame, t, args, timeouts, cursor).await?;
             (select_result(frame, &flow.result_selector, result)?, None, true)
@@ -52,6 +58,7 @@ pub(crate) async fn run(
                 Some(params) => parameters(frame, params, effective)?,
                 None => effective.clone(),
             };
+            frame.inspect(Stage::AfterParameters, &args);
             let result = parallel::run(frame, p, args, cursor).await?;
             (select_result(frame, &flow.result_selector, result)?, None, true)
         }
@@ -93,6 +100,9 @@ pub(crate) async fn run(
     } else {
         result
     };
+    if has_result {
+        frame.inspect(Stage::AfterResultPath, &combined);
+    }
     let output_bound = match &flow.output_path {
         OptionalPath::Whole => combined_bound,
         OptionalPath::Null => Some(2),
@@ -161,9 +171,14 @@ pub(crate) fn payload_failure(frame: &Frame<'_>, error: PayloadError, input: &Va
 }
 
 fn select_result(frame: &Frame<'_>, selector: &Option<PayloadTemplate>, result: Value) -> Result<Value, Failure> {
+    frame.inspect(Stage::Result, &result);
     match selector {
         None => Ok(result),
-        Some(t) => parameters(frame, t, &result),
+        Some(t) => {
+            let selected = parameters(frame, t, &result)?;
+            frame.inspect(Stage::AfterResultSelector, &selected);
+            Ok(selected)
+        }
     }
 }
 

@@ -439,6 +439,7 @@ async fn distributed(
         journal: None,
         interrupted: Default::default(),
         resume: Default::default(),
+        inspector: exec.inspector,
     };
     let mut child_cursor = Cursor::default();
     match iterate(frame, map, &child, plan, &mut child_cursor, false).await {
