@@ -65,7 +65,7 @@ fn check_input(input: Option<&str>) -> ServiceResult<(String, Value)> {
 }
 
 /// The JSON 1.0 shape of a stored event: epoch-second timestamps.
-fn event_json(stored: &StoredEvent, include_data: bool) -> Value {
+pub(super) fn event_json(stored: &StoredEvent, include_data: bool) -> Value {
     let mut event: Value = serde_json::from_str(&stored.json).unwrap_or_else(|_| json!({"id": stored.id}));
     if let Some(ts) = event.get("timestamp").and_then(Value::as_str)
         && let Some(t) = stepyard_asl::timestamp::parse(ts)

@@ -14,7 +14,9 @@
 //! history can lose its unsaved tail in a crash, never get a gap.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::broadcast;
 
 use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::history::{HistoryEvent, HistoryObserver};
@@ -52,7 +54,23 @@ pub(crate) struct DurableJournal {
     /// A new execution not yet stored: the first write stores it.
     pending_start: Mutex<Option<ExecutionRecord>>,
     start_outcome: tokio::sync::watch::Sender<Option<StartOutcome>>,
+    /// Where followers (the console's live view) get each event as it is
+    /// recorded, committed or not; made by the first follower, so an
+    /// execution nobody watches pays one atomic load per event.
+    live: OnceLock<broadcast::Sender<Live>>,
 }
+
+/// What a follower of a running execution receives.
+#[derive(Debug, Clone)]
+pub(crate) enum Live {
+    /// An event, as it is recorded.
+    Event(Arc<StoredEvent>),
+    /// The run stopped here (ended, or paused to resume elsewhere).
+    Ended,
+}
+
+/// Events a follower may fall behind by before it must read the store.
+const LIVE_BACKLOG: usize = 512;
 
 impl DurableJournal {
     /// A journal whose execution's newest event so far is `last_id` and
@@ -75,6 +93,7 @@ impl DurableJournal {
             failed: AtomicBool::new(false),
             pending_start: Mutex::new(None),
             start_outcome: tokio::sync::watch::Sender::new(Some(StartOutcome::Stored(start_millis))),
+            live: OnceLock::new(),
         }
     }
 
@@ -91,6 +110,7 @@ impl DurableJournal {
             failed: AtomicBool::new(false),
             pending_start: Mutex::new(Some(record)),
             start_outcome: tokio::sync::watch::Sender::new(None),
+            live: OnceLock::new(),
         }
     }
 
@@ -193,6 +213,18 @@ impl DurableJournal {
     pub(crate) fn last_id(&self) -> u64 {
         self.last_id.load(Ordering::Relaxed)
     }
+
+    /// Every event recorded from now on, then [`Live::Ended`].
+    pub(crate) fn follow(&self) -> broadcast::Receiver<Live> {
+        self.live.get_or_init(|| broadcast::channel(LIVE_BACKLOG).0).subscribe()
+    }
+
+    /// Tells the followers that the run stopped.
+    pub(crate) fn end_live(&self) {
+        if let Some(tx) = self.live.get() {
+            let _ = tx.send(Live::Ended);
+        }
+    }
 }
 
 impl HistoryObserver for DurableJournal {
@@ -202,6 +234,11 @@ impl HistoryObserver for DurableJournal {
             id: event.id,
             json: event.to_json_text(),
         };
+        if let Some(tx) = self.live.get()
+            && tx.receiver_count() > 0
+        {
+            let _ = tx.send(Live::Event(Arc::new(stored.clone())));
+        }
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).push(stored);
     }
 }

@@ -16,6 +16,7 @@ mod executions;
 mod inspect;
 mod journal;
 mod listing;
+mod live;
 mod machines;
 mod roles;
 mod runner;
@@ -35,6 +36,7 @@ use stepyard_store::RedbStore;
 pub use arn::Location;
 pub use error::ServiceError;
 use error::ServiceResult;
+pub use live::{LiveHistory, LiveUpdate};
 
 /// A fresh request id, as AWS gives every answer (`x-amzn-RequestId`).
 pub fn new_request_id() -> String {
@@ -62,7 +64,14 @@ pub struct Service {
     running: Mutex<HashMap<String, runner::Running>>,
     /// Tasks waiting for SendTaskSuccess/Failure.
     callbacks: Arc<callbacks::Callbacks>,
+    /// Describes the plugins tasks run on (`Stepyard.ListPlugins`).
+    plugin_catalog: Option<PluginCatalog>,
 }
+
+/// Describes the plugins behind a service's tasks, as JSON
+/// (`{"plugins": [...], "problems": [...]}`); the service itself knows
+/// only the `TaskSource`.
+pub type PluginCatalog = Arc<dyn Fn() -> Value + Send + Sync>;
 
 impl Service {
     /// A service keeping its state in `store`, running tasks through `tasks` and
@@ -77,7 +86,14 @@ impl Service {
             parsed: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
             callbacks: Arc::default(),
+            plugin_catalog: None,
         }
+    }
+
+    /// Answers `Stepyard.ListPlugins` with what `catalog` says.
+    pub fn with_plugin_catalog(mut self, catalog: PluginCatalog) -> Service {
+        self.plugin_catalog = Some(catalog);
+        self
     }
 
     /// Uses another region or account in the ARNs it makes.

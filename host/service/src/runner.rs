@@ -153,6 +153,7 @@ impl Service {
                 }),
             };
             this.conclude(&record, &task_journal, outcome).await;
+            task_journal.end_live();
         });
         running.insert(
             arn,

@@ -13,7 +13,7 @@ use stepyard_interpreter::task::{TaskFailure, TaskInvoker, TaskRequest};
 
 /// Records each call's idempotency key; fails the first `fail_first` calls
 /// and never answers while `hang` is set.
-struct Recorder {
+pub(crate) struct Recorder {
     keys: Mutex<Vec<String>>,
     /// `Payload.token` of each call, when there is one.
     tokens: Mutex<Vec<String>>,
@@ -22,7 +22,7 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn new(hang: bool, fail_first: usize) -> Arc<Recorder> {
+    pub(crate) fn new(hang: bool, fail_first: usize) -> Arc<Recorder> {
         Arc::new(Recorder {
             keys: Mutex::new(Vec::new()),
             tokens: Mutex::new(Vec::new()),
@@ -30,7 +30,7 @@ impl Recorder {
             fail_first,
         })
     }
-    fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         self.keys.lock().unwrap().clone()
     }
 }
@@ -56,7 +56,7 @@ impl TaskInvoker for Recorder {
     }
 }
 
-fn service(store: &Arc<RedbStore>, tasks: Arc<Recorder>) -> Arc<Service> {
+pub(crate) fn service(store: &Arc<RedbStore>, tasks: Arc<Recorder>) -> Arc<Service> {
     let tasks: Arc<dyn TaskInvoker> = tasks;
     Arc::new(Service::new(
         store.clone(),
@@ -74,7 +74,7 @@ async fn start(service: &Arc<Service>) -> String {
     start_with(service, DEFINITION).await
 }
 
-async fn start_with(service: &Arc<Service>, definition: &str) -> String {
+pub(crate) async fn start_with(service: &Arc<Service>, definition: &str) -> String {
     let machine = service
         .call(
             "CreateStateMachine",
@@ -92,7 +92,7 @@ async fn start_with(service: &Arc<Service>, definition: &str) -> String {
     started["executionArn"].as_str().unwrap().to_owned()
 }
 
-async fn wait_status(service: &Arc<Service>, arn: &str, status: &str) -> Value {
+pub(crate) async fn wait_status(service: &Arc<Service>, arn: &str, status: &str) -> Value {
     for _ in 0..500 {
         let d = service
             .call("DescribeExecution", json!({"executionArn": arn}))
@@ -106,7 +106,7 @@ async fn wait_status(service: &Arc<Service>, arn: &str, status: &str) -> Value {
     panic!("{arn} never reached {status}");
 }
 
-async fn event_types(service: &Arc<Service>, arn: &str) -> Vec<String> {
+pub(crate) async fn event_types(service: &Arc<Service>, arn: &str) -> Vec<String> {
     let h = service
         .call("GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000}))
         .await
