@@ -18,6 +18,7 @@
 //! interpreter's task traits and uses the store only through its traits.
 
 mod call;
+mod describe;
 mod engine;
 mod folder;
 mod host;

@@ -50,10 +50,17 @@ impl Service {
             "GetItem" => self.get_item(parse(request)?),
             "ScanTable" => self.scan_table(parse(request)?),
             "GetExecutionLogs" => self.execution_logs(parse(request)?),
+            "SearchExecutions" => self.search_executions(parse(request)?),
+            "CountExecutions" => self.count_executions(parse(request)?),
+            "ListPlugins" => Ok(match &self.plugin_catalog {
+                Some(describe) => describe(),
+                None => json!({"plugins": [], "problems": []}),
+            }),
             other => Err(ServiceError::new(
                 "UnknownOperationException",
                 format!(
-                    "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, GetExecutionLogs)"
+                    "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, \
+                     GetExecutionLogs, SearchExecutions, CountExecutions, ListPlugins)"
                 ),
             )),
         }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde_json::json;
 use stepyard_store::LogLine;
 
 use super::EnvArgs;
@@ -19,32 +19,11 @@ pub(super) struct PluginsArgs {
 pub(super) fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
     let env = env.open()?;
     env.host.load_all();
-    let mut list = Vec::new();
-    for p in env.host.plugins() {
-        let l = &p.manifest.limits;
-        list.push(json!({
-            "name": p.name,
-            "path": p.wasm_path.display().to_string(),
-            "manifest": p.manifest_path.as_ref().map(|m| m.display().to_string()),
-            "functions": p.manifest.functions,
-            "limits": {"memory_mb": l.memory_bytes >> 20, "timeout_ms": l.timeout_ms, "max_output_kb": l.max_output_bytes >> 10},
-            "wasi": {
-                "env": p.manifest.wasi.env.keys().collect::<Vec<_>>(),
-                "preopens": p.manifest.wasi.preopens.iter().map(|d| json!({"host": d.host.display().to_string(), "guest": d.guest, "read_only": d.read_only})).collect::<Vec<_>>(),
-                "clocks": p.manifest.wasi.clocks,
-            },
-            "role": p.manifest.role_document,
-            "compiled": format!("{:?}", p.cache).to_lowercase(),
-        }));
-    }
-    let problems: Vec<Value> = env
-        .host
-        .problems()
-        .iter()
-        .map(|p| json!({"name": p.name, "path": p.path.display().to_string(), "reason": p.reason}))
-        .collect();
+    let described = env.host.describe();
+    let list = described["plugins"].as_array().cloned().unwrap_or_default();
+    let problems = described["problems"].as_array().cloned().unwrap_or_default();
     if args.json {
-        println!("{}", json!({"plugins": list, "problems": problems}));
+        println!("{described}");
     } else {
         for p in &list {
             println!(

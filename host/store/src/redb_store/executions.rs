@@ -298,6 +298,35 @@ impl RedbStore {
         page_of(entries, &execs, limit, keep)
     }
 
+    /// Visits a machine's executions newest first, until `visit` says
+    /// `false` (or none are left).
+    pub fn scan_executions_of(
+        &self,
+        machine_arn: &str,
+        mut visit: impl FnMut(&ExecutionSummary) -> bool,
+    ) -> Result<(), StoreError> {
+        let read = self.begin_read()?;
+        let (Some(index), Some(execs)) = (read_table(&read, BY_MACHINE)?, read_table(&read, EXECUTIONS)?) else {
+            return Ok(());
+        };
+        for entry in index
+            .range((machine_arn, 0)..=(machine_arn, u64::MAX))
+            .map_err(io)?
+            .rev()
+        {
+            let (_, arn) = entry.map_err(io)?;
+            let arn = arn.value();
+            let Some(doc) = execs.get(arn).map_err(io)? else {
+                continue;
+            };
+            let summary: ExecutionSummary = decode("execution", arn, doc.value())?;
+            if !visit(&summary) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Like [`executions_of`](Self::executions_of), over the executions not
     /// yet ended whose ARNs start with `arn_prefix` (one state machine's):
     /// read from the index of running executions, so listing the running
