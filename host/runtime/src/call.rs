@@ -87,6 +87,8 @@ pub(crate) async fn call(
         function: function.to_owned(),
         execution_arn: context.execution_arn.clone(),
         state_name: context.state_name.clone(),
+        entry: context.idempotency_key.clone(),
+        attempt: context.retry_count,
     };
     // Held until the instance is dropped or given back idle. The plugin's
     // time limit starts once it has a slot, as a function's timeout starts
@@ -343,6 +345,8 @@ fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs:
                 level,
                 message: line.to_owned(),
                 fields: vec![("stream".to_owned(), stream.to_owned())],
+                entry: Some(state.caller.entry.clone()),
+                attempt: Some(state.caller.attempt),
             });
         }
         if stream == "stdout" {

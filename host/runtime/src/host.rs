@@ -26,6 +26,10 @@ pub(crate) struct Caller {
     pub function: String,
     pub execution_arn: String,
     pub state_name: String,
+    /// The task's idempotency key (which entry of the state calls).
+    pub entry: String,
+    /// 0 for the first attempt, then 1, 2… for each retry.
+    pub attempt: u32,
 }
 
 /// The per-call store data.
@@ -91,6 +95,8 @@ impl CallState {
             level,
             message,
             fields,
+            entry: Some(self.caller.entry.clone()),
+            attempt: Some(self.caller.attempt),
         });
     }
 

@@ -183,6 +183,16 @@ pub struct LogLine {
     /// Structured extras as name-value pairs (`stream` for captured stdout/stderr).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<(String, String)>,
+    /// Which entry of the state wrote it: the task's idempotency key
+    /// (`{execution ARN}#{entered event id}` at the top level, with the
+    /// branch or iteration lineage inside Parallel and Map), so the lines of
+    /// one state entry can be told from another's. Absent in lines written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// The attempt that wrote it: 0 for the first, 1 for the first retry…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
 }
 
 /// Log lines, kept per execution.

@@ -200,6 +200,8 @@ fn data_survives_reopening_the_file() {
             level: Level::Info,
             message: "hello".into(),
             fields: vec![("k".into(), "v".into())],
+            entry: Some("arn:x#2".into()),
+            attempt: Some(1),
         };
         s.append(&[line.clone(), line]).unwrap();
     }
@@ -253,6 +255,8 @@ fn line(arn: &str, message: String) -> LogLine {
         level: Level::Info,
         message,
         fields: Vec::new(),
+        entry: None,
+        attempt: None,
     }
 }
 
