@@ -19,7 +19,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use auth::{AuthConfig, RequestParts};
+use auth::session::{CONSOLE_HEADER, Sessions, token_from_cookies};
+use auth::{AuthConfig, Principal, RequestParts};
 use stepyard_service::{RoleCheck, Service, ServiceError};
 
 /// What the protocol prefixes operation names with.
@@ -39,6 +40,107 @@ pub struct Api {
     pub service: Arc<Service>,
     /// With `--auth`: who may call, and the roles tasks run as.
     pub auth: Option<Arc<AuthConfig>>,
+    /// Console sessions of users who signed in (with `--auth` only).
+    pub sessions: Sessions,
+}
+
+impl Api {
+    /// The API of `service`; with `auth`, every call must be signed (or come
+    /// from a console session) and is checked against the caller's policy.
+    pub fn new(service: Arc<Service>, auth: Option<Arc<AuthConfig>>) -> Api {
+        Api {
+            service,
+            auth,
+            sessions: Sessions::default(),
+        }
+    }
+
+    /// Checks that `request` may perform `action` on `resource`: without
+    /// `--auth`, that it is addressed to a loopback name (see
+    /// [`check_loopback_host`]); with it, that it is signed (SigV4) or
+    /// carries a console session, and that the caller's policy allows it.
+    pub fn authorize(&self, request: &HttpRequest<'_>, action: &str, resource: &str) -> Result<(), ServiceError> {
+        let Some(auth) = &self.auth else {
+            return check_loopback_host(request.headers);
+        };
+        let principal = self.authenticate(auth, request)?;
+        principal
+            .authorize(action, resource)
+            .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()))
+    }
+
+    /// The user a request comes from: its SigV4 signature when it has an
+    /// `Authorization` header, else its console session.
+    fn authenticate<'a>(&self, auth: &'a AuthConfig, request: &HttpRequest<'_>) -> Result<&'a Principal, ServiceError> {
+        if request.headers.contains_key("authorization") || !request.headers.contains_key(CONSOLE_HEADER) {
+            let pairs: Vec<(&str, &[u8])> = request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                .collect();
+            let parts = RequestParts {
+                method: request.method.as_str(),
+                path: request.uri.path(),
+                query: request.uri.query().unwrap_or(""),
+                headers: &pairs,
+                body: request.body,
+            };
+            return auth
+                .authenticate(&parts, chrono::Utc::now())
+                .map_err(|e| ServiceError::new(e.code(), e.to_string()));
+        }
+        let token = request
+            .headers
+            .get_all("cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(token_from_cookies);
+        token
+            .and_then(|token| self.sessions.principal(auth, token))
+            .ok_or_else(|| {
+                ServiceError::new(
+                    "UnrecognizedClientException",
+                    "The console session is missing or has expired: sign in again",
+                )
+            })
+    }
+}
+
+/// Without `--auth` the server listens on loopback only, but a page on any
+/// site can still make a browser send requests there; if that site's name
+/// resolves to 127.0.0.1 (DNS rebinding) the browser even treats them as
+/// same-origin. Requiring a loopback name in `Host` refuses them.
+pub fn check_loopback_host(headers: &HeaderMap) -> Result<(), ServiceError> {
+    let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let loopback =
+        name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(ServiceError::new(
+            "AccessDeniedException",
+            format!(
+                "The server runs without --auth and answers only requests addressed to a loopback name \
+                 (localhost, 127.0.0.1, [::1]), not '{host}'"
+            ),
+        ))
+    }
+}
+
+/// An HTTP request, as a signature covers it.
+pub struct HttpRequest<'a> {
+    /// Its method.
+    pub method: &'a Method,
+    /// Its path and query.
+    pub uri: &'a Uri,
+    /// Its headers.
+    pub headers: &'a HeaderMap,
+    /// Its body.
+    pub body: &'a [u8],
 }
 
 impl RoleCheck for AuthConfig {
@@ -111,47 +213,18 @@ async fn dispatch(
     } else {
         (format!("states:{operation}"), resource_of(api, operation, &request))
     };
-    if let Some(auth) = &api.auth {
-        let call = Call {
-            method,
-            uri,
-            headers,
-            body,
-        };
-        authorize(auth, &call, &action, &resource)?;
-    }
+    let http = HttpRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
+    api.authorize(&http, &action, &resource)?;
     if own {
         api.service.call_stepyard(operation, request).await
     } else {
         api.service.call(operation, request).await
     }
-}
-
-/// The HTTP request, as its signature covers it.
-struct Call<'a> {
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
-    body: &'a [u8],
-}
-
-/// Checks the request's signature, then the caller's policy for `action`
-/// on `resource`.
-fn authorize(auth: &AuthConfig, call: &Call<'_>, action: &str, resource: &str) -> Result<(), ServiceError> {
-    let pairs: Vec<(&str, &[u8])> = call.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-    let parts = RequestParts {
-        method: call.method.as_str(),
-        path: call.uri.path(),
-        query: call.uri.query().unwrap_or(""),
-        headers: &pairs,
-        body: call.body,
-    };
-    let principal = auth
-        .authenticate(&parts, chrono::Utc::now())
-        .map_err(|e| ServiceError::new(e.code(), e.to_string()))?;
-    principal
-        .authorize(action, resource)
-        .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()))
 }
 
 /// The IAM action and resource of one of Stepyard's own operations: the
@@ -167,6 +240,12 @@ fn own_action(operation: &str, request: &Value) -> (String, String) {
             "logs:GetLogEvents".into(),
             field("executionArn").unwrap_or("*").to_owned(),
         ),
+        // The console's searches and counts are ListExecutions with filters.
+        "SearchExecutions" | "CountExecutions" => (
+            "states:ListExecutions".into(),
+            field("stateMachineArn").unwrap_or("*").to_owned(),
+        ),
+        "ListPlugins" => ("lambda:ListFunctions".into(), "*".into()),
         other => (format!("stepyard:{other}"), "*".into()),
     }
 }
@@ -213,7 +292,7 @@ fn answer(status: StatusCode, value: &Value) -> Response {
 }
 
 /// AWS's JSON 1.0 error answer.
-pub(crate) fn error_response(e: &ServiceError) -> Response {
+pub fn error_response(e: &ServiceError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = answer(status, &json!({"__type": e.code, "message": e.message}));
     if let Ok(v) = HeaderValue::from_str(e.code) {

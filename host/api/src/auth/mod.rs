@@ -22,6 +22,7 @@
 //! role from public bug reports.
 
 mod config;
+pub mod session;
 pub mod sigv4;
 
 use std::collections::HashMap;
