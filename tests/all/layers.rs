@@ -34,6 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["stepyard-asl", "stepyard-interpreter", "stepyard-store"],
     ),
     ("stepyard-api", &["stepyard-service", "stepyard-policy"]),
+    ("stepyard-console", &["stepyard-api", "stepyard-service"]),
     (
         "stepyard",
         &[
@@ -43,6 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stepyard-runtime",
             "stepyard-service",
             "stepyard-api",
+            "stepyard-console",
         ],
     ),
 ];

@@ -2,6 +2,7 @@
 
 mod cli;
 mod clients;
+mod console;
 mod data_flow;
 mod errors;
 mod fuzz;

@@ -32,7 +32,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stepyard_api::{Api, router};
+use stepyard_api::Api;
+use stepyard_console::router;
 use stepyard_interpreter::clock::{Clock, ScaledClock};
 use stepyard_runtime::{PluginFolder, Runtime};
 use stepyard_service::Service;
@@ -143,10 +144,7 @@ impl Server {
             let service = Arc::new(Service::new(store.clone(), folder, clock.clone()));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("an address");
-            let app = router(Arc::new(Api {
-                service: service.clone(),
-                auth: None,
-            }));
+            let app = router(Arc::new(Api::new(service.clone(), None)));
             tokio::spawn(async move { axum::serve(listener, app).await });
             (service, clock, addr)
         });

@@ -65,7 +65,9 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
         None => None,
     };
     let clock = Arc::new(ScaledClock::new(args.time_scale));
-    let mut service = Service::new(store.clone(), folder, clock);
+    let catalog = folder.clone();
+    let mut service =
+        Service::new(store.clone(), folder, clock).with_plugin_catalog(Arc::new(move || catalog.host().describe()));
     if let Some(auth) = &auth {
         let here = Location {
             account: auth.account().to_owned(),
@@ -102,10 +104,7 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
                 String::new()
             }
         );
-        let app = stepyard_api::router(Arc::new(Api {
-            service: service.clone(),
-            auth: auth.clone(),
-        }));
+        let app = stepyard_console::router(Arc::new(Api::new(service.clone(), auth.clone())));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
