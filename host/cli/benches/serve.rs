@@ -278,6 +278,7 @@ async fn wait_ended(conn: &mut Connection, arns: &[String]) -> Vec<Value> {
 fn main() {
     // As the `stepyard` binary does.
     process::disable_transparent_huge_pages();
+    process::restore_default_sigpipe();
     let executions = env_usize("BENCH_EXECUTIONS", 4000);
     let connections = env_usize("BENCH_CONNECTIONS", 8).max(1);
     let rate = Some(env_usize("BENCH_RATE", 0)).filter(|r| *r > 0).map(|r| r as f64);

@@ -10,5 +10,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     process::disable_transparent_huge_pages();
+    process::restore_default_sigpipe();
     cli::main()
 }

@@ -19,3 +19,18 @@ pub(crate) fn disable_transparent_huge_pages() {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
+
+/// Lets a closed stdout end the process quietly, as it ends `cat` or `ls`.
+///
+/// Rust ignores SIGPIPE, so writing to a pipe whose reader has gone (`stepyard
+/// logs | head -1`) fails and `println!` panics (exit 101). With the default
+/// action restored the kernel ends the process at that write instead, and
+/// the shell sees it as stopped by SIGPIPE, which pipelines expect.
+pub(crate) fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resetting a signal's disposition to its default touches no
+    // memory of ours; no handler of this process is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

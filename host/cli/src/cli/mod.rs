@@ -4,6 +4,7 @@ mod client;
 mod env;
 mod executions;
 mod inspect;
+mod progress;
 mod run;
 mod serve;
 mod validate;

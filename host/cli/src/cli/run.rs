@@ -1,5 +1,6 @@
 //! `stepyard run`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use stepyard_asl::definition::StateMachine;
 use stepyard_interpreter::clock::ScaledClock;
 use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
 use stepyard_interpreter::{ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services};
+
+use super::progress::Progress;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -83,10 +86,13 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
         .build()
         .context("cannot start the async runtime")?;
     let history = Arc::new(MemoryHistory::new());
-    let observer: Arc<dyn HistoryObserver> = if args.history {
-        history.clone()
-    } else {
-        Arc::new(NoHistory)
+    let recorded: Option<Arc<dyn HistoryObserver>> = args.history.then(|| history.clone() as Arc<dyn HistoryObserver>);
+    // On a terminal (and without --json) the run is shown as it happens.
+    let watch = !args.json && std::io::stdout().is_terminal();
+    let observer: Arc<dyn HistoryObserver> = match (watch, recorded) {
+        (true, next) => Arc::new(Progress::new(std::io::stdout(), next)),
+        (false, Some(history)) => history,
+        (false, None) => Arc::new(NoHistory),
     };
     let machine_name = args
         .definition
@@ -99,6 +105,10 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
         .clone()
         .unwrap_or_else(|| stepyard_asl::ids::random_uuid().to_string());
     let tasks = env.open()?.registry(args.lambdas.as_deref())?;
+    if watch {
+        println!("{machine_name}: execution {execution_name}");
+    }
+    let started = std::time::Instant::now();
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };
         let services = Services {
@@ -113,6 +123,13 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
     // A plugin call abandoned at its timeout may still be winding down on a
     // blocking thread; its epoch deadline stops it, the process need not wait.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if watch {
+        println!(
+            "{} in {} (real time)",
+            result.status.as_str(),
+            super::progress::duration(started.elapsed().as_secs_f64() * 1000.0)
+        );
+    }
     print_result(&args, &result, args.history.then(|| history.events()));
     Ok(if result.status == ExecutionStatus::Succeeded {
         ExitCode::SUCCESS
