@@ -88,6 +88,14 @@ impl Server {
         answer
     }
 
+    /// Calls one of Stepyard's own operations that must succeed.
+    pub(crate) fn own(&self, operation: &str, body: Value) -> Value {
+        let (status, answer) =
+            try_target(self.addr, &format!("Stepyard.{operation}"), &body).expect("the server answers");
+        assert_eq!(status, 200, "Stepyard.{operation} failed: {answer}");
+        answer
+    }
+
     /// kill -9.
     pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
@@ -105,11 +113,16 @@ impl Drop for Server {
 /// Calls an operation at `addr`; an error when no whole answer came (the
 /// server is down, or was killed while answering).
 pub(crate) fn try_call(addr: SocketAddr, operation: &str, body: &Value) -> std::io::Result<(u16, Value)> {
+    try_target(addr, &format!("AWSStepFunctions.{operation}"), body)
+}
+
+/// Calls `target` (`AWSStepFunctions.Op` or `Stepyard.Op`) at `addr`.
+pub(crate) fn try_target(addr: SocketAddr, target: &str, body: &Value) -> std::io::Result<(u16, Value)> {
     let body = body.to_string();
     let mut stream = TcpStream::connect(addr)?;
     write!(
         stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut text = String::new();

@@ -21,7 +21,10 @@ use tokio::sync::broadcast;
 use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::history::{HistoryEvent, HistoryObserver};
 use stepyard_interpreter::{CheckpointRef, Journal, JournalError};
-use stepyard_store::{ExecutionRecord, RedbStore, Started, StoreError, StoredEvent};
+use stepyard_store::{ExecutionRecord, Level, LogLine, LogStore, RedbStore, Started, StoreError, StoredEvent};
+
+use super::executions::event_json;
+use super::logging::Logging;
 
 /// How storing a new execution went.
 #[derive(Debug, Clone)]
@@ -58,6 +61,16 @@ pub(crate) struct DurableJournal {
     /// recorded, committed or not; made by the first follower, so an
     /// execution nobody watches pays one atomic load per event.
     live: OnceLock<broadcast::Sender<Live>>,
+    /// The machine's `loggingConfiguration`, when it writes log records.
+    logging: OnceLock<ExecutionLogging>,
+}
+
+/// What an execution's log records need besides the event.
+#[derive(Debug)]
+pub(crate) struct ExecutionLogging {
+    pub logging: Logging,
+    pub execution_arn: String,
+    pub redrive_count: u32,
 }
 
 /// What a follower of a running execution receives.
@@ -94,6 +107,7 @@ impl DurableJournal {
             pending_start: Mutex::new(None),
             start_outcome: tokio::sync::watch::Sender::new(Some(StartOutcome::Stored(start_millis))),
             live: OnceLock::new(),
+            logging: OnceLock::new(),
         }
     }
 
@@ -111,6 +125,7 @@ impl DurableJournal {
             pending_start: Mutex::new(Some(record)),
             start_outcome: tokio::sync::watch::Sender::new(None),
             live: OnceLock::new(),
+            logging: OnceLock::new(),
         }
     }
 
@@ -214,6 +229,41 @@ impl DurableJournal {
         self.last_id.load(Ordering::Relaxed)
     }
 
+    /// Writes the events `logging` selects as log records from now on.
+    pub(crate) fn set_logging(&self, logging: ExecutionLogging) {
+        let _ = self.logging.set(logging);
+    }
+
+    /// The log record of `stored`, when the machine's logging wants it.
+    fn log_record(&self, stored: &StoredEvent) -> Option<LogLine> {
+        let config = self.logging.get()?;
+        let event = event_json(stored, true);
+        let event_type = event.get("type").and_then(serde_json::Value::as_str)?;
+        if !config.logging.writes(event_type) {
+            return None;
+        }
+        let record = config
+            .logging
+            .record(&event, &config.execution_arn, config.redrive_count);
+        let failed = config.logging.writes_at_error(event_type);
+        Some(LogLine {
+            timestamp: stepyard_asl::timestamp::format_millis(chrono::Utc::now()),
+            execution_arn: config.execution_arn.clone(),
+            state_name: event_state_name(&event).unwrap_or_default(),
+            source: "states".to_owned(),
+            level: if failed { Level::Error } else { Level::Info },
+            message: record.to_string(),
+            fields: config
+                .logging
+                .log_group_arn
+                .iter()
+                .map(|arn| ("log_group".to_owned(), arn.clone()))
+                .collect(),
+            entry: None,
+            attempt: None,
+        })
+    }
+
     /// Every event recorded from now on, then [`Live::Ended`].
     pub(crate) fn follow(&self) -> broadcast::Receiver<Live> {
         self.live.get_or_init(|| broadcast::channel(LIVE_BACKLOG).0).subscribe()
@@ -239,6 +289,10 @@ impl HistoryObserver for DurableJournal {
         {
             let _ = tx.send(Live::Event(Arc::new(stored.clone())));
         }
+        if let Some(line) = self.log_record(&stored) {
+            // Outside the journal's commit: logs are best effort.
+            self.store.append_later(vec![line]);
+        }
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).push(stored);
     }
 }
@@ -254,4 +308,15 @@ impl Journal for DurableJournal {
             journal.write(events, Some(text)).await
         })
     }
+}
+
+/// The state an event is about, when its details name one.
+fn event_state_name(event: &serde_json::Value) -> Option<String> {
+    event
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.ends_with("EventDetails"))
+        .and_then(|(_, d)| d.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }

@@ -17,6 +17,7 @@ mod inspect;
 mod journal;
 mod listing;
 mod live;
+mod logging;
 mod machines;
 mod roles;
 mod runner;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::arn::{self, check_name};
+use super::logging::Logging;
 use super::{Service, ServiceError, ServiceResult, epoch, page_by_arn, page_size};
 use stepyard_asl::definition::StateMachine;
 use stepyard_store::{StateMachineRecord, StoreError, Tag, VersionRecord};
@@ -194,6 +195,9 @@ impl Service {
         check_role_arn(&req.role_arn)?;
         let machine_type = machine_type(req.machine_type.as_deref())?;
         check_definition(&req.definition)?;
+        if let Some(logging) = &req.logging_configuration {
+            Logging::parse(logging)?;
+        }
         let tags = tags(&req.tags)?;
         if tags.len() > MAX_TAGS {
             return Err(ServiceError::new(
@@ -275,6 +279,9 @@ impl Service {
         }
         if let Some(role) = &req.role_arn {
             check_role_arn(role)?;
+        }
+        if let Some(logging) = &req.logging_configuration {
+            Logging::parse(logging)?;
         }
         let now = self.now_millis();
         let (definition, role) = (req.definition.clone(), req.role_arn.clone());

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::AbortHandle;
 
-use super::journal::{DurableJournal, StartWatch};
+use super::journal::{DurableJournal, ExecutionLogging, StartWatch};
+use super::logging::Logging;
 use super::{Service, ServiceError, ServiceResult};
 use stepyard_asl::definition::StateMachine;
 use stepyard_interpreter::history::NoHistory;
@@ -132,6 +133,19 @@ impl Service {
         let this = self.clone();
         let arn = record.arn.clone();
         let (input, machine_arn) = (record.input.clone(), record.state_machine_arn.clone());
+        if let Some(logging) = self
+            .store
+            .state_machine(&record.state_machine_arn)
+            .ok()
+            .flatten()
+            .and_then(|m| Logging::active(m.logging_configuration.as_ref()))
+        {
+            journal.set_logging(ExecutionLogging {
+                logging,
+                execution_arn: record.arn.clone(),
+                redrive_count: record.redrive_count,
+            });
+        }
         let task_journal = journal.clone();
         let task = tokio::spawn(async move {
             let outcome = match this.machine_for(&record) {
