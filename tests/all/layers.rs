@@ -20,6 +20,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("stepyard-policy", &["stepyard-wildcard"]),
     ("stepyard-store", &[]),
+    ("stepyard-metrics", &[]),
     (
         "stepyard-runtime",
         &[
@@ -27,13 +28,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stepyard-interpreter",
             "stepyard-policy",
             "stepyard-store",
+            "stepyard-metrics",
         ],
     ),
     (
         "stepyard-service",
-        &["stepyard-asl", "stepyard-interpreter", "stepyard-store"],
+        &[
+            "stepyard-asl",
+            "stepyard-interpreter",
+            "stepyard-store",
+            "stepyard-metrics",
+        ],
     ),
-    ("stepyard-api", &["stepyard-service", "stepyard-policy"]),
+    (
+        "stepyard-api",
+        &["stepyard-service", "stepyard-policy", "stepyard-metrics"],
+    ),
     ("stepyard-console", &["stepyard-api", "stepyard-service"]),
     (
         "stepyard",
@@ -45,6 +55,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stepyard-service",
             "stepyard-api",
             "stepyard-console",
+            "stepyard-metrics",
         ],
     ),
 ];

@@ -25,7 +25,7 @@ pub(crate) fn temp_dir(tag: &str) -> PathBuf {
 }
 
 /// One compile cache for every server the tests start.
-fn shared_cache() -> &'static Path {
+pub(crate) fn shared_cache() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| temp_dir("cache"))
 }
@@ -94,6 +94,15 @@ impl Server {
             try_target(self.addr, &format!("Stepyard.{operation}"), &body).expect("the server answers");
         assert_eq!(status, 200, "Stepyard.{operation} failed: {answer}");
         answer
+    }
+
+    /// SIGTERM, as Ctrl-C stops it: it finishes what it was doing.
+    pub(crate) fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "serve ended with {status}");
     }
 
     /// kill -9.

@@ -233,6 +233,23 @@ class Console(ConsoleTest):
         self.assertRegex(row.text, r"\d+ failed")
         self.no_browser_errors()
 
+    def test_the_metrics_page_charts_executions_and_times_each_state(self):
+        self.open("/#/metrics")
+        row = self.one("[data-testid=machine-metrics] tr[data-machine=orders]")
+        cell = lambda r, metric: int(r.find_element(By.CSS_SELECTOR, f"[data-metric={metric}]").text)
+        self.assertGreaterEqual(cell(row, "ExecutionsSucceeded"), 2)
+        self.assertGreaterEqual(cell(row, "ExecutionsFailed"), 1)
+        self.assertRegex(row.find_element(By.CSS_SELECTOR, "[data-q=p99]").text, r"\d+(\.\d+)? (ms|s)")
+        failed_bars = self.css("[data-testid=status-chart] rect[data-metric=ExecutionsFailed]")
+        self.assertTrue(failed_bars, "a bar for the failed order")
+        pay = self.one("[data-testid=state-metrics] tr[data-machine=orders][data-state=ProcessPayment]")
+        self.assertGreaterEqual(cell(pay, "StatesFailed"), 1, "the declined card was caught")
+        self.assertNotEqual(pay.find_element(By.CSS_SELECTOR, "[data-q=p50]").text, "–")
+        plugin = self.one("[data-testid=plugin-metrics] tr[data-plugin=paymentProcessing]")
+        self.assertGreaterEqual(cell(plugin, "TaskRetries"), 2, "o-3's two retries")
+        self.shot("metrics")
+        self.no_browser_errors()
+
     def test_a_succeeded_order_is_green_along_its_path(self):
         self.execution(self.ok)
         for state in ["PlaceOrder", "ProcessPayment", "ShipOrder", "ConfirmOrder"]:
@@ -280,6 +297,21 @@ class Console(ConsoleTest):
         self.click_tab("Logs")
         logs = self.one("[data-testid=step-logs]")
         self.wait(lambda: "payment captured" in logs.text, message=logs.text)
+
+    def test_each_attempts_time_and_resources_are_one_click_away(self):
+        self.execution(self.flaky)
+        cpu = self.one("[data-testid=usage-cpu]")
+        self.assertRegex(cpu.text, r"\d+(\.\d+)? (ms|s)")
+        self.one("[data-testid=execution-graph] [data-state=ProcessPayment]").click()
+        self.wait(lambda: [t for t in self.css("[role=tab]") if t.text == "Resources"], message="a Resources tab")
+        self.click_tab("Resources")
+        usage = self.one("[data-testid=step-usage] table")
+        rows = usage.find_elements(By.CSS_SELECTOR, "tbody tr")
+        self.assertEqual([r.get_attribute("data-attempt") for r in rows], ["0", "1", "2"])
+        self.assertIn("failed-row", rows[0].get_attribute("class"))
+        self.assertRegex(rows[2].find_element(By.CSS_SELECTOR, "[data-usage=memory]").text, r"\d+(\.\d)? (KiB|MiB)")
+        self.shot("step-resources")
+        self.no_browser_errors()
 
     def test_selecting_a_state_in_one_view_selects_it_in_the_others(self):
         self.execution(self.ok)

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use auth::session::{CONSOLE_HEADER, Sessions, token_from_cookies};
 use auth::{AuthConfig, Principal, RequestParts};
+use stepyard_metrics::Metrics;
 use stepyard_service::{RoleCheck, Service, ServiceError};
 
 /// What the protocol prefixes operation names with.
@@ -42,6 +43,8 @@ pub struct Api {
     pub auth: Option<Arc<AuthConfig>>,
     /// Console sessions of users who signed in (with `--auth` only).
     pub sessions: Sessions,
+    /// Where requests are counted, if anywhere (served at `/metrics`).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Api {
@@ -52,7 +55,14 @@ impl Api {
             service,
             auth,
             sessions: Sessions::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts every request into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Api {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Checks that `request` may perform `action` on `resource`: without
@@ -163,7 +173,21 @@ pub fn router(api: Arc<Api>) -> Router {
 }
 
 async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    match dispatch(&api, &method, &uri, &headers, &body).await {
+    let began = std::time::Instant::now();
+    let result = dispatch(&api, &method, &uri, &headers, &body).await;
+    if let Some(metrics) = &api.metrics {
+        let code = result.as_ref().map_or_else(|e| e.code, |_| "OK");
+        // Only operations that exist are labels: a client inventing targets
+        // must not invent series.
+        let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let operation = match (target.strip_prefix(TARGET_PREFIX), target.strip_prefix(STEPYARD_PREFIX)) {
+            (Some(op), _) if stepyard_service::OPERATIONS.contains(&op) => op,
+            (_, Some(op)) if stepyard_service::STEPYARD_OPERATIONS.contains(&op) => target,
+            _ => "unknown",
+        };
+        metrics.api_request(operation, code, began.elapsed());
+    }
+    match result {
         Ok(value) => answer(StatusCode::OK, &value),
         Err(e) => error_response(&e),
     }
@@ -246,6 +270,12 @@ fn own_action(operation: &str, request: &Value) -> (String, String) {
             field("stateMachineArn").unwrap_or("*").to_owned(),
         ),
         "ListPlugins" => ("lambda:ListFunctions".into(), "*".into()),
+        "GetMetricData" => ("cloudwatch:GetMetricData".into(), "*".into()),
+        // What an execution used is part of describing it.
+        "GetExecutionUsage" => (
+            "states:DescribeExecution".into(),
+            field("executionArn").unwrap_or("*").to_owned(),
+        ),
         other => (format!("stepyard:{other}"), "*".into()),
     }
 }

@@ -21,7 +21,10 @@
 //!   page logs have their blocks; use a warm-up of about 1,600 to fill
 //!   them, 2 × 64 MB);
 //! - `BENCH_STORE=memory`: redb's in-memory backend instead of the file, to
-//!   see what the disk costs (not a durable figure).
+//!   see what the disk costs (not a durable figure);
+//! - `BENCH_OBSERVE=0`: no metrics and no per-attempt usage (as `serve
+//!   --no-metrics --no-usage`), to see what observing costs; on by
+//!   default, as `serve` runs.
 //!
 //! Targets (2-core machine): ≥ 2,000 durable order executions per second,
 //! p99 StartExecution latency < 5 ms.
@@ -35,6 +38,7 @@ use serde_json::{Value, json};
 use stepyard_api::Api;
 use stepyard_console::router;
 use stepyard_interpreter::clock::{Clock, ScaledClock};
+use stepyard_metrics::Metrics;
 use stepyard_runtime::{PluginFolder, Runtime};
 use stepyard_service::Service;
 use stepyard_store::{CommitStats, RedbStore, SLOW_BATCH};
@@ -131,20 +135,34 @@ impl Server {
             .enable_all()
             .build()
             .expect("the server runtime starts");
-        let folder = Arc::new(PluginFolder::new(
-            Runtime::new(Some(cache)).expect("the plugin engine starts"),
-            plugins,
-            store.clone(),
-            store.clone(),
-        ));
+        let observe = std::env::var("BENCH_OBSERVE").map_or(true, |v| v != "0");
+        let metrics = observe.then(|| Arc::new(Metrics::new()));
+        let mut plugin_runtime = Runtime::new(Some(cache))
+            .expect("the plugin engine starts")
+            .with_usage(observe);
+        if let Some(metrics) = &metrics {
+            plugin_runtime = plugin_runtime.with_metrics(metrics.clone());
+        }
+        let folder = Arc::new(PluginFolder::new(plugin_runtime, plugins, store.clone(), store.clone()));
         let problems = folder.host().problems().to_vec();
         assert!(problems.is_empty(), "plugins not loaded: {problems:?}");
         let (service, clock, addr) = runtime.block_on(async {
             let clock = Arc::new(ScaledClock::real());
-            let service = Arc::new(Service::new(store.clone(), folder, clock.clone()));
+            let mut service = Service::new(store.clone(), folder, clock.clone());
+            let mut api_metrics = None;
+            if let Some(metrics) = metrics {
+                service = service.with_metrics(metrics.clone());
+                api_metrics = Some(metrics);
+            }
+            let service = Arc::new(service);
+            service.keep_metrics(stepyard_service::DEFAULT_METRICS_RETENTION);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("an address");
-            let app = router(Arc::new(Api::new(service.clone(), None)));
+            let mut api = Api::new(service.clone(), None);
+            if let Some(metrics) = api_metrics {
+                api = api.with_metrics(metrics);
+            }
+            let app = router(Arc::new(api));
             tokio::spawn(async move { axum::serve(listener, app).await });
             (service, clock, addr)
         });

@@ -8,13 +8,15 @@
 //! cannot stop an execution cannot stop it from the console either. Beside
 //! the page's files this crate adds only what a browser needs and the API
 //! lacks: server push of a running execution's events (`/console/live`,
-//! Server-Sent Events) and signing in (`/console/session`, with `--auth`).
+//! Server-Sent Events), signing in (`/console/session`, with `--auth`), and
+//! the metrics in Prometheus's text format (`/metrics`).
 //!
 //! Must not depend on: the store, the interpreter or the plugin runtime;
 //! it reaches them only through the service and the API.
 
 mod assets;
 mod live;
+mod metrics;
 mod session;
 
 use std::sync::Arc;
@@ -31,6 +33,7 @@ pub fn router(api: Arc<Api>) -> Router {
     let api_routes = stepyard_api::router(api.clone());
     let console = Router::new()
         .route("/console/live", get(live::follow))
+        .route("/metrics", get(metrics::scrape))
         .route(
             "/console/session",
             get(session::status).post(session::sign_in).delete(session::sign_out),

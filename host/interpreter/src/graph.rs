@@ -9,6 +9,7 @@ use super::events::{Cursor, MAX_HISTORY_EVENTS};
 use super::frame::Frame;
 use super::journal::CheckpointRef;
 use super::limits::{MAX_PAYLOAD_BYTES, exceeds_payload_limit, size_bound};
+use super::outcomes::{Outcome, Report, StateEnd, StateEnds};
 use super::scope::Scope;
 use super::states::{jsonata, jsonpath};
 use crate::clock::BoxFuture;
@@ -91,7 +92,8 @@ fn run_from<'a>(
             }
             let state = &graph.states[index];
             let visit = scope.visit(index);
-            match run_state(
+            let mut report = Report::default();
+            let result = run_state(
                 exec,
                 state,
                 input,
@@ -100,9 +102,13 @@ fn run_from<'a>(
                 &mut cursor,
                 top_level,
                 visit,
+                &mut report,
             )
-            .await
-            {
+            .await;
+            if let Some(listener) = exec.state_ends {
+                tell_end(exec, listener, state, &result, &report);
+            }
+            match result {
                 Ok(Step::Next(next, output, bound)) => {
                     index = next;
                     input = output;
@@ -115,6 +121,32 @@ fn run_from<'a>(
     })
 }
 
+/// Tells `listener` how `state` ended.
+fn tell_end(
+    exec: &Execution<'_>,
+    listener: &dyn StateEnds,
+    state: &State,
+    result: &Result<Step, Failure>,
+    report: &Report,
+) {
+    // A state that failed before it was entered (the history's limit) did not run.
+    let Some(entered_at) = report.entered_at else {
+        return;
+    };
+    let outcome = match (result, report.caught) {
+        (Err(_), _) => Outcome::Failed,
+        (Ok(_), true) => Outcome::CaughtError,
+        (Ok(_), false) => Outcome::Succeeded,
+    };
+    listener.state_ended(&StateEnd {
+        name: &state.name,
+        state_type: state.type_name(),
+        outcome,
+        duration: (exec.clock.now() - entered_at).to_std().unwrap_or_default(),
+        retries: report.retries,
+    });
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn run_state(
     exec: &Execution<'_>,
@@ -125,6 +157,7 @@ async fn run_state(
     cursor: &mut Cursor,
     top_level: bool,
     visit: u32,
+    report: &mut Report,
 ) -> Result<Step, Failure> {
     let resumed = if top_level { lock(&exec.resume).take() } else { None };
     let (entered_id, entered_previous, entered_at) = match resumed {
@@ -163,6 +196,7 @@ async fn run_state(
             (entered_id, entered_previous, entered_at)
         }
     };
+    report.entered_at = Some(entered_at);
     // Catchers apply the error to the raw input, which the state consumes.
     let raw_input = (!state.catch.is_empty()).then(|| input.clone());
 
@@ -188,6 +222,7 @@ async fn run_state(
             done
         }
         Err(failure) => {
+            report.retries = frame.retry_count;
             if failure.evaluation {
                 record_evaluation_failure(&frame, &failure, cursor);
             }
@@ -197,9 +232,11 @@ async fn run_state(
             let Some(catcher) = state.catch.iter().find(|c| failure.matches(&c.error_equals)) else {
                 return Err(failure);
             };
+            report.caught = true;
             catch(&frame, catcher, &failure, raw_input)?
         }
     };
+    report.retries = frame.retry_count;
     drop(frame);
 
     let Done {

@@ -22,6 +22,7 @@ mod graph;
 mod inspect;
 mod journal;
 mod limits;
+mod outcomes;
 mod retry;
 mod scope;
 mod states;
@@ -30,6 +31,7 @@ pub use error::{Failure, names};
 pub use inspect::{Inspector, Stage};
 pub use journal::{Checkpoint, CheckpointRef, Interrupted, Journal, JournalError, Start};
 pub use limits::MAX_PAYLOAD_BYTES;
+pub use outcomes::{Outcome, StateEnd, StateEnds};
 
 use std::sync::{Arc, Mutex};
 
@@ -155,6 +157,8 @@ pub(crate) struct Execution<'a> {
     pub resume: Mutex<Option<Checkpoint>>,
     /// Who sees each state's data flow, if anyone.
     pub inspector: Option<&'a dyn Inspector>,
+    /// Who hears how each state ended, if anyone.
+    pub state_ends: Option<&'a dyn StateEnds>,
 }
 
 /// Runs executions of one state machine.
@@ -163,6 +167,7 @@ pub struct Interpreter {
     machine: Arc<StateMachine>,
     services: Services,
     inspector: Option<Arc<dyn Inspector>>,
+    state_ends: Option<Arc<dyn StateEnds>>,
 }
 
 impl Interpreter {
@@ -172,7 +177,14 @@ impl Interpreter {
             machine,
             services,
             inspector: None,
+            state_ends: None,
         }
+    }
+
+    /// Tells `listener` how every state ends (metrics).
+    pub fn with_state_ends(mut self, listener: Arc<dyn StateEnds>) -> Interpreter {
+        self.state_ends = Some(listener);
+        self
     }
 
     /// Shows every state's data flow to `inspector` (TestState's inspection data).
@@ -221,6 +233,7 @@ impl Interpreter {
             interrupted: Mutex::new(None),
             resume: Mutex::new(None),
             inspector: self.inspector.as_deref(),
+            state_ends: self.state_ends.as_deref(),
         };
         let (input, cursor, first) = match start {
             Start::Fresh => {

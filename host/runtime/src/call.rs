@@ -18,7 +18,10 @@ use super::engine::describe;
 use super::host::{CallState, Caller};
 use super::{LoadedPlugin, PluginInfo};
 use stepyard_interpreter::task::{CallOutcome, FunctionError, TaskContext, TaskFailure};
-use stepyard_store::{KvStore, Level, LogStore};
+use stepyard_metrics::AttemptOutcome;
+use stepyard_store::{KvStore, Level, LogStore, TaskUsage};
+
+use super::usage::{Limiter, measuring_cpu};
 
 /// Bytes of stdout and stderr kept per call (the rest is dropped).
 const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
@@ -89,18 +92,23 @@ pub(crate) async fn call(
         state_name: context.state_name.clone(),
         entry: context.idempotency_key.clone(),
         attempt: context.retry_count,
+        metrics: plugin.metrics.clone(),
     };
+    let called = Instant::now();
+    let started = chrono::Utc::now();
     // Held until the instance is dropped or given back idle. The plugin's
     // time limit starts once it has a slot, as a function's timeout starts
     // once it runs.
     let Ok(_slot) = plugin.call_slots.acquire().await else {
         return service_error("Lambda.ServiceException", "the plugin host is shutting down".into());
     };
+    let queued = called.elapsed();
     let (mut store, warm_instance) = match plugin.warm.as_ref().and_then(WarmPool::take) {
         Some((mut store, instance)) => {
             let state = store.data_mut();
             state.caller = caller;
             state.kv = kv;
+            state.counters = Default::default();
             (store, Some(instance))
         }
         None => match new_store(plugin, caller, kv) {
@@ -120,12 +128,15 @@ pub(crate) async fn call(
         idempotency_key: context.idempotency_key.clone(),
     };
     let input = payload.to_string();
+    let mut cpu = Duration::ZERO;
     let instance = match warm_instance {
         Some(i) => Ok(i),
-        None => plugin.pre.instantiate_async(&mut store).await,
+        None => measuring_cpu(plugin.pre.instantiate_async(&mut store), &mut cpu).await,
     };
     let result = match instance {
-        Ok(i) => i.call_handle(&mut store, &input, &wit_context).await.map(|r| (i, r)),
+        Ok(i) => measuring_cpu(i.call_handle(&mut store, &input, &wit_context), &mut cpu)
+            .await
+            .map(|r| (i, r)),
         // Calls and idle instances together never outnumber the pool's
         // instances, but components with many memories or tables can use
         // up those: AWS's throttling error, which Retry can name.
@@ -136,6 +147,11 @@ pub(crate) async fn call(
             );
         }
         Err(e) => Err(e),
+    };
+    let output_bytes = match &result {
+        Ok((_, Ok(output))) => output.len(),
+        Ok((_, Err(e))) => e.error.len() + e.cause.len(),
+        Err(_) => 0,
     };
     let (outcome, reusable) = match result {
         Ok((instance, Ok(output))) => (output_outcome(info, &output), Some(instance)),
@@ -150,9 +166,52 @@ pub(crate) async fn call(
         // A trapped instance is never reused: its state is unknown.
         Err(e) => (trap_outcome(info, &e, timeout_ms), None),
     };
-    finish(store.data_mut(), &outcome, info, logs);
+    let log_lines = finish(store.data_mut(), &outcome, info, logs);
+    let peak_memory = store.data().limits.peak_memory;
+    let ran = called.elapsed().saturating_sub(queued);
+    let attempt = match &outcome {
+        CallOutcome::Ok(_) => AttemptOutcome::Succeeded,
+        CallOutcome::ServiceError(f) if f.error == stepyard_interpreter::names::TIMEOUT => AttemptOutcome::TimedOut,
+        _ => AttemptOutcome::Failed,
+    };
+    if plugin.record_usage {
+        let state = store.data();
+        let counters = state.counters;
+        logs.record_usage(TaskUsage {
+            execution_arn: context.execution_arn.clone(),
+            state_name: context.state_name.clone(),
+            entry: context.idempotency_key.clone(),
+            attempt: context.retry_count,
+            plugin: info.name.clone(),
+            outcome: attempt.label().to_owned(),
+            started: stepyard_asl::timestamp::format_millis(started),
+            queued_ms: millis(queued),
+            run_ms: millis(ran),
+            cpu_ms: millis(cpu),
+            peak_memory_bytes: peak_memory as u64,
+            kv_reads: counters.kv_reads,
+            kv_read_bytes: counters.kv_read_bytes,
+            kv_writes: counters.kv_writes,
+            kv_write_bytes: counters.kv_write_bytes,
+            log_lines,
+            output_bytes: output_bytes as u64,
+        });
+    }
     if let (Some(pool), Some(instance)) = (&plugin.warm, reusable) {
         pool.give_back((store, instance));
+    }
+    if let Some(metrics) = &plugin.metrics {
+        let machine = context.state_machine_arn.rsplit(':').next().unwrap_or_default();
+        metrics.task_attempt(
+            machine,
+            &context.state_name,
+            &info.name,
+            attempt,
+            context.retry_count > 0,
+            queued,
+            ran,
+        );
+        metrics.task_usage(&info.name, cpu, peak_memory);
     }
     outcome
 }
@@ -188,18 +247,22 @@ fn new_store(plugin: &LoadedPlugin, caller: Caller, kv: Arc<dyn KvStore>) -> Res
             format!("{}: cannot set up its sandbox: {e}", info.label()),
         )
     })?;
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(info.manifest.limits.memory_bytes)
-        .instances(64)
-        .tables(64)
-        .memories(16)
-        .table_elements(100_000)
-        .trap_on_grow_failure(true)
-        .build();
+    let limits = Limiter {
+        limits: StoreLimitsBuilder::new()
+            .memory_size(info.manifest.limits.memory_bytes)
+            .instances(64)
+            .tables(64)
+            .memories(16)
+            .table_elements(100_000)
+            .trap_on_grow_failure(true)
+            .build(),
+        peak_memory: 0,
+    };
     let state = CallState {
         wasi,
         table: ResourceTable::new(),
         limits,
+        counters: Default::default(),
         caller,
         kv,
         logs: Vec::new(),
@@ -327,7 +390,9 @@ fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64) -> Call
 }
 
 /// Stores the call's log lines, with what it printed and how it ended.
-fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs: &dyn LogStore) {
+/// Hands the call's log lines (and what it printed) to the log store; how
+/// many there were.
+fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs: &dyn LogStore) -> u32 {
     let streams = [
         ("stdout", state.stdout.contents(), state.stdout_seen, Level::Info),
         ("stderr", state.stderr.contents(), state.stderr_seen, Level::Warn),
@@ -372,7 +437,13 @@ fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs:
     // Logs are best effort: a failed write must not change the task's
     // outcome, and the call does not wait for them to reach the disk (they
     // do with the execution's next checkpoint at the latest).
+    let count = lines.len() as u32;
     if !lines.is_empty() {
         logs.append_later(lines);
     }
+    count
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use stepyard_metrics::Metrics;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -55,6 +56,10 @@ pub struct Runtime {
     call_slots: Arc<tokio::sync::Semaphore>,
     /// Instance slots for idle warm instances ([`IDLE_SLOTS`]).
     idle_slots: Arc<tokio::sync::Semaphore>,
+    /// Where task attempts and policy denials are counted, if anywhere.
+    metrics: Option<Arc<Metrics>>,
+    /// Whether each attempt's time and resources are kept beside the history.
+    record_usage: bool,
 }
 
 impl Runtime {
@@ -79,7 +84,32 @@ impl Runtime {
             ticker,
             call_slots: Arc::new(tokio::sync::Semaphore::new(CALL_SLOTS)),
             idle_slots: Arc::new(tokio::sync::Semaphore::new(IDLE_SLOTS)),
+            metrics: None,
+            record_usage: true,
         })
+    }
+
+    /// Counts every plugin call and denial into `metrics` (for plugins
+    /// loaded from now on).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Runtime {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Keeps (the default) or not each task attempt's time and resources
+    /// (for plugins loaded from now on).
+    pub fn with_usage(mut self, record: bool) -> Runtime {
+        self.record_usage = record;
+        self
+    }
+
+    pub(crate) fn record_usage(&self) -> bool {
+        self.record_usage
+    }
+
+    /// Where calls are counted, if anywhere.
+    pub(crate) fn metrics(&self) -> Option<Arc<Metrics>> {
+        self.metrics.clone()
     }
 
     /// The shared wasmtime engine, which components and linkers are built for.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -30,13 +29,17 @@ pub(crate) struct Caller {
     pub entry: String,
     /// 0 for the first attempt, then 1, 2… for each retry.
     pub attempt: u32,
+    /// Where denials are counted, if anywhere.
+    pub metrics: Option<Arc<stepyard_metrics::Metrics>>,
 }
 
 /// The per-call store data.
 pub(crate) struct CallState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    pub limits: StoreLimits,
+    pub limits: super::usage::Limiter,
+    /// What this call did through its imports.
+    pub counters: super::usage::Counters,
     pub caller: Caller,
     pub kv: Arc<dyn KvStore>,
     pub logs: Vec<LogLine>,
@@ -73,6 +76,9 @@ impl CallState {
             self.caller.plugin.name, self.caller.function
         );
         self.host_log(Level::Warn, format!("AccessDenied: {message}"));
+        if let Some(metrics) = &self.caller.metrics {
+            metrics.policy_denied(&self.caller.plugin.name, action);
+        }
         Err(message)
     }
 
@@ -98,6 +104,16 @@ impl CallState {
             entry: Some(self.caller.entry.clone()),
             attempt: Some(self.caller.attempt),
         });
+    }
+
+    fn read(&mut self, bytes: usize) {
+        self.counters.kv_reads += 1;
+        self.counters.kv_read_bytes += bytes as u64;
+    }
+
+    fn wrote(&mut self, bytes: usize) {
+        self.counters.kv_writes += 1;
+        self.counters.kv_write_bytes += bytes as u64;
     }
 
     fn table_call(&mut self, action: &str, table: &str) -> Result<(), kv::KvError> {
@@ -138,11 +154,14 @@ impl types::Host for CallState {}
 impl kv::Host for CallState {
     fn get(&mut self, table: String, key: String) -> Result<Option<kv::Item>, kv::KvError> {
         self.table_call("dynamodb:GetItem", &table)?;
-        self.kv.get(&table, &key).map(|o| o.map(item)).map_err(store_error)
+        let found = self.kv.get(&table, &key).map_err(store_error)?;
+        self.read(found.iter().map(|i| i.value.len()).sum());
+        Ok(found.map(item))
     }
 
     async fn put(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
         self.table_call("dynamodb:PutItem", &table)?;
+        self.wrote(key.len() + value.len());
         self.kv
             .put_async(&table, &key, &value, Condition::Always)
             .await
@@ -151,6 +170,7 @@ impl kv::Host for CallState {
 
     async fn put_if_absent(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
         self.table_call("dynamodb:PutItem", &table)?;
+        self.wrote(key.len() + value.len());
         self.kv
             .put_async(&table, &key, &value, Condition::Absent)
             .await
@@ -165,6 +185,7 @@ impl kv::Host for CallState {
         expected: u64,
     ) -> Result<u64, kv::KvError> {
         self.table_call("dynamodb:PutItem", &table)?;
+        self.wrote(key.len() + value.len());
         self.kv
             .put_async(&table, &key, &value, Condition::Version(expected))
             .await
@@ -173,10 +194,12 @@ impl kv::Host for CallState {
 
     async fn update(&mut self, table: String, key: String, changes: String) -> Result<kv::Item, kv::KvError> {
         self.table_call("dynamodb:UpdateItem", &table)?;
+        let bytes = key.len() + changes.len();
         let changes = match serde_json::from_str::<Value>(&changes) {
             Ok(Value::Object(m)) => m,
             _ => return Err(kv::KvError::Invalid("changes must be a JSON object".into())),
         };
+        self.wrote(bytes);
         self.kv
             .update_async(&table, &key, &changes)
             .await
@@ -186,6 +209,7 @@ impl kv::Host for CallState {
 
     async fn delete(&mut self, table: String, key: String) -> Result<bool, kv::KvError> {
         self.table_call("dynamodb:DeleteItem", &table)?;
+        self.wrote(key.len());
         self.kv.delete_async(&table, &key).await.map_err(store_error)
     }
 
@@ -202,6 +226,7 @@ impl kv::Host for CallState {
             .kv
             .query(&table, &prefix, start_after.as_deref(), limit)
             .map_err(store_error)?;
+        self.read(page.items.iter().map(|i| i.key.len() + i.value.len()).sum());
         Ok(kv::Page {
             items: page.items.into_iter().map(item).collect(),
             next: page.next,

@@ -23,6 +23,7 @@ mod engine;
 mod folder;
 mod host;
 mod manifest;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -89,6 +90,10 @@ pub(crate) struct LoadedPlugin {
     _ticker: Arc<()>,
     /// The runtime's instance slots: a call holds one while it runs.
     pub call_slots: Arc<tokio::sync::Semaphore>,
+    /// Where its calls and denials are counted, if anywhere.
+    pub metrics: Option<Arc<stepyard_metrics::Metrics>>,
+    /// Whether its attempts' usage is kept.
+    pub record_usage: bool,
 }
 
 /// A plugin that could not be loaded, and why.
@@ -184,6 +189,8 @@ impl Entry {
             warm,
             _ticker: loader.runtime.ticker(),
             call_slots: loader.runtime.call_slots(),
+            metrics: loader.runtime.metrics(),
+            record_usage: loader.runtime.record_usage(),
         })
     }
 

@@ -10,7 +10,7 @@ use super::arn;
 use super::journal::StartOutcome;
 use super::runner::{StoredCheckpoint, damaged, status_of};
 use super::{Service, ServiceError, ServiceResult, epoch, page_size};
-use stepyard_interpreter::history::{EventDetails, HistoryEvent, NoHistory};
+use stepyard_interpreter::history::{EventDetails, HistoryEvent, HistoryObserver, NoHistory};
 use stepyard_interpreter::{Interpreter, MAX_PAYLOAD_BYTES, Services, Start};
 use stepyard_store::{ExecutionEnd, ExecutionRecord, StoreError, StoredEvent};
 
@@ -135,6 +135,33 @@ impl Service {
     }
 
     pub(super) async fn start_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
+        self.start_execution_with(req, None).await
+    }
+
+    /// StartExecution (`request` as the API takes it), with every event of
+    /// the new execution also handed to `observer` as it is recorded (for
+    /// callers in this process: `stepyard run` prints its progress).
+    pub async fn start_execution_observed(
+        self: &Arc<Self>,
+        request: Value,
+        observer: Arc<dyn HistoryObserver>,
+    ) -> ServiceResult<Value> {
+        self.start_execution_with(super::parse(request)?, Some(observer)).await
+    }
+
+    /// Waits until the execution `arn` no longer runs in this process.
+    pub async fn wait_until_ended(&self, arn: &str) {
+        let Some(mut live) = self.follow_execution(arn) else {
+            return;
+        };
+        while !matches!(live.next().await, super::LiveUpdate::Ended) {}
+    }
+
+    async fn start_execution_with(
+        self: &Arc<Self>,
+        req: StartRequest,
+        observer: Option<Arc<dyn HistoryObserver>>,
+    ) -> ServiceResult<Value> {
         let template = self.load_for_start(&req.state_machine_arn)?;
         let name = req
             .name
@@ -154,7 +181,7 @@ impl Service {
         record.seq = self.store.next_execution_seq();
         // It runs at once and is stored with its first checkpoint; the
         // answer waits until that is durable.
-        let (mut watch, same_request) = match self.launch_new(record) {
+        let (mut watch, same_request) = match self.launch_new(record, observer) {
             Ok(watch) => (watch, true),
             // One of that name runs here: the same request if it has the
             // same input and state machine (and it did start).
@@ -370,6 +397,10 @@ impl Service {
                 "Execution Already Finished: '{}'",
                 record.arn
             )));
+        }
+        if let Some(metrics) = &self.metrics {
+            let ran = (now - record.start_millis).max(0) as u64;
+            metrics.execution_ended(&record.machine_name, "ABORTED", std::time::Duration::from_millis(ran));
         }
         Ok(json!({ "stopDate": epoch(now) }))
     }

@@ -52,6 +52,8 @@ impl Service {
             "GetExecutionLogs" => self.execution_logs(parse(request)?),
             "SearchExecutions" => self.search_executions(parse(request)?),
             "CountExecutions" => self.count_executions(parse(request)?),
+            "GetMetricData" => self.get_metric_data(parse(request)?),
+            "GetExecutionUsage" => self.execution_usage(parse(request)?),
             "ListPlugins" => Ok(match &self.plugin_catalog {
                 Some(describe) => describe(),
                 None => json!({"plugins": [], "problems": []}),
@@ -60,7 +62,7 @@ impl Service {
                 "UnknownOperationException",
                 format!(
                     "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, \
-                     GetExecutionLogs, SearchExecutions, CountExecutions, ListPlugins)"
+                     GetExecutionLogs, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins)"
                 ),
             )),
         }

@@ -63,6 +63,9 @@ pub(crate) struct DurableJournal {
     live: OnceLock<broadcast::Sender<Live>>,
     /// The machine's `loggingConfiguration`, when it writes log records.
     logging: OnceLock<ExecutionLogging>,
+    /// Someone else who wants every event as it is recorded (`stepyard
+    /// run`'s progress lines and `--history`).
+    also: OnceLock<Arc<dyn HistoryObserver>>,
 }
 
 /// What an execution's log records need besides the event.
@@ -108,7 +111,13 @@ impl DurableJournal {
             start_outcome: tokio::sync::watch::Sender::new(Some(StartOutcome::Stored(start_millis))),
             live: OnceLock::new(),
             logging: OnceLock::new(),
+            also: OnceLock::new(),
         }
+    }
+
+    /// Hands every event from now on to `observer` too.
+    pub(crate) fn also_tell(&self, observer: Arc<dyn HistoryObserver>) {
+        let _ = self.also.set(observer);
     }
 
     /// The journal of a new execution (`record`, with its seq), stored by
@@ -126,6 +135,7 @@ impl DurableJournal {
             start_outcome: tokio::sync::watch::Sender::new(None),
             live: OnceLock::new(),
             logging: OnceLock::new(),
+            also: OnceLock::new(),
         }
     }
 
@@ -280,6 +290,9 @@ impl DurableJournal {
 impl HistoryObserver for DurableJournal {
     fn on_event(&self, event: HistoryEvent) {
         self.last_id.fetch_max(event.id, Ordering::Relaxed);
+        if let Some(also) = self.also.get() {
+            also.on_event(event.clone());
+        }
         let stored = StoredEvent {
             id: event.id,
             json: event.to_json_text(),

@@ -19,9 +19,11 @@ mod listing;
 mod live;
 mod logging;
 mod machines;
+mod metric_data;
 mod roles;
 mod runner;
 mod test_state;
+mod usage;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,12 +34,60 @@ use serde_json::Value;
 use stepyard_asl::definition::StateMachine;
 use stepyard_interpreter::clock::Clock;
 use stepyard_interpreter::task::TaskSource;
+use stepyard_metrics::Metrics;
 use stepyard_store::RedbStore;
 
 pub use arn::Location;
 pub use error::ServiceError;
 use error::ServiceResult;
 pub use live::{LiveHistory, LiveUpdate};
+pub use metric_data::DEFAULT_METRICS_RETENTION;
+
+/// The Step Functions operations [`Service::call`] serves.
+pub const OPERATIONS: &[&str] = &[
+    "CreateStateMachine",
+    "UpdateStateMachine",
+    "DescribeStateMachine",
+    "ListStateMachines",
+    "DeleteStateMachine",
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "ListStateMachineAliases",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ValidateStateMachineDefinition",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "StartExecution",
+    "StartSyncExecution",
+    "DescribeExecution",
+    "DescribeStateMachineForExecution",
+    "ListExecutions",
+    "StopExecution",
+    "GetExecutionHistory",
+    "RedriveExecution",
+    "TestState",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+];
+
+/// Stepyard's own operations, which [`Service::call_stepyard`] serves.
+pub const STEPYARD_OPERATIONS: &[&str] = &[
+    "ListTables",
+    "GetItem",
+    "ScanTable",
+    "GetExecutionLogs",
+    "SearchExecutions",
+    "CountExecutions",
+    "GetMetricData",
+    "GetExecutionUsage",
+    "ListPlugins",
+];
 
 /// A fresh request id, as AWS gives every answer (`x-amzn-RequestId`).
 pub fn new_request_id() -> String {
@@ -67,6 +117,8 @@ pub struct Service {
     callbacks: Arc<callbacks::Callbacks>,
     /// Describes the plugins tasks run on (`Stepyard.ListPlugins`).
     plugin_catalog: Option<PluginCatalog>,
+    /// Where executions and states are counted, when anyone asks.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// Describes the plugins behind a service's tasks, as JSON
@@ -88,7 +140,14 @@ impl Service {
             running: Mutex::new(HashMap::new()),
             callbacks: Arc::default(),
             plugin_catalog: None,
+            metrics: None,
         }
+    }
+
+    /// Counts executions and states into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Service {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Answers `Stepyard.ListPlugins` with what `catalog` says.

@@ -13,8 +13,11 @@ use super::journal::{DurableJournal, ExecutionLogging, StartWatch};
 use super::logging::Logging;
 use super::{Service, ServiceError, ServiceResult};
 use stepyard_asl::definition::StateMachine;
-use stepyard_interpreter::history::NoHistory;
-use stepyard_interpreter::{Checkpoint, ExecutionResult, ExecutionSpec, Interpreter, Interrupted, Services, Start};
+use stepyard_interpreter::history::{HistoryObserver, NoHistory};
+use stepyard_interpreter::{
+    Checkpoint, ExecutionResult, ExecutionSpec, Interpreter, Interrupted, Outcome, Services, Start, StateEnd, StateEnds,
+};
+use stepyard_metrics::{Metrics, StateOutcome};
 use stepyard_store::{ExecutionEnd, ExecutionRecord, StoreError};
 
 /// A checkpoint as stored: the interpreter's, plus, after a redrive whose
@@ -39,6 +42,45 @@ pub(super) struct Running {
     /// the same request only with both the same.
     pub input: String,
     pub machine_arn: String,
+    /// Counts it among the executions running here while it is kept.
+    pub _gauge: Option<RunningGauge>,
+}
+
+/// One execution in the running gauge; leaves it when dropped (the
+/// execution ended, was stopped, or the server is shutting down).
+pub(super) struct RunningGauge {
+    metrics: Arc<Metrics>,
+    machine: String,
+}
+
+impl Drop for RunningGauge {
+    fn drop(&mut self) {
+        self.metrics.execution_stopped_here(&self.machine);
+    }
+}
+
+/// Reports a machine's state ends to the metrics.
+struct StateMetrics {
+    metrics: Arc<Metrics>,
+    machine: String,
+}
+
+impl StateEnds for StateMetrics {
+    fn state_ended(&self, ended: &StateEnd<'_>) {
+        let outcome = match ended.outcome {
+            Outcome::Succeeded => StateOutcome::Succeeded,
+            Outcome::CaughtError => StateOutcome::CaughtError,
+            Outcome::Failed => StateOutcome::Failed,
+        };
+        self.metrics.state_ended(
+            &self.machine,
+            ended.name,
+            ended.state_type,
+            outcome,
+            ended.duration,
+            ended.retries,
+        );
+    }
 }
 
 pub(super) fn status_of(result: &ExecutionResult) -> &'static str {
@@ -95,7 +137,7 @@ impl Service {
             stored_checkpoint,
         ));
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        self.spawn_run(&mut running, record, start, journal);
+        self.spawn_run(&mut running, record, start, journal, false);
     }
 
     /// Starts running a new execution (`record`, with its seq), stored
@@ -105,6 +147,7 @@ impl Service {
     pub(super) fn launch_new(
         self: &Arc<Self>,
         record: ExecutionRecord,
+        observer: Option<Arc<dyn HistoryObserver>>,
     ) -> Result<StartWatch, (StartWatch, String, String)> {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(other) = running.get(&record.arn) {
@@ -115,8 +158,11 @@ impl Service {
             ));
         }
         let journal = Arc::new(DurableJournal::starting(self.store.clone(), record.clone()));
+        if let Some(observer) = observer {
+            journal.also_tell(observer);
+        }
         let watch = journal.start_watch();
-        self.spawn_run(&mut running, record, Start::Fresh, journal);
+        self.spawn_run(&mut running, record, Start::Fresh, journal, true);
         Ok(watch)
     }
 
@@ -126,7 +172,25 @@ impl Service {
         record: ExecutionRecord,
         start: Start,
         journal: Arc<DurableJournal>,
+        fresh: bool,
     ) {
+        let gauge = self.metrics.as_ref().map(|metrics| {
+            if fresh {
+                metrics.execution_started(&record.machine_name);
+            } else {
+                metrics.execution_resumed(&record.machine_name);
+            }
+            RunningGauge {
+                metrics: metrics.clone(),
+                machine: record.machine_name.clone(),
+            }
+        });
+        let state_metrics = self.metrics.as_ref().map(|metrics| {
+            Arc::new(StateMetrics {
+                metrics: metrics.clone(),
+                machine: record.machine_name.clone(),
+            }) as Arc<dyn StateEnds>
+        });
         // The plugins as they are now, when the execution is accepted: it
         // keeps them even if the folder changes before its first task.
         let tasks = self.tasks_for(&record.role_arn);
@@ -155,7 +219,10 @@ impl Service {
                         clock: this.clock.clone(),
                         history: task_journal.clone(),
                     };
-                    let interpreter = Interpreter::new(machine, services);
+                    let mut interpreter = Interpreter::new(machine, services);
+                    if let Some(listener) = state_metrics {
+                        interpreter = interpreter.with_state_ends(listener);
+                    }
                     let spec = this.spec_for(&record);
                     interpreter.run(&spec, start, Some(&*task_journal)).await
                 }
@@ -176,6 +243,7 @@ impl Service {
                 journal,
                 input,
                 machine_arn,
+                _gauge: gauge,
             },
         );
     }
@@ -221,6 +289,10 @@ impl Service {
             error: result.error.clone(),
             cause: result.cause.clone(),
         };
+        if let Some(metrics) = &self.metrics {
+            let ran = (end.stop_millis - record.start_millis).max(0) as u64;
+            metrics.execution_ended(&record.machine_name, &end.status, std::time::Duration::from_millis(ran));
+        }
         let events = journal.take_pending();
         if let Err(e) = self.store.finish_running_execution(record, events, end).await {
             eprintln!(
@@ -277,8 +349,7 @@ impl Service {
     }
 
     /// How many executions run in this process.
-    #[cfg(test)]
-    pub(crate) fn running_count(&self) -> usize {
+    pub fn running_count(&self) -> usize {
         self.running.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 

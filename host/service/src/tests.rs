@@ -579,3 +579,19 @@ fn pages_by_arn_continue_after_the_last_listed_one() {
     assert!(second.get("nextToken").is_none());
     assert_eq!(page(Some("a:9")).unwrap_err().code, "InvalidToken");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listed_operation_is_served_and_no_other() {
+    let store = Arc::new(RedbStore::in_memory().unwrap());
+    let service = service(&store, Recorder::new(false, 0));
+    for op in OPERATIONS {
+        let code = service.call(op, json!({})).await.err().map(|e| e.code);
+        assert_ne!(code, Some("UnknownOperationException"), "{op}");
+    }
+    for op in STEPYARD_OPERATIONS {
+        let code = service.call_stepyard(op, json!({})).await.err().map(|e| e.code);
+        assert_ne!(code, Some("UnknownOperationException"), "{op}");
+    }
+    let unknown = service.call("Nope", json!({})).await.unwrap_err();
+    assert_eq!(unknown.code, "UnknownOperationException");
+}

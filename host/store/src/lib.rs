@@ -16,6 +16,7 @@ mod memory;
 mod merge;
 mod records;
 mod redb_store;
+mod usage;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,7 +25,8 @@ use futures_util::future::BoxFuture;
 pub use memory::MemoryStore;
 pub(crate) use merge::merge;
 pub use records::*;
-pub use redb_store::{AliasWrite, CommitStats, RedbStore, SLOW_BATCH};
+pub use redb_store::{AliasWrite, CommitStats, MergeAggregates, MetricMinute, RedbStore, SLOW_BATCH};
+pub use usage::TaskUsage;
 
 /// Longest key a table accepts (DynamoDB's partition key limit).
 pub(crate) const MAX_KEY_BYTES: usize = 2048;
@@ -209,6 +211,17 @@ pub trait LogStore: Send + Sync {
     fn read(&self, execution_arn: &str) -> Result<Vec<LogLine>, StoreError>;
     /// Executions that have log lines, most recent last.
     fn executions(&self) -> Result<Vec<String>, StoreError>;
+    /// Keeps what a task attempt used, as [`append_later`](Self::append_later)
+    /// keeps lines: best effort, without waiting. Dropped by stores that
+    /// keep no usage.
+    fn record_usage(&self, usage: TaskUsage) {
+        let _ = usage;
+    }
+    /// What each task attempt of an execution used, in the order recorded.
+    fn usage(&self, execution_arn: &str) -> Result<Vec<TaskUsage>, StoreError> {
+        let _ = execution_arn;
+        Ok(Vec::new())
+    }
 }
 
 /// Checks a key and a JSON document before any write.

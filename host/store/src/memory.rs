@@ -12,6 +12,7 @@ use super::*;
 pub struct MemoryStore {
     items: Mutex<BTreeMap<(String, String), (u64, String)>>,
     logs: Mutex<Vec<LogLine>>,
+    usage: Mutex<Vec<TaskUsage>>,
 }
 
 impl MemoryStore {
@@ -128,6 +129,18 @@ impl LogStore for MemoryStore {
             }
         }
         Ok(seen)
+    }
+
+    fn record_usage(&self, usage: TaskUsage) {
+        lock(&self.usage).push(usage);
+    }
+
+    fn usage(&self, execution_arn: &str) -> Result<Vec<TaskUsage>, StoreError> {
+        Ok(lock(&self.usage)
+            .iter()
+            .filter(|u| u.execution_arn == execution_arn)
+            .cloned()
+            .collect())
     }
 }
 

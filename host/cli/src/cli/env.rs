@@ -67,6 +67,15 @@ impl EnvArgs {
     /// failing on) plugins that do not load.
     pub(crate) fn open(&self) -> anyhow::Result<Env> {
         let (kv, logs) = self.stores()?;
+        self.load_plugins(kv, logs)
+    }
+
+    /// Loads the plugin folder over a database already open.
+    pub(crate) fn open_on(&self, store: Arc<RedbStore>) -> anyhow::Result<Env> {
+        self.load_plugins(store.clone(), store)
+    }
+
+    fn load_plugins(&self, kv: Arc<dyn KvStore>, logs: Arc<dyn LogStore>) -> anyhow::Result<Env> {
         let runtime = Runtime::new(Some(self.cache_dir()))?;
         let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
         for p in host.problems() {

@@ -1,9 +1,12 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge.
 
 mod client;
+mod duration;
 mod env;
 mod executions;
+mod held;
 mod inspect;
+mod metrics;
 mod progress;
 mod run;
 mod serve;
@@ -47,6 +50,10 @@ enum Command {
     Describe(executions::DescribeArgs),
     /// Print an execution's history events (GetExecutionHistory).
     History(executions::HistoryArgs),
+    /// Sum the per-minute metrics of the last hours: executions by status,
+    /// p50/p95/p99 durations per state machine and state, task attempts,
+    /// failures and retries per plugin.
+    Metrics(metrics::MetricsArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -61,6 +68,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Executions(args) => executions::executions(args, &cli.env),
         Command::Describe(args) => executions::describe(args, &cli.env),
         Command::History(args) => executions::history(args, &cli.env),
+        Command::Metrics(args) => metrics::metrics(args, &cli.env),
     };
     match result {
         Ok(code) => code,

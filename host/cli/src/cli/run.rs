@@ -13,6 +13,7 @@ use stepyard_interpreter::clock::ScaledClock;
 use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
 use stepyard_interpreter::{ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services};
 
+use super::held::{self, Access, Holder};
 use super::progress::Progress;
 
 #[derive(Debug, Args)]
@@ -79,12 +80,44 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
         }
     };
 
-    let virtual_time = args.time_scale == 0.0;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(virtual_time)
-        .build()
-        .context("cannot start the async runtime")?;
+    let machine_name = super::client::machine_name(&args.definition);
+    let execution_name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| stepyard_asl::ids::random_uuid().to_string());
+    if env.store == super::env::StoreKind::Memory {
+        return run_in_process(&args, env, machine, input, &machine_name, &execution_name);
+    }
+    let mut tries = 0;
+    loop {
+        match held::resolve(env)? {
+            Access::Held(store) => return run_held(&args, env, store, &text, input, &machine_name, &execution_name),
+            Access::Remote(addr) => {
+                if tries == 0 && (args.time_scale != 1.0 || args.lambdas.is_some()) {
+                    eprintln!(
+                        "note: another Stepyard process holds {} and runs this execution: its --time-scale, \
+                         --lambdas and --plugins apply",
+                        env.data.display()
+                    );
+                }
+                match run_remote(&args, &format!("http://{addr}"), &text, &input, env) {
+                    // It let go between our look and our call: look again.
+                    Err(e) if tries < 20 && gone(&e) => tries += 1,
+                    other => return other,
+                }
+            }
+        }
+    }
+}
+
+/// Whether a call failed because nobody answered at the address.
+fn gone(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.to_string().starts_with("cannot connect to"))
+}
+
+/// How the run is watched: progress lines on a terminal, the history kept
+/// for `--history`.
+fn observers(args: &RunArgs) -> (Arc<MemoryHistory>, Arc<dyn HistoryObserver>, bool) {
     let history = Arc::new(MemoryHistory::new());
     let recorded: Option<Arc<dyn HistoryObserver>> = args.history.then(|| history.clone() as Arc<dyn HistoryObserver>);
     // On a terminal (and without --json) the run is shown as it happens.
@@ -94,16 +127,109 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
         (false, Some(history)) => history,
         (false, None) => Arc::new(NoHistory),
     };
-    let machine_name = args
-        .definition
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .map(|s| s.trim_end_matches(".asl").to_owned())
-        .unwrap_or_else(|| "StateMachine".to_owned());
-    let execution_name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| stepyard_asl::ids::random_uuid().to_string());
+    (history, observer, watch)
+}
+
+fn runtime_for(args: &RunArgs) -> anyhow::Result<tokio::runtime::Runtime> {
+    let virtual_time = args.time_scale == 0.0;
+    let mut builder = if virtual_time {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    builder
+        .enable_all()
+        .start_paused(virtual_time)
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The run with the database held by this process: stored through the
+/// service, while other runs go through it (see `held`).
+fn run_held(
+    args: &RunArgs,
+    env: &super::EnvArgs,
+    store: Arc<stepyard_store::RedbStore>,
+    definition: &str,
+    input: Value,
+    machine_name: &str,
+    execution_name: &str,
+) -> anyhow::Result<ExitCode> {
+    let (history, observer, watch) = observers(args);
+    let tasks = env.open_on(store.clone())?.registry(args.lambdas.as_deref())?;
+    let runtime = runtime_for(args)?;
+    if watch {
+        println!("{machine_name}: execution {execution_name}");
+    }
+    let started = std::time::Instant::now();
+    let scale = if args.time_scale == 0.0 { 1.0 } else { args.time_scale };
+    let outcome = runtime.block_on(async {
+        let clock = Arc::new(ScaledClock::new(scale));
+        let holder = Holder::start(store, Arc::new(tasks), clock, &env.data).await?;
+        let outcome = holder
+            .run(machine_name, definition, &input, execution_name, observer)
+            .await;
+        holder.let_go().await;
+        outcome
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    let (_arn, described) = outcome?;
+    let result = result_of(&described);
+    if watch {
+        println!(
+            "{} in {} (real time)",
+            result.status.as_str(),
+            super::progress::duration(started.elapsed().as_secs_f64() * 1000.0)
+        );
+    }
+    print_result(args, &result, args.history.then(|| history.events()));
+    Ok(exit_code(&result))
+}
+
+fn exit_code(result: &ExecutionResult) -> ExitCode {
+    if result.status == ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// DescribeExecution's answer as the interpreter's result.
+fn result_of(described: &Value) -> ExecutionResult {
+    let status = match described["status"].as_str() {
+        Some("SUCCEEDED") => ExecutionStatus::Succeeded,
+        Some("TIMED_OUT") => ExecutionStatus::TimedOut,
+        Some("ABORTED") => ExecutionStatus::Aborted,
+        _ => ExecutionStatus::Failed,
+    };
+    let text = |k: &str| described[k].as_str().map(str::to_owned);
+    ExecutionResult {
+        status,
+        output: text("output").and_then(|o| serde_json::from_str(&o).ok()),
+        error: text("error"),
+        cause: text("cause"),
+    }
+}
+
+/// The run in this process alone, with tables and logs in memory: nothing
+/// is stored (what `--store memory` asks for).
+fn run_in_process(
+    args: &RunArgs,
+    env: &super::EnvArgs,
+    machine: Arc<StateMachine>,
+    input: Value,
+    machine_name: &str,
+    execution_name: &str,
+) -> anyhow::Result<ExitCode> {
+    let virtual_time = args.time_scale == 0.0;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(virtual_time)
+        .build()
+        .context("cannot start the async runtime")?;
+    let (history, observer, watch) = observers(args);
     let tasks = env.open()?.registry(args.lambdas.as_deref())?;
     if watch {
         println!("{machine_name}: execution {execution_name}");
@@ -117,7 +243,7 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
             history: observer,
         };
         let interpreter = Interpreter::new(machine, services);
-        let spec = ExecutionSpec::local(&machine_name, &execution_name, input);
+        let spec = ExecutionSpec::local(machine_name, execution_name, input);
         interpreter.execute(&spec).await
     });
     // A plugin call abandoned at its timeout may still be winding down on a
@@ -130,12 +256,8 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
             super::progress::duration(started.elapsed().as_secs_f64() * 1000.0)
         );
     }
-    print_result(&args, &result, args.history.then(|| history.events()));
-    Ok(if result.status == ExecutionStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    print_result(args, &result, args.history.then(|| history.events()));
+    Ok(exit_code(&result))
 }
 
 fn read_input(args: &RunArgs) -> anyhow::Result<Value> {
@@ -212,7 +334,7 @@ fn run_remote(
     env: &super::EnvArgs,
 ) -> anyhow::Result<ExitCode> {
     use super::client::{Backend, all_pages, machine_name};
-    let backend = Backend::open(Some(url), env)?;
+    let mut backend = Backend::open(Some(url), env)?;
     let name = machine_name(&args.definition);
     let role = "arn:aws:iam::123456789012:role/StepyardExecutionRole";
     let machine = match backend.call(
@@ -237,25 +359,22 @@ fn run_remote(
     let started = backend.call("StartExecution", start)?;
     let arn = started["executionArn"].as_str().unwrap_or_default().to_owned();
     let described = loop {
-        let d = backend.call("DescribeExecution", json!({"executionArn": arn}))?;
+        let d = match backend.call("DescribeExecution", json!({"executionArn": arn})) {
+            Ok(d) => d,
+            // The process that ran it let go (after it ended): ask whoever
+            // holds the database now, or the database itself.
+            Err(e) if args.endpoint.is_none() && gone(&e) => {
+                backend = Backend::open(None, env)?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if d["status"] != "RUNNING" {
             break d;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let status = match described["status"].as_str() {
-        Some("SUCCEEDED") => ExecutionStatus::Succeeded,
-        Some("TIMED_OUT") => ExecutionStatus::TimedOut,
-        Some("ABORTED") => ExecutionStatus::Aborted,
-        _ => ExecutionStatus::Failed,
-    };
-    let text = |k: &str| described[k].as_str().map(str::to_owned);
-    let result = ExecutionResult {
-        status,
-        output: text("output").and_then(|o| serde_json::from_str(&o).ok()),
-        error: text("error"),
-        cause: text("cause"),
-    };
+    let result = result_of(&described);
     if args.json {
         let mut out = json!({
             "executionArn": arn,
@@ -273,9 +392,5 @@ fn run_remote(
         println!("execution: {arn}");
         print_result(args, &result, None);
     }
-    Ok(if result.status == ExecutionStatus::Succeeded {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&result))
 }

@@ -11,8 +11,9 @@ use clap::Args;
 use stepyard_api::Api;
 use stepyard_api::auth::AuthConfig;
 use stepyard_interpreter::clock::ScaledClock;
+use stepyard_metrics::Metrics;
 use stepyard_runtime::{PluginFolder, Runtime};
-use stepyard_service::{Location, Service};
+use stepyard_service::{DEFAULT_METRICS_RETENTION, Location, Service};
 use stepyard_store::RedbStore;
 
 #[derive(Debug, Args)]
@@ -29,6 +30,19 @@ pub(super) struct ServeArgs {
     /// for tests).
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     time_scale: f64,
+    /// Do not count executions, states, tasks and requests (`/metrics`
+    /// then answers 404).
+    #[arg(long)]
+    no_metrics: bool,
+    /// Do not keep each task attempt's time and resources (CPU, memory,
+    /// table reads and writes) beside the history.
+    #[arg(long)]
+    no_usage: bool,
+    /// Keep per-minute metrics (the console's dashboard, `stepyard
+    /// metrics`) this long: e.g. 15d (the default, as CloudWatch keeps
+    /// one-minute figures), 12h, 90m.
+    #[arg(long, value_name = "AGE", value_parser = super::duration::parse_age)]
+    metrics_retention: Option<std::time::Duration>,
 }
 
 pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -50,7 +64,11 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let plugin_runtime = Runtime::new(Some(env.cache_dir()))?;
+    let metrics = (!args.no_metrics).then(|| Arc::new(Metrics::new()));
+    let mut plugin_runtime = Runtime::new(Some(env.cache_dir()))?.with_usage(!args.no_usage);
+    if let Some(metrics) = &metrics {
+        plugin_runtime = plugin_runtime.with_metrics(metrics.clone());
+    }
     let folder = Arc::new(PluginFolder::new(
         plugin_runtime,
         env.plugins.clone(),
@@ -75,6 +93,9 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
         };
         service = service.with_roles(auth.clone()).with_location(here);
     }
+    if let Some(metrics) = &metrics {
+        service = service.with_metrics(metrics.clone());
+    }
     let service = Arc::new(service);
     let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -84,6 +105,7 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             .resume_all()
             .await
             .context("cannot resume the running executions")?;
+        service.keep_metrics(args.metrics_retention.unwrap_or(DEFAULT_METRICS_RETENTION));
         let address = listener.local_addr()?;
         // The CLI's `executions`/`history`/`describe` find the server here.
         let address_file = env.data.join(super::client::ADDRESS_FILE);
@@ -104,7 +126,11 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
                 String::new()
             }
         );
-        let app = stepyard_console::router(Arc::new(Api::new(service.clone(), auth.clone())));
+        let mut api = Api::new(service.clone(), auth.clone());
+        if let Some(metrics) = &metrics {
+            api = api.with_metrics(metrics.clone());
+        }
+        let app = stepyard_console::router(Arc::new(api));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
@@ -113,6 +139,7 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
     });
     // Executions still running resume from their checkpoints next time.
     service.suspend_all();
+    service.flush_metrics();
     let _ = std::fs::remove_file(env.data.join(super::client::ADDRESS_FILE));
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     store.close();

@@ -10,6 +10,7 @@ import { editorPage } from './views/editor.js';
 import { tablesPage, tablePage } from './views/tables.js';
 import { logsPage } from './views/logs.js';
 import { pluginsPage } from './views/plugins.js';
+import { metricsPage } from './views/metrics.js';
 import { signInPage } from './views/signin.js';
 
 const main = document.getElementById('main');
@@ -24,6 +25,7 @@ const ROUTES = [
   [['tables', ':name'], 'tables', (p) => tablePage(p.name)],
   [['logs'], 'logs', () => logsPage()],
   [['plugins'], 'plugins', () => pluginsPage()],
+  [['metrics'], 'metrics', () => metricsPage()],
 ];
 
 /** The page currently shown, so it can stop what it runs (live updates) when left. */

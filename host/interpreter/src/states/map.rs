@@ -440,6 +440,7 @@ async fn distributed(
         interrupted: Default::default(),
         resume: Default::default(),
         inspector: exec.inspector,
+        state_ends: exec.state_ends,
     };
     let mut child_cursor = Cursor::default();
     match iterate(frame, map, &child, plan, &mut child_cursor, false).await {

@@ -21,9 +21,11 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::commit::Committer;
 use super::{RedbStore, io, read_table};
-use crate::{LogLine, LogStore, StoreError};
+use crate::{LogLine, LogStore, StoreError, TaskUsage};
 
 const LOGS: TableDefinition<(&str, u64), &str> = TableDefinition::new("log_lines");
+/// What task attempts used ([`TaskUsage`]), stored as log lines are.
+const USAGE: TableDefinition<(&str, u64), &str> = TableDefinition::new("task_usage");
 
 /// Lines (execution ARN, JSON text) not yet handed to the writer.
 #[derive(Default)]
@@ -56,7 +58,11 @@ pub(super) struct Drainer {
 }
 
 impl Drainer {
-    pub(super) fn start(pending: Arc<PendingLines>, committer: Arc<Committer>) -> Result<Drainer, StoreError> {
+    pub(super) fn start(
+        pending: Arc<PendingLines>,
+        usage: Arc<PendingLines>,
+        committer: Arc<Committer>,
+    ) -> Result<Drainer, StoreError> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
         let thread = std::thread::Builder::new()
@@ -69,12 +75,14 @@ impl Drainer {
                         .wait_timeout(stopped, DRAIN_INTERVAL)
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
-                    if !pending.is_empty() {
-                        let pending = pending.clone();
-                        committer.submit(
-                            move |write| write_lines(write, pending.take()),
-                            |_: Result<(), StoreError>| {},
-                        );
+                    for (buffer, table) in [(&pending, LOGS), (&usage, USAGE)] {
+                        if !buffer.is_empty() {
+                            let buffer = buffer.clone();
+                            committer.submit(
+                                move |write| write_lines(write, table, buffer.take()),
+                                |_: Result<(), StoreError>| {},
+                            );
+                        }
                     }
                 }
             })
@@ -107,7 +115,19 @@ impl RedbStore {
         // Through the writer, after any drain already queued: when this
         // returns, every line appended before it is committed.
         let pending = self.pending_lines.clone();
-        let _ = self.committer.write(move |write| write_lines(write, pending.take()));
+        let _ = self
+            .committer
+            .write(move |write| write_lines(write, LOGS, pending.take()));
+    }
+
+    fn flush_usage(&self) {
+        if self.pending_usage.is_empty() {
+            return;
+        }
+        let pending = self.pending_usage.clone();
+        let _ = self
+            .committer
+            .write(move |write| write_lines(write, USAGE, pending.take()));
     }
 }
 
@@ -122,7 +142,7 @@ impl LogStore for RedbStore {
         self.committer.write(move |write| {
             let mut all = pending.take();
             all.extend(encoded);
-            write_lines(write, all)
+            write_lines(write, LOGS, all)
         })
     }
 
@@ -147,6 +167,31 @@ impl LogStore for RedbStore {
             let (_, v) = entry.map_err(io)?;
             for text in v.value().lines() {
                 out.push(decode_line(text)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn record_usage(&self, usage: TaskUsage) {
+        if let Ok(text) = serde_json::to_string(&usage) {
+            self.pending_usage.push(vec![(usage.execution_arn, text)]);
+        }
+    }
+
+    fn usage(&self, execution_arn: &str) -> Result<Vec<TaskUsage>, StoreError> {
+        self.flush_usage();
+        let read = self.begin_read()?;
+        let Some(table) = read_table(&read, USAGE)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for entry in table
+            .range((execution_arn, 0)..=(execution_arn, u64::MAX))
+            .map_err(io)?
+        {
+            let (_, v) = entry.map_err(io)?;
+            for text in v.value().lines() {
+                out.push(serde_json::from_str(text).map_err(|e| io(format!("a stored usage record is damaged: {e}")))?);
             }
         }
         Ok(out)
@@ -187,15 +232,19 @@ fn encode_lines(lines: &[LogLine]) -> Result<Vec<(String, String)>, StoreError> 
         .collect()
 }
 
-/// Appends lines after each execution's last one: the lines of one
-/// execution (kept in their order) become one value.
-fn write_lines(write: &WriteTransaction, mut encoded: Vec<(String, String)>) -> Result<(), StoreError> {
+/// Appends lines after each execution's last one in `table`: the lines of
+/// one execution (kept in their order) become one value.
+fn write_lines(
+    write: &WriteTransaction,
+    table: TableDefinition<(&str, u64), &str>,
+    mut encoded: Vec<(String, String)>,
+) -> Result<(), StoreError> {
     if encoded.is_empty() {
         return Ok(());
     }
     // Stable: each execution's lines keep their order.
     encoded.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut logs = write.open_table(LOGS).map_err(io)?;
+    let mut logs = write.open_table(table).map_err(io)?;
     let mut rest = encoded.as_slice();
     while let Some((arn, _)) = rest.first() {
         let count = rest.iter().take_while(|(a, _)| a == arn).count();

@@ -13,6 +13,7 @@ mod kv;
 mod logs;
 mod machine_cache;
 mod machines;
+mod metrics;
 mod migrate;
 mod overlay;
 mod page_log;
@@ -29,6 +30,7 @@ use super::StoreError;
 pub use aliases::AliasWrite;
 use commit::Committer;
 pub use commit::{CommitStats, SLOW_BATCH};
+pub use metrics::{MergeAggregates, MetricMinute};
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
 
@@ -46,6 +48,8 @@ pub struct RedbStore {
     execution_seq: AtomicU64,
     /// Log lines waiting for the writer (see `logs`).
     pending_lines: Arc<logs::PendingLines>,
+    /// Task usage records not yet handed to the writer (same drainer).
+    pending_usage: Arc<logs::PendingLines>,
     /// The secret that keys task tokens (see [`RedbStore::task_token_key`]).
     task_token_key: Arc<[u8]>,
     /// State machines as last read (see [`machine_cache::MachineCache`]).
@@ -140,7 +144,8 @@ impl RedbStore {
         let task_token_key = task_token_key(&db)?;
         let committer = Arc::new(Committer::start(db.clone(), syncs)?);
         let pending_lines: Arc<logs::PendingLines> = Arc::default();
-        let log_drainer = logs::Drainer::start(pending_lines.clone(), committer.clone())?;
+        let pending_usage: Arc<logs::PendingLines> = Arc::default();
+        let log_drainer = logs::Drainer::start(pending_lines.clone(), pending_usage.clone(), committer.clone())?;
         Ok(RedbStore {
             db,
             path,
@@ -148,6 +153,7 @@ impl RedbStore {
             log_drainer,
             execution_seq,
             pending_lines,
+            pending_usage,
             task_token_key,
             machines: machine_cache::MachineCache::default(),
         })

@@ -13,6 +13,7 @@ import { startDialog } from './machine.js';
 import { tableView } from './execution-table.js';
 import { eventsView } from './execution-events.js';
 import { stepPanel } from './step-panel.js';
+import { executionUsage, formatBytes, formatMs } from './usage.js';
 
 /** How often the views are redrawn at most while events stream in. */
 const REDRAW_MS = 150;
@@ -129,6 +130,9 @@ export async function executionPage(arn) {
         kv('Duration', formatDuration(duration), { 'data-testid': 'duration' }),
         kv('States entered', String(state.model.stateTransitions), { 'data-testid': 'transitions' }),
         kv('Redrives', String(d.redriveCount ?? 0)),
+        state.usage ? kv('Task CPU', formatMs(state.usage.cpuMs), { 'data-testid': 'usage-cpu', title: `${state.usage.taskAttempts} task attempts, ${formatMs(state.usage.runMs)} running` }) : null,
+        state.usage ? kv('Peak memory', formatBytes(state.usage.peakMemoryBytes)) : null,
+        state.usage ? kv('Table reads / writes', `${state.usage.kvReads} / ${state.usage.kvWrites}`, { 'data-testid': 'usage-kv' }) : null,
         kv('State machine', h('a', { href: href('machines', d.stateMachineArn) }, arnName(d.stateMachineArn))),
         d.stateMachineVersionArn ? kv('Version', arnName(d.stateMachineVersionArn)) : null,
         d.stateMachineAliasArn ? kv('Alias', arnName(d.stateMachineAliasArn)) : null),
@@ -264,10 +268,18 @@ export async function executionPage(arn) {
       },
       onEnd: (description) => {
         if (description && description.executionArn) state.description = description;
+        loadUsage(true);
         scheduleRedraw();
       },
       onError: (e) => toast(`Live updates stopped: ${e.message}`, 'error'),
     });
+  }
+
+  /** The execution's summed task usage, shown in the summary once known. */
+  function loadUsage(fresh = false) {
+    executionUsage(arn, { fresh: fresh || state.description.status === 'RUNNING' })
+      .then((answer) => { state.usage = answer.totals; drawSummary(); })
+      .catch(() => { /* a server without usage: the summary goes without */ });
   }
 
   const element = h('div', { 'data-testid': 'execution-page' }, header, banner, summary, layout);
@@ -276,6 +288,7 @@ export async function executionPage(arn) {
     mounted: () => {
       drawAll();
       follow();
+      loadUsage();
     },
     dispose: () => {
       live?.close();

@@ -6,6 +6,7 @@
 import * as api from '../api.js';
 import { codeBlock, formatDuration, formatTime, h, replace, statusPill, tabs } from '../dom.js';
 import { dataFlow } from './data-flow.js';
+import { usageView } from './usage.js';
 import { shortResource, statesByName } from './execution-table.js';
 import { STATUS } from '../model/history.js';
 
@@ -41,6 +42,7 @@ export function stepPanel({ name, model, definition, executionArn, onClose }) {
       { id: 'definition', label: 'Definition', render: () => codeBlock(state ? JSON.stringify(state, null, 2) : null, { label: 'Amazon States Language' }) },
       ...(state?.Retry || (visit && visit.attempts.length > 1) ? [{ id: 'retries', label: `Retries${visit ? ` (${Math.max(0, visit.attempts.length - 1)})` : ''}`, render: () => attemptsView(visit, state) }] : []),
       { id: 'logs', label: 'Logs', render: () => logsView(executionArn, name, visit) },
+      ...((state?.Type || visit?.type) === 'Task' ? [{ id: 'usage', label: 'Resources', render: () => usageView(executionArn, name, visit) }] : []),
       { id: 'events', label: 'Events', render: () => eventsOf(visit, model) },
     ], { selected: lastTab, onChange: (id) => { lastTab = id; } });
     return view.element;

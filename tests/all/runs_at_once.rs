@@ -1,0 +1,89 @@
+//! Several `stepyard run` at once in one data directory (a test suite run
+//! in parallel, two terminals): the first holds the database and serves
+//! the others; every execution is stored, with one set of tables.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::serve::{shared_cache, temp_dir};
+use crate::support::{plugins_dir, repo_root};
+
+fn stepyard(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stepyard"));
+    c.arg("--data")
+        .arg(data)
+        .arg("--plugins")
+        .arg(plugins_dir())
+        .arg("--cache")
+        .arg(shared_cache());
+    c
+}
+
+fn json_of(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON object ({e}):\n{text}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn runs_at_once_all_finish_and_every_execution_is_stored() {
+    let data = temp_dir("runs-at-once");
+    let order = repo_root().join("workflows/order.asl.json");
+    let runs = 6;
+    let children: Vec<_> = (0..runs)
+        .map(|i| {
+            stepyard(&data)
+                .arg("run")
+                .arg(&order)
+                .args(["--json", "--time-scale", "0.05", "--name", &format!("together-{i}")])
+                .arg("--input")
+                .arg(format!(r#"{{"order_id": "t-{i}", "total": {}}}"#, 10 + i))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let answer = json_of(&out);
+        assert_eq!(answer["status"], "SUCCEEDED", "{answer}");
+        assert!(out.status.success());
+    }
+
+    // Nobody holds the directory now: these open the database themselves.
+    let out = stepyard(&data)
+        .args(["executions", "order", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    names.sort();
+    let expected: Vec<String> = (0..runs).map(|i| format!("together-{i}")).collect();
+    assert_eq!(names, expected, "every run stored its execution");
+    for i in 0..runs {
+        let out = stepyard(&data)
+            .args(["history", &format!("order:together-{i}")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("ExecutionSucceeded"), "together-{i}: {text}");
+        let item = stepyard(&data)
+            .args(["table", "get", "orders", &format!("t-{i}")])
+            .output()
+            .unwrap();
+        let item: Value = serde_json::from_slice(&item.stdout).unwrap();
+        assert_eq!(item["status"], "CONFIRMED", "{item}");
+    }
+    assert!(
+        !data.join("serve.addr").exists(),
+        "the last holder let go of the directory"
+    );
+}
