@@ -15,6 +15,7 @@ mod metrics;
 mod plugin_slots;
 mod plugins;
 mod recovery;
+mod retention;
 mod runs_at_once;
 mod serve;
 mod support;

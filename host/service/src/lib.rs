@@ -20,6 +20,7 @@ mod live;
 mod logging;
 mod machines;
 mod metric_data;
+mod retention;
 mod roles;
 mod runner;
 mod test_state;
@@ -42,6 +43,7 @@ pub use error::ServiceError;
 use error::ServiceResult;
 pub use live::{LiveHistory, LiveUpdate};
 pub use metric_data::DEFAULT_METRICS_RETENTION;
+pub use retention::DEFAULT_EXECUTION_RETENTION;
 
 /// The Step Functions operations [`Service::call`] serves.
 pub const OPERATIONS: &[&str] = &[

@@ -25,7 +25,7 @@ use futures_util::future::BoxFuture;
 pub use memory::MemoryStore;
 pub(crate) use merge::merge;
 pub use records::*;
-pub use redb_store::{AliasWrite, CommitStats, MergeAggregates, MetricMinute, RedbStore, SLOW_BATCH};
+pub use redb_store::{AliasWrite, CommitStats, Expired, MergeAggregates, MetricMinute, RedbStore, SLOW_BATCH};
 pub use usage::TaskUsage;
 
 /// Longest key a table accepts (DynamoDB's partition key limit).

@@ -419,3 +419,84 @@ fn a_state_machine_read_after_each_change_is_the_changed_one() {
         "a deleted machine is not served from the cache"
     );
 }
+
+#[test]
+fn ended_executions_expire_oldest_first_with_their_history_logs_and_usage() {
+    let path = tempdir().join("retention.redb");
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let s = RedbStore::open(&path).unwrap();
+    let arn = |name: &str| execution(name).arn;
+    let end = |stop_millis: i64| ExecutionEnd {
+        status: "SUCCEEDED".into(),
+        stop_millis,
+        output: Some("{}".into()),
+        error: None,
+        cause: None,
+    };
+    for (name, stop) in [("older", 1000), ("old", 2000), ("redriven", 1500), ("new", 5000)] {
+        let started = match rt
+            .block_on(s.start_execution(execution(name), Vec::new(), None))
+            .unwrap()
+        {
+            Started::New(r) => r,
+            Started::Existing(_) => panic!("{name} exists"),
+        };
+        let events = vec![StoredEvent {
+            id: 1,
+            json: r#"{"id":1}"#.into(),
+        }];
+        assert!(
+            rt.block_on(s.finish_running_execution(&started, events, end(stop)))
+                .unwrap()
+        );
+        s.append(&[LogLine {
+            timestamp: "2026-12-07T00:00:00.000Z".into(),
+            execution_arn: arn(name),
+            state_name: "P".into(),
+            source: "p".into(),
+            level: Level::Info,
+            message: format!("{name} ran"),
+            fields: Vec::new(),
+            entry: None,
+            attempt: None,
+        }])
+        .unwrap();
+        s.record_usage(TaskUsage {
+            execution_arn: arn(name),
+            ..TaskUsage::default()
+        });
+    }
+    // A redriven execution runs again: it is not expired while it runs.
+    rt.block_on(s.redrive_execution(&arn("redriven"), 3000, Vec::new(), "{}".into(), |_| Ok(())))
+        .unwrap()
+        .unwrap();
+
+    let first = rt.block_on(s.expire_executions(2500, 1)).unwrap();
+    assert_eq!(first.executions, 1);
+    assert!(s.execution(&arn("older")).unwrap().is_none(), "the oldest goes first");
+    assert!(s.execution(&arn("old")).unwrap().is_some());
+    let rest = rt.block_on(s.expire_executions(2500, 100)).unwrap();
+    assert_eq!(
+        rest,
+        Expired {
+            executions: 1,
+            log_values: 2
+        },
+        "old, with its lines and usage"
+    );
+    for gone in ["older", "old"] {
+        assert!(s.execution(&arn(gone)).unwrap().is_none(), "{gone}");
+        assert!(s.events(&arn(gone), None, false, 10).unwrap().0.is_empty(), "{gone}");
+        assert!(s.read(&arn(gone)).unwrap().is_empty(), "{gone}");
+        assert!(s.usage(&arn(gone)).unwrap().is_empty(), "{gone}");
+    }
+    let (listed, _) = s
+        .executions_of(&execution("new").state_machine_arn, None, 10, |_| true)
+        .unwrap();
+    let mut names: Vec<&str> = listed.iter().map(|e| e.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["new", "redriven"]);
+    assert_eq!(s.events(&arn("new"), None, false, 10).unwrap().0.len(), 1);
+    assert_eq!(s.read(&arn("new")).unwrap().len(), 1);
+    assert_eq!(rt.block_on(s.expire_executions(2500, 100)).unwrap(), Expired::default());
+}

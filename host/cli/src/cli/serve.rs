@@ -13,7 +13,7 @@ use stepyard_api::auth::AuthConfig;
 use stepyard_interpreter::clock::ScaledClock;
 use stepyard_metrics::Metrics;
 use stepyard_runtime::{PluginFolder, Runtime};
-use stepyard_service::{DEFAULT_METRICS_RETENTION, Location, Service};
+use stepyard_service::{DEFAULT_EXECUTION_RETENTION, DEFAULT_METRICS_RETENTION, Location, Service};
 use stepyard_store::RedbStore;
 
 #[derive(Debug, Args)]
@@ -43,6 +43,10 @@ pub(super) struct ServeArgs {
     /// one-minute figures), 12h, 90m.
     #[arg(long, value_name = "AGE", value_parser = super::duration::parse_age)]
     metrics_retention: Option<std::time::Duration>,
+    /// Delete closed executions (with their histories, log lines and usage)
+    /// this long after they end: 90d by default, as AWS keeps them.
+    #[arg(long, value_name = "AGE", value_parser = super::duration::parse_age)]
+    execution_retention: Option<std::time::Duration>,
 }
 
 pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -106,6 +110,7 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             .await
             .context("cannot resume the running executions")?;
         service.keep_metrics(args.metrics_retention.unwrap_or(DEFAULT_METRICS_RETENTION));
+        service.keep_executions(args.execution_retention.unwrap_or(DEFAULT_EXECUTION_RETENTION));
         let address = listener.local_addr()?;
         // The CLI's `executions`/`history`/`describe` find the server here.
         let address_file = env.data.join(super::client::ADDRESS_FILE);

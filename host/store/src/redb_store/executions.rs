@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::journal::{self, JOURNAL};
+use super::retention;
 use super::{RedbStore, io, read_table};
 use crate::StoreError;
 use crate::records::*;
@@ -17,7 +18,7 @@ use crate::records::*;
 /// Execution ARN → record (without its definition: see `DEFINITIONS`).
 pub(super) const EXECUTIONS: TableDefinition<&str, &str> = TableDefinition::new("executions");
 /// (state machine ARN, start seq) → execution ARN: listing, newest first.
-const BY_MACHINE: TableDefinition<(&str, u64), &str> = TableDefinition::new("executions_by_machine");
+pub(super) const BY_MACHINE: TableDefinition<(&str, u64), &str> = TableDefinition::new("executions_by_machine");
 /// Start seq → ARN of the executions not yet ended: resumed when the
 /// server starts. Keyed by seq so that starts and ends touch few pages.
 pub(super) const RUNNING: TableDefinition<u64, &str> = TableDefinition::new("running_executions");
@@ -150,6 +151,7 @@ impl RedbStore {
                     .insert(arn.as_str(), text.as_str())
                     .map_err(io)?;
                 txn.open_table(RUNNING).map_err(io)?.remove(record.seq).map_err(io)?;
+                retention::mark_ended(txn, &record)?;
                 journal::append(txn, record.seq, &events, None)?;
                 Ok(true)
             })
@@ -177,18 +179,20 @@ impl RedbStore {
             ..running.clone_without_definition()
         };
         let text = encode_record(&mut record)?;
-        let (arn, seq) = (record.arn, record.seq);
         self.committer
             .write_async(move |txn| {
+                let (arn, seq) = (record.arn.as_str(), record.seq);
                 // Running exactly while listed in RUNNING (both change together).
                 let mut running = txn.open_table(RUNNING).map_err(io)?;
                 if running.remove(seq).map_err(io)?.is_none() {
                     return Ok(false);
                 }
+                drop(running);
                 txn.open_table(EXECUTIONS)
                     .map_err(io)?
-                    .insert(arn.as_str(), text.as_str())
+                    .insert(arn, text.as_str())
                     .map_err(io)?;
+                retention::mark_ended(txn, &record)?;
                 journal::append(txn, seq, &events, None)?;
                 Ok(true)
             })
@@ -212,6 +216,7 @@ impl RedbStore {
                     return Ok(None);
                 };
                 check(&record)?;
+                retention::unmark_ended(txn, &record)?;
                 record.status = "RUNNING".into();
                 record.redrive_count += 1;
                 record.redrive_millis = Some(redrive_millis);

@@ -23,9 +23,9 @@ use super::commit::Committer;
 use super::{RedbStore, io, read_table};
 use crate::{LogLine, LogStore, StoreError, TaskUsage};
 
-const LOGS: TableDefinition<(&str, u64), &str> = TableDefinition::new("log_lines");
+pub(super) const LOGS: TableDefinition<(&str, u64), &str> = TableDefinition::new("log_lines");
 /// What task attempts used ([`TaskUsage`]), stored as log lines are.
-const USAGE: TableDefinition<(&str, u64), &str> = TableDefinition::new("task_usage");
+pub(super) const USAGE: TableDefinition<(&str, u64), &str> = TableDefinition::new("task_usage");
 
 /// Lines (execution ARN, JSON text) not yet handed to the writer.
 #[derive(Default)]

@@ -17,6 +17,7 @@ mod metrics;
 mod migrate;
 mod overlay;
 mod page_log;
+mod retention;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,7 @@ pub use aliases::AliasWrite;
 use commit::Committer;
 pub use commit::{CommitStats, SLOW_BATCH};
 pub use metrics::{MergeAggregates, MetricMinute};
+pub use retention::Expired;
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("stepyard_meta");
 
@@ -251,7 +253,15 @@ fn check_format(db: &Database) -> Result<(), StoreError> {
     };
     drop(read);
     match format {
-        Some(f) if f == FORMAT => Ok(()),
+        Some(f) if f == FORMAT => {
+            // Files from before the ended list: list their ended executions once.
+            if !tables.iter().any(|t| t == retention::ENDED.name()) && tables.iter().any(|t| t == "executions") {
+                let write = db.begin_write().map_err(io)?;
+                retention::backfill(&write)?;
+                write.commit().map_err(io)?;
+            }
+            Ok(())
+        }
         Some(f) if f == "stepyard-1" => migrate::from_v1(db, FORMAT),
         Some(f) => Err(StoreError::Invalid(format!(
             "it holds data in format '{f}', this Stepyard reads '{FORMAT}'"

@@ -1,0 +1,60 @@
+//! Closed executions expire as on AWS: 90 days after they end by default.
+//! Their records, histories, log lines and usage go together, in small
+//! writes on a background task, so commits never stall behind expiry; what
+//! was dropped is counted in the metrics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Service;
+
+/// How long closed executions are kept by default (AWS keeps them 90
+/// days after they end).
+pub const DEFAULT_EXECUTION_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+/// How often expired executions are looked for.
+const EXPIRE_EVERY: Duration = Duration::from_secs(60);
+/// Executions deleted per write.
+const BATCH: usize = 200;
+
+impl Service {
+    /// Deletes closed executions that ended more than `retention` ago, now
+    /// and every minute, until the runtime stops.
+    pub fn keep_executions(self: &Arc<Self>, retention: Duration) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(EXPIRE_EVERY);
+            loop {
+                tick.tick().await;
+                let before = this.now_millis() - retention.as_millis().min(i64::MAX as u128) as i64;
+                this.expire_executions(before).await;
+            }
+        });
+    }
+
+    /// Deletes every execution that ended before `before_millis`, a batch
+    /// per write; how many went.
+    pub async fn expire_executions(&self, before_millis: i64) -> u64 {
+        let mut dropped = 0;
+        loop {
+            match self.store.expire_executions(before_millis, BATCH).await {
+                Ok(expired) => {
+                    dropped += expired.executions;
+                    if let Some(metrics) = &self.metrics {
+                        metrics.retention_dropped("executions", expired.executions);
+                        metrics.retention_dropped("log_values", expired.log_values);
+                    }
+                    if expired.executions < BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("stepyard: expiring executions failed: {e}");
+                    break;
+                }
+            }
+            // Let commits of running executions through between batches.
+            tokio::task::yield_now().await;
+        }
+        dropped
+    }
+}

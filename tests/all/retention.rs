@@ -1,0 +1,101 @@
+//! Closed executions expire after `--execution-retention` (90 days by
+//! default, as on AWS), with their histories and log lines; what was
+//! dropped is counted.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use serde_json::json;
+
+use crate::serve::{Server, create, order_definition, temp_dir};
+
+fn ended(server: &Server, arn: &str) -> String {
+    for _ in 0..6000 {
+        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
+        if d["status"] != "RUNNING" {
+            return d["status"].as_str().unwrap().to_owned();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{arn} did not end");
+}
+
+fn scrape(server: &Server) -> String {
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn closed_executions_expire_with_their_history_and_logs() {
+    let data = temp_dir("retention");
+    let keep = ["--execution-retention", "2s"];
+    let server = Server::start(&data, &keep);
+    let orders = create(&server, "orders", &order_definition());
+    let start = |server: &Server, id: &str| {
+        server.ok(
+            "StartExecution",
+            json!({"stateMachineArn": orders, "input": json!({"order_id": id, "total": 3}).to_string()}),
+        )["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let old = start(&server, "r-1");
+    assert_eq!(ended(&server, &old), "SUCCEEDED");
+    assert!(
+        !server.own("GetExecutionLogs", json!({"executionArn": old}))["lines"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    server.stop();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+
+    // Expiry runs when the server starts, then every minute.
+    let server = Server::start(&data, &keep);
+    let fresh = start(&server, "r-2");
+    assert_eq!(ended(&server, &fresh), "SUCCEEDED");
+    let mut gone = false;
+    for _ in 0..100 {
+        let (status, answer) = server.call("DescribeExecution", json!({"executionArn": old}));
+        if status == 400 {
+            assert_eq!(answer["__type"], "ExecutionDoesNotExist", "{answer}");
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(gone, "{old} expired");
+    let (status, _) = server.call("GetExecutionHistory", json!({"executionArn": old}));
+    assert_eq!(status, 400);
+    let listed = server.ok("ListExecutions", json!({"stateMachineArn": orders}));
+    let names: Vec<&str> = listed["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 1, "{listed}");
+    assert_eq!(
+        server.ok("DescribeExecution", json!({"executionArn": fresh}))["status"],
+        "SUCCEEDED"
+    );
+    // The order's table item is the plugins' data, not the execution's: it stays.
+    assert_eq!(
+        server.own("GetItem", json!({"table": "orders", "key": "r-1"}))["item"]["value"]["status"],
+        "CONFIRMED"
+    );
+    let metrics = scrape(&server);
+    assert!(
+        metrics.contains(r#"stepyard_retention_dropped_total{kind="executions"} 1"#),
+        "{metrics}"
+    );
+}
