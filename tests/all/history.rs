@@ -112,3 +112,21 @@ fn error_causes_cite_the_entered_event_id() {
     let out = run(def, json!({}));
     assert!(out.cause().contains("(entered at the event id #4)"), "{}", out.cause());
 }
+
+#[test]
+fn an_empty_assign_records_no_assigned_variables() {
+    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{},"Next":"B"},
+        "B":{"Type":"Pass","Assign":{"x":1},"End":true}}}"#;
+    let out = run(def, json!({}));
+    let exits: Vec<_> = out
+        .events
+        .iter()
+        .filter(|e| e.details.type_name() == "PassStateExited")
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.to_json_text()).unwrap()["stateExitedEventDetails"].clone()
+        })
+        .collect();
+    assert!(exits[0].get("assignedVariables").is_none(), "{}", exits[0]);
+    assert!(exits[0].get("assignedVariablesDetails").is_none(), "{}", exits[0]);
+    assert_eq!(exits[1]["assignedVariables"], json!({"x": "1"}));
+}
