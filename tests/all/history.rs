@@ -113,6 +113,24 @@ fn error_causes_cite_the_entered_event_id() {
     assert!(out.cause().contains("(entered at the event id #4)"), "{}", out.cause());
 }
 
+/// The `…EventDetails` member of the first event of type `kind`, as AWS writes it.
+fn details_of(out: &crate::support::Outcome, kind: &str) -> serde_json::Value {
+    let event = out
+        .events
+        .iter()
+        .find(|e| e.details.type_name() == kind)
+        .unwrap_or_else(|| panic!("no {kind} event in {:?}", out.event_types()));
+    let text: serde_json::Value = serde_json::from_str(&event.to_json_text()).unwrap();
+    let key = text
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.ends_with("EventDetails"))
+        .unwrap_or_else(|| panic!("{kind} has no details"))
+        .clone();
+    text[key].clone()
+}
+
 #[test]
 fn an_empty_assign_records_no_assigned_variables() {
     let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{},"Next":"B"},
@@ -129,4 +147,36 @@ fn an_empty_assign_records_no_assigned_variables() {
     assert!(exits[0].get("assignedVariables").is_none(), "{}", exits[0]);
     assert!(exits[0].get("assignedVariablesDetails").is_none(), "{}", exits[0]);
     assert_eq!(exits[1]["assignedVariables"], json!({"x": "1"}));
+}
+
+#[test]
+fn evaluation_failures_name_the_failing_field_as_their_location() {
+    let output = r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",
+        "Output":{"a":[0,"{% $nothing %}"]},"End":true}}}"#;
+    let details = details_of(&run(output, json!({})), "EvaluationFailed");
+    assert_eq!(details["location"], "Output/a/1");
+    assert_eq!(details["state"], "P");
+
+    let items = r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":"{% 1 %}",
+        "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#;
+    assert_eq!(
+        details_of(&run(items, json!({})), "EvaluationFailed")["location"],
+        "Items"
+    );
+
+    let timestamp = r#"{"QueryLanguage":"JSONata","StartAt":"W","States":{"W":{"Type":"Wait",
+        "Timestamp":"{% 'not a date' %}","End":true}}}"#;
+    assert_eq!(
+        details_of(&run(timestamp, json!({})), "EvaluationFailed")["location"],
+        "Timestamp"
+    );
+}
+
+#[test]
+fn an_evaluation_failure_about_no_one_field_has_no_location() {
+    // The Map has no Items: its input itself is not an array.
+    let def = r#"{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map",
+        "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#;
+    let details = details_of(&run(def, json!({"not": "an array"})), "EvaluationFailed");
+    assert!(details.get("location").is_none(), "{details}");
 }

@@ -54,6 +54,11 @@ pub struct Failure {
     /// ordinary task failures, which `States.ALL` catches even when their
     /// name is a terminal one such as `States.DataLimitExceeded`.
     pub from_task: bool,
+    /// For an evaluation error: the field (and the place below it, as in
+    /// `Output/a/0`) whose value failed, which AWS records as the
+    /// `location` of `EvaluationFailedEventDetails`. `None` when the
+    /// failure is not about one field (a Map input that is no array).
+    pub location: Option<String>,
 }
 
 impl Failure {
@@ -64,6 +69,7 @@ impl Failure {
             cause: Some(cause.into()),
             evaluation: false,
             from_task: false,
+            location: None,
         }
     }
 
@@ -74,6 +80,7 @@ impl Failure {
             cause,
             evaluation: false,
             from_task: false,
+            location: None,
         }
     }
 

@@ -274,7 +274,7 @@ fn record_evaluation_failure(frame: &Frame<'_>, failure: &Failure, cursor: &mut 
     let id = events.record(previous, || EventDetails::EvaluationFailed {
         error: failure.error.clone().unwrap_or_default(),
         cause: failure.cause.clone().unwrap_or_default(),
-        location: None,
+        location: failure.location.clone(),
         state: frame.state.name.clone(),
     });
     cursor.last = id;

@@ -241,7 +241,8 @@ pub enum EventDetails {
         error: String,
         /// `cause` of `EvaluationFailedEventDetails`.
         cause: String,
-        /// `location` of `EvaluationFailedEventDetails`: the failing field. Always `None` here.
+        /// `location` of `EvaluationFailedEventDetails`: the field whose value failed
+        /// (`Items`, `Output/a/0`), when the failure is about one field.
         location: Option<String>,
         /// `state` of `EvaluationFailedEventDetails`: the state's name.
         state: String,

@@ -61,10 +61,13 @@ pub(crate) fn timeouts_jsonata(frame: &Frame<'_>, task: &TaskState, states: &Val
                 match v.as_u64() {
                     Some(n) if n > 0 => Some(n),
                     _ => {
-                        return Err(frame.query_error(format!(
-                            "The {field} field must evaluate to a positive integer, but was: {}",
-                            AwsJson(&v)
-                        )));
+                        return Err(frame.field_error(
+                            field,
+                            format!(
+                                "The {field} field must evaluate to a positive integer, but was: {}",
+                                AwsJson(&v)
+                            ),
+                        ));
                     }
                 }
             }
