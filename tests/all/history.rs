@@ -180,3 +180,42 @@ fn an_evaluation_failure_about_no_one_field_has_no_location() {
     let details = details_of(&run(def, json!({"not": "an array"})), "EvaluationFailed");
     assert!(details.get("location").is_none(), "{details}");
 }
+
+#[test]
+fn a_task_timeout_records_no_cause() {
+    let slow = || {
+        FakeTasks::new().function("f", |_, _| {
+            Step::After(std::time::Duration::from_secs(30), Box::new(Step::Ok(json!(1))))
+        })
+    };
+    let lambda = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","TimeoutSeconds":5,"End":true}}}"#;
+    let out = run_with(lambda, json!({}), slow());
+    assert_eq!(out.error(), "States.Timeout");
+    assert_eq!(out.result.cause, None);
+    assert_eq!(
+        details_of(&out, "LambdaFunctionTimedOut"),
+        json!({"error": "States.Timeout"})
+    );
+    assert_eq!(details_of(&out, "ExecutionFailed"), json!({"error": "States.Timeout"}));
+
+    let service = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+        "Parameters":{"FunctionName":"f"},"TimeoutSeconds":5,"End":true}}}"#;
+    let out = run_with(service, json!({}), slow());
+    assert_eq!(
+        details_of(&out, "TaskTimedOut"),
+        json!({"error": "States.Timeout", "resourceType": "lambda", "resource": "invoke"})
+    );
+}
+
+#[test]
+fn a_caught_task_timeout_still_shows_an_empty_cause() {
+    let def = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"f","TimeoutSeconds":5,
+        "Catch":[{"ErrorEquals":["States.Timeout"],"Next":"Caught"}],"End":true},
+        "Caught":{"Type":"Pass","End":true}}}"#;
+    let slow = FakeTasks::new().function("f", |_, _| {
+        Step::After(std::time::Duration::from_secs(30), Box::new(Step::Ok(json!(1))))
+    });
+    let out = run_with(def, json!({}), slow);
+    assert_eq!(out.output(), &json!({"Error": "States.Timeout", "Cause": ""}));
+}
