@@ -219,3 +219,48 @@ fn a_caught_task_timeout_still_shows_an_empty_cause() {
     let out = run_with(def, json!({}), slow);
     assert_eq!(out.output(), &json!({"Error": "States.Timeout", "Cause": ""}));
 }
+
+#[test]
+fn a_child_evaluation_failure_is_recorded_once() {
+    let pass = r#"{"Type":"Pass","Output":{"e":"{% $nothing %}"},"End":true}"#;
+    let map = format!(
+        r#"{{"QueryLanguage":"JSONata","StartAt":"M","States":{{"M":{{"Type":"Map","Items":"{{% [1, 2] %}}",
+        "MaxConcurrency":1,"ItemProcessor":{{"StartAt":"P","States":{{"P":{pass}}}}},"End":true}}}}}}"#
+    );
+    let out = run(&map, json!({}));
+    assert_eq!(out.error(), "States.QueryEvaluationError");
+    assert_eq!(
+        out.event_types(),
+        [
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapIterationStarted",
+            "PassStateEntered",
+            "EvaluationFailed",
+            "MapIterationFailed",
+            "MapStateFailed",
+            "ExecutionFailed",
+        ]
+    );
+    // The execution's failure follows the Map's.
+    let last = out.events.last().unwrap();
+    assert_eq!(last.previous_event_id, out.events[out.events.len() - 2].id);
+
+    let parallel = format!(
+        r#"{{"QueryLanguage":"JSONata","StartAt":"Par","States":{{"Par":{{"Type":"Parallel","End":true,
+        "Branches":[{{"StartAt":"P","States":{{"P":{pass}}}}}]}}}}}}"#
+    );
+    let out = run(&parallel, json!({}));
+    let types = out.event_types();
+    assert_eq!(
+        types.iter().filter(|t| *t == "EvaluationFailed").count(),
+        1,
+        "{types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| *t == "ParallelStateFailed").count(),
+        1,
+        "{types:?}"
+    );
+}

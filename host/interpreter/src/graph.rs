@@ -221,10 +221,14 @@ async fn run_state(
             }
             done
         }
-        Err(failure) => {
+        Err(mut failure) => {
             report.retries = frame.retry_count;
             if failure.evaluation {
                 record_evaluation_failure(&frame, &failure, cursor);
+                // Recorded where it happened: a Map or Parallel state that
+                // fails with it (one of its iterations' or branches' errors)
+                // records no EvaluationFailed of its own.
+                failure.evaluation = false;
             }
             let Some(raw_input) = raw_input else {
                 return Err(failure);
