@@ -65,6 +65,16 @@ pub enum QueryFailure {
 }
 
 impl QueryFailure {
+    /// The field the failing expression was written in, with the location
+    /// below it (`Output/a/0`): where AWS says the evaluation failed.
+    pub fn field(&self) -> &str {
+        match self {
+            QueryFailure::Threw { field, .. }
+            | QueryFailure::Undefined { field, .. }
+            | QueryFailure::Unsupported { field, .. } => field,
+        }
+    }
+
     /// AWS's `States.QueryEvaluationError` cause text (without the
     /// "An error occurred while executing the state…" prefix).
     pub fn describe(&self) -> String {

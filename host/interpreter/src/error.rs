@@ -54,6 +54,15 @@ pub struct Failure {
     /// ordinary task failures, which `States.ALL` catches even when their
     /// name is a terminal one such as `States.DataLimitExceeded`.
     pub from_task: bool,
+    /// For an evaluation error: the field (and the place below it, as in
+    /// `Output/a/0`) whose value failed, which AWS records as the
+    /// `location` of `EvaluationFailedEventDetails`. `None` when the
+    /// failure is not about one field (a Map input that is no array).
+    pub location: Option<String>,
+    /// Set for a task that timed out (`States.Timeout`, `States.HeartbeatTimeout`):
+    /// AWS records such a failure without a cause (in the task's event and the
+    /// execution's), yet the error output a catcher sees holds `"Cause": ""`.
+    pub(crate) timed_out: bool,
 }
 
 impl Failure {
@@ -64,6 +73,8 @@ impl Failure {
             cause: Some(cause.into()),
             evaluation: false,
             from_task: false,
+            location: None,
+            timed_out: false,
         }
     }
 
@@ -74,6 +85,8 @@ impl Failure {
             cause,
             evaluation: false,
             from_task: false,
+            location: None,
+            timed_out: false,
         }
     }
 
@@ -88,8 +101,14 @@ impl Failure {
         if let Some(e) = &self.error {
             m.insert("Error".into(), json!(e));
         }
-        if let Some(c) = &self.cause {
-            m.insert("Cause".into(), json!(c));
+        match &self.cause {
+            Some(c) => {
+                m.insert("Cause".into(), json!(c));
+            }
+            None if self.timed_out => {
+                m.insert("Cause".into(), json!(""));
+            }
+            None => {}
         }
         Value::Object(m)
     }
@@ -169,5 +188,13 @@ mod tests {
     #[test]
     fn error_output_omits_missing_parts() {
         assert_eq!(Failure::raw(Some("E".into()), None).to_output(), json!({"Error": "E"}));
+    }
+
+    #[test]
+    fn a_timeout_has_no_cause_but_its_error_output_has_an_empty_one() {
+        let mut f = Failure::raw(Some(names::TIMEOUT.into()), None);
+        f.timed_out = true;
+        assert_eq!(f.cause, None);
+        assert_eq!(f.to_output(), json!({"Error": "States.Timeout", "Cause": ""}));
     }
 }

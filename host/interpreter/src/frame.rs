@@ -145,13 +145,22 @@ impl<'a> Frame<'a> {
         Failure::new(names::RUNTIME, format!("{} {}", self.cause_prefix(), detail.as_ref()))
     }
 
-    /// A `States.QueryEvaluationError` failure about this state.
+    /// A `States.QueryEvaluationError` failure about this state, not about
+    /// one of its fields.
     pub(crate) fn query_error(&self, detail: impl AsRef<str>) -> Failure {
         let mut f = Failure::new(
             names::QUERY_EVALUATION_ERROR,
             format!("{} {}", self.cause_prefix(), detail.as_ref()),
         );
         f.evaluation = true;
+        f
+    }
+
+    /// A `States.QueryEvaluationError` failure about the value of `field`
+    /// (`Items`, `Output/a/0`), which AWS records as the failure's location.
+    pub(crate) fn field_error(&self, field: &str, detail: impl AsRef<str>) -> Failure {
+        let mut f = self.query_error(detail);
+        f.location = Some(field.to_owned());
         f
     }
 
@@ -214,7 +223,7 @@ impl<'a> Frame<'a> {
     }
 
     pub(crate) fn query_failure(&self, failure: &QueryFailure) -> Failure {
-        self.query_error(failure.describe())
+        self.field_error(failure.field(), failure.describe())
     }
 }
 

@@ -221,10 +221,14 @@ async fn run_state(
             }
             done
         }
-        Err(failure) => {
+        Err(mut failure) => {
             report.retries = frame.retry_count;
             if failure.evaluation {
                 record_evaluation_failure(&frame, &failure, cursor);
+                // Recorded where it happened: a Map or Parallel state that
+                // fails with it (one of its iterations' or branches' errors)
+                // records no EvaluationFailed of its own.
+                failure.evaluation = false;
             }
             let Some(raw_input) = raw_input else {
                 return Err(failure);
@@ -274,7 +278,7 @@ fn record_evaluation_failure(frame: &Frame<'_>, failure: &Failure, cursor: &mut 
     let id = events.record(previous, || EventDetails::EvaluationFailed {
         error: failure.error.clone().unwrap_or_default(),
         cause: failure.cause.clone().unwrap_or_default(),
-        location: None,
+        location: failure.location.clone(),
         state: frame.state.name.clone(),
     });
     cursor.last = id;

@@ -83,6 +83,7 @@ pub enum EventDetails {
         /// `output` of `StateExitedEventDetails`.
         output: Value,
         /// `assignedVariables` of `StateExitedEventDetails`: what the state's `Assign` set.
+        /// AWS leaves the member out when that is nothing (no `Assign`, or an empty one).
         assigned: Option<Map<String, Value>>,
     },
     /// A Task state scheduled a call to a service integration or an activity.
@@ -240,7 +241,8 @@ pub enum EventDetails {
         error: String,
         /// `cause` of `EvaluationFailedEventDetails`.
         cause: String,
-        /// `location` of `EvaluationFailedEventDetails`: the failing field. Always `None` here.
+        /// `location` of `EvaluationFailedEventDetails`: the field whose value failed
+        /// (`Items`, `Output/a/0`), when the failure is about one field.
         location: Option<String>,
         /// `state` of `EvaluationFailedEventDetails`: the state's name.
         state: String,
@@ -336,7 +338,8 @@ impl EventDetails {
                 name, output, assigned, ..
             } => {
                 let mut m = json!({"name": name, "output": text(output), "outputDetails": untruncated});
-                if let Some(vars) = assigned {
+                // AWS records the member only when the state assigned something.
+                if let Some(vars) = assigned.as_ref().filter(|v| !v.is_empty()) {
                     let rendered: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), text(v))).collect();
                     m["assignedVariables"] = Value::Object(rendered);
                     m["assignedVariablesDetails"] = untruncated;
@@ -555,5 +558,27 @@ mod tests {
         assert_eq!(v["stateExitedEventDetails"]["output"], "{\"a\":1}");
         assert_eq!(v["stateExitedEventDetails"]["assignedVariables"]["x"], "42");
         assert_eq!(v["previousEventId"], 2);
+    }
+
+    #[test]
+    fn an_empty_assign_records_no_assigned_variables() {
+        let exited = |assigned| HistoryEvent {
+            id: 3,
+            previous_event_id: 2,
+            timestamp: Utc::now(),
+            details: EventDetails::StateExited {
+                state_type: "Pass",
+                name: "A".into(),
+                output: json!({}),
+                assigned,
+            },
+        };
+        for assigned in [None, Some(Map::new())] {
+            let event = exited(assigned);
+            let details = &event.to_json()["stateExitedEventDetails"];
+            assert!(details.get("assignedVariables").is_none(), "{details}");
+            assert!(details.get("assignedVariablesDetails").is_none(), "{details}");
+            assert_eq!(event.to_json_text(), event.to_json().to_string());
+        }
     }
 }

@@ -155,7 +155,7 @@ fn write_details(out: &mut Out, details: &EventDetails) {
             out.str_field("name", name);
             out.text_field("output", output);
             out.untruncated("outputDetails");
-            if let Some(vars) = assigned {
+            if let Some(vars) = assigned.as_ref().filter(|v| !v.is_empty()) {
                 write_assigned(out, vars);
             }
         }
@@ -421,6 +421,12 @@ mod tests {
                 name: s("A"),
                 output: json!([1, 2]),
                 assigned: Some(vars),
+            },
+            StateExited {
+                state_type: "Pass",
+                name: s("A"),
+                output: json!({}),
+                assigned: Some(Map::new()),
             },
             TaskScheduled {
                 resource_type: s("lambda"),

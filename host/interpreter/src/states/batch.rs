@@ -52,10 +52,13 @@ pub(crate) fn limits_jsonata(frame: &Frame<'_>, batcher: &ItemBatcher, states: &
             Some(Dynamic::Jsonata(t)) => {
                 let v = frame.jsonata(t, states, field)?;
                 Some(as_count(&v).ok_or_else(|| {
-                    frame.query_error(format!(
-                        "The {field} field must be a non-negative integer, but was: {}",
-                        AwsJson(&v)
-                    ))
+                    frame.field_error(
+                        field,
+                        format!(
+                            "The {field} field must be a non-negative integer, but was: {}",
+                            AwsJson(&v)
+                        ),
+                    )
                 })?)
             }
             Some(_) => None,

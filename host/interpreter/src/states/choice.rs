@@ -36,7 +36,7 @@ pub(crate) fn decide_jsonata(frame: &Frame<'_>, choice: &ChoiceState, states: &V
                     .first()
                     .map(|e| e.text.clone())
                     .unwrap_or_default();
-                return Err(frame.query_error(format!(
+                return Err(frame.field_error("Condition", format!(
                     "The JSONata expression '{text}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
                     type_name(&other),
                     AwsJson(&other)

@@ -95,10 +95,13 @@ pub(crate) async fn run_jsonata(
         Dynamic::Jsonata(t) => {
             let v = frame.jsonata(t, states, "MaxConcurrency")?;
             v.as_u64().ok_or_else(|| {
-                frame.query_error(format!(
-                    "The MaxConcurrency field must be a non-negative integer, but was: {}",
-                    AwsJson(&v)
-                ))
+                frame.field_error(
+                    "MaxConcurrency",
+                    format!(
+                        "The MaxConcurrency field must be a non-negative integer, but was: {}",
+                        AwsJson(&v)
+                    ),
+                )
             })?
         }
         _ => 0,
@@ -110,7 +113,7 @@ pub(crate) async fn run_jsonata(
                 Value::Array(a) => a,
                 other => {
                     let text = t.expressions().first().map(|e| e.text.clone()).unwrap_or_default();
-                    return Err(frame.query_error(format!(
+                    return Err(frame.field_error("Items", format!(
                         "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
                         type_name(&other),
                         AwsJson(&other)
@@ -149,17 +152,19 @@ pub(crate) async fn run_jsonata(
         max_concurrency,
         cursor,
         |frame: &Frame<'_>| {
-            let count =
-                match &map.tolerated_failure_count {
-                    Some(Dynamic::Literal(n)) => Some(*n),
-                    Some(Dynamic::Jsonata(t)) => {
-                        let v = frame.jsonata(t, states, "ToleratedFailureCount")?;
-                        Some(v.as_u64().ok_or_else(|| {
-                            frame.query_error("ToleratedFailureCount must be a non-negative integer.")
-                        })?)
-                    }
-                    _ => None,
-                };
+            let count = match &map.tolerated_failure_count {
+                Some(Dynamic::Literal(n)) => Some(*n),
+                Some(Dynamic::Jsonata(t)) => {
+                    let v = frame.jsonata(t, states, "ToleratedFailureCount")?;
+                    Some(v.as_u64().ok_or_else(|| {
+                        frame.field_error(
+                            "ToleratedFailureCount",
+                            "ToleratedFailureCount must be a non-negative integer.",
+                        )
+                    })?)
+                }
+                _ => None,
+            };
             let percentage = match &map.tolerated_failure_percentage {
                 Some(Dynamic::Literal(p)) => Some(*p),
                 Some(Dynamic::Jsonata(t)) => {
@@ -167,7 +172,10 @@ pub(crate) async fn run_jsonata(
                     match v.as_f64() {
                         Some(p) if (0.0..=100.0).contains(&p) => Some(p),
                         _ => {
-                            return Err(frame.query_error("ToleratedFailurePercentage must be between 0 and 100."));
+                            return Err(frame.field_error(
+                                "ToleratedFailurePercentage",
+                                "ToleratedFailurePercentage must be between 0 and 100.",
+                            ));
                         }
                     }
                 }

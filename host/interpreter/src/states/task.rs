@@ -61,10 +61,13 @@ pub(crate) fn timeouts_jsonata(frame: &Frame<'_>, task: &TaskState, states: &Val
                 match v.as_u64() {
                     Some(n) if n > 0 => Some(n),
                     _ => {
-                        return Err(frame.query_error(format!(
-                            "The {field} field must evaluate to a positive integer, but was: {}",
-                            AwsJson(&v)
-                        )));
+                        return Err(frame.field_error(
+                            field,
+                            format!(
+                                "The {field} field must evaluate to a positive integer, but was: {}",
+                                AwsJson(&v)
+                            ),
+                        ));
                     }
                 }
             }
@@ -150,9 +153,9 @@ pub(crate) async fn run(
                 return Ok(output);
             }
             // An invoker that enforced the time limit itself reports it as
-            // AWS does a timeout: the same error, the same (empty) cause.
+            // AWS does a timeout: the same error, no cause.
             Attempt::Failed(f) if f.error == names::TIMEOUT => {
-                let failure = task_failure(names::TIMEOUT, Some(String::new()));
+                let failure = timeout_failure(names::TIMEOUT);
                 timed_out(frame, task, &failure, cursor);
                 failure
             }
@@ -167,12 +170,12 @@ pub(crate) async fn run(
                 failure
             }
             Attempt::TimedOut => {
-                let failure = task_failure(names::TIMEOUT, Some(String::new()));
+                let failure = timeout_failure(names::TIMEOUT);
                 timed_out(frame, task, &failure, cursor);
                 failure
             }
             Attempt::HeartbeatTimedOut => {
-                let failure = task_failure(names::HEARTBEAT_TIMEOUT, Some(String::new()));
+                let failure = timeout_failure(names::HEARTBEAT_TIMEOUT);
                 timed_out(frame, task, &failure, cursor);
                 failure
             }
@@ -190,6 +193,13 @@ pub(crate) async fn run(
 fn task_failure(error: &str, cause: Option<String>) -> Failure {
     let mut f = Failure::raw(Some(error.to_owned()), cause);
     f.from_task = true;
+    f
+}
+
+/// A task's timeout: AWS records it with its error name and no cause.
+fn timeout_failure(error: &str) -> Failure {
+    let mut f = task_failure(error, None);
+    f.timed_out = true;
     f
 }
 

@@ -79,10 +79,13 @@ pub(crate) async fn run_jsonata(
             match v.as_i64() {
                 Some(n) if n >= 0 => seconds(n),
                 _ => {
-                    return Err(frame.query_error(format!(
-                        "The Seconds field must evaluate to a non-negative integer, but was: {}",
-                        AwsJson(&v)
-                    )));
+                    return Err(frame.field_error(
+                        "Seconds",
+                        format!(
+                            "The Seconds field must evaluate to a non-negative integer, but was: {}",
+                            AwsJson(&v)
+                        ),
+                    ));
                 }
             }
         }
@@ -91,7 +94,7 @@ pub(crate) async fn run_jsonata(
             let v = frame.jsonata(t, states, "Timestamp")?;
             let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             if stepyard_asl::timestamp::parse(&text).is_none() {
-                return Err(frame.query_error(format!(
+                return Err(frame.field_error("Timestamp", format!(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
                 )));
             }
