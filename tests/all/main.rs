@@ -1,5 +1,6 @@
 //! Integration tests: the interpreter through its public API, and the CLI.
 
+mod audit;
 mod cli;
 mod clients;
 mod console;

@@ -457,6 +457,42 @@ class ConsoleWithAuth(ConsoleTest):
         self.assertEqual(self.server.call("DescribeExecution", {"executionArn": self.running})["status"], "RUNNING")
         self.shot("reader-refused")
 
+    def test_the_audit_page_shows_a_refused_call_to_whoever_may_read_the_trail(self):
+        self.sign_in("AKIDREADER00000001", "reader-secret-key")
+        self.one("[data-user=reader]")
+        self.execution(self.running)
+        self.one("[data-action=stop]").click()
+        self.driver.switch_to.alert.accept()
+        self.one(".toast-error")
+        # The reader may not read the trail (cloudtrail:LookupEvents).
+        self.open("/#/audit")
+        refused = self.one("[data-testid=audit-records] .error-text")
+        self.assertIn("cloudtrail:LookupEvents", refused.text)
+
+        self.sign_in("AKIDADMIN000000001", "admin-secret-key")
+        self.one("[data-user=admin]")
+        self.driver.get_log("browser")  # the reader's refusals were logged as failed requests
+        self.open("/#/audit")
+        self.one("[data-testid=audit-records] tbody tr[data-event]")
+        self.one("[data-testid=audit-denied]").click()
+        row = "[data-testid=audit-records] tr[data-event=StopExecution][data-user=reader]"
+        self.one(row)
+        self.wait(lambda: all(r.get_attribute("data-result") != "ok"
+                              for r in self.css("[data-testid=audit-records] tr[data-event]")), 5, "only refusals")
+        self.assertEqual(self.attr(row, "data-result"), "AccessDeniedException")
+        self.one(row).click()
+        record = json.loads(self.one(".audit-detail pre").text)
+        self.assertEqual(record["userIdentity"]["userName"], "reader")
+        self.assertEqual(record["eventSource"], "states.amazonaws.com")
+        # The console's stop names an error and a cause: sensitive, so hidden.
+        hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
+        self.assertEqual(record["requestParameters"], {"executionArn": self.running, "error": hidden, "cause": hidden})
+        self.assertIn("Chrome", record["userAgent"])
+        [b for b in self.css("button") if b.text == "Verify chain"][0].click()
+        self.wait(lambda: self.attr("[data-testid=audit-verify] .banner", "data-intact") == "true", 5, "the chain verifies")
+        self.shot("audit")
+        self.no_browser_errors()
+
     def test_without_a_session_the_api_refuses_console_calls(self):
         request = urllib.request.Request(self.server.url + "/", method="POST", data=b"{}", headers={
             "X-Amz-Target": "AWSStepFunctions.ListStateMachines", "X-Stepyard-Console": "1"})

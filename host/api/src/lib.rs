@@ -8,6 +8,7 @@
 //! Must not depend on: the store, the interpreter or the plugin runtime;
 //! it reaches them only through the service.
 
+pub mod audit;
 pub mod auth;
 
 use std::sync::Arc;
@@ -15,13 +16,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use audit::CallSeen;
 use auth::session::{CONSOLE_HEADER, Sessions, token_from_cookies};
 use auth::{AuthConfig, Principal, RequestParts};
 use stepyard_metrics::Metrics;
+use stepyard_service::audit::UserIdentity;
 use stepyard_service::{RoleCheck, Service, ServiceError};
 
 /// What the protocol prefixes operation names with.
@@ -70,13 +73,29 @@ impl Api {
     /// [`check_loopback_host`]); with it, that it is signed (SigV4) or
     /// carries a console session, and that the caller's policy allows it.
     pub fn authorize(&self, request: &HttpRequest<'_>, action: &str, resource: &str) -> Result<(), ServiceError> {
+        self.authorize_as(request, action, resource).1
+    }
+
+    /// [`Api::authorize`], also saying who the caller is, as far as
+    /// authentication got (for the audit trail): anonymous without
+    /// `--auth`, the user, or `Unknown` when authentication failed.
+    pub fn authorize_as(
+        &self,
+        request: &HttpRequest<'_>,
+        action: &str,
+        resource: &str,
+    ) -> (UserIdentity, Result<(), ServiceError>) {
         let Some(auth) = &self.auth else {
-            return check_loopback_host(request.headers);
+            return (UserIdentity::anonymous(), check_loopback_host(request.headers));
         };
-        let principal = self.authenticate(auth, request)?;
-        principal
+        let principal = match self.authenticate(auth, request) {
+            Ok(principal) => principal,
+            Err(e) => return (audit::unknown_identity(request.headers), Err(e)),
+        };
+        let allowed = principal
             .authorize(action, resource)
-            .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()))
+            .map_err(|denied| ServiceError::new("AccessDeniedException", denied.to_string()));
+        (audit::user_identity(auth, principal), allowed)
     }
 
     /// The user a request comes from: its SigV4 signature when it has an
@@ -172,9 +191,30 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api)
 }
 
-async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(api): State<Arc<Api>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
     let began = std::time::Instant::now();
-    let result = dispatch(&api, &method, &uri, &headers, &body).await;
+    let request_id = stepyard_service::new_request_id();
+    let mut seen = CallSeen::default();
+    let mut result = dispatch(&api, &method, &uri, &headers, &body, &mut seen).await;
+    // A request without a target is no API call (a browser's stray GET).
+    if !seen.operation.is_empty()
+        && let Some(written) = api.record_call(&seen, &headers, &extensions, result.as_ref(), &request_id)
+        && let Err(e) = written.await
+    {
+        // Never an answer the trail does not hold: the caller learns that
+        // the call (which may have taken effect) went unrecorded.
+        result = Err(ServiceError::new(
+            "InternalFailure",
+            format!("The call could not be recorded in the audit trail: {}", e.message),
+        ));
+    }
     if let Some(metrics) = &api.metrics {
         let code = result.as_ref().map_or_else(|e| e.code, |_| "OK");
         // Only operations that exist are labels: a client inventing targets
@@ -188,8 +228,8 @@ async fn handle(State(api): State<Arc<Api>>, method: Method, uri: Uri, headers: 
         metrics.api_request(operation, code, began.elapsed());
     }
     match result {
-        Ok(value) => answer(StatusCode::OK, &value),
-        Err(e) => error_response(&e),
+        Ok(value) => answer(StatusCode::OK, &value, &request_id),
+        Err(e) => error_response_with_id(&e, &request_id),
     }
 }
 
@@ -199,6 +239,7 @@ async fn dispatch(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    seen: &mut CallSeen,
 ) -> Result<Value, ServiceError> {
     if method != Method::POST {
         return Err(ServiceError::new(
@@ -214,12 +255,15 @@ async fn dispatch(
         (Some(operation), _) => (operation, false),
         (None, Some(operation)) => (operation, true),
         (None, None) => {
+            seen.operation = target.to_owned();
             return Err(ServiceError::new(
                 "UnknownOperationException",
                 format!("Unknown target '{target}': expected {TARGET_PREFIX}<Operation>"),
             ));
         }
     };
+    seen.operation = operation.to_owned();
+    seen.own = own;
     let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -243,7 +287,14 @@ async fn dispatch(
         headers,
         body,
     };
-    api.authorize(&http, &action, &resource)?;
+    let (identity, allowed) = api.authorize_as(&http, &action, &resource);
+    seen.identity = Some(identity);
+    if api.service.audit().is_some() {
+        seen.request = Some(request.clone());
+    }
+    seen.action = action;
+    seen.resource = resource;
+    allowed?;
     if own {
         api.service.call_stepyard(operation, request).await
     } else {
@@ -276,6 +327,9 @@ fn own_action(operation: &str, request: &Value) -> (String, String) {
             "states:DescribeExecution".into(),
             field("executionArn").unwrap_or("*").to_owned(),
         ),
+        // The audit trail, as CloudTrail's event history; verifying it
+        // reads every record.
+        "LookupEvents" | "VerifyAuditTrail" => ("cloudtrail:LookupEvents".into(), "*".into()),
         other => (format!("stepyard:{other}"), "*".into()),
     }
 }
@@ -311,20 +365,26 @@ fn resource_of(api: &Api, operation: &str, request: &Value) -> String {
     found.unwrap_or_else(|| "*".to_owned())
 }
 
-fn answer(status: StatusCode, value: &Value) -> Response {
+fn answer(status: StatusCode, value: &Value, request_id: &str) -> Response {
     let mut response = (status, value.to_string()).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(id) = HeaderValue::from_str(&stepyard_service::new_request_id()) {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }
     response
 }
 
-/// AWS's JSON 1.0 error answer.
+/// AWS's JSON 1.0 error answer, with a fresh request id.
 pub fn error_response(e: &ServiceError) -> Response {
+    error_response_with_id(e, &stepyard_service::new_request_id())
+}
+
+/// AWS's JSON 1.0 error answer, with the request id `request_id` (the one
+/// its audit record names).
+pub fn error_response_with_id(e: &ServiceError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = answer(status, &json!({"__type": e.code, "message": e.message}));
+    let mut response = answer(status, &json!({"__type": e.code, "message": e.message}), request_id);
     if let Ok(v) = HeaderValue::from_str(e.code) {
         response.headers_mut().insert("x-amzn-errortype", v);
     }

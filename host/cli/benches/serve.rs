@@ -25,6 +25,8 @@
 //! - `BENCH_OBSERVE=0`: no metrics and no per-attempt usage (as `serve
 //!   --no-metrics --no-usage`), to see what observing costs; on by
 //!   default, as `serve` runs.
+//! - `BENCH_AUDIT=0`: no audit trail (as `serve --no-audit`), to see what
+//!   recording every call costs.
 //!
 //! Targets (2-core machine): ≥ 2,000 durable order executions per second,
 //! p99 StartExecution latency < 5 ms.
@@ -41,7 +43,8 @@ use stepyard_interpreter::clock::{Clock, ScaledClock};
 use stepyard_metrics::Metrics;
 use stepyard_runtime::{PluginFolder, Runtime};
 use stepyard_service::Service;
-use stepyard_store::{CommitStats, RedbStore, SLOW_BATCH};
+use stepyard_service::audit::AuditSettings;
+use stepyard_store::{AuditLog, CommitStats, RedbStore, SLOW_BATCH};
 
 /// The allocator the `stepyard` binary uses, so the figures are the server's.
 #[global_allocator]
@@ -143,12 +146,22 @@ impl Server {
         if let Some(metrics) = &metrics {
             plugin_runtime = plugin_runtime.with_metrics(metrics.clone());
         }
-        let folder = Arc::new(PluginFolder::new(plugin_runtime, plugins, store.clone(), store.clone()));
+        // As `serve` does: every call recorded, unless BENCH_AUDIT=0.
+        let audit = std::env::var("BENCH_AUDIT")
+            .map_or(true, |v| v != "0")
+            .then(AuditSettings::default);
+        let folder = Arc::new(PluginFolder::new_audited(
+            plugin_runtime,
+            plugins,
+            store.clone(),
+            store.clone(),
+            audit.map(|_| store.clone() as Arc<dyn AuditLog>),
+        ));
         let problems = folder.host().problems().to_vec();
         assert!(problems.is_empty(), "plugins not loaded: {problems:?}");
         let (service, clock, addr) = runtime.block_on(async {
             let clock = Arc::new(ScaledClock::real());
-            let mut service = Service::new(store.clone(), folder, clock.clone());
+            let mut service = Service::new(store.clone(), folder, clock.clone()).with_audit(audit);
             let mut api_metrics = None;
             if let Some(metrics) = metrics {
                 service = service.with_metrics(metrics.clone());
@@ -162,7 +175,7 @@ impl Server {
             if let Some(metrics) = api_metrics {
                 api = api.with_metrics(metrics);
             }
-            let app = router(Arc::new(api));
+            let app = router(Arc::new(api)).into_make_service_with_connect_info::<std::net::SocketAddr>();
             tokio::spawn(async move { axum::serve(listener, app).await });
             (service, clock, addr)
         });

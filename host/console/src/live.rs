@@ -6,18 +6,20 @@
 //! shape) as data; the last message is `event: end` with DescribeExecution's
 //! answer. For an execution that is not running here the stream holds what
 //! the history has after `ID`, then `end`. Allowed to whoever may call
-//! GetExecutionHistory on the execution.
+//! GetExecutionHistory on the execution, and recorded in the audit trail
+//! as that call.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{Extensions, HeaderMap, Method, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use stepyard_api::{Api, HttpRequest, error_response};
+use stepyard_api::audit::CallSeen;
+use stepyard_api::{Api, HttpRequest, error_response_with_id};
 use stepyard_service::{LiveUpdate, Service, ServiceError};
 use tokio::sync::mpsc;
 
@@ -39,6 +41,7 @@ pub(crate) async fn follow(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
 ) -> Response {
     let http = HttpRequest {
         method: &method,
@@ -46,14 +49,31 @@ pub(crate) async fn follow(
         headers: &headers,
         body: &[],
     };
-    if let Err(e) = api.authorize(&http, "states:GetExecutionHistory", &query.execution_arn) {
-        return error_response(&e);
-    }
+    let action = "states:GetExecutionHistory";
+    let (identity, allowed) = api.authorize_as(&http, action, &query.execution_arn);
     let service = api.service.clone();
     // Refuse an unknown execution now, with the API's error, rather than
     // as an empty stream.
-    if let Err(e) = describe(&service, &query.execution_arn).await {
-        return error_response(&e);
+    let outcome = match allowed {
+        Ok(()) => describe(&service, &query.execution_arn).await.map(|_| json!({})),
+        Err(e) => Err(e),
+    };
+    let seen = CallSeen {
+        operation: "GetExecutionHistory".to_owned(),
+        own: false,
+        request: Some(json!({"executionArn": query.execution_arn})),
+        action: action.to_owned(),
+        resource: query.execution_arn.clone(),
+        identity: Some(identity),
+    };
+    let request_id = stepyard_service::new_request_id();
+    if let Some(written) = api.record_call(&seen, &headers, &extensions, outcome.as_ref(), &request_id)
+        && let Err(e) = written.await
+    {
+        return error_response_with_id(&e, &request_id);
+    }
+    if let Err(e) = outcome {
+        return error_response_with_id(&e, &request_id);
     }
     let (tx, rx) = mpsc::channel::<Event>(QUEUE);
     tokio::spawn(pump(service, query.execution_arn, query.after, tx));

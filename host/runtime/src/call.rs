@@ -265,6 +265,7 @@ fn new_store(plugin: &LoadedPlugin, caller: Caller, kv: Arc<dyn KvStore>) -> Res
         counters: Default::default(),
         caller,
         kv,
+        audit: plugin.audit.clone(),
         logs: Vec::new(),
         dropped_logs: 0,
         stdout,

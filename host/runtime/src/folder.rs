@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::{PluginHost, Runtime};
 use stepyard_interpreter::task::{TaskInvoker, TaskSource};
-use stepyard_store::{KvStore, LogStore};
+use stepyard_store::{AuditLog, KvStore, LogStore};
 
 /// How often the folder's listing is looked at, at most.
 const RESCAN_INTERVAL: Duration = Duration::from_secs(1);
@@ -28,6 +28,7 @@ pub struct PluginFolder {
     dir: PathBuf,
     kv: Arc<dyn KvStore>,
     logs: Arc<dyn LogStore>,
+    audit: Option<Arc<dyn AuditLog>>,
     state: Mutex<FolderState>,
 }
 
@@ -74,8 +75,26 @@ fn load_in_background(host: &Arc<PluginHost>) {
 impl PluginFolder {
     /// Loads `dir` now and watches it from then on.
     pub fn new(runtime: Runtime, dir: PathBuf, kv: Arc<dyn KvStore>, logs: Arc<dyn LogStore>) -> PluginFolder {
+        PluginFolder::new_audited(runtime, dir, kv, logs, None)
+    }
+
+    /// [`PluginFolder::new`], recording every import a plugin's role
+    /// refuses in `audit` (the audit trail), when given.
+    pub fn new_audited(
+        runtime: Runtime,
+        dir: PathBuf,
+        kv: Arc<dyn KvStore>,
+        logs: Arc<dyn LogStore>,
+        audit: Option<Arc<dyn AuditLog>>,
+    ) -> PluginFolder {
         let listing = listing(&dir);
-        let host = Arc::new(PluginHost::load_dir(&runtime, &dir, kv.clone(), logs.clone()));
+        let host = Arc::new(PluginHost::load_dir_audited(
+            &runtime,
+            &dir,
+            kv.clone(),
+            logs.clone(),
+            audit.clone(),
+        ));
         load_in_background(&host);
         let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
         PluginFolder {
@@ -83,6 +102,7 @@ impl PluginFolder {
             dir,
             kv,
             logs,
+            audit,
             state: Mutex::new(FolderState {
                 listing,
                 checked: Instant::now(),
@@ -103,11 +123,12 @@ impl PluginFolder {
             state.checked = Instant::now();
             let now = listing(&self.dir);
             if now != state.listing {
-                let host = Arc::new(PluginHost::load_dir(
+                let host = Arc::new(PluginHost::load_dir_audited(
                     &self.runtime,
                     &self.dir,
                     self.kv.clone(),
                     self.logs.clone(),
+                    self.audit.clone(),
                 ));
                 load_in_background(&host);
                 for p in host.problems() {

@@ -12,7 +12,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::stepyard::plugin::{kv, log, permissions, types};
 use stepyard_policy::Decision;
 use stepyard_policy::arn::{ACCOUNT, REGION, table_arn};
-use stepyard_store::{Condition, Item, KvStore, Level, LogLine, MAX_PAGE_ITEMS, StoreError};
+use stepyard_store::{AuditLog, Condition, Item, KvStore, Level, LogLine, MAX_PAGE_ITEMS, StoreError};
 
 /// Caps on what one call may hand the host, so a hostile plugin cannot
 /// exhaust host memory through imports.
@@ -42,6 +42,8 @@ pub(crate) struct CallState {
     pub counters: super::usage::Counters,
     pub caller: Caller,
     pub kv: Arc<dyn KvStore>,
+    /// Where refused imports are recorded (the audit trail), if anywhere.
+    pub audit: Option<Arc<dyn AuditLog>>,
     pub logs: Vec<LogLine>,
     pub dropped_logs: usize,
     pub stdout: MemoryOutputPipe,
@@ -78,6 +80,11 @@ impl CallState {
         self.host_log(Level::Warn, format!("AccessDenied: {message}"));
         if let Some(metrics) = &self.caller.metrics {
             metrics.policy_denied(&self.caller.plugin.name, action);
+        }
+        if let Some(audit) = &self.audit {
+            // Queued now, written with the next group commit; the guest
+            // need not wait for it (a refusal changes nothing).
+            drop(audit.record(&super::denial::record(&self.caller, action, resource, &message)));
         }
         Err(message)
     }

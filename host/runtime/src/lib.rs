@@ -18,6 +18,7 @@
 //! interpreter's task traits and uses the store only through its traits.
 
 mod call;
+mod denial;
 mod describe;
 mod engine;
 mod folder;
@@ -37,7 +38,7 @@ pub use manifest::{Limits, Manifest, ManifestError, Preopen, WasiGrants};
 
 use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::task::{CallOutcome, Function, Registry, TaskContext, TaskFailure};
-use stepyard_store::{KvStore, LogStore};
+use stepyard_store::{AuditLog, KvStore, LogStore};
 
 pub(crate) mod bindings {
     // Calls are futures (`instantiate_async`, `call_handle(..).await`), and
@@ -94,6 +95,8 @@ pub(crate) struct LoadedPlugin {
     pub metrics: Option<Arc<stepyard_metrics::Metrics>>,
     /// Whether its attempts' usage is kept.
     pub record_usage: bool,
+    /// Where refused imports are recorded, if anywhere.
+    pub audit: Option<Arc<dyn AuditLog>>,
 }
 
 /// A plugin that could not be loaded, and why.
@@ -133,6 +136,7 @@ struct Entry {
 struct Loader {
     runtime: Runtime,
     linker: Result<Linker<host::CallState>, String>,
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 impl Entry {
@@ -191,6 +195,7 @@ impl Entry {
             call_slots: loader.runtime.call_slots(),
             metrics: loader.runtime.metrics(),
             record_usage: loader.runtime.record_usage(),
+            audit: loader.audit.clone(),
         })
     }
 
@@ -215,11 +220,24 @@ impl PluginHost {
     /// Reads the manifests of every `*.wasm` in `dir` (a missing folder has
     /// no plugins). Components load when first called, or with [`Self::load_all`].
     pub fn load_dir(runtime: &Runtime, dir: &Path, kv: Arc<dyn KvStore>, logs: Arc<dyn LogStore>) -> PluginHost {
+        PluginHost::load_dir_audited(runtime, dir, kv, logs, None)
+    }
+
+    /// [`PluginHost::load_dir`], recording every import a plugin's role
+    /// refuses in `audit` (the audit trail), when given.
+    pub fn load_dir_audited(
+        runtime: &Runtime,
+        dir: &Path,
+        kv: Arc<dyn KvStore>,
+        logs: Arc<dyn LogStore>,
+        audit: Option<Arc<dyn AuditLog>>,
+    ) -> PluginHost {
         let mut linker = Linker::<host::CallState>::new(runtime.engine());
         let linker = link(&mut linker).map(|()| linker);
         let loader = Arc::new(Loader {
             runtime: runtime.clone(),
             linker,
+            audit,
         });
         let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),

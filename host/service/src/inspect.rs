@@ -1,6 +1,7 @@
 //! Stepyard's own read operations, beside Step Functions': the key-value
-//! tables plugins write (the DynamoDB analogue) and the log lines they
-//! write (the CloudWatch Logs analogue). The server holds the database, so
+//! tables plugins write (the DynamoDB analogue), the log lines they
+//! write (the CloudWatch Logs analogue) and the audit trail (the CloudTrail
+//! analogue, in [`crate::audit`]). The server holds the database, so
 //! `stepyard table` and `stepyard logs` ask it through these while it runs.
 //!
 //! Their shapes follow the AWS operations they stand for where one fits:
@@ -58,11 +59,14 @@ impl Service {
                 Some(describe) => describe(),
                 None => json!({"plugins": [], "problems": []}),
             }),
+            "LookupEvents" => self.lookup_events(request),
+            "VerifyAuditTrail" => self.verify_audit_trail(),
             other => Err(ServiceError::new(
                 "UnknownOperationException",
                 format!(
                     "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, \
-                     GetExecutionLogs, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins)"
+                     GetExecutionLogs, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins, \
+                     LookupEvents, VerifyAuditTrail)"
                 ),
             )),
         }

@@ -10,6 +10,7 @@
 
 mod aliases;
 pub mod arn;
+pub mod audit;
 mod callbacks;
 mod error;
 mod executions;
@@ -89,6 +90,8 @@ pub const STEPYARD_OPERATIONS: &[&str] = &[
     "GetMetricData",
     "GetExecutionUsage",
     "ListPlugins",
+    "LookupEvents",
+    "VerifyAuditTrail",
 ];
 
 /// A fresh request id, as AWS gives every answer (`x-amzn-RequestId`).
@@ -121,6 +124,8 @@ pub struct Service {
     plugin_catalog: Option<PluginCatalog>,
     /// Where executions and states are counted, when anyone asks.
     metrics: Option<Arc<Metrics>>,
+    /// Whether API calls and refused actions are recorded in the audit trail.
+    audit: Option<audit::AuditSettings>,
 }
 
 /// Describes the plugins behind a service's tasks, as JSON
@@ -130,7 +135,8 @@ pub type PluginCatalog = Arc<dyn Fn() -> Value + Send + Sync>;
 
 impl Service {
     /// A service keeping its state in `store`, running tasks through `tasks` and
-    /// reading the time from `clock`; in the default [`Location`], without role checks.
+    /// reading the time from `clock`; in the default [`Location`], without role
+    /// checks, with an audit trail that hides sensitive data (see [`Service::with_audit`]).
     pub fn new(store: Arc<RedbStore>, tasks: Arc<dyn TaskSource>, clock: Arc<dyn Clock>) -> Service {
         Service {
             store,
@@ -143,6 +149,7 @@ impl Service {
             callbacks: Arc::default(),
             plugin_catalog: None,
             metrics: None,
+            audit: Some(audit::AuditSettings::default()),
         }
     }
 

@@ -6,12 +6,15 @@
 //! benchmarks. The interpreter never sees either; the plugin runtime does.
 //!
 //! Besides tables and logs, the redb store keeps the service's state
-//! machines, executions and histories ([`RedbStore`]'s record methods).
+//! machines, executions and histories ([`RedbStore`]'s record methods), and
+//! the audit trail ([`audit`]): append-only, hash-chained records of API
+//! calls and refused plugin actions.
 //!
 //! Must not depend on: any other Stepyard crate. It stores documents and
 //! checkpoints as the service hands them over (JSON text, bytes); what they
 //! mean is the interpreter's and the service's business.
 
+pub mod audit;
 mod memory;
 mod merge;
 mod records;
@@ -21,11 +24,14 @@ mod usage;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use audit::{AuditLog, AuditRecord, AuditResource, UserIdentity};
 use futures_util::future::BoxFuture;
 pub use memory::MemoryStore;
 pub(crate) use merge::merge;
 pub use records::*;
-pub use redb_store::{AliasWrite, CommitStats, Expired, MergeAggregates, MetricMinute, RedbStore, SLOW_BATCH};
+pub use redb_store::{
+    AliasWrite, AuditSummary, CommitStats, Expired, MergeAggregates, MetricMinute, RedbStore, SLOW_BATCH,
+};
 pub use usage::TaskUsage;
 
 /// Longest key a table accepts (DynamoDB's partition key limit).

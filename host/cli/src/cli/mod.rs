@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge.
 
+mod audit;
 mod client;
 mod duration;
 mod env;
@@ -54,6 +55,9 @@ enum Command {
     /// p50/p95/p99 durations per state machine and state, task attempts,
     /// failures and retries per plugin.
     Metrics(metrics::MetricsArgs),
+    /// Show the audit trail (API calls, refused plugin imports), or verify
+    /// its hash chain (`audit verify`).
+    Audit(audit::AuditArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -69,6 +73,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Describe(args) => executions::describe(args, &cli.env),
         Command::History(args) => executions::history(args, &cli.env),
         Command::Metrics(args) => metrics::metrics(args, &cli.env),
+        Command::Audit(args) => audit::audit(args, &cli.env),
     };
     match result {
         Ok(code) => code,

@@ -13,8 +13,9 @@ use stepyard_api::auth::AuthConfig;
 use stepyard_interpreter::clock::ScaledClock;
 use stepyard_metrics::Metrics;
 use stepyard_runtime::{PluginFolder, Runtime};
+use stepyard_service::audit::AuditSettings;
 use stepyard_service::{DEFAULT_EXECUTION_RETENTION, DEFAULT_METRICS_RETENTION, Location, Service};
-use stepyard_store::RedbStore;
+use stepyard_store::{AuditLog, RedbStore};
 
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {
@@ -47,6 +48,18 @@ pub(super) struct ServeArgs {
     /// this long after they end: 90d by default, as AWS keeps them.
     #[arg(long, value_name = "AGE", value_parser = super::duration::parse_age)]
     execution_retention: Option<std::time::Duration>,
+    /// Keep no audit trail: API calls and refused plugin imports are not
+    /// recorded (records already kept stay, and still age out).
+    #[arg(long)]
+    no_audit: bool,
+    /// How long audit records are kept (`12h`, `30d`…; CloudTrail's event
+    /// history keeps 90 days).
+    #[arg(long, value_name = "AGE", default_value = "90d", value_parser = super::duration::parse_age)]
+    audit_retention: std::time::Duration,
+    /// Record the values of sensitive fields (definitions, inputs, outputs,
+    /// errors, causes) instead of HIDDEN_DUE_TO_SECURITY_REASONS.
+    #[arg(long, conflicts_with = "no_audit")]
+    audit_data: bool,
 }
 
 pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -68,16 +81,21 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    store.keep_audit_for(args.audit_retention)?;
+    let audit = (!args.no_audit).then_some(AuditSettings {
+        include_data: args.audit_data,
+    });
     let metrics = (!args.no_metrics).then(|| Arc::new(Metrics::new()));
     let mut plugin_runtime = Runtime::new(Some(env.cache_dir()))?.with_usage(!args.no_usage);
     if let Some(metrics) = &metrics {
         plugin_runtime = plugin_runtime.with_metrics(metrics.clone());
     }
-    let folder = Arc::new(PluginFolder::new(
+    let folder = Arc::new(PluginFolder::new_audited(
         plugin_runtime,
         env.plugins.clone(),
         store.clone(),
         store.clone(),
+        audit.map(|_| store.clone() as Arc<dyn AuditLog>),
     ));
     for p in folder.host().problems() {
         eprintln!("warning: {p}");
@@ -88,8 +106,9 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
     };
     let clock = Arc::new(ScaledClock::new(args.time_scale));
     let catalog = folder.clone();
-    let mut service =
-        Service::new(store.clone(), folder, clock).with_plugin_catalog(Arc::new(move || catalog.host().describe()));
+    let mut service = Service::new(store.clone(), folder, clock)
+        .with_plugin_catalog(Arc::new(move || catalog.host().describe()))
+        .with_audit(audit);
     if let Some(auth) = &auth {
         let here = Location {
             account: auth.account().to_owned(),
@@ -136,7 +155,8 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             api = api.with_metrics(metrics.clone());
         }
         let app = stepyard_console::router(Arc::new(api));
-        axum::serve(listener, app)
+        // Each call's audit record names the caller's address.
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the server stopped")?;

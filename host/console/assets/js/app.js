@@ -11,6 +11,7 @@ import { tablesPage, tablePage } from './views/tables.js';
 import { logsPage } from './views/logs.js';
 import { pluginsPage } from './views/plugins.js';
 import { metricsPage } from './views/metrics.js';
+import { auditPage } from './views/audit.js';
 import { signInPage } from './views/signin.js';
 
 const main = document.getElementById('main');
@@ -26,6 +27,7 @@ const ROUTES = [
   [['logs'], 'logs', () => logsPage()],
   [['plugins'], 'plugins', () => pluginsPage()],
   [['metrics'], 'metrics', () => metricsPage()],
+  [['audit'], 'audit', () => auditPage()],
 ];
 
 /** The page currently shown, so it can stop what it runs (live updates) when left. */

@@ -6,6 +6,10 @@
 //! a Stepyard database is refused with its path, never reset.
 
 mod aliases;
+mod audit;
+#[cfg(test)]
+mod audit_tests;
+mod audit_verify;
 mod commit;
 mod executions;
 mod journal;
@@ -22,13 +26,14 @@ mod retention;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 
 use super::StoreError;
 pub use aliases::AliasWrite;
+pub use audit::AuditSummary;
 use commit::Committer;
 pub use commit::{CommitStats, SLOW_BATCH};
 pub use metrics::{MergeAggregates, MetricMinute};
@@ -56,6 +61,9 @@ pub struct RedbStore {
     task_token_key: Arc<[u8]>,
     /// State machines as last read (see [`machine_cache::MachineCache`]).
     machines: machine_cache::MachineCache,
+    /// Deletes audit records past their age, once asked to
+    /// ([`RedbStore::keep_audit_for`]).
+    audit_retention: Mutex<Option<audit::Retention>>,
 }
 
 impl Drop for RedbStore {
@@ -158,6 +166,7 @@ impl RedbStore {
             pending_usage,
             task_token_key,
             machines: machine_cache::MachineCache::default(),
+            audit_retention: Mutex::new(None),
         })
     }
 
@@ -183,6 +192,7 @@ impl RedbStore {
     /// Finishes the writes in flight and stops the writer thread; later
     /// writes fail.
     pub fn close(&self) {
+        self.stop_audit_retention();
         self.log_drainer.stop();
         // The lines the drainer took last are queued before this.
         self.committer.shutdown();
