@@ -87,3 +87,65 @@ fn runs_at_once_all_finish_and_every_execution_is_stored() {
         "the last holder let go of the directory"
     );
 }
+
+#[test]
+fn logs_filter_by_level_state_and_plugin_and_follow_an_execution() {
+    let data = temp_dir("logs-filters");
+    let order = repo_root().join("workflows/order.asl.json");
+    let ran = stepyard(&data)
+        .arg("run")
+        .arg(&order)
+        .args(["--json", "--name", "declined"])
+        .args([
+            "--input",
+            r#"{"order_id": "l-1", "total": 5, "payment": {"card": "declined"}}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&ran)["status"], "FAILED");
+    let lines = |extra: &[&str]| -> Vec<Value> {
+        let out = stepyard(&data)
+            .args(["logs", "declined", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let all = lines(&[]);
+    let states: std::collections::BTreeSet<&str> = all.iter().map(|l| l["state_name"].as_str().unwrap()).collect();
+    assert!(states.len() >= 3, "{all:?}");
+    let pay = lines(&["--state", "ProcessPayment"]);
+    assert!(!pay.is_empty() && pay.len() < all.len());
+    assert!(pay.iter().all(|l| l["state_name"] == "ProcessPayment"));
+    let by_plugin = lines(&["--plugin", "orderCancellation"]);
+    assert!(!by_plugin.is_empty() && by_plugin.iter().all(|l| l["source"] == "orderCancellation"));
+    let serious = lines(&["--level", "warn"]);
+    assert!(
+        serious.iter().all(|l| l["level"] == "WARN" || l["level"] == "ERROR"),
+        "{serious:?}"
+    );
+    assert!(serious.len() < all.len());
+    let refused = stepyard(&data).args(["logs", "--level", "loud"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a level"));
+
+    // --follow prints what is there, then keeps waiting for more.
+    let mut follower = stepyard(&data)
+        .args(["logs", "declined", "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kept open: a follower whose reader went away ends (a closed pipe).
+    let mut reader = std::io::BufReader::new(follower.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&first).unwrap(), all[0]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(follower.try_wait().unwrap().is_none(), "still following");
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+}

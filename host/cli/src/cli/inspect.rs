@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use serde_json::Value;
 use serde_json::json;
-use stepyard_store::LogLine;
+use stepyard_store::{Level, LogLine};
 
 use super::EnvArgs;
 use super::client::{Backend, execution_arn};
@@ -136,15 +137,34 @@ pub(super) struct LogsArgs {
     /// Print JSON lines.
     #[arg(long)]
     json: bool,
+    /// Keep printing lines as they are written, until interrupted.
+    #[arg(long, short = 'f')]
+    follow: bool,
+    /// Only lines at this level or above (TRACE, DEBUG, INFO, WARN, ERROR).
+    #[arg(long, value_parser = parse_level)]
+    level: Option<Level>,
+    /// Only lines written during this state.
+    #[arg(long)]
+    state: Option<String>,
+    /// Only lines this plugin wrote (or `stepyard`, `states` for the host's).
+    #[arg(long)]
+    plugin: Option<String>,
     /// A running server to ask (default: the one on the data directory, if
     /// any, else the database itself).
     #[arg(long)]
     endpoint: Option<String>,
 }
 
+fn parse_level(text: &str) -> Result<Level, String> {
+    serde_json::from_value(json!(text.to_ascii_uppercase()))
+        .map_err(|_| format!("'{text}' is not a level: TRACE, DEBUG, INFO, WARN or ERROR"))
+}
+
+/// How often `logs --follow` asks for new lines.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 pub(super) fn logs(args: LogsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
-    let backend = Backend::open(args.endpoint.as_deref(), env)?;
-    let request = match &args.execution {
+    let mut request = match &args.execution {
         None => json!({}),
         Some(given) if given.starts_with("arn:") || given.contains(':') => {
             json!({"executionArn": execution_arn(given)})
@@ -153,33 +173,66 @@ pub(super) fn logs(args: LogsArgs, env: &EnvArgs) -> anyhow::Result<ExitCode> {
         // its state machine.
         Some(name) => json!({"executionName": name}),
     };
-    let answer = match backend.call_stepyard("GetExecutionLogs", request) {
-        Ok(answer) => answer,
-        Err(e) if e.to_string().starts_with("ResourceNotFound") => {
-            eprintln!(
-                "no log lines for {}",
-                args.execution.as_deref().unwrap_or("any execution")
-            );
-            return Ok(ExitCode::from(1));
+    let mut printed = 0;
+    loop {
+        // Opened afresh each time: a follower must not keep the database
+        // from the runs it follows.
+        let backend = Backend::open(args.endpoint.as_deref(), env)?;
+        let answer = match backend.call_stepyard("GetExecutionLogs", request.clone()) {
+            Ok(answer) => answer,
+            Err(e) if e.to_string().starts_with("ResourceNotFound") && !args.follow => {
+                eprintln!(
+                    "no log lines for {}",
+                    args.execution.as_deref().unwrap_or("any execution")
+                );
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) if e.to_string().starts_with("ResourceNotFound") => Value::Null,
+            Err(e) => return Err(e),
+        };
+        // Followed: the same execution from now on, even when a newer one
+        // starts writing.
+        if let Some(arn) = answer["executionArn"].as_str() {
+            request = json!({"executionArn": arn});
         }
-        Err(e) => return Err(e),
-    };
-    let lines: Vec<LogLine> = serde_json::from_value(answer["lines"].clone())?;
-    for line in lines {
-        if args.json {
-            println!("{}", serde_json::to_string(&line)?);
-        } else {
-            let fields: Vec<String> = line.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            println!(
-                "{} {:5} {} [{}] {} {}",
-                line.timestamp,
-                line.level.as_str(),
-                line.state_name,
-                line.source,
-                line.message,
-                fields.join(" ")
-            );
+        let lines: Vec<LogLine> = match answer.get("lines") {
+            Some(lines) => serde_json::from_value(lines.clone())?,
+            None => Vec::new(),
+        };
+        for line in lines.iter().skip(printed).filter(|l| keep(&args, l)) {
+            print_line(line, args.json)?;
         }
+        printed = printed.max(lines.len());
+        if !args.follow {
+            return Ok(ExitCode::SUCCESS);
+        }
+        drop(backend);
+        std::io::Write::flush(&mut std::io::stdout())?;
+        std::thread::sleep(FOLLOW_EVERY);
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a line passes `--level`, `--state` and `--plugin`.
+fn keep(args: &LogsArgs, line: &LogLine) -> bool {
+    args.level.is_none_or(|min| line.level >= min)
+        && args.state.as_ref().is_none_or(|s| *s == line.state_name)
+        && args.plugin.as_ref().is_none_or(|p| *p == line.source)
+}
+
+fn print_line(line: &LogLine, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(line)?);
+    } else {
+        let fields: Vec<String> = line.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "{} {:5} {} [{}] {} {}",
+            line.timestamp,
+            line.level.as_str(),
+            line.state_name,
+            line.source,
+            line.message,
+            fields.join(" ")
+        );
+    }
+    Ok(())
 }

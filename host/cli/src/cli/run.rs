@@ -177,15 +177,26 @@ fn run_held(
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     let (_arn, described) = outcome?;
     let result = result_of(&described);
-    if watch {
+    Ok(finish(args, &result, watch.then_some(started), &history))
+}
+
+/// Prints how the run ended (after the progress lines' summary when it was
+/// watched since `watched_since`); the exit code.
+fn finish(
+    args: &RunArgs,
+    result: &ExecutionResult,
+    watched_since: Option<std::time::Instant>,
+    history: &MemoryHistory,
+) -> ExitCode {
+    if let Some(started) = watched_since {
         println!(
             "{} in {} (real time)",
             result.status.as_str(),
             super::progress::duration(started.elapsed().as_secs_f64() * 1000.0)
         );
     }
-    print_result(args, &result, args.history.then(|| history.events()));
-    Ok(exit_code(&result))
+    print_result(args, result, args.history.then(|| history.events()));
+    exit_code(result)
 }
 
 fn exit_code(result: &ExecutionResult) -> ExitCode {
@@ -249,15 +260,7 @@ fn run_in_process(
     // A plugin call abandoned at its timeout may still be winding down on a
     // blocking thread; its epoch deadline stops it, the process need not wait.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    if watch {
-        println!(
-            "{} in {} (real time)",
-            result.status.as_str(),
-            super::progress::duration(started.elapsed().as_secs_f64() * 1000.0)
-        );
-    }
-    print_result(args, &result, args.history.then(|| history.events()));
-    Ok(exit_code(&result))
+    Ok(finish(args, &result, watch.then_some(started), &history))
 }
 
 fn read_input(args: &RunArgs) -> anyhow::Result<Value> {
