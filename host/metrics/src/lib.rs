@@ -118,6 +118,13 @@ struct ApiLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    rule: String,
+    target: String,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: String,
 }
@@ -154,6 +161,7 @@ pub struct Metrics {
     retention_dropped: Family<KindLabels, Counter>,
     task_cpu: Family<PluginLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
     task_memory: Family<PluginLabels, Histogram, MemoryBuckets>,
+    alert_deliveries: Family<DeliveryLabels, Counter>,
 }
 
 /// Histogram buckets for memory: 64 KiB to 4 GiB, ×2 apart.
@@ -221,6 +229,7 @@ impl Metrics {
             retention_dropped: Family::default(),
             task_cpu: Family::default(),
             task_memory: Family::new_with_constructor(MemoryBuckets),
+            alert_deliveries: Family::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -306,6 +315,11 @@ impl Metrics {
             m.task_memory.clone(),
         );
         r.register(
+            "alert_deliveries",
+            "Alert deliveries, by rule or alarm, target and result (delivered, retry, failed, dropped)",
+            m.alert_deliveries.clone(),
+        );
+        r.register(
             "retention_dropped",
             "Records deleted after their retention period, by kind",
             m.retention_dropped.clone(),
@@ -317,6 +331,19 @@ impl Metrics {
     /// deleted after their retention period.
     pub fn retention_dropped(&self, kind: &'static str, count: u64) {
         self.retention_dropped.get_or_create(&KindLabels { kind }).inc_by(count);
+    }
+
+    /// One delivery attempt of an alert: `rule` (or alarm) to `target`
+    /// (`webhook[0]`…) ended with `result` (`delivered`, `retry`,
+    /// `failed`, `dropped`).
+    pub fn alert_delivery(&self, rule: &str, target: &str, result: &'static str) {
+        self.alert_deliveries
+            .get_or_create(&DeliveryLabels {
+                rule: rule.to_owned(),
+                target: target.to_owned(),
+                result,
+            })
+            .inc();
     }
 
     /// An execution of `state_machine` started (and runs here).
