@@ -40,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stepyard-metrics",
         ],
     ),
+    ("stepyard-alerts", &["stepyard-metrics"]),
     (
         "stepyard-api",
         &["stepyard-service", "stepyard-policy", "stepyard-metrics"],
@@ -56,6 +57,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stepyard-api",
             "stepyard-console",
             "stepyard-metrics",
+            "stepyard-alerts",
         ],
     ),
 ];

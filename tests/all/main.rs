@@ -1,5 +1,6 @@
 //! Integration tests: the interpreter through its public API, and the CLI.
 
+mod alerts;
 mod audit;
 mod cli;
 mod clients;

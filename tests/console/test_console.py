@@ -12,6 +12,7 @@ executions through the API, then looks at them in the console.
 import http.cookiejar
 import base64
 import json
+import socket
 import re
 import os
 import subprocess
@@ -411,6 +412,63 @@ class Console(ConsoleTest):
                   or self.css("[data-testid=editor-graph] [data-state=ShipOrder] .diagnostic-marker"), 5)
         self.assertFalse(self.one("[data-action=save]").is_enabled())
         self.shot("editor-diagnostic")
+
+
+class ConsoleAlerts(ConsoleTest):
+    """The Alerts page of a server started with --alerts FILE."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        folder = tempfile.mkdtemp(prefix="stepyard-alerts-")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            refused = s.getsockname()[1]
+        rules = {
+            "rules": [
+                {"name": "failures <img src=x onerror=alert(1)>",
+                 "pattern": {"source": ["aws.states"], "detail": {"status": ["FAILED"]}},
+                 "targets": [{"webhook": f"http://127.0.0.1:{refused}/down"}, {"file": os.path.join(folder, "f.jsonl")}]},
+            ],
+            "alarms": [
+                {"name": "orders-failing", "metric": "ExecutionsFailed", "dimensions": {"stateMachine": "orders"},
+                 "statistic": "Sum", "period": 60, "evaluationPeriods": 1, "threshold": 0,
+                 "comparison": "GreaterThanThreshold", "treatMissingData": "notBreaching",
+                 "targets": [{"file": os.path.join(folder, "alarms.jsonl")}]},
+            ],
+            "retry": {"maxAttempts": 2, "intervalSeconds": 0.1},
+        }
+        path = os.path.join(folder, "alerts.json")
+        with open(path, "w") as f:
+            json.dump(rules, f)
+        cls.server = server = Server("--time-scale", "0.05", "--alerts", path)
+        orders = server.machine("orders", ORDER)
+        server.ended(server.start(orders, "bad-1", {"order_id": "b-1", "total": 5, "payment": {"card": "declined"}}))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.server.stop()
+
+    def test_the_alerts_page_lists_rules_alarms_and_deliveries_with_failures_marked(self):
+        self.open("/#/alerts")
+        rule = self.one("[data-testid=alert-rules] tr")
+        self.assertIn("failures <img src=x onerror=alert(1)>", rule.text, "names are text, not markup")
+        self.assertFalse(self.css("[data-testid=alert-rules] img"))
+        alarm = self.one("[data-testid=alert-alarms] tr[data-alarm=orders-failing]")
+        self.assertIn(alarm.find_element(By.CSS_SELECTOR, "[data-state]").get_attribute("data-state"),
+                      ["INSUFFICIENT_DATA", "OK", "ALARM"])
+        self.assertIn("ExecutionsFailed", alarm.text)
+        self.wait(lambda: self.css("[data-testid=alert-deliveries] tr[data-result=failed]"), timeout=15,
+                  message="the webhook's last attempt failed")
+        failed = self.css("[data-testid=alert-deliveries] tr[data-result=failed]")[0]
+        self.assertIn("failed-row", failed.get_attribute("class"))
+        self.assertIn("cannot connect", failed.text)
+        delivered = self.css("[data-testid=alert-deliveries] tr[data-result=delivered]")
+        self.assertTrue(delivered and "file" in delivered[0].text)
+        self.assertEqual(self.one("#nav a.active").get_attribute("data-section"), "alerts")
+        self.shot("alerts")
+        self.no_browser_errors()
 
 
 class ConsoleWithAuth(ConsoleTest):

@@ -256,7 +256,11 @@ pub fn evaluate(spec: &AlarmSpec, values: &[Option<f64>], current: AlarmState) -
         };
     }
     let needed = (spec.datapoints_to_alarm as usize).min(evaluated.len()).max(1);
-    let state = if breaching >= needed { AlarmState::Alarm } else { AlarmState::Ok };
+    let state = if breaching >= needed {
+        AlarmState::Alarm
+    } else {
+        AlarmState::Ok
+    };
     let shown: Vec<String> = evaluated
         .iter()
         .map(|v| v.map_or_else(|| "missing".to_owned(), |v| format!("{v}")))
@@ -306,10 +310,21 @@ mod tests {
         assert_eq!(state(Missing, &[Some(1.0), Some(2.0)], Ok), Alarm);
         assert_eq!(state(Missing, &[Some(1.0), Some(0.0)], Alarm), Ok);
         let two_of_three = spec(Missing, 3, 2);
-        assert_eq!(evaluate(&two_of_three, &[Some(1.0), Some(0.0), Some(3.0)], Ok).state, Alarm);
-        assert_eq!(evaluate(&two_of_three, &[Some(0.0), Some(0.0), Some(3.0)], Ok).state, Ok);
+        assert_eq!(
+            evaluate(&two_of_three, &[Some(1.0), Some(0.0), Some(3.0)], Ok).state,
+            Alarm
+        );
+        assert_eq!(
+            evaluate(&two_of_three, &[Some(0.0), Some(0.0), Some(3.0)], Ok).state,
+            Ok
+        );
         let reason = evaluate(&two_of_three, &[Some(1.0), Some(0.0), Some(3.0)], Ok).reason;
-        assert!(reason.starts_with("Threshold Crossed: 2 out of the last 3 datapoints [1, 0, 3] were greater than the threshold (0)"), "{reason}");
+        assert!(
+            reason.starts_with(
+                "Threshold Crossed: 2 out of the last 3 datapoints [1, 0, 3] were greater than the threshold (0)"
+            ),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -325,7 +340,11 @@ mod tests {
         // Some present: missing and ignore judge by those alone.
         assert_eq!(state(Missing, &[None, Some(4.0)], Ok), Alarm);
         assert_eq!(state(Ignore, &[Some(0.0), None], Alarm), Ok);
-        assert_eq!(state(NotBreaching, &[None, Some(4.0)], Ok), Ok, "one breach of two needed");
+        assert_eq!(
+            state(NotBreaching, &[None, Some(4.0)], Ok),
+            Ok,
+            "one breach of two needed"
+        );
         assert_eq!(state(Breaching, &[None, Some(4.0)], Ok), Alarm);
     }
 
@@ -339,7 +358,13 @@ mod tests {
             state: String::new(),
             plugin: String::new(),
         };
-        let one = Aggregate { count: 1, sum: 1.0, min: 1.0, max: 1.0, ..Aggregate::default() };
+        let one = Aggregate {
+            count: 1,
+            sum: 1.0,
+            min: 1.0,
+            max: 1.0,
+            ..Aggregate::default()
+        };
         let minutes = vec![
             (94, key("orders"), one.clone()),
             (95, key("orders"), one.clone()),

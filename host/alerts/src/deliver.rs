@@ -15,8 +15,8 @@ use stepyard_metrics::Metrics;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::rules::{RetryPolicy, Target};
 use crate::Starter;
+use crate::rules::{RetryPolicy, Target};
 
 /// Deliveries kept for `Stepyard.ListAlerts`.
 pub(crate) const LOG_SIZE: usize = 1000;

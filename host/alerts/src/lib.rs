@@ -375,7 +375,10 @@ impl Alerts {
                 "treatMissingData": spec.treat_missing.name(),
             },
         });
-        let arn = format!("arn:aws:cloudwatch:{}:{}:alarm:{}", self.region, self.account, spec.name);
+        let arn = format!(
+            "arn:aws:cloudwatch:{}:{}:alarm:{}",
+            self.region, self.account, spec.name
+        );
         self.envelope("CloudWatch Alarm State Change", "aws.cloudwatch", arn, detail)
     }
 }
@@ -386,7 +389,14 @@ fn random_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]

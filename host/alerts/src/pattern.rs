@@ -122,7 +122,10 @@ fn parse_matcher(item: &Value, at: &str) -> Result<Matcher, (String, String)> {
         }
         "equals-ignore-case" => Matcher::EqualsIgnoreCase(text(arg)?.to_lowercase()),
         "wildcard" => Matcher::Wildcard(text(arg)?),
-        "exists" => Matcher::Exists(arg.as_bool().ok_or_else(|| (path.clone(), "must be true or false".into()))?),
+        "exists" => Matcher::Exists(
+            arg.as_bool()
+                .ok_or_else(|| (path.clone(), "must be true or false".into()))?,
+        ),
         "anything-but" => {
             let inner = match arg {
                 Value::Array(items) => items
@@ -143,7 +146,10 @@ fn parse_matcher(item: &Value, at: &str) -> Result<Matcher, (String, String)> {
             for pair in items.chunks(2) {
                 let op = pair[0].as_str().filter(|op| ["<", "<=", "=", ">=", ">"].contains(op));
                 let (Some(op), Some(n)) = (op, pair[1].as_f64()) else {
-                    return Err((path, "must be pairs of an operator (<, <=, =, >=, >) and a number".into()));
+                    return Err((
+                        path,
+                        "must be pairs of an operator (<, <=, =, >=, >) and a number".into(),
+                    ));
                 };
                 checks.push((op.to_owned(), n));
             }
@@ -249,25 +255,45 @@ mod tests {
         assert!(p.matches(&event("FAILED")));
         assert!(p.matches(&event("ABORTED")));
         assert!(!p.matches(&event("SUCCEEDED")));
-        assert!(!p.matches(&json!({"source": "aws.states"})), "a missing field never matches");
+        assert!(
+            !p.matches(&json!({"source": "aws.states"})),
+            "a missing field never matches"
+        );
         assert!(!pattern(json!({"source": ["aws.cloudwatch"]})).matches(&event("FAILED")));
     }
 
     #[test]
     fn content_filters() {
-        let arn_prefix = pattern(json!({"detail": {"stateMachineArn": [{"prefix": "arn:aws:states:us-east-1:123456789012:stateMachine:ord"}]}}));
+        let arn_prefix = pattern(
+            json!({"detail": {"stateMachineArn": [{"prefix": "arn:aws:states:us-east-1:123456789012:stateMachine:ord"}]}}),
+        );
         assert!(arn_prefix.matches(&event("FAILED")));
-        assert!(!pattern(json!({"detail": {"stateMachineArn": [{"prefix": "arn:aws:states:eu"}]}})).matches(&event("FAILED")));
+        assert!(
+            !pattern(json!({"detail": {"stateMachineArn": [{"prefix": "arn:aws:states:eu"}]}}))
+                .matches(&event("FAILED"))
+        );
         assert!(pattern(json!({"detail": {"stateMachineArn": [{"suffix": ":orders"}]}})).matches(&event("X")));
-        assert!(pattern(json!({"detail": {"status": [{"anything-but": ["SUCCEEDED", "RUNNING"]}]}})).matches(&event("FAILED")));
+        assert!(
+            pattern(json!({"detail": {"status": [{"anything-but": ["SUCCEEDED", "RUNNING"]}]}}))
+                .matches(&event("FAILED"))
+        );
         assert!(!pattern(json!({"detail": {"status": [{"anything-but": "FAILED"}]}})).matches(&event("FAILED")));
         assert!(pattern(json!({"detail": {"error": [{"exists": false}]}})).matches(&event("FAILED")));
         assert!(!pattern(json!({"detail": {"status": [{"exists": false}]}})).matches(&event("FAILED")));
         assert!(pattern(json!({"detail": {"output": [null]}})).matches(&event("FAILED")));
         assert!(pattern(json!({"detail": {"status": [{"equals-ignore-case": "failed"}]}})).matches(&event("FAILED")));
-        assert!(pattern(json!({"detail": {"status": [{"prefix": {"equals-ignore-case": "fai"}}]}})).matches(&event("FAILED")));
-        assert!(pattern(json!({"detail": {"stateMachineArn": [{"wildcard": "arn:*:stateMachine:*"}]}})).matches(&event("X")));
-        assert!(pattern(json!({"detail": {"tags": ["b"]}})).matches(&event("X")), "any element of an array");
+        assert!(
+            pattern(json!({"detail": {"status": [{"prefix": {"equals-ignore-case": "fai"}}]}}))
+                .matches(&event("FAILED"))
+        );
+        assert!(
+            pattern(json!({"detail": {"stateMachineArn": [{"wildcard": "arn:*:stateMachine:*"}]}}))
+                .matches(&event("X"))
+        );
+        assert!(
+            pattern(json!({"detail": {"tags": ["b"]}})).matches(&event("X")),
+            "any element of an array"
+        );
         assert!(pattern(json!({"detail": {"count": [{"numeric": [">", 0, "<=", 3]}]}})).matches(&event("X")));
         assert!(pattern(json!({"detail": {"count": [3.0]}})).matches(&event("X")));
     }
@@ -275,12 +301,18 @@ mod tests {
     #[test]
     fn malformed_patterns_are_refused_with_their_place() {
         let err = |p: serde_json::Value| Pattern::parse(&p, "rules[0].pattern").unwrap_err();
-        assert_eq!(err(json!({"detail": {"status": "FAILED"}})).0, "rules[0].pattern.detail.status");
+        assert_eq!(
+            err(json!({"detail": {"status": "FAILED"}})).0,
+            "rules[0].pattern.detail.status"
+        );
         assert_eq!(err(json!({"source": []})).0, "rules[0].pattern.source");
         let (at, message) = err(json!({"source": [{"prefixx": "aws"}]}));
         assert_eq!(at, "rules[0].pattern.source[0].prefixx");
         assert!(message.contains("unknown content filter"), "{message}");
-        assert_eq!(err(json!({"n": [{"numeric": [">"]}]})).0, "rules[0].pattern.n[0].numeric");
+        assert_eq!(
+            err(json!({"n": [{"numeric": [">"]}]})).0,
+            "rules[0].pattern.n[0].numeric"
+        );
         assert_eq!(err(json!([])).0, "rules[0].pattern");
     }
 }

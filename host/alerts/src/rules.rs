@@ -180,7 +180,11 @@ fn object<'a>(value: &'a Value, at: &str, known: &[&str]) -> Found<&'a Map<Strin
     };
     for key in map.keys() {
         if !known.contains(&key.as_str()) {
-            let at = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+            let at = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
             return fail(&at, format!("unknown field (known: {})", known.join(", ")));
         }
     }
@@ -188,7 +192,11 @@ fn object<'a>(value: &'a Value, at: &str, known: &[&str]) -> Found<&'a Map<Strin
 }
 
 fn field_at(at: &str, name: &str) -> String {
-    if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") }
+    if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    }
 }
 
 fn required<'a>(map: &'a Map<String, Value>, at: &str, name: &str) -> Found<&'a Value> {
@@ -219,7 +227,10 @@ fn whole(map: &Map<String, Value>, at: &str, name: &str, least: u64) -> Found<Op
         None => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) if n >= least => Ok(Some(n)),
-            _ => fail(&field_at(at, name), format!("must be a whole number of at least {least}")),
+            _ => fail(
+                &field_at(at, name),
+                format!("must be a whole number of at least {least}"),
+            ),
         },
     }
 }
@@ -292,7 +303,9 @@ fn target(value: &Value, at: &str) -> Found<Target> {
     }
     if let Some(url) = map.get("webhook") {
         let path = field_at(at, "webhook");
-        let url = url.as_str().ok_or_else(|| (path.clone(), "must be a string".to_owned()))?;
+        let url = url
+            .as_str()
+            .ok_or_else(|| (path.clone(), "must be a string".to_owned()))?;
         let Some(rest) = url.strip_prefix("http://") else {
             return fail(&path, format!("'{url}' is not an http:// URL (https is not supported)"));
         };
@@ -300,7 +313,10 @@ fn target(value: &Value, at: &str) -> Found<Target> {
         if authority.is_empty() || authority.contains(['@', ' ']) {
             return fail(&path, format!("'{url}' has no host"));
         }
-        let authority = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        let authority = if authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
             authority.to_owned()
         } else {
             format!("{authority}:80")
@@ -331,7 +347,10 @@ fn target(value: &Value, at: &str) -> Found<Target> {
     let map = object(&map["startExecution"], &start, &["stateMachineArn"])?;
     let arn = string(map, &start, "stateMachineArn")?;
     if !arn.starts_with("arn:") || !arn.contains(":stateMachine:") {
-        return fail(&field_at(&start, "stateMachineArn"), format!("'{arn}' is not a state machine ARN"));
+        return fail(
+            &field_at(&start, "stateMachineArn"),
+            format!("'{arn}' is not a state machine ARN"),
+        );
     }
     Ok(Target::StartExecution(arn))
 }
@@ -385,7 +404,10 @@ fn alarm_spec(value: &Value, at: &str) -> Found<AlarmSpec> {
     })?;
     let period = whole(map, at, "period", 60)?.unwrap_or(60);
     if !period.is_multiple_of(60) || period > 86_400 {
-        return fail(&field_at(at, "period"), format!("must be a multiple of 60 seconds up to a day, got {period}"));
+        return fail(
+            &field_at(at, "period"),
+            format!("must be a multiple of 60 seconds up to a day, got {period}"),
+        );
     }
     let evaluation_periods = whole(map, at, "evaluationPeriods", 1)?.unwrap_or(1);
     if evaluation_periods > 1440 {
@@ -395,7 +417,8 @@ fn alarm_spec(value: &Value, at: &str) -> Found<AlarmSpec> {
     if datapoints > evaluation_periods {
         return fail(&field_at(at, "datapointsToAlarm"), "must not exceed evaluationPeriods");
     }
-    let threshold = number(map, at, "threshold")?.ok_or_else(|| (field_at(at, "threshold"), "is required".to_owned()))?;
+    let threshold =
+        number(map, at, "threshold")?.ok_or_else(|| (field_at(at, "threshold"), "is required".to_owned()))?;
     let comparison_text = string(map, at, "comparison")?;
     let comparison = Comparison::parse(&comparison_text).ok_or_else(|| {
         (
@@ -473,7 +496,14 @@ mod tests {
             }
         );
         let alarm = &file.alarms[0];
-        assert_eq!((alarm.period_minutes, alarm.evaluation_periods, alarm.datapoints_to_alarm), (5, 3, 3));
+        assert_eq!(
+            (
+                alarm.period_minutes,
+                alarm.evaluation_periods,
+                alarm.datapoints_to_alarm
+            ),
+            (5, 3, 3)
+        );
         assert_eq!(alarm.statistic, Statistic::Percentile(0.99));
         assert_eq!(alarm.dimensions, [("stateMachine".to_owned(), "orders".to_owned())]);
         assert!(matches!(&alarm.targets[0], Target::Webhook { authority, .. } if authority == "localhost:80"));
@@ -485,25 +515,54 @@ mod tests {
         let misspelt = GOOD.replace("\"ExecutionTime\"", "\"ExecutionsFailedCount\"");
         let message = error(&misspelt);
         assert!(
-            message.starts_with("alerts.json: alarms[0].metric: unknown metric 'ExecutionsFailedCount' (known: ExecutionsStarted"),
+            message.starts_with(
+                "alerts.json: alarms[0].metric: unknown metric 'ExecutionsFailedCount' (known: ExecutionsStarted"
+            ),
             "{message}"
         );
         assert_eq!(
             error(&GOOD.replace("\"period\": 300", "\"period\": 90")),
             "alerts.json: alarms[0].period: must be a multiple of 60 seconds up to a day, got 90"
         );
-        assert!(error(&GOOD.replace("GreaterThanThreshold", "Above")).starts_with("alerts.json: alarms[0].comparison: unknown comparison 'Above'"));
+        assert!(
+            error(&GOOD.replace("GreaterThanThreshold", "Above"))
+                .starts_with("alerts.json: alarms[0].comparison: unknown comparison 'Above'")
+        );
         assert!(error(&GOOD.replace("notBreaching", "nope")).starts_with("alerts.json: alarms[0].treatMissingData:"));
         assert!(error(&GOOD.replace("\"p99\"", "\"Median\"")).starts_with("alerts.json: alarms[0].statistic:"));
-        assert!(error(&GOOD.replace("\"status\": [\"FAILED\"]", "\"status\": \"FAILED\"")).starts_with("alerts.json: rules[0].pattern.detail.status:"));
-        assert!(error(&GOOD.replace("http://127.0.0.1:9000/hook", "https://x")).starts_with("alerts.json: rules[0].targets[0].webhook:"));
-        assert!(error(&GOOD.replace("\"file\": \"events.jsonl\"", "\"fil\": \"x\"")).starts_with("alerts.json: rules[0].targets[1].fil: unknown field"));
-        assert!(error(&GOOD.replace("\"command\": [\"logger\", \"-t\", \"stepyard\"]", "\"command\": []")).starts_with("alerts.json: rules[0].targets[2].command:"));
-        assert!(error(&GOOD.replace("stateMachine\": \"orders", "machine\": \"orders")).starts_with("alerts.json: alarms[0].dimensions.machine: unknown field"));
-        assert!(error(&GOOD.replace("\"slow\"", "\"failures\"")).starts_with("alerts.json: alarms[0].name: 'failures' is used twice"));
-        assert!(error(&GOOD.replace("\"threshold\": 5000,", "")).starts_with("alerts.json: alarms[0].threshold: is required"));
+        assert!(
+            error(&GOOD.replace("\"status\": [\"FAILED\"]", "\"status\": \"FAILED\""))
+                .starts_with("alerts.json: rules[0].pattern.detail.status:")
+        );
+        assert!(
+            error(&GOOD.replace("http://127.0.0.1:9000/hook", "https://x"))
+                .starts_with("alerts.json: rules[0].targets[0].webhook:")
+        );
+        assert!(
+            error(&GOOD.replace("\"file\": \"events.jsonl\"", "\"fil\": \"x\""))
+                .starts_with("alerts.json: rules[0].targets[1].fil: unknown field")
+        );
+        assert!(
+            error(&GOOD.replace("\"command\": [\"logger\", \"-t\", \"stepyard\"]", "\"command\": []"))
+                .starts_with("alerts.json: rules[0].targets[2].command:")
+        );
+        assert!(
+            error(&GOOD.replace("stateMachine\": \"orders", "machine\": \"orders"))
+                .starts_with("alerts.json: alarms[0].dimensions.machine: unknown field")
+        );
+        assert!(
+            error(&GOOD.replace("\"slow\"", "\"failures\""))
+                .starts_with("alerts.json: alarms[0].name: 'failures' is used twice")
+        );
+        assert!(
+            error(&GOOD.replace("\"threshold\": 5000,", ""))
+                .starts_with("alerts.json: alarms[0].threshold: is required")
+        );
         assert!(error("{\"rules\": [").starts_with("alerts.json: not valid JSON"));
         assert!(error("[]").starts_with("alerts.json: must be an object"));
-        assert!(error(r#"{"rules": [{"name": "x", "pattern": {"source": ["a"]}, "targets": []}]}"#).starts_with("alerts.json: rules[0].targets: must list at least one target"));
+        assert!(
+            error(r#"{"rules": [{"name": "x", "pattern": {"source": ["a"]}, "targets": []}]}"#)
+                .starts_with("alerts.json: rules[0].targets: must list at least one target")
+        );
     }
 }

@@ -52,7 +52,12 @@ async fn matching_status_changes_reach_the_targets_in_eventbridges_shape() {
                     "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"]}},
         "targets": [{"file": out}]}]})
     .to_string();
-    let alerts = Alerts::start(RulesFile::parse(&text, "a.json").unwrap(), "123456789012", "us-east-1", None);
+    let alerts = Alerts::start(
+        RulesFile::parse(&text, "a.json").unwrap(),
+        "123456789012",
+        "us-east-1",
+        None,
+    );
     alerts.status_changed(change("RUNNING"));
     alerts.status_changed(change("FAILED"));
     let lines = lines_of(&out, 1).await;
@@ -67,7 +72,12 @@ async fn matching_status_changes_reach_the_targets_in_eventbridges_shape() {
     assert_eq!(event["id"].as_str().unwrap().len(), 36);
     // Followers see both, RUNNING included.
     let feed = alerts.events_after(0, Duration::ZERO).await;
-    let statuses: Vec<&Value> = feed["events"].as_array().unwrap().iter().map(|e| &e["detail"]["status"]).collect();
+    let statuses: Vec<&Value> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["detail"]["status"])
+        .collect();
     assert_eq!(statuses, ["RUNNING", "FAILED"]);
     assert_eq!(feed["next"], 2);
     let waiting = {
@@ -87,13 +97,22 @@ async fn matching_status_changes_reach_the_targets_in_eventbridges_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_that_is_down_gets_the_event_once_it_is_back() {
     // A port that refuses connections at first.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let text = json!({"rules": [{"name": "all", "pattern": {"source": ["aws.states"]},
         "targets": [{"webhook": format!("http://127.0.0.1:{port}/hook")}]}],
         "retry": {"maxAttempts": 10, "intervalSeconds": 0.05}})
     .to_string();
     let metrics = Arc::new(Metrics::new());
-    let alerts = Alerts::start(RulesFile::parse(&text, "a.json").unwrap(), "1", "r", Some(metrics.clone()));
+    let alerts = Alerts::start(
+        RulesFile::parse(&text, "a.json").unwrap(),
+        "1",
+        "r",
+        Some(metrics.clone()),
+    );
     alerts.status_changed(change("FAILED"));
     tokio::time::sleep(Duration::from_millis(120)).await;
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
@@ -107,7 +126,12 @@ async fn a_webhook_that_is_down_gets_the_event_once_it_is_back() {
             text.extend_from_slice(&buf[..n]);
             let s = String::from_utf8_lossy(&text);
             if let Some((head, body)) = s.split_once("\r\n\r\n") {
-                let len: usize = head.lines().find_map(|l| l.strip_prefix("Content-Length: ")).unwrap().parse().unwrap();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 if body.len() >= len {
                     stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
                     return (head.to_owned(), body.to_owned());
@@ -116,7 +140,9 @@ async fn a_webhook_that_is_down_gets_the_event_once_it_is_back() {
             assert!(n > 0);
         }
     });
-    let (head, body) = tokio::task::spawn_blocking(move || received.join().unwrap()).await.unwrap();
+    let (head, body) = tokio::task::spawn_blocking(move || received.join().unwrap())
+        .await
+        .unwrap();
     assert!(head.starts_with("POST /hook HTTP/1.1"), "{head}");
     let event: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(event["detail"]["status"], "FAILED");
@@ -129,16 +155,27 @@ async fn a_webhook_that_is_down_gets_the_event_once_it_is_back() {
     let deliveries = alerts.describe()["deliveries"].clone();
     assert_eq!(deliveries[0]["result"], "delivered", "{deliveries}");
     assert_eq!(deliveries[1]["result"], "retry");
-    assert!(deliveries[1]["error"].as_str().unwrap().contains("cannot connect"), "{deliveries}");
+    assert!(
+        deliveries[1]["error"].as_str().unwrap().contains("cannot connect"),
+        "{deliveries}"
+    );
     let text = metrics.encode();
-    assert!(text.contains(r#"stepyard_alert_deliveries_total{rule="all",target="webhook[0]",result="delivered"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"stepyard_alert_deliveries_total{rule="all",target="webhook[0]",result="delivered"} 1"#),
+        "{text}"
+    );
 }
 
 struct Figures(Vec<(u64, SeriesKey, Aggregate)>);
 
 impl MinuteSource for Figures {
     fn minutes(&self, from: u64, to: u64) -> Result<Vec<(u64, SeriesKey, Aggregate)>, String> {
-        Ok(self.0.iter().filter(|(m, ..)| (from..to).contains(m)).cloned().collect())
+        Ok(self
+            .0
+            .iter()
+            .filter(|(m, ..)| (from..to).contains(m))
+            .cloned()
+            .collect())
     }
 }
 
@@ -150,12 +187,28 @@ async fn an_alarm_changing_state_sends_cloudwatchs_event() {
         "threshold": 0, "comparison": "GreaterThanThreshold", "treatMissingData": "notBreaching",
         "targets": [{"file": out}]}]})
     .to_string();
-    let alerts = Alerts::start(RulesFile::parse(&text, "a.json").unwrap(), "123456789012", "us-east-1", None);
+    let alerts = Alerts::start(
+        RulesFile::parse(&text, "a.json").unwrap(),
+        "123456789012",
+        "us-east-1",
+        None,
+    );
     let failed = |minute| {
         (
             minute,
-            SeriesKey { metric: "ExecutionsFailed".into(), state_machine: "orders".into(), state: String::new(), plugin: String::new() },
-            Aggregate { count: 2, sum: 2.0, min: 1.0, max: 1.0, ..Aggregate::default() },
+            SeriesKey {
+                metric: "ExecutionsFailed".into(),
+                state_machine: "orders".into(),
+                state: String::new(),
+                plugin: String::new(),
+            },
+            Aggregate {
+                count: 2,
+                sum: 2.0,
+                min: 1.0,
+                max: 1.0,
+                ..Aggregate::default()
+            },
         )
     };
     let source = Figures(vec![failed(99)]);
@@ -168,10 +221,16 @@ async fn an_alarm_changing_state_sends_cloudwatchs_event() {
     let alarm = lines.iter().find(|l| l["detail"]["state"]["value"] == "ALARM").unwrap();
     assert_eq!(alarm["detail-type"], "CloudWatch Alarm State Change");
     assert_eq!(alarm["source"], "aws.cloudwatch");
-    assert_eq!(alarm["resources"][0], "arn:aws:cloudwatch:us-east-1:123456789012:alarm:order-failures");
+    assert_eq!(
+        alarm["resources"][0],
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:order-failures"
+    );
     assert_eq!(alarm["detail"]["state"]["value"], "ALARM");
     assert_eq!(alarm["detail"]["previousState"]["value"], "INSUFFICIENT_DATA");
-    assert_eq!(alarm["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"], "ExecutionsFailed");
+    assert_eq!(
+        alarm["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"],
+        "ExecutionsFailed"
+    );
     assert!(lines.iter().any(|l| l["detail"]["state"]["value"] == "OK"), "{lines:?}");
     assert_eq!(alerts.describe()["alarms"][0]["state"], "OK");
     let _ = std::fs::remove_file(out);

@@ -322,6 +322,8 @@ fn own_action(operation: &str, request: &Value) -> (String, String) {
         ),
         "ListPlugins" => ("lambda:ListFunctions".into(), "*".into()),
         "GetMetricData" => ("cloudwatch:GetMetricData".into(), "*".into()),
+        // Rules and alarms, and the events they match.
+        "ListAlerts" | "FollowEvents" => ("events:ListRules".into(), "*".into()),
         // What an execution used is part of describing it.
         "GetExecutionUsage" => (
             "states:DescribeExecution".into(),
@@ -415,6 +417,7 @@ mod tests {
             of("GetExecutionLogs", json!({"executionArn": arn})),
             ("logs:GetLogEvents".into(), arn.into())
         );
+        assert_eq!(of("ListAlerts", json!({})), ("events:ListRules".into(), "*".into()));
         // No table named: checked against every table.
         assert_eq!(of("ScanTable", json!({})), ("dynamodb:Scan".into(), "*".into()));
     }

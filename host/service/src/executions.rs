@@ -391,6 +391,7 @@ impl Service {
             error: req.error.clone(),
             cause: req.cause.clone(),
         };
+        let told = self.listener.is_some().then(|| end.clone());
         if !self.store.finish_execution(&record.arn, events, end).await? {
             // It ended on its own while being stopped.
             return Err(ServiceError::validation(format!(
@@ -401,6 +402,9 @@ impl Service {
         if let Some(metrics) = &self.metrics {
             let ran = (now - record.start_millis).max(0) as u64;
             metrics.execution_ended(&record.machine_name, "ABORTED", std::time::Duration::from_millis(ran));
+        }
+        if let Some(end) = told {
+            self.tell_status(&record, Some(&end));
         }
         Ok(json!({ "stopDate": epoch(now) }))
     }
@@ -481,6 +485,7 @@ impl Service {
                 other => other.into(),
             })?
             .ok_or_else(|| ServiceError::execution_missing(&record.arn))?;
+        self.tell_status(&redriven, None);
         self.launch(
             redriven,
             Start::Reenter {

@@ -55,6 +55,8 @@ impl Service {
             "CountExecutions" => self.count_executions(parse(request)?),
             "GetMetricData" => self.get_metric_data(parse(request)?),
             "GetExecutionUsage" => self.execution_usage(parse(request)?),
+            "ListAlerts" => Ok(self.list_alerts()),
+            "FollowEvents" => self.follow_events(parse(request)?).await,
             "ListPlugins" => Ok(match &self.plugin_catalog {
                 Some(describe) => describe(),
                 None => json!({"plugins": [], "problems": []}),
@@ -66,7 +68,7 @@ impl Service {
                 format!(
                     "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, \
                      GetExecutionLogs, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins, \
-                     LookupEvents, VerifyAuditTrail)"
+                     LookupEvents, VerifyAuditTrail, ListAlerts, FollowEvents)"
                 ),
             )),
         }

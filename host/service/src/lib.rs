@@ -24,6 +24,7 @@ mod metric_data;
 mod retention;
 mod roles;
 mod runner;
+mod status;
 mod test_state;
 mod usage;
 
@@ -45,6 +46,7 @@ use error::ServiceResult;
 pub use live::{LiveHistory, LiveUpdate};
 pub use metric_data::DEFAULT_METRICS_RETENTION;
 pub use retention::DEFAULT_EXECUTION_RETENTION;
+pub use status::{ListenerFuture, StatusChange, StatusListener};
 
 /// The Step Functions operations [`Service::call`] serves.
 pub const OPERATIONS: &[&str] = &[
@@ -92,6 +94,8 @@ pub const STEPYARD_OPERATIONS: &[&str] = &[
     "ListPlugins",
     "LookupEvents",
     "VerifyAuditTrail",
+    "ListAlerts",
+    "FollowEvents",
 ];
 
 /// A fresh request id, as AWS gives every answer (`x-amzn-RequestId`).
@@ -126,6 +130,8 @@ pub struct Service {
     metrics: Option<Arc<Metrics>>,
     /// Whether API calls and refused actions are recorded in the audit trail.
     audit: Option<audit::AuditSettings>,
+    /// Hears status changes (the alerts), when anyone listens.
+    listener: Option<Arc<dyn StatusListener>>,
 }
 
 /// Describes the plugins behind a service's tasks, as JSON
@@ -150,12 +156,19 @@ impl Service {
             plugin_catalog: None,
             metrics: None,
             audit: Some(audit::AuditSettings::default()),
+            listener: None,
         }
     }
 
     /// Counts executions and states into `metrics`.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Service {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Tells `listener` of every execution's status change.
+    pub fn with_status_listener(mut self, listener: Arc<dyn StatusListener>) -> Service {
+        self.listener = Some(listener);
         self
     }
 

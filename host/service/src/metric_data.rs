@@ -102,6 +102,22 @@ impl Service {
         }
     }
 
+    /// Every series' figures of the minutes `from..to` (minutes since the
+    /// Unix epoch): those stored and those still in memory, one entry per
+    /// part (a minute may come in two parts to merge).
+    pub fn metric_minutes(&self, from: u64, to: u64) -> ServiceResult<Vec<(u64, SeriesKey, Aggregate)>> {
+        let mut minutes: Vec<(u64, SeriesKey, Aggregate)> = Vec::new();
+        for (minute, key, bytes) in self.store.metric_minutes(from, to)? {
+            if let (Some(key), Some(aggregate)) = (SeriesKey::decode(&key), Aggregate::decode(&bytes)) {
+                minutes.push((minute, key, aggregate));
+            }
+        }
+        if let Some(metrics) = &self.metrics {
+            minutes.extend(metrics.minutes().snapshot(from).into_iter().filter(|(m, ..)| *m < to));
+        }
+        Ok(minutes)
+    }
+
     /// `Stepyard.GetMetricData`: every series in the range, as points per
     /// period and a summary over the whole range.
     pub(crate) fn get_metric_data(&self, req: MetricDataRequest) -> ServiceResult<Value> {
@@ -123,15 +139,7 @@ impl Service {
                 MAX_RANGE_MINUTES / 1440
             )));
         }
-        let mut minutes: Vec<(u64, SeriesKey, Aggregate)> = Vec::new();
-        for (minute, key, bytes) in self.store.metric_minutes(from, to)? {
-            if let (Some(key), Some(aggregate)) = (SeriesKey::decode(&key), Aggregate::decode(&bytes)) {
-                minutes.push((minute, key, aggregate));
-            }
-        }
-        if let Some(metrics) = &self.metrics {
-            minutes.extend(metrics.minutes().snapshot(from).into_iter().filter(|(m, ..)| *m < to));
-        }
+        let minutes = self.metric_minutes(from, to)?;
         let step = period / 60;
         // Series → period start → figures; and series → the whole range.
         let mut points: BTreeMap<SeriesKey, BTreeMap<u64, Aggregate>> = BTreeMap::new();

@@ -210,6 +210,9 @@ impl Service {
                 redrive_count: record.redrive_count,
             });
         }
+        if fresh {
+            self.tell_status(&record, None);
+        }
         let task_journal = journal.clone();
         let task = tokio::spawn(async move {
             let outcome = match this.machine_for(&record) {
@@ -294,10 +297,16 @@ impl Service {
             metrics.execution_ended(&record.machine_name, &end.status, std::time::Duration::from_millis(ran));
         }
         let events = journal.take_pending();
-        if let Err(e) = self.store.finish_running_execution(record, events, end).await {
-            eprintln!(
+        let told = self.listener.is_some().then(|| end.clone());
+        match self.store.finish_running_execution(record, events, end).await {
+            Ok(_) => {
+                if let Some(end) = told {
+                    self.tell_status(record, Some(&end));
+                }
+            }
+            Err(e) => eprintln!(
                 "stepyard: execution {arn} ended but could not be saved: {e}; it resumes when the server starts again"
-            );
+            ),
         }
         self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
     }

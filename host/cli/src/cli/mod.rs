@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge.
 
+mod alerts;
 mod audit;
 mod client;
 mod duration;
@@ -58,6 +59,9 @@ enum Command {
     /// Show the audit trail (API calls, refused plugin imports), or verify
     /// its hash chain (`audit verify`).
     Audit(audit::AuditArgs),
+    /// Print execution status changes and alarm state changes as JSON
+    /// lines, as EventBridge shapes them (from the running server).
+    Events(alerts::EventsArgs),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -74,6 +78,7 @@ pub(crate) fn main() -> ExitCode {
         Command::History(args) => executions::history(args, &cli.env),
         Command::Metrics(args) => metrics::metrics(args, &cli.env),
         Command::Audit(args) => audit::audit(args, &cli.env),
+        Command::Events(args) => alerts::events(args, &cli.env),
     };
     match result {
         Ok(code) => code,

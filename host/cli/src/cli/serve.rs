@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use stepyard_alerts::{Alerts, RulesFile};
 use stepyard_api::Api;
 use stepyard_api::auth::AuthConfig;
 use stepyard_interpreter::clock::ScaledClock;
@@ -60,6 +61,10 @@ pub(super) struct ServeArgs {
     /// errors, causes) instead of HIDDEN_DUE_TO_SECURITY_REASONS.
     #[arg(long, conflicts_with = "no_audit")]
     audit_data: bool,
+    /// Event rules and metric alarms with their targets (webhooks,
+    /// commands, files, executions): a JSON file, see the README.
+    #[arg(long, value_name = "FILE")]
+    alerts: Option<PathBuf>,
 }
 
 pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -71,6 +76,16 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             "refusing to listen on {} without --auth: anyone who can reach it could run workflows. \
              Use a loopback address or give --auth FILE",
             args.listen
+        );
+    }
+    let rules = match &args.alerts {
+        Some(path) => RulesFile::load(path)?,
+        None => RulesFile::default(),
+    };
+    if args.no_metrics && !rules.alarms.is_empty() {
+        bail!(
+            "the alarms of {} need the metrics: drop --no-metrics",
+            args.alerts.as_deref().unwrap_or(std::path::Path::new("")).display()
         );
     }
     let store = match env.store {
@@ -119,7 +134,14 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
     if let Some(metrics) = &metrics {
         service = service.with_metrics(metrics.clone());
     }
-    let service = Arc::new(service);
+    let alerts = {
+        let _inside = runtime.enter();
+        let here = service.location();
+        Alerts::start(rules, &here.account, &here.region, metrics.clone())
+    };
+    let service = Arc::new(service.with_status_listener(Arc::new(super::alerts::Listener(alerts.clone()))));
+    let through = Arc::new(super::alerts::Through(Arc::downgrade(&service)));
+    alerts.set_starter(through.clone());
     let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -130,6 +152,7 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             .context("cannot resume the running executions")?;
         service.keep_metrics(args.metrics_retention.unwrap_or(DEFAULT_METRICS_RETENTION));
         service.keep_executions(args.execution_retention.unwrap_or(DEFAULT_EXECUTION_RETENTION));
+        alerts.run_alarms(through);
         let address = listener.local_addr()?;
         // The CLI's `executions`/`history`/`describe` find the server here.
         let address_file = env.data.join(super::client::ADDRESS_FILE);

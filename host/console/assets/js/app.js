@@ -12,6 +12,7 @@ import { logsPage } from './views/logs.js';
 import { pluginsPage } from './views/plugins.js';
 import { metricsPage } from './views/metrics.js';
 import { auditPage } from './views/audit.js';
+import { alertsPage } from './views/alerts.js';
 import { signInPage } from './views/signin.js';
 
 const main = document.getElementById('main');
@@ -28,6 +29,7 @@ const ROUTES = [
   [['plugins'], 'plugins', () => pluginsPage()],
   [['metrics'], 'metrics', () => metricsPage()],
   [['audit'], 'audit', () => auditPage()],
+  [['alerts'], 'alerts', () => alertsPage()],
 ];
 
 /** The page currently shown, so it can stop what it runs (live updates) when left. */
