@@ -452,7 +452,7 @@ class ConsoleAlerts(ConsoleTest):
 
     def test_the_alerts_page_lists_rules_alarms_and_deliveries_with_failures_marked(self):
         self.open("/#/alerts")
-        rule = self.one("[data-testid=alert-rules] tr")
+        rule = self.one("[data-testid=alert-rules] tbody tr")
         self.assertIn("failures <img src=x onerror=alert(1)>", rule.text, "names are text, not markup")
         self.assertFalse(self.css("[data-testid=alert-rules] img"))
         alarm = self.one("[data-testid=alert-alarms] tr[data-alarm=orders-failing]")
