@@ -49,5 +49,6 @@ for _ in range(scrapes):
 server.terminate()
 server.wait()
 times.sort()
-print(f"{machines} state machines: /metrics {size / 1024:.0f} KiB, {body.count(b'\n')} lines; "
+lines = body.count(b"\n")
+print(f"{machines} state machines: /metrics {size / 1024:.0f} KiB, {lines} lines; "
       f"median {statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95) - 1]:.1f} ms over {scrapes} scrapes")

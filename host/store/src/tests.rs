@@ -466,6 +466,8 @@ fn ended_executions_expire_oldest_first_with_their_history_logs_and_usage() {
             ..TaskUsage::default()
         });
     }
+    // Usage records are buffered (drained every 50 ms); reading flushes them.
+    assert_eq!(s.usage(&arn("old")).unwrap().len(), 1);
     // A redriven execution runs again: it is not expired while it runs.
     rt.block_on(s.redrive_execution(&arn("redriven"), 3000, Vec::new(), "{}".into(), |_| Ok(())))
         .unwrap()
