@@ -95,14 +95,19 @@ class Server:
         self.proc.wait()
 
 
-def wait_ended(client, arn, limit=30):
+def wait_ended(client, arn, limit=120):
+    # Generous: on a loaded 2-core machine (the whole suite at once) a
+    # plugin call can outlast its time limit and be retried with backoff.
     deadline = time.time() + limit
     while time.time() < deadline:
         d = client.describe_execution(executionArn=arn)
         if d["status"] != "RUNNING":
             return d
         time.sleep(0.05)
-    raise AssertionError(f"{arn} still running after {limit}s")
+    events = client.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=8)["events"]
+    recent = [(e["id"], e["type"], str(e.get("taskFailedEventDetails") or e.get("taskTimedOutEventDetails") or "")[:200])
+              for e in events]
+    raise AssertionError(f"{arn} still running after {limit}s; its last events: {recent}")
 
 
 def code_of(call):
