@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::serve::{shared_cache, temp_dir};
 use crate::support::{plugins_dir, repo_root};

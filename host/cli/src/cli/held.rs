@@ -88,7 +88,9 @@ impl Holder {
         clock: Arc<ScaledClock>,
         data: &Path,
     ) -> anyhow::Result<Holder> {
-        let service = Arc::new(Service::new(store.clone(), Arc::new(tasks), clock));
+        // Counted as `serve` counts, so `stepyard metrics` shows runs too.
+        let metrics = Arc::new(stepyard_metrics::Metrics::new());
+        let service = Arc::new(Service::new(store.clone(), Arc::new(tasks), clock).with_metrics(metrics));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("cannot listen on a loopback port for other runs")?;
@@ -157,6 +159,7 @@ impl Holder {
         }
         self.wait_for_others().await;
         self.service.suspend_all();
+        self.service.flush_metrics();
         self.store.close();
     }
 
