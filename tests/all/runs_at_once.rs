@@ -86,6 +86,16 @@ fn runs_at_once_all_finish_and_every_execution_is_stored() {
         !data.join("serve.addr").exists(),
         "the last holder let go of the directory"
     );
+    // Counted as serve counts them, whichever process ran them.
+    let out = stepyard(&data).args(["metrics", "order", "--json"]).output().unwrap();
+    let metrics: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let started = metrics["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["metric"] == "ExecutionsStarted")
+        .map(|s| s["summary"]["sampleCount"].clone());
+    assert_eq!(started, Some(json!(runs)), "{metrics}");
 }
 
 #[test]
