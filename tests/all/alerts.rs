@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::serve::{Server, create, order_definition, temp_dir};
+use crate::serve::{Server, create, ended, order_definition, temp_dir};
 
 /// Takes one HTTP request on `listener` and answers it with `status`;
 /// returns the request's head and body.
@@ -45,17 +45,6 @@ fn answer_one(listener: &TcpListener, status: &str) -> (String, String) {
             }
         }
     }
-}
-
-fn ended(server: &Server, arn: &str) -> Value {
-    for _ in 0..6000 {
-        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("{arn} did not end");
 }
 
 #[test]
@@ -201,18 +190,7 @@ fn a_failed_execution_reaches_a_webhook_that_comes_back_after_retries() {
             .any(|e| e["detail"]["status"] == "FAILED" && e["resources"][0] == declined.as_str())
     );
 
-    let metrics = {
-        let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
-        write!(
-            stream,
-            "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            server.addr
-        )
-        .unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        text
-    };
+    let (_, metrics) = crate::serve::http_get(server.addr, "/metrics", &server.addr.to_string());
     assert!(
         metrics.contains(
             r#"stepyard_alert_deliveries_total{rule="order-failures",target="webhook[0]",result="delivered"} 1"#

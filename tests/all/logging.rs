@@ -3,22 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::serve::{Server, order_definition, temp_dir};
+use crate::serve::{Server, ended, order_definition, temp_dir};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/StepFunctionLambdaRole";
 const GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/orders:*";
-
-fn ended(server: &Server, arn: &str) -> Value {
-    // Generous: the first run compiles the plugins, on a machine that may be busy.
-    for _ in 0..6000 {
-        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("{arn} did not end");
-}
 
 /// The execution's log records (lines from `states`), parsed.
 fn records(server: &Server, arn: &str) -> (Vec<Value>, Vec<Value>) {

@@ -1,40 +1,9 @@
 //! `GET /metrics`: executions, states, task attempts, policy denials and API
 //! calls counted while a server runs, in OpenMetrics text.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-
 use serde_json::{Value, json};
 
-use crate::serve::{Server, create, order_definition, temp_dir, try_target};
-
-fn get(addr: SocketAddr, path: &str, host: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    (status, body)
-}
-
-fn ended(server: &Server, arn: &str) -> String {
-    for _ in 0..6000 {
-        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            if d["status"] == "FAILED" {
-                eprintln!("{arn} failed: {} {}", d["error"], d["cause"]);
-            }
-            return d["status"].as_str().unwrap().to_owned();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{arn} did not end");
-}
+use crate::serve::{Server, create, ended, http_get, order_definition, temp_dir, try_target};
 
 /// The value of the sample whose line starts with `series`.
 fn sample(text: &str, series: &str) -> f64 {
@@ -70,7 +39,7 @@ fn executions_states_tasks_and_requests_are_counted() {
         start(r#"{"order_id":"m-2","total":5,"payment":{"flaky_attempts":2}}"#),
         start(r#"{"order_id":"m-3","total":5,"payment":{"card":"declined"}}"#),
     ];
-    let statuses: Vec<String> = runs.iter().map(|arn| ended(&server, arn)).collect();
+    let statuses: Vec<Value> = runs.iter().map(|arn| ended(&server, arn)["status"].clone()).collect();
     assert_eq!(statuses, ["SUCCEEDED", "SUCCEEDED", "FAILED"]);
     let attack = r#"{"StartAt": "Steal", "States": {"Steal": {"Type": "Task",
         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hostile", "End": true}}}"#;
@@ -82,9 +51,9 @@ fn executions_states_tasks_and_requests_are_counted() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(ended(&server, &stolen), "FAILED");
+    assert_eq!(ended(&server, &stolen)["status"], "FAILED");
 
-    let (status, text) = get(server.addr, "/metrics", &server.addr.to_string());
+    let (status, text) = http_get(server.addr, "/metrics", &server.addr.to_string());
     assert_eq!(status, 200, "{text}");
     assert!(text.ends_with("# EOF\n"));
     assert_eq!(
@@ -152,7 +121,7 @@ fn executions_states_tasks_and_requests_are_counted() {
     assert!(!text.contains("execution:"), "no execution ARN is a label");
 
     // Without --auth, only loopback names are answered (DNS rebinding).
-    let (refused, _) = get(server.addr, "/metrics", "attacker.example:80");
+    let (refused, _) = http_get(server.addr, "/metrics", "attacker.example:80");
     assert_eq!(refused, 400);
 
     // The same figures per minute, kept across a restart.

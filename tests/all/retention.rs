@@ -2,36 +2,9 @@
 //! default, as on AWS), with their histories and log lines; what was
 //! dropped is counted.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use serde_json::json;
 
-use crate::serve::{Server, create, order_definition, temp_dir};
-
-fn ended(server: &Server, arn: &str) -> String {
-    for _ in 0..6000 {
-        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d["status"].as_str().unwrap().to_owned();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{arn} did not end");
-}
-
-fn scrape(server: &Server) -> String {
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    write!(
-        stream,
-        "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        server.addr
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
-}
+use crate::serve::{Server, create, ended, http_get, order_definition, temp_dir};
 
 #[test]
 fn closed_executions_expire_with_their_history_and_logs() {
@@ -49,7 +22,7 @@ fn closed_executions_expire_with_their_history_and_logs() {
             .to_owned()
     };
     let old = start(&server, "r-1");
-    assert_eq!(ended(&server, &old), "SUCCEEDED");
+    assert_eq!(ended(&server, &old)["status"], "SUCCEEDED");
     assert!(
         !server.own("GetExecutionLogs", json!({"executionArn": old}))["lines"]
             .as_array()
@@ -62,7 +35,7 @@ fn closed_executions_expire_with_their_history_and_logs() {
     // Expiry runs when the server starts, then every minute.
     let server = Server::start(&data, &keep);
     let fresh = start(&server, "r-2");
-    assert_eq!(ended(&server, &fresh), "SUCCEEDED");
+    assert_eq!(ended(&server, &fresh)["status"], "SUCCEEDED");
     let mut gone = false;
     for _ in 0..100 {
         let (status, answer) = server.call("DescribeExecution", json!({"executionArn": old}));
@@ -93,7 +66,7 @@ fn closed_executions_expire_with_their_history_and_logs() {
         server.own("GetItem", json!({"table": "orders", "key": "r-1"}))["item"]["value"]["status"],
         "CONFIRMED"
     );
-    let metrics = scrape(&server);
+    let (_, metrics) = http_get(server.addr, "/metrics", &server.addr.to_string());
     assert!(
         metrics.contains(r#"stepyard_retention_dropped_total{kind="executions"} 1"#),
         "{metrics}"

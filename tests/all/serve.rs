@@ -529,3 +529,31 @@ fn plugins_dropped_in_are_picked_up_and_running_executions_keep_theirs() {
     assert_eq!(echoed["status"], "SUCCEEDED", "{echoed}");
     assert_eq!(echoed["output"], r#"{"Return":"HelloWorld"}"#);
 }
+
+/// DescribeExecution's answer once the execution no longer runs (up to
+/// two minutes: the first run may compile plugins on a busy machine).
+pub(crate) fn ended(server: &Server, arn: &str) -> Value {
+    for _ in 0..6000 {
+        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{arn} did not end");
+}
+
+/// `GET path` with a `Host` header: the status and the body.
+pub(crate) fn http_get(addr: SocketAddr, path: &str, host: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}

@@ -5,18 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::serve::{Server, create, order_definition, temp_dir, try_target};
-
-fn ended(server: &Server, arn: &str) -> String {
-    for _ in 0..6000 {
-        let d = server.ok("DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d["status"].as_str().unwrap().to_owned();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{arn} did not end");
-}
+use crate::serve::{Server, create, ended, order_definition, temp_dir, try_target};
 
 fn start(server: &Server, machine: &str, input: Value) -> String {
     server.ok(
@@ -57,8 +46,8 @@ fn every_attempt_is_measured_and_summed_per_execution() {
         &orders,
         json!({"order_id": "u-2", "total": 5, "payment": {"flaky_attempts": 2}}),
     );
-    assert_eq!(ended(&server, &ok), "SUCCEEDED");
-    assert_eq!(ended(&server, &flaky), "SUCCEEDED");
+    assert_eq!(ended(&server, &ok)["status"], "SUCCEEDED");
+    assert_eq!(ended(&server, &flaky)["status"], "SUCCEEDED");
 
     let usage = server.own("GetExecutionUsage", json!({"executionArn": ok}));
     let attempts = usage["attempts"].as_array().unwrap();
@@ -107,8 +96,8 @@ fn every_attempt_is_measured_and_summed_per_execution() {
     );
     let spin = start(&server, &hostile, json!({"attack": "loop"}));
     let hoard = start(&server, &hostile, json!({"attack": "memory"}));
-    assert_eq!(ended(&server, &spin), "FAILED");
-    assert_eq!(ended(&server, &hoard), "FAILED");
+    assert_eq!(ended(&server, &spin)["status"], "FAILED");
+    assert_eq!(ended(&server, &hoard)["status"], "FAILED");
     let spun = server.own("GetExecutionUsage", json!({"executionArn": spin}));
     let spun = &spun["attempts"][0];
     assert_eq!(spun["outcome"], "timed_out", "{spun}");
