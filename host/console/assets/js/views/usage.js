@@ -33,7 +33,7 @@ export function usageView(executionArn, name, visit) {
     .then((answer) => {
       const rows = (answer.attempts || []).filter((u) => u.stateName === name
         && (!visit || visit.lane || !u.entry || u.entry.endsWith(`#${visit.enteredId}`)));
-      replace(host, rows.length ? h('table', { class: 'list' },
+      replace(host, rows.length ? h('div', { class: 'scroll-x' }, h('table', { class: 'list compact' },
         h('thead', {}, h('tr', {}, ['Attempt', 'Outcome', 'Queued', 'Ran', 'CPU', 'Peak memory', 'Table reads', 'Table writes', 'Log lines', 'Output']
           .map((c) => h('th', {}, c)))),
         h('tbody', {}, rows.map((u) => h('tr', { 'data-attempt': u.attempt, class: u.outcome === 'succeeded' ? null : 'failed-row' },
@@ -46,7 +46,7 @@ export function usageView(executionArn, name, visit) {
           h('td', { 'data-usage': 'kv-reads' }, `${u.kvReads} (${formatBytes(u.kvReadBytes)})`),
           h('td', { 'data-usage': 'kv-writes' }, `${u.kvWrites} (${formatBytes(u.kvWriteBytes)})`),
           h('td', {}, String(u.logLines)),
-          h('td', {}, formatBytes(u.outputBytes))))))
+          h('td', {}, formatBytes(u.outputBytes)))))))
         : h('div', { class: 'empty' }, 'No task attempts recorded for this step (not a Task, or run with --no-usage).'));
     })
     .catch((e) => replace(host, h('div', { class: 'empty' }, `${e.code}: ${e.message}`)));
