@@ -26,10 +26,40 @@ pub(crate) async fn file(Path(path): Path<String>, headers: HeaderMap) -> Respon
     serve(&path, &headers)
 }
 
+/// Set to a folder holding the console's files (normally `host/console/assets`),
+/// the page is read from there at each request instead of from the binary,
+/// so a console developer edits and reloads without rebuilding.
+const ASSETS_DIR_VARIABLE: &str = "STEPYARD_CONSOLE_DIR";
+
 fn serve(path: &str, request: &HeaderMap) -> Response {
-    let Some(file) = Assets::get(path) else {
-        return (StatusCode::NOT_FOUND, "no such file in the console").into_response();
+    let mut response = match std::env::var_os(ASSETS_DIR_VARIABLE) {
+        Some(dir) => match read_from(std::path::Path::new(&dir), path) {
+            Some(data) => (StatusCode::OK, data).into_response(),
+            None => return not_found(),
+        },
+        None => match Assets::get(path) {
+            Some(file) => embedded(file, request),
+            None => return not_found(),
+        },
     };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such file in the console").into_response()
+}
+
+/// An embedded file, or 304 when the browser already has this version.
+fn embedded(file: rust_embed::EmbeddedFile, request: &HeaderMap) -> Response {
     // The hash names the content: a browser that has it revalidates with
     // one header and gets 304, and sees a new version after an upgrade.
     let etag = format!(
@@ -50,19 +80,23 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
     } else {
         (StatusCode::OK, file.data.into_owned()).into_response()
     };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(etag) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, etag);
+        response.headers_mut().insert(header::ETAG, etag);
     }
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
+}
+
+/// A console file read from `dir` (see [`ASSETS_DIR_VARIABLE`]): only plain
+/// names below it, never `..` or an absolute path.
+fn read_from(dir: &std::path::Path, path: &str) -> Option<Vec<u8>> {
+    let relative = std::path::Path::new(path);
+    let plain = relative
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return None;
+    }
+    std::fs::read(dir.join(relative)).ok()
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -94,6 +128,18 @@ mod tests {
         }
         assert_eq!(content_type("js/app.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+    }
+
+    #[test]
+    fn a_console_folder_gives_plain_names_below_it_only() {
+        let dir = std::env::temp_dir().join(format!("sy-console-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("js")).unwrap();
+        std::fs::write(dir.join("js/app.js"), "edited").unwrap();
+        assert_eq!(read_from(&dir, "js/app.js").as_deref(), Some(&b"edited"[..]));
+        assert_eq!(read_from(&dir, "../etc/passwd"), None);
+        assert_eq!(read_from(&dir, "/etc/passwd"), None);
+        assert_eq!(read_from(&dir, "js/../js/app.js"), None);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
