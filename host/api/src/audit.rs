@@ -37,6 +37,16 @@ pub struct CallSeen {
     pub identity: Option<UserIdentity>,
 }
 
+impl CallSeen {
+    /// Whether the call only reads, so that no change it made can be left
+    /// without its record: its answer need not wait until the record is
+    /// durable (the record still joins the next commit, and lookups of the
+    /// trail wait for it).
+    pub fn only_reads(&self) -> bool {
+        is_read_only(&self.operation, self.own)
+    }
+}
+
 /// The identity of an authenticated user: CloudTrail's `IAMUser`.
 pub(crate) fn user_identity(auth: &AuthConfig, principal: &Principal) -> UserIdentity {
     UserIdentity {

@@ -206,14 +206,27 @@ async fn handle(
     // A request without a target is no API call (a browser's stray GET).
     if !seen.operation.is_empty()
         && let Some(written) = api.record_call(&seen, &headers, &extensions, result.as_ref(), &request_id)
-        && let Err(e) = written.await
     {
-        // Never an answer the trail does not hold: the caller learns that
-        // the call (which may have taken effect) went unrecorded.
-        result = Err(ServiceError::new(
-            "InternalFailure",
-            format!("The call could not be recorded in the audit trail: {}", e.message),
-        ));
+        if seen.only_reads() {
+            // A read changed nothing, so its answer does not wait for the
+            // commit: polling DescribeExecution would otherwise cost a
+            // durable write per call.
+            tokio::spawn(async move {
+                if let Err(e) = written.await {
+                    eprintln!(
+                        "warning: a read could not be recorded in the audit trail: {}",
+                        e.message
+                    );
+                }
+            });
+        } else if let Err(e) = written.await {
+            // Never a change the trail does not hold: the caller learns
+            // that the call (which may have taken effect) went unrecorded.
+            result = Err(ServiceError::new(
+                "InternalFailure",
+                format!("The call could not be recorded in the audit trail: {}", e.message),
+            ));
+        }
     }
     if let Some(metrics) = &api.metrics {
         let code = result.as_ref().map_or_else(|e| e.code, |_| "OK");

@@ -10,6 +10,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use stepyard_store::AuditLog;
 
 use super::{Service, ServiceError, ServiceResult, parse};
 use stepyard_store::{Item, KvStore, LogStore, StoreError};
@@ -61,8 +62,14 @@ impl Service {
                 Some(describe) => describe(),
                 None => json!({"plugins": [], "problems": []}),
             }),
-            "LookupEvents" => self.lookup_events(request),
-            "VerifyAuditTrail" => self.verify_audit_trail(),
+            "LookupEvents" => {
+                self.store.settled().await?;
+                self.lookup_events(request)
+            }
+            "VerifyAuditTrail" => {
+                self.store.settled().await?;
+                self.verify_audit_trail()
+            }
             other => Err(ServiceError::new(
                 "UnknownOperationException",
                 format!(

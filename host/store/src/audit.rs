@@ -176,6 +176,11 @@ pub trait AuditLog: Send + Sync {
     /// it is written even if the future is dropped; the future completes
     /// with the record's sequence number once the record is durable.
     fn record(&self, record: &AuditRecord) -> BoxFuture<'static, Result<u64, StoreError>>;
+
+    /// Completes once every record queued before this call is durable and
+    /// visible to lookups: a reader of the trail sees the calls made before
+    /// it, including those whose answers did not wait for their records.
+    fn settled(&self) -> BoxFuture<'static, Result<(), StoreError>>;
 }
 
 /// One stored record: its place in the trail, the record, and its JSON

@@ -128,6 +128,13 @@ impl super::super::AuditLog for RedbStore {
         let done = self.committer.write_later(move |write| append_job(write, &json));
         Box::pin(async move { done.await.unwrap_or_else(|_| Err(io("the database is closed"))) })
     }
+
+    fn settled(&self) -> BoxFuture<'static, Result<(), StoreError>> {
+        // An empty job: the writer applies jobs in order, so it commits
+        // after every record queued before it.
+        let done = self.committer.write_later(|_| Ok(()));
+        Box::pin(async move { done.await.unwrap_or_else(|_| Err(io("the database is closed"))) })
+    }
 }
 
 /// How big the trail is.
