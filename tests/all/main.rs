@@ -8,6 +8,7 @@ mod console;
 mod data_flow;
 mod errors;
 mod fuzz;
+mod graph;
 mod history;
 mod jsonata;
 mod layers;

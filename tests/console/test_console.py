@@ -260,6 +260,18 @@ class Console(ConsoleTest):
         self.shot("order-succeeded")
         self.no_browser_errors()
 
+    def test_stepyard_graph_writes_the_graph_a_browser_shows_in_the_consoles_colours(self):
+        path = os.path.join(tempfile.mkdtemp(prefix="stepyard-graph-"), "o-3.svg")
+        subprocess.run([BIN, "graph", "--execution", self.flaky, "--endpoint", self.server.url, "--svg", path],
+                       check=True, capture_output=True, timeout=60)
+        self.driver.get("file://" + path)
+        box = self.one('[data-state=ProcessPayment][data-status=succeeded] > .node-box')
+        self.assertEqual(box.value_of_css_property("fill"), "rgb(227, 245, 223)", "the succeeded green")
+        self.assertEqual(self.one("[data-state=ProcessPayment] .retry-badge").get_attribute("data-retries"), "2")
+        untouched = self.one("[data-state=CancelOrder] > .node-box")
+        self.assertEqual(untouched.value_of_css_property("fill"), "rgb(255, 255, 255)")
+        self.shot("graph-file")
+
     def test_retries_show_as_a_badge_and_as_timeline_segments(self):
         self.execution(self.flaky)
         badge = self.one("[data-testid=execution-graph] [data-state=ProcessPayment] .retry-badge")

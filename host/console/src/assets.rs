@@ -7,7 +7,7 @@ use rust_embed::Embed;
 
 #[derive(Embed)]
 #[folder = "assets/"]
-struct Assets;
+pub(crate) struct Assets;
 
 /// What a browser may do with the page: scripts and styles from this server
 /// only (no inline script, so text that slipped into the page as markup

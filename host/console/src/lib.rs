@@ -9,7 +9,8 @@
 //! the page's files this crate adds only what a browser needs and the API
 //! lacks: server push of a running execution's events (`/console/live`,
 //! Server-Sent Events), signing in (`/console/session`, with `--auth`), and
-//! the metrics in Prometheus's text format (`/metrics`).
+//! the metrics in Prometheus's text format (`/metrics`). It also draws the
+//! console's graph without a browser, as an SVG file ([`render_svg`]).
 //!
 //! Must not depend on: the store, the interpreter or the plugin runtime;
 //! it reaches them only through the service and the API.
@@ -18,6 +19,9 @@ mod assets;
 mod live;
 mod metrics;
 mod session;
+mod svg;
+
+pub use svg::{Direction, ExecutionRun, GraphError, render_svg};
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ mod client;
 mod duration;
 mod env;
 mod executions;
+mod graph;
 mod held;
 mod inspect;
 mod metrics;
@@ -52,6 +53,9 @@ enum Command {
     Describe(executions::DescribeArgs),
     /// Print an execution's history events (GetExecutionHistory).
     History(executions::HistoryArgs),
+    /// Draw a definition's graph as an SVG file, as the console draws it;
+    /// with `--execution`, coloured by how that execution ran.
+    Graph(graph::GraphArgs),
     /// Sum the per-minute metrics of the last hours: executions by status,
     /// p50/p95/p99 durations per state machine and state, task attempts,
     /// failures and retries per plugin.
@@ -76,6 +80,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Executions(args) => executions::executions(args, &cli.env),
         Command::Describe(args) => executions::describe(args, &cli.env),
         Command::History(args) => executions::history(args, &cli.env),
+        Command::Graph(args) => graph::graph(args, &cli.env),
         Command::Metrics(args) => metrics::metrics(args, &cli.env),
         Command::Audit(args) => audit::audit(args, &cli.env),
         Command::Events(args) => alerts::events(args, &cli.env),

@@ -57,7 +57,7 @@
 
 import { assertDefinition, buildModel } from './graph/model.js';
 import { layoutModel } from './graph/layout.js';
-import { svgEl, createMeasurer, computeSizes, drawGraph, setRetryBadge, setDiagnostic } from './graph/draw.js';
+import { svgEl, createMeasurer, computeSizes, drawSkeleton, drawGraph, setRetryBadge, setDiagnostic, applyStatus, STATUSES } from './graph/draw.js';
 import { createViewport } from './graph/viewport.js';
 import { exportSvg, exportPng } from './graph/export.js';
 
@@ -70,7 +70,6 @@ export const STATUS_LABELS = Object.freeze({
   cancelled: 'Cancelled',
 });
 
-const STATUSES = Object.keys(STATUS_LABELS);
 const HTML_NS = 'http://www.w3.org/1999/xhtml';
 let instances = 0; // keeps marker ids unique when several graphs share a page
 
@@ -92,14 +91,7 @@ export function renderGraph(container, definition, options = {}) {
 
   instances += 1;
   const arrowId = `sy-graph-${instances}-arrow`;
-  const defs = svgEl('defs', {}, svg);
-  const marker = svgEl('marker', { id: arrowId, viewBox: '0 0 10 10', refX: 9, refY: 5,
-    markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto' }, defs);
-  svgEl('path', { class: 'edge-arrow', d: 'M0,1 L10,5 L0,9 Z' }, marker);
-
-  const viewportGroup = svgEl('g', { class: 'viewport' }, svg);
-  const layers = {};
-  for (const name of ['clusters', 'edges', 'labels', 'nodes']) layers[name] = svgEl('g', { class: `layer-${name}` }, viewportGroup);
+  const { viewportGroup, layers } = drawSkeleton(svg, arrowId);
   const elements = drawGraph(layers, model, sizes, layout, { arrowId, direction });
   const bounds = { width: layout.width, height: layout.height };
 
@@ -128,10 +120,7 @@ export function renderGraph(container, definition, options = {}) {
     }
     const entry = elements.get(String(name));
     if (!entry) return false;
-    const g = entry.group;
-    for (const s of STATUSES) g.classList.remove(`status-${s}`);
-    g.classList.add(`status-${status}`);
-    g.setAttribute('data-status', status);
+    applyStatus(entry, status);
     if (opts && 'retries' in opts) setRetryBadge(entry, Number(opts.retries));
     return true;
   }

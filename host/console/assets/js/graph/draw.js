@@ -59,13 +59,24 @@ export function createMeasurer(svg) {
   }
   probeGroup.remove();
   const ctx = document.createElement('canvas').getContext('2d');
+  return fittingMeasurer((text, kind) => {
+    ctx.font = fonts[kind];
+    return ctx.measureText(text).width;
+  });
+}
+
+/**
+ * `{measure, fit}` over a raw `width(text, kind)`: measurements cached, and
+ * `fit` shortening a text with an ellipsis until it fits. The console passes
+ * the page's canvas; `stepyard graph` passes estimated font metrics.
+ */
+export function fittingMeasurer(width) {
   const cache = new Map();
   const measure = (text, kind) => {
     const key = kind + '\u0000' + text;
     let w = cache.get(key);
     if (w === undefined) {
-      ctx.font = fonts[kind];
-      w = ctx.measureText(text).width;
+      w = width(text, kind);
       cache.set(key, w);
     }
     return w;
@@ -161,6 +172,21 @@ function retryIcon(parent, cx, cy, cls) {
   svgEl('path', { d: 'M2.9,-2.4 A3.7,3.7 0 1 1 -2.9,-2.4', class: 'retry-icon-arc' }, g);
   svgEl('path', { d: 'M-4.6,-4.9 L-0.9,-3.9 L-3.7,-0.9 Z', class: 'retry-icon-head' }, g);
   return g;
+}
+
+/**
+ * The arrowhead (as marker `arrowId`) and the layer groups, in paint order,
+ * inside a `viewport` group that pans and zooms. Returns {viewportGroup, layers}.
+ */
+export function drawSkeleton(parent, arrowId) {
+  const defs = svgEl('defs', {}, parent);
+  const marker = svgEl('marker', { id: arrowId, viewBox: '0 0 10 10', refX: 9, refY: 5,
+    markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto' }, defs);
+  svgEl('path', { class: 'edge-arrow', d: 'M0,1 L10,5 L0,9 Z' }, marker);
+  const viewportGroup = svgEl('g', { class: 'viewport' }, parent);
+  const layers = {};
+  for (const name of ['clusters', 'edges', 'labels', 'nodes']) layers[name] = svgEl('g', { class: `layer-${name}` }, viewportGroup);
+  return { viewportGroup, layers };
 }
 
 /**
@@ -300,6 +326,17 @@ function bandPath(b, r, direction) {
     return `M${x + w},${y} L${x + r},${y} Q${x},${y} ${x},${y + r} L${x},${y + h - r} Q${x},${y + h} ${x + r},${y + h} L${x + w},${y + h} Z`;
   }
   return `M${x},${y + h} L${x},${y + r} Q${x},${y} ${x + r},${y} L${x + w - r},${y} Q${x + w},${y} ${x + w},${y + r} L${x + w},${y + h} Z`;
+}
+
+/** Statuses a state element can show (graph.css colours each). */
+export const STATUSES = Object.freeze(['not-started', 'in-progress', 'succeeded', 'failed', 'caught-error', 'cancelled']);
+
+/** Marks a state element with `status` (one of STATUSES). */
+export function applyStatus(entry, status) {
+  const g = entry.group;
+  for (const s of STATUSES) g.classList.remove(`status-${s}`);
+  g.classList.add(`status-${status}`);
+  g.setAttribute('data-status', status);
 }
 
 /** Shows, updates or (count <= 0) removes the "↻ N" retry badge on a state element. */

@@ -35,7 +35,7 @@ const END_ID = 'x:end';
 /** Throws unless `definition` looks like a state machine at all. */
 export function assertDefinition(definition) {
   if (!isObject(definition) || !isObject(definition.States) || typeof definition.StartAt !== 'string') {
-    throw new Error('renderGraph: the definition must be an object with a "StartAt" string and a "States" object');
+    throw new Error('a state machine definition must be an object with a "StartAt" string and a "States" object');
   }
 }
 
