@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::serve::{Server, create, ended, http_get, order_definition, temp_dir};
+use crate::serve::{Server, create, ended, http_get, order_definition, temp_dir, try_target};
 
 #[test]
 fn closed_executions_expire_with_their_history_and_logs() {
@@ -71,4 +71,65 @@ fn closed_executions_expire_with_their_history_and_logs() {
         metrics.contains(r#"stepyard_retention_dropped_total{kind="executions"} 1"#),
         "{metrics}"
     );
+}
+
+#[test]
+fn a_log_group_past_its_size_loses_its_oldest_lines_and_the_bytes_are_counted() {
+    let data = temp_dir("log-retention");
+    let server = Server::start(&data, &[]);
+    let orders = create(&server, "orders", &order_definition());
+    let mut arns = Vec::new();
+    for id in ["l-1", "l-2"] {
+        let arn = server.ok(
+            "StartExecution",
+            json!({"stateMachineArn": orders, "input": json!({"order_id": id, "total": 3}).to_string()}),
+        )["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(ended(&server, &arn)["status"], "SUCCEEDED");
+        arns.push(arn);
+        // Each execution's lines are dated when first stored: keep them apart.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let groups = server.own("DescribeLogGroups", json!({}));
+    let stored = groups["logGroups"][0]["storedBytes"].as_u64().unwrap();
+    assert_eq!(groups["logGroups"][0]["logGroupName"], "orders", "{groups}");
+    server.stop();
+
+    // Room for about one execution's lines: the older one's go at start.
+    let size = format!("{}B", stored * 2 / 3);
+    let server = Server::start(&data, &["--log-group-size", &size]);
+    // An execution without lines is answered ResourceNotFound.
+    let lines = |arn: &str| {
+        let target = "Stepyard.GetExecutionLogs";
+        let (status, answer) = try_target(server.addr, target, &json!({"executionArn": arn})).unwrap();
+        match status {
+            200 => answer["lines"].as_array().unwrap().len(),
+            _ => {
+                assert_eq!(answer["__type"], "ResourceNotFound", "{answer}");
+                0
+            }
+        }
+    };
+    let mut dropped = false;
+    for _ in 0..100 {
+        if lines(&arns[0]) == 0 {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(dropped, "the older execution's lines went");
+    assert!(lines(&arns[1]) > 0, "the newer execution's lines stayed");
+    let described = server.ok("DescribeExecution", json!({"executionArn": arns[0]}));
+    assert_eq!(described["status"], "SUCCEEDED", "the execution itself stays");
+    let (_, metrics) = http_get(server.addr, "/metrics", "localhost");
+    let bytes: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("stepyard_retention_dropped_total{kind=\"log_bytes\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap();
+    assert!(bytes > 0 && bytes <= stored, "{bytes} of {stored}");
+    server.stop();
 }

@@ -328,6 +328,7 @@ fn own_action(operation: &str, request: &Value) -> (String, String) {
             "logs:GetLogEvents".into(),
             field("executionArn").unwrap_or("*").to_owned(),
         ),
+        "DescribeLogGroups" => ("logs:DescribeLogGroups".into(), "*".into()),
         // The console's searches and counts are ListExecutions with filters.
         "SearchExecutions" | "CountExecutions" => (
             "states:ListExecutions".into(),

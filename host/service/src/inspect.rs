@@ -52,6 +52,14 @@ impl Service {
             "GetItem" => self.get_item(parse(request)?),
             "ScanTable" => self.scan_table(parse(request)?),
             "GetExecutionLogs" => self.execution_logs(parse(request)?),
+            // CloudWatch's shape: each state machine's lines are a group.
+            "DescribeLogGroups" => {
+                let groups = self.store.log_groups()?;
+                Ok(json!({"logGroups": groups.iter().map(|g| json!({
+                    "logGroupName": g.name,
+                    "storedBytes": g.bytes,
+                })).collect::<Vec<_>>()}))
+            }
             "SearchExecutions" => self.search_executions(parse(request)?),
             "CountExecutions" => self.count_executions(parse(request)?),
             "GetMetricData" => self.get_metric_data(parse(request)?),
@@ -74,7 +82,7 @@ impl Service {
                 "UnknownOperationException",
                 format!(
                     "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, \
-                     GetExecutionLogs, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins, \
+                     GetExecutionLogs, DescribeLogGroups, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins, \
                      LookupEvents, VerifyAuditTrail, ListAlerts, FollowEvents)"
                 ),
             )),

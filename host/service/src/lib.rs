@@ -87,6 +87,7 @@ pub const STEPYARD_OPERATIONS: &[&str] = &[
     "GetItem",
     "ScanTable",
     "GetExecutionLogs",
+    "DescribeLogGroups",
     "SearchExecutions",
     "CountExecutions",
     "GetMetricData",

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use stepyard_store::LogRetention;
+
 use super::Service;
 
 /// How long closed executions are kept by default (AWS keeps them 90
@@ -53,6 +55,49 @@ impl Service {
                 }
             }
             // Let commits of running executions through between batches.
+            tokio::task::yield_now().await;
+        }
+        dropped
+    }
+
+    /// Deletes log lines that `retention` no longer keeps (by age and by
+    /// size per log group), now and every minute, until the runtime stops.
+    pub fn keep_logs(self: &Arc<Self>, retention: LogRetention) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(EXPIRE_EVERY);
+            loop {
+                tick.tick().await;
+                this.expire_logs(retention).await;
+            }
+        });
+    }
+
+    /// Deletes, a batch per write, the lines of every execution that
+    /// `retention` no longer keeps; how many executions' lines went.
+    pub async fn expire_logs(&self, retention: LogRetention) -> u64 {
+        let mut dropped = 0;
+        loop {
+            // Lines are dated by the wall clock when stored, whatever the
+            // service's clock (`--time-scale`) says.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            match self.store.expire_logs(retention, now, BATCH).await {
+                Ok(expired) => {
+                    dropped += expired.executions;
+                    if let Some(metrics) = &self.metrics {
+                        metrics.retention_dropped("log_bytes", expired.bytes);
+                    }
+                    if expired.executions < BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("stepyard: expiring log lines failed: {e}");
+                    break;
+                }
+            }
             tokio::task::yield_now().await;
         }
         dropped

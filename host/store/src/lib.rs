@@ -30,7 +30,8 @@ pub use memory::MemoryStore;
 pub(crate) use merge::merge;
 pub use records::*;
 pub use redb_store::{
-    AliasWrite, AuditSummary, CommitStats, Expired, MergeAggregates, MetricMinute, RedbStore, SLOW_BATCH,
+    AliasWrite, AuditSummary, CommitStats, Expired, ExpiredLogs, LogGroupSize, LogRetention, MergeAggregates,
+    MetricMinute, RedbStore, SLOW_BATCH, log_group_of,
 };
 pub use usage::TaskUsage;
 

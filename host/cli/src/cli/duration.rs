@@ -1,4 +1,4 @@
-//! Ages on the command line: `90s`, `15m`, `1h`, `15d`.
+//! Ages and sizes on the command line: `90s`, `15m`, `1h`, `15d`; `512KiB`, `1GiB`.
 
 use std::time::Duration;
 
@@ -22,9 +22,40 @@ pub(super) fn parse_age(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("'{text}' is too long"))
 }
 
+/// `N` followed by `B`, `KiB`, `MiB` or `GiB` (or KB, MB, GB, in powers of 1,000).
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 512MiB or 1GiB"))?;
+    let bytes: u64 = match unit {
+        "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return Err(format!("'{text}' needs a unit: B, KiB, MiB or GiB (e.g. 1GiB)")),
+    };
+    n.checked_mul(bytes).ok_or_else(|| format!("'{text}' is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_with_their_units_and_nonsense_is_named() {
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("42B"), Ok(42));
+        assert!(parse_size("12").unwrap_err().contains("needs a unit"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("99999999999999GiB").unwrap_err().contains("too large"));
+    }
 
     #[test]
     fn ages_read_with_their_units_and_nonsense_is_named() {

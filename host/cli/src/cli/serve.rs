@@ -49,6 +49,15 @@ pub(super) struct ServeArgs {
     /// this long after they end: 90d by default, as AWS keeps them.
     #[arg(long, value_name = "AGE", value_parser = super::duration::parse_age)]
     execution_retention: Option<std::time::Duration>,
+    /// Delete log lines this long after their execution's first line
+    /// (each state machine is a log group). By default lines go with their
+    /// execution.
+    #[arg(long, value_name = "AGE", value_parser = super::duration::parse_age)]
+    log_retention: Option<std::time::Duration>,
+    /// Keep at most this much of each log group's lines (`512MiB`, `1GiB`,
+    /// the default): the oldest executions' lines go first.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = super::duration::parse_size)]
+    log_group_size: u64,
     /// Keep no audit trail: API calls and refused plugin imports are not
     /// recorded (records already kept stay, and still age out).
     #[arg(long)]
@@ -152,6 +161,10 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             .context("cannot resume the running executions")?;
         service.keep_metrics(args.metrics_retention.unwrap_or(DEFAULT_METRICS_RETENTION));
         service.keep_executions(args.execution_retention.unwrap_or(DEFAULT_EXECUTION_RETENTION));
+        service.keep_logs(stepyard_store::LogRetention {
+            max_age_millis: args.log_retention.map(|d| d.as_millis().min(u64::MAX as u128) as u64),
+            max_bytes: Some(args.log_group_size),
+        });
         alerts.run_alarms(through);
         let address = listener.local_addr()?;
         // The CLI's `executions`/`history`/`describe` find the server here.

@@ -17,7 +17,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 
 use super::commit::Committer;
 use super::{RedbStore, io, read_table};
@@ -108,7 +108,7 @@ impl RedbStore {
     /// Writes the buffered lines now (readers call this first). Best
     /// effort: when they cannot be written (a closed store, a full disk)
     /// the reader still gets what is stored.
-    fn flush_lines(&self) {
+    pub(super) fn flush_lines(&self) {
         if self.pending_lines.is_empty() {
             return;
         }
@@ -265,6 +265,11 @@ fn write_lines(
             value.push_str(text);
         }
         logs.insert((arn.as_str(), next), value.as_str()).map_err(io)?;
+        // Log lines count towards their log group's size (usage records
+        // are not log lines and have no group).
+        if table.name() == LOGS.name() {
+            super::log_groups::note_stored(write, arn, value.len() as u64)?;
+        }
     }
     Ok(())
 }

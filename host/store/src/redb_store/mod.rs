@@ -14,6 +14,7 @@ mod commit;
 mod executions;
 mod journal;
 mod kv;
+mod log_groups;
 mod logs;
 mod machine_cache;
 mod machines;
@@ -36,6 +37,7 @@ pub use aliases::AliasWrite;
 pub use audit::AuditSummary;
 use commit::Committer;
 pub use commit::{CommitStats, SLOW_BATCH};
+pub use log_groups::{ExpiredLogs, LogGroupSize, LogRetention, log_group_of};
 pub use metrics::{MergeAggregates, MetricMinute};
 pub use retention::Expired;
 
@@ -268,6 +270,14 @@ fn check_format(db: &Database) -> Result<(), StoreError> {
             if !tables.iter().any(|t| t == retention::ENDED.name()) && tables.iter().any(|t| t == "executions") {
                 let write = db.begin_write().map_err(io)?;
                 retention::backfill(&write)?;
+                write.commit().map_err(io)?;
+            }
+            // Files from before log groups: count their lines once.
+            if !tables.iter().any(|t| t == log_groups::LOG_SIZES.name())
+                && tables.iter().any(|t| t == logs::LOGS.name())
+            {
+                let write = db.begin_write().map_err(io)?;
+                log_groups::backfill(&write)?;
                 write.commit().map_err(io)?;
             }
             Ok(())

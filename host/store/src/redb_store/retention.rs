@@ -119,6 +119,7 @@ impl RedbStore {
                             table.remove((arn.as_str(), index)).map_err(io)?;
                         }
                     }
+                    super::log_groups::forget(txn, &arn)?;
                 }
                 Ok(expired)
             })
