@@ -37,6 +37,28 @@ const BRANCH = { side: 14, top: 8, bottom: 10 };
 const EDGE_WEIGHT = { catch: 1 };
 
 /**
+ * dagre's node ordering (crossing reduction) sweeps every rank at least
+ * four times, building a graph per rank each time: over half of dagre's
+ * time for a long chain of states (a 100-state chain: ~200 ranks), where
+ * there is nothing to reorder. When every rank holds a single node (a
+ * chain, including its edges' dummy nodes), that order is the only one and
+ * is set directly: the same positions, without the sweeps. Otherwise
+ * dagre's own ordering runs.
+ */
+function orderNodes(g, order) {
+  const ranks = new Set();
+  for (const v of g.nodes()) {
+    const { rank } = g.node(v);
+    if (ranks.has(rank)) {
+      order(g, {});
+      return;
+    }
+    ranks.add(rank);
+  }
+  for (const v of g.nodes()) g.node(v).order = 0;
+}
+
+/**
  * @param model  from buildModel()
  * @param sizes  Map node id -> {width, height}; and edge id -> {width, height} for labelled edges
  * @param direction 'TB' | 'LR'
@@ -124,7 +146,7 @@ function layoutScope(ctx, scopeId, margin) {
     }, e.id);
   }
 
-  dagre.layout(g);
+  dagre.layout(g, { customOrder: orderNodes });
 
   const piece = { width: g.graph().width, height: g.graph().height, nodes: new Map(), clusters: new Map(), edges: new Map() };
   for (const n of index.nodesIn(scopeId)) {
