@@ -72,8 +72,8 @@ export async function executionPage(arn) {
 
   const views = tabs([
     { id: 'graph', label: 'Graph view', render: () => graphView },
-    { id: 'table', label: 'Table view', render: () => table.element },
-    { id: 'events', label: 'Event view', render: () => eventList.element },
+    { id: 'table', label: 'Table view', render: () => { table.refresh(); return table.element; } },
+    { id: 'events', label: 'Event view', render: () => { eventList.refresh(); return eventList.element; } },
   ], { onChange: (id) => { state.view = id; if (id === 'graph') queueMicrotask(() => graph?.fit()); } });
 
   replace(layout, h('div', { class: 'view-host' }, views.element), panelHost);
