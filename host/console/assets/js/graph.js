@@ -41,6 +41,8 @@
 //                                  given for that state (they accumulate). Returns false if unknown.
 //     clearDiagnostics()
 //     fit()                        scales (at most 100%) and centres the whole graph
+//                                  (done by itself when the page is next laid out, and
+//                                  on resizes until the user pans or zooms)
 //     zoom(factor)                 zooms around the centre of the view
 //                                  (dragging pans, the wheel zooms around the pointer)
 //     exportSvg() -> string        standalone SVG document, styles inlined
@@ -151,7 +153,9 @@ export function renderGraph(container, definition, options = {}) {
     }
   };
   svg.addEventListener('keydown', onKeyDown);
-  viewport.fit();
+  // No fit() here: the viewport's ResizeObserver fits the graph when the
+  // page is next laid out, before it is painted. Fitting now would force
+  // a layout of the whole page while the caller is still building it.
 
   return {
     svg,

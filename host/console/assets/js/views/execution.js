@@ -151,9 +151,11 @@ export async function executionPage(arn) {
     }
     if (!graph) {
       try {
+        // Fitted by the graph itself once the page is laid out (its
+        // ResizeObserver): fitting here would force a layout of the page
+        // in the middle of drawing it.
         graph = renderGraph(graphBox, state.definition, { onSelect: (name) => select(name, 'graph') });
         renderLegend(legend);
-        queueMicrotask(() => graph?.fit());
       } catch (e) {
         replace(graphBox, h('div', { class: 'banner error' }, e.message));
         return;
