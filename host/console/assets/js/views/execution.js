@@ -14,22 +14,18 @@ import { tableView } from './execution-table.js';
 import { eventsView } from './execution-events.js';
 import { stepPanel } from './step-panel.js';
 import { executionUsage, formatBytes, formatMs } from './usage.js';
+import { loadExecution } from './execution-data.js';
 
 /** How often the views are redrawn at most while events stream in. */
 const REDRAW_MS = 150;
 
-/** GetExecutionHistory's largest page. */
-const HISTORY_PAGE = 1000;
-/** Events read at most (the page would be unusable long before). */
-const HISTORY_LIMIT = 25_000;
-
-export async function executionPage(arn) {
-  // All at once: the history does not wait for the description.
-  const [description, forExecution, events] = await Promise.all([
-    api.call('DescribeExecution', { executionArn: arn }),
-    api.call('DescribeStateMachineForExecution', { executionArn: arn }),
-    readAllHistory(arn),
-  ]);
+/**
+ * The page of execution `arn`. `loading` is loadExecution(arn) when the
+ * caller has already sent those requests (app.js does, while this module
+ * loads).
+ */
+export async function executionPage(arn, loading = loadExecution(arn)) {
+  const { description, forExecution, events } = await loading;
   let definition = null;
   try { definition = JSON.parse(forExecution.definition); } catch { /* drawn without a graph */ }
 
@@ -304,37 +300,6 @@ export async function executionPage(arn) {
       graph?.destroy();
     },
   };
-}
-
-/**
- * Every event of an execution, in order. Stepyard's `nextToken` is the id
- * of the last event given (refresh() counts on it too) and ids count from
- * 1, so the second page is asked for together with the first rather than
- * after it: up to 2,000 events in one round trip instead of two. (Under
- * 1,000 events the second answer is empty and cheap.) It is used only when
- * the first page ends exactly where it starts, so a server with other
- * tokens, or a history that grew in between, falls back to reading the
- * pages one after the other.
- */
-async function readAllHistory(arn) {
-  const body = { executionArn: arn, maxResults: HISTORY_PAGE };
-  const guess = String(HISTORY_PAGE);
-  const [first, second] = await Promise.all([
-    api.call('GetExecutionHistory', body),
-    api.call('GetExecutionHistory', { ...body, nextToken: guess }).catch(() => null),
-  ]);
-  const events = first.events || [];
-  let next = first.nextToken;
-  if (next === guess && second) {
-    events.push(...(second.events || []));
-    next = second.nextToken;
-  }
-  while (next && events.length < HISTORY_LIMIT) {
-    const page = await api.call('GetExecutionHistory', { ...body, nextToken: next });
-    events.push(...(page.events || []));
-    next = page.nextToken;
-  }
-  return events;
 }
 
 function statusOf(type) {
