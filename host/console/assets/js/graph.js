@@ -41,8 +41,8 @@
 //                                  given for that state (they accumulate). Returns false if unknown.
 //     clearDiagnostics()
 //     fit()                        scales (at most 100%) and centres the whole graph
-//                                  (done by itself when the page is next laid out, and
-//                                  on resizes until the user pans or zooms)
+//                                  (done once drawn, and again on resizes until the
+//                                  user pans or zooms)
 //     zoom(factor)                 zooms around the centre of the view
 //                                  (dragging pans, the wheel zooms around the pointer)
 //     exportSvg() -> string        standalone SVG document, styles inlined
@@ -89,6 +89,11 @@ export function renderGraph(container, definition, options = {}) {
   const svg = svgEl('svg', { class: 'sy-graph', role: 'group', 'aria-label': 'State machine graph' });
   container.appendChild(svg);
   ensureStylesheet(svg);
+  // The room the graph has, read while the svg is still empty: that layout
+  // is cheap, and the graph can then be fitted before the browser first
+  // lays out its texts (read later, they would be laid out at 100%, then
+  // all again at the fitted scale).
+  const room = { width: svg.clientWidth, height: svg.clientHeight };
   const sizes = computeSizes(model, createMeasurer(svg));
   const layout = layoutModel(model, sizes, direction);
 
@@ -153,9 +158,7 @@ export function renderGraph(container, definition, options = {}) {
     }
   };
   svg.addEventListener('keydown', onKeyDown);
-  // No fit() here: the viewport's ResizeObserver fits the graph when the
-  // page is next laid out, before it is painted. Fitting now would force
-  // a layout of the whole page while the caller is still building it.
+  viewport.fit(room);
 
   return {
     svg,

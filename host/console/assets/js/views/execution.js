@@ -153,9 +153,8 @@ export async function executionPage(arn, loading = loadExecution(arn)) {
     }
     if (!graph) {
       try {
-        // Fitted by the graph itself once the page is laid out (its
-        // ResizeObserver): fitting here would force a layout of the page
-        // in the middle of drawing it.
+        // Already fitted by renderGraph (another fit here would force a
+        // layout of the page in the middle of drawing it).
         graph = renderGraph(graphBox, state.definition, { onSelect: (name) => select(name, 'graph') });
         renderLegend(legend);
       } catch (e) {
