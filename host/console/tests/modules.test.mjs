@@ -19,7 +19,7 @@ function closure(path, into = new Set()) {
 }
 
 const html = readFileSync(new URL('index.html', assets), 'utf8');
-const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)">/g)].map((m) => m[1]);
+const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/console\/([^"]+)"[^>]*>/g)].map((m) => m[1]);
 
 test('index.html preloads what app.js and the execution page import', () => {
   const needed = new Set([...closure('js/app.js'), ...closure('js/views/execution.js')]);
