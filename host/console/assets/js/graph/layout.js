@@ -43,7 +43,8 @@ const EDGE_WEIGHT = { catch: 1 };
  * there is nothing to reorder. When every rank holds a single node (a
  * chain, including its edges' dummy nodes), that order is the only one and
  * is set directly: the same positions, without the sweeps. Otherwise
- * dagre's own ordering runs.
+ * dagre's own ordering runs. (Plain chains skip dagre altogether, see
+ * layoutChain; this still serves chains with labelled edges.)
  */
 function orderNodes(g, order) {
   const ranks = new Set();
@@ -119,7 +120,7 @@ function indexModel(model) {
  * null. Most scopes of real machines are: a run of states one after the
  * other, a Map's or a branch's few states.
  */
-function chainOf(g) {
+export function chainOf(g) {
   const nodes = g.nodes();
   const edges = g.edges();
   if (edges.length !== nodes.length - 1) return null;
@@ -142,8 +143,8 @@ function chainOf(g) {
  * What dagre.layout() gives a simple chain, computed directly: dagre takes
  * tens of milliseconds over its ~200 ranks for a 100-state chain (ranking,
  * ordering, Brandes-Köpf), to put the nodes on one line. The arithmetic is
- * dagre's, step for step, so the numbers are the same (checked against
- * dagre on chains of many sizes, both directions):
+ * dagre's, step for step, so the numbers are the same (layout.test.mjs
+ * checks it against dagre on chains of many sizes, both directions):
  * - every edge spans two ranks (dagre doubles edge lengths and halves
  *   ranksep to make room for labels), with an empty dummy rank between;
  * - with one node per rank, 'top' alignment puts a node's top edge where
@@ -152,7 +153,7 @@ function chainOf(g) {
  * Written top-to-bottom; for 'LR', dagre swaps width and height before and
  * x and y after, and so does this.
  */
-function layoutChain(g, { order, next }) {
+export function layoutChain(g, { order, next }) {
   const graph = g.graph();
   const lr = graph.rankdir === 'LR';
   const half = graph.ranksep / 2;
