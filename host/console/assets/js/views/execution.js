@@ -169,7 +169,9 @@ export async function executionPage(arn, loading = loadExecution(arn)) {
       replace(graphBox, h('div', { class: 'empty' }, 'The definition could not be read, so there is no graph.'));
       return;
     }
-    if (!graph) {
+    if (graph) {
+      graph.clearStatuses(); // (a new graph is drawn with every state not started)
+    } else {
       try {
         // Already fitted by renderGraph (another fit here would force a
         // layout of the page in the middle of drawing it).
@@ -180,7 +182,6 @@ export async function executionPage(arn, loading = loadExecution(arn)) {
         return;
       }
     }
-    graph.clearStatuses();
     for (const [name, s] of stateSummaries(state.model)) {
       graph.setStatus(name, s.status, { retries: s.retries });
     }
