@@ -5,11 +5,16 @@ import * as api from './api.js';
 import { h, replace, toast } from './dom.js';
 import { loadExecution } from './views/execution-data.js';
 
-// Pages are imported when shown: this module then needs only the two
-// above (and execution-data.js, which needs api.js) to start, so the
-// session check and the page's own requests go out while the page's code
-// is still loading. (index.html preloads the execution page's modules, the
-// largest set; the other pages are one small module each.)
+const main = document.getElementById('main');
+
+/**
+ * Routes: a pattern over the hash's parts, the nav section, and the page.
+ * Pages are imported when shown: this module then needs only the two
+ * above (and execution-data.js, which needs api.js) to start, so the
+ * session check and the page's own requests go out while the page's code
+ * is still loading. (index.html preloads what the execution page needs
+ * for its graph; most other pages are one small module each.)
+ */
 const ROUTES = [
   [['machines'], 'machines', async () => (await import('./views/machines.js')).machinesPage()],
   [['machines', ':arn'], 'machines', async (p) => (await import('./views/machine.js')).machinePage(p.arn)],
