@@ -394,7 +394,8 @@ class Console(ConsoleTest):
 
     def test_start_execution_checks_its_input_before_sending(self):
         self.open("/#/machines/" + urllib.request.quote(self.orders, safe=""))
-        [b for b in self.css("button") if b.text == "Start execution"][0].click()
+        # The page draws after its requests answer, which may be after the load event.
+        self.wait(lambda: [b for b in self.css("button") if b.text == "Start execution"])[0].click()
         dialog = self.one("[data-testid=start-dialog]")
         text = dialog.find_element(By.TAG_NAME, "textarea")
         start = [b for b in dialog.find_elements(By.TAG_NAME, "button") if b.text == "Start execution"][0]

@@ -3,33 +3,36 @@
 
 import * as api from './api.js';
 import { h, replace, toast } from './dom.js';
-import { machinesPage } from './views/machines.js';
-import { machinePage } from './views/machine.js';
-import { executionPage } from './views/execution.js';
-import { editorPage } from './views/editor.js';
-import { tablesPage, tablePage } from './views/tables.js';
-import { logsPage } from './views/logs.js';
-import { pluginsPage } from './views/plugins.js';
-import { metricsPage } from './views/metrics.js';
-import { auditPage } from './views/audit.js';
-import { alertsPage } from './views/alerts.js';
-import { signInPage } from './views/signin.js';
+import { loadExecution } from './views/execution-data.js';
 
 const main = document.getElementById('main');
 
-/** Routes: a pattern over the hash's parts, the nav section, and the page. */
+/**
+ * Routes: a pattern over the hash's parts, the nav section, and the page.
+ * Pages are imported when shown: this module then needs only the two
+ * above (and execution-data.js, which needs api.js) to start, so the
+ * session check and the page's own requests go out while the page's code
+ * is still loading. (index.html preloads what the execution page needs
+ * for its graph; most other pages are one small module each.)
+ */
 const ROUTES = [
-  [['machines'], 'machines', () => machinesPage()],
-  [['machines', ':arn'], 'machines', (p) => machinePage(p.arn)],
-  [['machines', ':arn', 'edit'], 'machines', (p) => editorPage(p.arn)],
-  [['executions', ':arn'], 'machines', (p) => executionPage(p.arn)],
-  [['tables'], 'tables', () => tablesPage()],
-  [['tables', ':name'], 'tables', (p) => tablePage(p.name)],
-  [['logs'], 'logs', () => logsPage()],
-  [['plugins'], 'plugins', () => pluginsPage()],
-  [['metrics'], 'metrics', () => metricsPage()],
-  [['audit'], 'audit', () => auditPage()],
-  [['alerts'], 'alerts', () => alertsPage()],
+  [['machines'], 'machines', async () => (await import('./views/machines.js')).machinesPage()],
+  [['machines', ':arn'], 'machines', async (p) => (await import('./views/machine.js')).machinePage(p.arn)],
+  [['machines', ':arn', 'edit'], 'machines', async (p) => (await import('./views/editor.js')).editorPage(p.arn)],
+  [['executions', ':arn'], 'machines', async (p) => {
+    const loading = loadExecution(p.arn);
+    // The page takes the failure, if any; until it awaits, this keeps the
+    // browser from reporting the rejection as unhandled.
+    loading.catch(() => {});
+    return (await import('./views/execution.js')).executionPage(p.arn, loading);
+  }],
+  [['tables'], 'tables', async () => (await import('./views/tables.js')).tablesPage()],
+  [['tables', ':name'], 'tables', async (p) => (await import('./views/tables.js')).tablePage(p.name)],
+  [['logs'], 'logs', async () => (await import('./views/logs.js')).logsPage()],
+  [['plugins'], 'plugins', async () => (await import('./views/plugins.js')).pluginsPage()],
+  [['metrics'], 'metrics', async () => (await import('./views/metrics.js')).metricsPage()],
+  [['audit'], 'audit', async () => (await import('./views/audit.js')).auditPage()],
+  [['alerts'], 'alerts', async () => (await import('./views/alerts.js')).alertsPage()],
 ];
 
 /** The page currently shown, so it can stop what it runs (live updates) when left. */
@@ -76,6 +79,7 @@ async function start() {
   window.addEventListener('hashchange', route);
   if (status.auth && !status.user) {
     document.getElementById('nav').hidden = true;
+    const { signInPage } = await import('./views/signin.js');
     replace(main, signInPage(async () => {
       document.getElementById('nav').hidden = false;
       await showUser();

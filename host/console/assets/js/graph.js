@@ -41,6 +41,8 @@
 //                                  given for that state (they accumulate). Returns false if unknown.
 //     clearDiagnostics()
 //     fit()                        scales (at most 100%) and centres the whole graph
+//                                  (done once drawn, and again on resizes until the
+//                                  user pans or zooms)
 //     zoom(factor)                 zooms around the centre of the view
 //                                  (dragging pans, the wheel zooms around the pointer)
 //     exportSvg() -> string        standalone SVG document, styles inlined
@@ -86,6 +88,11 @@ export function renderGraph(container, definition, options = {}) {
   const svg = svgEl('svg', { class: 'sy-graph', role: 'group', 'aria-label': 'State machine graph' });
   container.appendChild(svg);
   ensureStylesheet(svg);
+  // The room the graph has, read while the svg is still empty: that layout
+  // is cheap, and the graph can then be fitted before the browser first
+  // lays out its texts (read later, they would be laid out at 100%, then
+  // all again at the fitted scale).
+  const room = { width: svg.clientWidth, height: svg.clientHeight };
   const sizes = computeSizes(model, createMeasurer(svg));
   const layout = layoutModel(model, sizes, direction);
 
@@ -140,7 +147,7 @@ export function renderGraph(container, definition, options = {}) {
     }
   };
   svg.addEventListener('keydown', onKeyDown);
-  viewport.fit();
+  viewport.fit(room);
 
   return {
     svg,

@@ -37,6 +37,29 @@ const BRANCH = { side: 14, top: 8, bottom: 10 };
 const EDGE_WEIGHT = { catch: 1 };
 
 /**
+ * dagre's node ordering (crossing reduction) sweeps every rank at least
+ * four times, building a graph per rank each time: over half of dagre's
+ * time for a long chain of states (a 100-state chain: ~200 ranks), where
+ * there is nothing to reorder. When every rank holds a single node (a
+ * chain, including its edges' dummy nodes), that order is the only one and
+ * is set directly: the same positions, without the sweeps. Otherwise
+ * dagre's own ordering runs. (Plain chains skip dagre altogether, see
+ * layoutChain; this still serves chains with labelled edges.)
+ */
+function orderNodes(g, order) {
+  const ranks = new Set();
+  for (const v of g.nodes()) {
+    const { rank } = g.node(v);
+    if (ranks.has(rank)) {
+      order(g, {});
+      return;
+    }
+    ranks.add(rank);
+  }
+  for (const v of g.nodes()) g.node(v).order = 0;
+}
+
+/**
  * @param model  from buildModel()
  * @param sizes  Map node id -> {width, height}; and edge id -> {width, height} for labelled edges
  * @param direction 'TB' | 'LR'
@@ -92,6 +115,102 @@ function indexModel(model) {
 }
 
 /**
+ * The nodes of `g` in order if it is a simple chain (each node with at most
+ * one edge in and one out, all linked in one line, no edge labels), else
+ * null. Most scopes of real machines are: a run of states one after the
+ * other, a Map's or a branch's few states.
+ */
+export function chainOf(g) {
+  const nodes = g.nodes();
+  const edges = g.edges();
+  if (edges.length !== nodes.length - 1) return null;
+  const next = new Map();
+  const hasIn = new Set();
+  for (const e of edges) {
+    const label = g.edge(e);
+    if (e.v === e.w || next.has(e.v) || hasIn.has(e.w) || label.width || label.height) return null;
+    next.set(e.v, e);
+    hasIn.add(e.w);
+  }
+  const heads = nodes.filter((v) => !hasIn.has(v));
+  if (heads.length !== 1) return null;
+  const order = [heads[0]];
+  while (next.has(order[order.length - 1])) order.push(next.get(order[order.length - 1]).w);
+  return order.length === nodes.length ? { order, next } : null;
+}
+
+/**
+ * What dagre.layout() gives a simple chain, computed directly: dagre takes
+ * tens of milliseconds over its ~200 ranks for a 100-state chain (ranking,
+ * ordering, Brandes-Köpf), to put the nodes on one line. The arithmetic is
+ * dagre's, step for step, so the numbers are the same (layout.test.mjs
+ * checks it against dagre on chains of many sizes, both directions):
+ * - every edge spans two ranks (dagre doubles edge lengths and halves
+ *   ranksep to make room for labels), with an empty dummy rank between;
+ * - with one node per rank, 'top' alignment puts a node's top edge where
+ *   its rank starts, and all nodes share one centre line across the flow;
+ * - an edge runs from its source's border through the dummy to its target's.
+ * Written top-to-bottom; for 'LR', dagre swaps width and height before and
+ * x and y after, and so does this.
+ */
+export function layoutChain(g, { order, next }) {
+  const graph = g.graph();
+  const lr = graph.rankdir === 'LR';
+  const half = graph.ranksep / 2;
+  const along = (n) => (lr ? n.width : n.height);
+  // Along the flow, as dagre's positionY: each rank starts where the last
+  // ended, plus the (halved) rank separation.
+  const pos = new Map(); // node -> {a: centre along, dummy: the dummy's position along}
+  let start = 0;
+  for (const v of order) {
+    const n = g.node(v);
+    const a = start + along(n) / 2;
+    start += along(n) + half;
+    pos.set(v, { a, dummy: start });
+    start += 0 + half; // the dummy rank: height 0
+  }
+  // Across: Brandes-Köpf puts a chain on one line, at 0. Then dagre's
+  // translateGraph, on final (x, y) coordinates: the widest node's edge
+  // moves to the margin.
+  const point = (a, c) => (lr ? { x: a, y: c } : { x: c, y: a });
+  let minX = Infinity;
+  let maxX = 0;
+  let minY = Infinity;
+  let maxY = 0;
+  for (const v of order) {
+    const n = g.node(v);
+    const { x, y } = point(pos.get(v).a, 0);
+    minX = Math.min(minX, x - n.width / 2);
+    maxX = Math.max(maxX, x + n.width / 2);
+    minY = Math.min(minY, y - n.height / 2);
+    maxY = Math.max(maxY, y + n.height / 2);
+  }
+  minX -= graph.marginx;
+  minY -= graph.marginy;
+  for (const v of order) {
+    const n = g.node(v);
+    const { x, y } = point(pos.get(v).a, 0);
+    n.x = x - minX;
+    n.y = y - minY;
+  }
+  graph.width = maxX - minX + graph.marginx;
+  graph.height = maxY - minY + graph.marginy;
+  // Each edge: source border, dummy, target border (dagre's intersectRect
+  // on a straight line).
+  for (const v of order) {
+    const e = next.get(v);
+    if (!e) continue;
+    const from = g.node(e.v);
+    const to = g.node(e.w);
+    const d = point(pos.get(v).dummy, 0);
+    const dummy = { x: d.x - minX, y: d.y - minY };
+    g.edge(e).points = lr
+      ? [{ x: from.x + from.width / 2, y: from.y }, dummy, { x: to.x - to.width / 2, y: to.y }]
+      : [{ x: from.x, y: from.y + from.height / 2 }, dummy, { x: to.x, y: to.y - to.height / 2 }];
+  }
+}
+
+/**
  * Lays out one scope (`scopeId` null for the top level, else a branch or
  * item-processor box) as a flat dagre graph, its Parallel/Map states as
  * single boxes. Returns a "piece": its size and everything inside it, in
@@ -124,7 +243,9 @@ function layoutScope(ctx, scopeId, margin) {
     }, e.id);
   }
 
-  dagre.layout(g);
+  const chain = chainOf(g);
+  if (chain) layoutChain(g, chain);
+  else dagre.layout(g, { customOrder: orderNodes });
 
   const piece = { width: g.graph().width, height: g.graph().height, nodes: new Map(), clusters: new Map(), edges: new Map() };
   for (const n of index.nodesIn(scopeId)) {

@@ -16,13 +16,20 @@ export function createViewport(svg, viewport, bounds, onClick) {
   const t = { k: 1, x: 0, y: 0 };
   let userMoved = false; // once the user pans or zooms, resizes stop re-fitting
 
+  let applied = null;
   const apply = () => {
-    viewport.setAttribute('transform', `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 5)})`);
+    const transform = `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 5)})`;
+    // Unchanged, it is not set again: a new scale makes the browser lay
+    // out every text of the graph again (SVG text is laid out at the size
+    // it has on screen), and the first resize notice repeats the first fit.
+    if (transform === applied) return;
+    applied = transform;
+    viewport.setAttribute('transform', transform);
   };
   const size = () => ({ width: svg.clientWidth, height: svg.clientHeight });
 
-  function fit() {
-    const { width, height } = size();
+  /** Fits the drawing in the svg, whose size the caller may know already (reading it forces a layout). */
+  function fit({ width, height } = size()) {
     if (!width || !height || !bounds.width || !bounds.height) return;
     // Never enlarge past 100%: the drawing is designed at that size.
     t.k = clamp(Math.min(width / bounds.width, height / bounds.height, 1));

@@ -41,8 +41,12 @@ const MAP_ENDS = new Set(['MapStateSucceeded', 'MapStateFailed', 'MapStateAborte
 
 /** The `…EventDetails` object of an event, whatever its type. */
 export function details(event) {
-  for (const [key, value] of Object.entries(event)) {
-    if (key.endsWith('EventDetails') && value && typeof value === 'object') return value;
+  // for…in rather than Object.entries: called for every event, and the
+  // arrays that built were a third of readHistory's time on long histories.
+  for (const key in event) {
+    if (!key.endsWith('EventDetails')) continue;
+    const value = event[key];
+    if (value && typeof value === 'object') return value;
   }
   return {};
 }

@@ -23,9 +23,18 @@ export function eventsView({ onSelect }) {
   newestFirst.onchange = () => { page = 0; draw(); };
   failedOnly.onchange = () => { page = 0; draw(); };
 
+  let stale = false;
+
+  /** As the table's: drawn now if on the page, else when refresh() is called. */
   function update(events, model, selected) {
     last = { events, model, selected };
-    draw();
+    stale = !element.isConnected;
+    if (!stale) draw();
+  }
+
+  function refresh() {
+    if (stale) draw();
+    stale = false;
   }
 
   function draw() {
@@ -73,5 +82,5 @@ export function eventsView({ onSelect }) {
         h('th', {}, 'Started after'), h('th', {}, 'Timestamp'))),
       body),
     h('div', { class: 'pager' }, info, prev, next));
-  return { element, update };
+  return { element, update, refresh };
 }

@@ -67,9 +67,27 @@ export function tableView({ onSelect }) {
       'Timeline: green a successful attempt, red a failed one, grey the wait before a retry, blue running.'));
   const expanded = new Set();
   let last = null;
+  let stale = false;
 
+  /**
+   * Takes a new model and selection. While the table is not on the page
+   * (another tab is shown) its rows wait for `refresh()`, called when the
+   * tab is shown: a long run's rows are not worth delaying the graph for.
+   */
   function update(model, selected) {
     last = { model, selected };
+    stale = !element.isConnected;
+    if (!stale) draw();
+  }
+
+  /** Draws what the last update() gave, if it has not been drawn. */
+  function refresh() {
+    if (stale && last) draw();
+    stale = false;
+  }
+
+  function draw() {
+    const { model, selected } = last;
     const definitionStates = statesByName(model.definition);
     const start = model.execution.start ?? (model.visits[0]?.start || Date.now());
     const end = model.execution.end ?? Date.now();
@@ -132,7 +150,7 @@ export function tableView({ onSelect }) {
     replace(body, rows.length ? rows : h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'No state has been entered yet.')));
   }
 
-  return { element, update };
+  return { element, update, refresh };
 }
 
 function bar(kind, from, to, start, span, title = '') {

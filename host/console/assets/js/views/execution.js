@@ -9,21 +9,35 @@ import { readHistory, stateSummaries } from '../model/history.js';
 import {
   arnName, codeBlock, download, formatDuration, formatTime, h, href, pageHeader, replace, statusPill, tabs, toast, toDate,
 } from '../dom.js';
-import { startDialog } from './machine.js';
-import { tableView } from './execution-table.js';
-import { eventsView } from './execution-events.js';
-import { stepPanel } from './step-panel.js';
-import { executionUsage, formatBytes, formatMs } from './usage.js';
+import { loadExecution } from './execution-data.js';
 
 /** How often the views are redrawn at most while events stream in. */
 const REDRAW_MS = 150;
 
-export async function executionPage(arn) {
-  const [description, forExecution] = await Promise.all([
-    api.call('DescribeExecution', { executionArn: arn }),
-    api.call('DescribeStateMachineForExecution', { executionArn: arn }),
-  ]);
-  const events = await api.listAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events', { limit: 25_000 });
+/**
+ * What the page's first view (the graph) does not show: the table and
+ * event views, the step panel, the usage figures, the start dialog. Their
+ * six modules are imported once the graph is up rather than before it:
+ * fewer modules to fetch and compile before the first paint took ~40 ms
+ * off it on the VM. Until they are here, those parts show "Loading…".
+ */
+function loadParts() {
+  return Promise.all([
+    import('./execution-table.js'), import('./execution-events.js'), import('./step-panel.js'),
+    import('./usage.js'), import('./machine.js'),
+  ]).then(([t, e, p, u, m]) => ({
+    tableView: t.tableView, eventsView: e.eventsView, stepPanel: p.stepPanel,
+    executionUsage: u.executionUsage, formatBytes: u.formatBytes, formatMs: u.formatMs, startDialog: m.startDialog,
+  }));
+}
+
+/**
+ * The page of execution `arn`. `loading` is loadExecution(arn) when the
+ * caller has already sent those requests (app.js does, while this module
+ * loads).
+ */
+export async function executionPage(arn, loading = loadExecution(arn)) {
+  const { description, forExecution, events } = await loading;
   let definition = null;
   try { definition = JSON.parse(forExecution.definition); } catch { /* drawn without a graph */ }
 
@@ -41,8 +55,12 @@ export async function executionPage(arn) {
   const graphBox = h('div', { class: 'graph-box', 'data-testid': 'execution-graph' });
   const legend = h('div', { class: 'legend-host' });
   let graph = null;
-  const table = tableView({ onSelect: (name) => select(name, 'table') });
-  const eventList = eventsView({ onSelect: (name) => select(name, 'events') });
+  let parts = null; // loadParts()'s, once here
+  let partsLoading = null;
+  let table = null; // the table view, once its module is here, in tableHost
+  let eventList = null; // the event view, in eventsHost
+  const tableHost = h('div', {}, h('div', { class: 'muted' }, 'Loading…'));
+  const eventsHost = h('div', {}, h('div', { class: 'muted' }, 'Loading…'));
   const panelHost = h('aside', { class: 'step-panel', 'data-testid': 'step-panel', hidden: true });
   const layout = h('div', { class: 'exec-layout no-panel' });
 
@@ -72,8 +90,8 @@ export async function executionPage(arn) {
 
   const views = tabs([
     { id: 'graph', label: 'Graph view', render: () => graphView },
-    { id: 'table', label: 'Table view', render: () => table.element },
-    { id: 'events', label: 'Event view', render: () => eventList.element },
+    { id: 'table', label: 'Table view', render: () => { wantParts(); table?.refresh(); return tableHost; } },
+    { id: 'events', label: 'Event view', render: () => { wantParts(); eventList?.refresh(); return eventsHost; } },
   ], { onChange: (id) => { state.view = id; if (id === 'graph') queueMicrotask(() => graph?.fit()); } });
 
   replace(layout, h('div', { class: 'view-host' }, views.element), panelHost);
@@ -96,7 +114,8 @@ export async function executionPage(arn) {
         redrivable ? h('button', { type: 'button', 'data-action': 'redrive', onclick: redrive }, 'Redrive') : null,
         h('button', {
           type: 'button', 'data-action': 'start-again',
-          onclick: () => startDialog(d.stateMachineVersionArn || d.stateMachineArn, JSON.stringify(JSON.parse(d.input || '{}'), null, 2)),
+          onclick: () => withParts().then((p) => p.startDialog(d.stateMachineVersionArn || d.stateMachineArn,
+            JSON.stringify(JSON.parse(d.input || '{}'), null, 2))).catch(() => {}),
         }, 'New execution with same input'),
         h('button', { type: 'button', 'data-action': 'export', onclick: exportJson }, 'Export'),
       ],
@@ -130,8 +149,9 @@ export async function executionPage(arn) {
         kv('Duration', formatDuration(duration), { 'data-testid': 'duration' }),
         kv('States entered', String(state.model.stateTransitions), { 'data-testid': 'transitions' }),
         kv('Redrives', String(d.redriveCount ?? 0)),
-        state.usage ? kv('Task CPU', formatMs(state.usage.cpuMs), { 'data-testid': 'usage-cpu', title: `${state.usage.taskAttempts} task attempts, ${formatMs(state.usage.runMs)} running` }) : null,
-        state.usage ? kv('Peak memory', formatBytes(state.usage.peakMemoryBytes)) : null,
+        // (state.usage is set only once the parts are here.)
+        state.usage ? kv('Task CPU', parts.formatMs(state.usage.cpuMs), { 'data-testid': 'usage-cpu', title: `${state.usage.taskAttempts} task attempts, ${parts.formatMs(state.usage.runMs)} running` }) : null,
+        state.usage ? kv('Peak memory', parts.formatBytes(state.usage.peakMemoryBytes)) : null,
         state.usage ? kv('Table reads / writes', `${state.usage.kvReads} / ${state.usage.kvWrites}`, { 'data-testid': 'usage-kv' }) : null,
         kv('State machine', h('a', { href: href('machines', d.stateMachineArn) }, arnName(d.stateMachineArn))),
         d.stateMachineVersionArn ? kv('Version', arnName(d.stateMachineVersionArn)) : null,
@@ -149,17 +169,19 @@ export async function executionPage(arn) {
       replace(graphBox, h('div', { class: 'empty' }, 'The definition could not be read, so there is no graph.'));
       return;
     }
-    if (!graph) {
+    if (graph) {
+      graph.clearStatuses(); // (a new graph is drawn with every state not started)
+    } else {
       try {
+        // Already fitted by renderGraph (another fit here would force a
+        // layout of the page in the middle of drawing it).
         graph = renderGraph(graphBox, state.definition, { onSelect: (name) => select(name, 'graph') });
         renderLegend(legend);
-        queueMicrotask(() => graph?.fit());
       } catch (e) {
         replace(graphBox, h('div', { class: 'banner error' }, e.message));
         return;
       }
     }
-    graph.clearStatuses();
     for (const [name, s] of stateSummaries(state.model)) {
       graph.setStatus(name, s.status, { retries: s.retries });
     }
@@ -171,8 +193,8 @@ export async function executionPage(arn) {
     drawBanner();
     drawSummary();
     drawGraph();
-    table.update(state.model, state.selected);
-    eventList.update(state.events, state.model, state.selected);
+    table?.update(state.model, state.selected);
+    eventList?.update(state.events, state.model, state.selected);
     drawPanel();
   }
 
@@ -184,7 +206,12 @@ export async function executionPage(arn) {
     }
     panelHost.hidden = false;
     layout.classList.remove('no-panel');
-    replace(panelHost, stepPanel({
+    if (!parts) {
+      replace(panelHost, h('div', { class: 'muted' }, 'Loading…')); // drawn again when the parts are here
+      wantParts();
+      return;
+    }
+    replace(panelHost, parts.stepPanel({
       name: state.selected, model: state.model, definition: state.definition,
       executionArn: state.arn, machineDefinition: forExecution.definition,
       onClose: () => select(null, 'panel'),
@@ -195,8 +222,8 @@ export async function executionPage(arn) {
   function select(name, from) {
     state.selected = name;
     graph?.select(name);
-    table.update(state.model, name);
-    eventList.update(state.events, state.model, name);
+    table?.update(state.model, name);
+    eventList?.update(state.events, state.model, name);
     drawPanel();
     if (from === 'banner') views.show('graph');
   }
@@ -242,6 +269,33 @@ export async function executionPage(arn) {
     state.model = readHistory(state.events, state.definition, { executionStatus: state.description.status });
   }
 
+  /** The parts of the page loadParts() brings, put in place when they arrive. */
+  function withParts() {
+    partsLoading ??= loadParts().then((loaded) => {
+      parts = loaded;
+      table = parts.tableView({ onSelect: (name) => select(name, 'table') });
+      eventList = parts.eventsView({ onSelect: (name) => select(name, 'events') });
+      // In place first: a view on the page draws at once, one behind
+      // another tab waits for it (see tableView's update).
+      replace(tableHost, table.element);
+      replace(eventsHost, eventList.element);
+      table.update(state.model, state.selected);
+      eventList.update(state.events, state.model, state.selected);
+      drawPanel();
+      return parts;
+    }, (e) => {
+      partsLoading = null; // asked for again next time
+      toast(`Part of the page did not load: ${e.message}`, 'error');
+      throw e;
+    });
+    return partsLoading;
+  }
+
+  /** withParts() for callers that only need the parts on their way. */
+  function wantParts() {
+    withParts().catch(() => {});
+  }
+
   // --- live updates ---
   let live = null;
   let pending = null;
@@ -277,7 +331,8 @@ export async function executionPage(arn) {
 
   /** The execution's summed task usage, shown in the summary once known. */
   function loadUsage(fresh = false) {
-    executionUsage(arn, { fresh: fresh || state.description.status === 'RUNNING' })
+    withParts()
+      .then((p) => p.executionUsage(arn, { fresh: fresh || state.description.status === 'RUNNING' }))
       .then((answer) => { state.usage = answer.totals; drawSummary(); })
       .catch(() => { /* a server without usage: the summary goes without */ });
   }
@@ -288,7 +343,9 @@ export async function executionPage(arn) {
     mounted: () => {
       drawAll();
       follow();
-      loadUsage();
+      // The rest of the page (and the usage figures) once the graph is
+      // painted, so that their modules do not hold it up.
+      requestAnimationFrame(() => setTimeout(loadUsage));
     },
     dispose: () => {
       live?.close();
