@@ -183,6 +183,13 @@ impl AlarmState {
             AlarmState::InsufficientData => "INSUFFICIENT_DATA",
         }
     }
+
+    /// The state named by [`AlarmState::as_str`].
+    pub fn parse(text: &str) -> Option<AlarmState> {
+        [AlarmState::Ok, AlarmState::Alarm, AlarmState::InsufficientData]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
 }
 
 /// One evaluation's outcome.

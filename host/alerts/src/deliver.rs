@@ -49,6 +49,8 @@ pub(crate) struct Deliveries {
     retry: RetryPolicy,
     /// Appends to one file never interleave.
     files: Mutex<()>,
+    /// Set when the log changed since the alerts' state was last saved.
+    pub(crate) changed: std::sync::atomic::AtomicBool,
 }
 
 impl Deliveries {
@@ -62,6 +64,7 @@ impl Deliveries {
             starter: OnceLock::new(),
             retry,
             files: Mutex::new(()),
+            changed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -174,6 +177,16 @@ impl Deliveries {
             log.pop_front();
         }
         log.push_back(entry);
+        self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Puts back the deliveries a saved state kept (oldest first), before
+    /// any new one is recorded.
+    pub(crate) fn restore(&self, saved: Vec<Value>) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        for entry in saved.into_iter().rev().take(LOG_SIZE).rev() {
+            log.push_back(entry);
+        }
     }
 
     /// The deliveries recorded, newest first.

@@ -17,6 +17,7 @@ mod alarm;
 mod deliver;
 mod pattern;
 mod rules;
+mod saved;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -106,6 +107,8 @@ pub struct Alerts {
     deliveries: Arc<Deliveries>,
     feed: Mutex<Feed>,
     published: watch::Sender<u64>,
+    /// Set when an alarm changed state since the state was last saved.
+    alarms_changed: std::sync::atomic::AtomicBool,
 }
 
 impl Alerts {
@@ -134,6 +137,7 @@ impl Alerts {
             deliveries,
             feed: Mutex::default(),
             published: watch::channel(0).0,
+            alarms_changed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -196,6 +200,7 @@ impl Alerts {
                     status.state = evaluation.state;
                     status.reason = evaluation.reason;
                     status.since = now_seconds();
+                    self.alarms_changed.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }

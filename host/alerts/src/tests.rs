@@ -235,3 +235,70 @@ async fn an_alarm_changing_state_sends_cloudwatchs_event() {
     assert_eq!(alerts.describe()["alarms"][0]["state"], "OK");
     let _ = std::fs::remove_file(out);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarms_state_and_the_deliveries_survive_a_restart() {
+    let out = temp("kept.jsonl");
+    let saved = temp("alerts-state.json");
+    let text = json!({"alarms": [{"name": "order-failures", "metric": "ExecutionsFailed",
+        "dimensions": {"stateMachine": "orders"}, "statistic": "Sum", "period": 60, "evaluationPeriods": 1,
+        "threshold": 0, "comparison": "GreaterThanThreshold", "treatMissingData": "missing",
+        "targets": [{"file": out}]}]})
+    .to_string();
+    let start = || {
+        let alerts = Alerts::start(RulesFile::parse(&text, "a.json").unwrap(), "1", "us-east-1", None);
+        alerts.remember_in(std::path::PathBuf::from(&saved));
+        alerts
+    };
+    let first = start();
+    first.evaluate_alarms(&Figures(vec![one_failure()]), 100 * 60_000 + 2_000);
+    assert_eq!(lines_of(&out, 1).await.len(), 1, "INSUFFICIENT_DATA → ALARM delivered");
+    // Saved within a second of the change and of the delivery.
+    let mut kept = Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        kept = std::fs::read(&saved)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        if kept["deliveries"].as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+    }
+    assert_eq!(kept["alarms"]["order-failures"]["state"], "ALARM", "{kept}");
+    drop(first);
+
+    let second = start();
+    let described = second.describe();
+    assert_eq!(
+        described["alarms"][0]["state"], "ALARM",
+        "restored, not INSUFFICIENT_DATA again"
+    );
+    assert_eq!(described["deliveries"][0]["result"], "delivered", "{described}");
+    // Still ALARM on the same figures: no second announcement.
+    second.evaluate_alarms(&Figures(vec![one_failure()]), 100 * 60_000 + 30_000);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1);
+    let _ = std::fs::remove_file(out);
+    let _ = std::fs::remove_file(saved);
+}
+
+/// One failed execution of `orders` in minute 99.
+fn one_failure() -> (u64, SeriesKey, Aggregate) {
+    (
+        99,
+        SeriesKey {
+            metric: "ExecutionsFailed".into(),
+            state_machine: "orders".into(),
+            state: String::new(),
+            plugin: String::new(),
+        },
+        Aggregate {
+            count: 1,
+            sum: 1.0,
+            min: 1.0,
+            max: 1.0,
+            ..Aggregate::default()
+        },
+    )
+}

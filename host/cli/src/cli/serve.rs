@@ -146,7 +146,9 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
     let alerts = {
         let _inside = runtime.enter();
         let here = service.location();
-        Alerts::start(rules, &here.account, &here.region, metrics.clone())
+        let alerts = Alerts::start(rules, &here.account, &here.region, metrics.clone());
+        alerts.remember_in(env.data.join("alerts-state.json"));
+        alerts
     };
     let service = Arc::new(service.with_status_listener(Arc::new(super::alerts::Listener(alerts.clone()))));
     let through = Arc::new(super::alerts::Through(Arc::downgrade(&service)));
