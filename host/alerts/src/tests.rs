@@ -193,25 +193,7 @@ async fn an_alarm_changing_state_sends_cloudwatchs_event() {
         "us-east-1",
         None,
     );
-    let failed = |minute| {
-        (
-            minute,
-            SeriesKey {
-                metric: "ExecutionsFailed".into(),
-                state_machine: "orders".into(),
-                state: String::new(),
-                plugin: String::new(),
-            },
-            Aggregate {
-                count: 2,
-                sum: 2.0,
-                min: 1.0,
-                max: 1.0,
-                ..Aggregate::default()
-            },
-        )
-    };
-    let source = Figures(vec![failed(99)]);
+    let source = Figures(vec![one_failure()]);
     alerts.evaluate_alarms(&source, 100 * 60_000 + 2_000);
     alerts.evaluate_alarms(&source, 100 * 60_000 + 30_000);
     alerts.evaluate_alarms(&source, 101 * 60_000 + 2_000);
