@@ -27,6 +27,10 @@
 //!   default, as `serve` runs.
 //! - `BENCH_AUDIT=0`: no audit trail (as `serve --no-audit`), to see what
 //!   recording every call costs.
+//! - `BENCH_RETENTION=SECONDS`: closed executions expire this long after
+//!   they end (as `serve --execution-retention`; expiry runs every minute),
+//!   to see the file stop growing once expiry frees pages as fast as new
+//!   executions use them.
 //!
 //! Targets (2-core machine): ≥ 2,000 durable order executions per second,
 //! p99 StartExecution latency < 5 ms.
@@ -169,6 +173,9 @@ impl Server {
             }
             let service = Arc::new(service);
             service.keep_metrics(stepyard_service::DEFAULT_METRICS_RETENTION);
+            if let Some(seconds) = std::env::var("BENCH_RETENTION").ok().and_then(|s| s.parse().ok()) {
+                service.keep_executions(std::time::Duration::from_secs(seconds));
+            }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("an address");
             let mut api = Api::new(service.clone(), None);
@@ -295,7 +302,17 @@ async fn wait_ended(conn: &mut Connection, arns: &[String]) -> Vec<Value> {
     let mut ended = vec![Value::Null; arns.len()];
     for i in (0..arns.len()).rev() {
         loop {
-            let answer = conn.ok("DescribeExecution", &json!({"executionArn": arns[i]})).await;
+            let request = json!({"executionArn": arns[i]});
+            let (status, answer) = conn
+                .call("DescribeExecution", &request)
+                .await
+                .expect("the server answers");
+            // With BENCH_RETENTION an execution that ended long enough ago is gone.
+            if status == 400 && answer["__type"] == "ExecutionDoesNotExist" {
+                ended[i] = json!({"status": "EXPIRED"});
+                break;
+            }
+            assert_eq!(status, 200, "DescribeExecution failed: {answer}");
             if answer["status"] != "RUNNING" {
                 ended[i] = answer;
                 break;
@@ -364,7 +381,7 @@ fn main() {
         let mut failed = 0;
         let mut last_stop = round.first_millis;
         for answer in &ended {
-            if answer["status"] != "SUCCEEDED" {
+            if answer["status"] != "SUCCEEDED" && answer["status"] != "EXPIRED" {
                 failed += 1;
                 if failed <= 3 {
                     eprintln!("not SUCCEEDED: {answer}");
@@ -380,12 +397,12 @@ fn main() {
         // The histories, counted after the clock stopped.
         let (mut events, mut entered) = (0usize, 0usize);
         for arn in &round.arns {
-            let page = control
-                .ok(
-                    "GetExecutionHistory",
-                    &json!({"executionArn": arn, "maxResults": 1000, "includeExecutionData": false}),
-                )
-                .await;
+            let request = json!({"executionArn": arn, "maxResults": 1000, "includeExecutionData": false});
+            let (status, page) = control.call("GetExecutionHistory", &request).await.expect("the server answers");
+            if status == 400 && page["__type"] == "ExecutionDoesNotExist" {
+                continue; // expired since (BENCH_RETENTION)
+            }
+            assert_eq!(status, 200, "GetExecutionHistory failed: {page}");
             let list = page["events"].as_array().expect("events");
             events += list.len();
             entered += list
