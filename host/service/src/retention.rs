@@ -36,28 +36,15 @@ impl Service {
     /// Deletes every execution that ended before `before_millis`, a batch
     /// per write; how many went.
     pub async fn expire_executions(&self, before_millis: i64) -> u64 {
-        let mut dropped = 0;
-        loop {
-            match self.store.expire_executions(before_millis, BATCH).await {
-                Ok(expired) => {
-                    dropped += expired.executions;
-                    if let Some(metrics) = &self.metrics {
-                        metrics.retention_dropped("executions", expired.executions);
-                        metrics.retention_dropped("log_values", expired.log_values);
-                    }
-                    if expired.executions < BATCH as u64 {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    eprintln!("stepyard: expiring executions failed: {e}");
-                    break;
-                }
+        in_batches("executions", || async {
+            let expired = self.store.expire_executions(before_millis, BATCH).await?;
+            if let Some(metrics) = &self.metrics {
+                metrics.retention_dropped("executions", expired.executions);
+                metrics.retention_dropped("log_values", expired.log_values);
             }
-            // Let commits of running executions through between batches.
-            tokio::task::yield_now().await;
-        }
-        dropped
+            Ok(expired.executions)
+        })
+        .await
     }
 
     /// Deletes log lines that `retention` no longer keeps (by age and by
@@ -76,30 +63,45 @@ impl Service {
     /// Deletes, a batch per write, the lines of every execution that
     /// `retention` no longer keeps; how many executions' lines went.
     pub async fn expire_logs(&self, retention: LogRetention) -> u64 {
-        let mut dropped = 0;
-        loop {
+        in_batches("log lines", || async {
             // Lines are dated by the wall clock when stored, whatever the
             // service's clock (`--time-scale`) says.
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            match self.store.expire_logs(retention, now, BATCH).await {
-                Ok(expired) => {
-                    dropped += expired.executions;
-                    if let Some(metrics) = &self.metrics {
-                        metrics.retention_dropped("log_bytes", expired.bytes);
-                    }
-                    if expired.executions < BATCH as u64 {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    eprintln!("stepyard: expiring log lines failed: {e}");
+            let expired = self.store.expire_logs(retention, now, BATCH).await?;
+            if let Some(metrics) = &self.metrics {
+                metrics.retention_dropped("log_bytes", expired.bytes);
+            }
+            Ok(expired.executions)
+        })
+        .await
+    }
+}
+
+/// Runs `batch` (one write, deleting up to [`BATCH`] executions' worth)
+/// until one deletes less than a full batch or fails; how many went.
+async fn in_batches<F, Fut>(what: &str, mut batch: F) -> u64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, stepyard_store::StoreError>>,
+{
+    let mut dropped = 0;
+    loop {
+        match batch().await {
+            Ok(count) => {
+                dropped += count;
+                if count < BATCH as u64 {
                     break;
                 }
             }
-            tokio::task::yield_now().await;
+            Err(e) => {
+                eprintln!("stepyard: expiring {what} failed: {e}");
+                break;
+            }
         }
-        dropped
+        // Let commits of running executions through between batches.
+        tokio::task::yield_now().await;
     }
+    dropped
 }
