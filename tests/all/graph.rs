@@ -85,38 +85,32 @@ fn an_execution_colours_the_states_it_ran() {
     assert!(state_tag(&svg, "Never").contains(r#"data-status="not-started""#));
 }
 
+/// What `stepyard graph ARGS` says on stderr when it refuses (exit code 2).
+fn refused(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> String {
+    let out = stepyard(dir)
+        .arg("graph")
+        .args(args)
+        .args(["--svg", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn bad_input_is_named() {
     let dir = temp_dir("bad");
     let def = dir.join("broken.json");
     std::fs::write(&def, "{\"StartAt\": ").unwrap();
-    let out = stepyard(&dir)
-        .arg("graph")
-        .arg(&def)
-        .args(["--svg", "-"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = refused(&dir, &[def.as_os_str()]);
     assert!(
-        stderr.contains("broken.json") && stderr.contains("not valid JSON"),
-        "{stderr}"
+        said.contains("broken.json") && said.contains("not valid JSON"),
+        "{said}"
     );
 
     std::fs::write(&def, r#"{"States": {}}"#).unwrap();
-    let out = stepyard(&dir)
-        .arg("graph")
-        .arg(&def)
-        .args(["--svg", "-"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("StartAt"));
+    assert!(refused(&dir, &[def.as_os_str()]).contains("StartAt"));
 
-    let out = stepyard(&dir)
-        .args(["graph", "--execution", "nope:none", "--svg", "-"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ExecutionDoesNotExist"));
+    let said = refused(&dir, &["--execution".as_ref(), "nope:none".as_ref()]);
+    assert!(said.contains("ExecutionDoesNotExist"), "{said}");
 }
