@@ -10,6 +10,7 @@ executions through the API, then looks at them in the console.
 """
 
 import http.cookiejar
+import http.server
 import base64
 import json
 import socket
@@ -455,13 +456,54 @@ class ConsoleAlerts(ConsoleTest):
         with open(path, "w") as f:
             json.dump(rules, f)
         cls.server = server = Server("--time-scale", "0.05", "--alerts", path)
-        orders = server.machine("orders", ORDER)
+        cls.orders = orders = server.machine("orders", ORDER)
         server.ended(server.start(orders, "bad-1", {"order_id": "b-1", "total": 5, "payment": {"card": "declined"}}))
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
         cls.server.stop()
+
+    def test_a_rule_added_here_gets_the_next_failure_and_can_be_deleted(self):
+        received = []
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        try:
+            self.open("/#/alerts")
+            self.one("[data-testid=rule-name]").send_keys("from-the-console")
+            targets = self.one("[data-testid=rule-targets]")
+            set_value = "arguments[0].value = arguments[1]"
+            # A command from the console would run anything on the server: refused.
+            self.driver.execute_script(set_value, targets, json.dumps([{"command": ["touch", "/tmp/x"]}]))
+            self.one("[data-action=add-rule]").click()
+            self.wait(lambda: "only webhook" in self.one("[data-testid=rule-message]").text, 5, "a command is refused")
+            self.driver.get_log("browser")  # the refusal's 400, expected
+            url = f"http://127.0.0.1:{hook.server_address[1]}/hook"
+            self.driver.execute_script(set_value, targets, json.dumps([{"webhook": url}]))
+            self.one("[data-action=add-rule]").click()
+            row = "[data-testid=alert-rules] tr[data-rule=from-the-console][data-origin=api]"
+            self.one(row)
+            self.server.ended(self.server.start(self.orders, "bad-2", {"order_id": "b-2", "total": 5,
+                                                                        "payment": {"card": "declined"}}))
+            self.wait(lambda: received, 15, "the webhook gets the failure")
+            self.assertEqual(received[0]["detail-type"], "Step Functions Execution Status Change")
+            self.assertEqual(received[0]["detail"]["status"], "FAILED")
+            self.shot("alerts-added-rule")
+            self.one(row + " [data-action=delete-rule]").click()
+            self.wait(lambda: not self.css(row), 10, "the rule is gone")
+            self.no_browser_errors()
+        finally:
+            hook.shutdown()
 
     def test_the_alerts_page_lists_rules_alarms_and_deliveries_with_failures_marked(self):
         self.open("/#/alerts")
@@ -478,7 +520,7 @@ class ConsoleAlerts(ConsoleTest):
         self.assertIn("failed-row", failed.get_attribute("class"))
         self.assertIn("cannot connect", failed.text)
         delivered = self.css("[data-testid=alert-deliveries] tr[data-result=delivered]")
-        self.assertTrue(delivered and "file" in delivered[0].text)
+        self.assertTrue(any("file" in d.text for d in delivered), [d.text for d in delivered])
         self.assertEqual(self.one("#nav a.active").get_attribute("data-section"), "alerts")
         self.shot("alerts")
         self.no_browser_errors()

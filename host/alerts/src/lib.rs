@@ -107,7 +107,11 @@ pub struct Alerts {
     deliveries: Arc<Deliveries>,
     feed: Mutex<Feed>,
     published: watch::Sender<u64>,
-    /// Set when an alarm changed state since the state was last saved.
+    /// Rules added through the API (`Stepyard.PutAlertRule`), each with
+    /// the JSON it was added as (saved and listed as given).
+    added: Mutex<Vec<(Rule, Value)>>,
+    /// Set when an alarm changed state, or a rule was added or deleted,
+    /// since the state was last saved.
     alarms_changed: std::sync::atomic::AtomicBool,
 }
 
@@ -137,6 +141,7 @@ impl Alerts {
             deliveries,
             feed: Mutex::default(),
             published: watch::channel(0).0,
+            added: Mutex::new(Vec::new()),
             alarms_changed: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -242,6 +247,51 @@ impl Alerts {
                 send(&rule.name, &rule.targets);
             }
         }
+        let added: Vec<(String, Vec<Target>)> = self
+            .added
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(rule, _)| rule.pattern.matches(&event))
+            .map(|(rule, _)| (rule.name.clone(), rule.targets.clone()))
+            .collect();
+        for (name, targets) in added {
+            send(&name, &targets);
+        }
+    }
+
+    /// Adds (or replaces) a rule given in the rules file's shape, as
+    /// `Stepyard.PutAlertRule` does; the names of the `--alerts` file's
+    /// rules and alarms are taken.
+    pub fn put_rule(&self, request: &Value) -> Result<(), RulesError> {
+        let rule = Rule::from_request(request)?;
+        let taken =
+            self.file.rules.iter().any(|r| r.name == rule.name) || self.file.alarms.iter().any(|a| a.name == rule.name);
+        if taken {
+            return Err(RulesError {
+                file: "the request".into(),
+                path: "rule.name".into(),
+                message: format!("'{}' is a rule or alarm of the --alerts file", rule.name),
+            });
+        }
+        let mut added = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        added.retain(|(r, _)| r.name != rule.name);
+        added.push((rule, request.clone()));
+        self.alarms_changed.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Deletes a rule added through the API; false when there is none of
+    /// that name (the file's rules stay while the server runs).
+    pub fn delete_rule(&self, name: &str) -> bool {
+        let mut added = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        let before = added.len();
+        added.retain(|(r, _)| r.name != name);
+        let deleted = added.len() < before;
+        if deleted {
+            self.alarms_changed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        deleted
     }
 
     /// The events after `after` (a `next` this gave before; 0: all still
@@ -273,18 +323,18 @@ impl Alerts {
     /// `Stepyard.ListAlerts`: the rules, the alarms with their states, and
     /// the recent deliveries (newest first).
     pub fn describe(&self) -> Value {
-        let rules: Vec<Value> = self
-            .file
-            .rules
-            .iter()
-            .map(|r| {
-                json!({
-                    "name": r.name,
-                    "pattern": r.pattern_json,
-                    "targets": r.targets.iter().map(Target::describe).collect::<Vec<_>>(),
-                })
+        let listed = |r: &Rule, origin: &str| {
+            json!({
+                "name": r.name,
+                "pattern": r.pattern_json,
+                "targets": r.targets.iter().map(Target::describe).collect::<Vec<_>>(),
+                "origin": origin,
             })
-            .collect();
+        };
+        let mut rules: Vec<Value> = self.file.rules.iter().map(|r| listed(r, "file")).collect();
+        let added = self.added.lock().unwrap_or_else(|e| e.into_inner());
+        rules.extend(added.iter().map(|(r, _)| listed(r, "api")));
+        drop(added);
         let statuses = self.alarms.lock().unwrap_or_else(|e| e.into_inner());
         let alarms: Vec<Value> = self
             .file

@@ -252,19 +252,11 @@ fn from_value(value: &Value) -> Found<RulesFile> {
     let mut out = RulesFile::default();
     let mut names = HashSet::new();
     for (at, rule) in list(top, "", "rules")? {
-        let map = object(rule, &at, &["name", "description", "pattern", "targets"])?;
-        let name = string(map, &at, "name")?;
-        if !names.insert(name.clone()) {
-            return fail(&field_at(&at, "name"), format!("'{name}' is used twice"));
+        let rule = rule_at(rule, &at)?;
+        if !names.insert(rule.name.clone()) {
+            return fail(&field_at(&at, "name"), format!("'{}' is used twice", rule.name));
         }
-        let pattern_json = required(map, &at, "pattern")?.clone();
-        let pattern = Pattern::parse(&pattern_json, &field_at(&at, "pattern"))?;
-        out.rules.push(Rule {
-            name,
-            pattern_json,
-            pattern,
-            targets: targets(map, &at)?,
-        });
+        out.rules.push(rule);
     }
     for (at, alarm) in list(top, "", "alarms")? {
         let spec = alarm_spec(alarm, &at)?;
@@ -286,6 +278,45 @@ fn from_value(value: &Value) -> Found<RulesFile> {
         }
     }
     Ok(out)
+}
+
+fn rule_at(value: &Value, at: &str) -> Found<Rule> {
+    let map = object(value, at, &["name", "description", "pattern", "targets"])?;
+    let name = string(map, at, "name")?;
+    let pattern_json = required(map, at, "pattern")?.clone();
+    let pattern = Pattern::parse(&pattern_json, &field_at(at, "pattern"))?;
+    Ok(Rule {
+        name,
+        pattern_json,
+        pattern,
+        targets: targets(map, at)?,
+    })
+}
+
+impl Rule {
+    /// A rule added through the API (`Stepyard.PutAlertRule`), in the
+    /// rules file's shape. Only webhook and startExecution targets: a
+    /// command or a file named by a caller would let anyone allowed to add
+    /// a rule run programs or write files on the server.
+    pub fn from_request(value: &Value) -> Result<Rule, RulesError> {
+        let as_error = |(path, message): (String, String)| RulesError {
+            file: "the request".to_owned(),
+            path,
+            message,
+        };
+        let rule = rule_at(value, "rule").map_err(as_error)?;
+        for (i, target) in rule.targets.iter().enumerate() {
+            if matches!(target, Target::Command(_) | Target::File(_)) {
+                return Err(as_error((
+                    format!("rule.targets[{i}]"),
+                    "only webhook and startExecution targets can be added through the API; \
+                     commands and files belong in the --alerts file"
+                        .to_owned(),
+                )));
+            }
+        }
+        Ok(rule)
+    }
 }
 
 fn targets(map: &Map<String, Value>, at: &str) -> Found<Vec<Target>> {

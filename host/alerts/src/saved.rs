@@ -1,7 +1,7 @@
 //! What the alerts remember across restarts: each alarm's state (so a
 //! restart does not announce an alarm that was already firing as a new
-//! one) and the recent deliveries with their failures, in a JSON file of
-//! the data directory.
+//! one), the rules added through the API, and the recent deliveries with
+//! their failures, in a JSON file of the data directory.
 //!
 //! The file is rewritten whole, through a temporary file and a rename, at
 //! most once a second and only after a change: alarm changes are rare and
@@ -65,8 +65,14 @@ impl Alerts {
                 status.since = since;
             }
         }
+        drop(statuses);
         if let Some(list) = saved["deliveries"].as_array() {
             self.deliveries.restore(list.clone());
+        }
+        for rule in saved["rules"].as_array().into_iter().flatten() {
+            if let Err(e) = self.put_rule(rule) {
+                eprintln!("stepyard: a saved alert rule is no longer accepted: {}", e);
+            }
         }
     }
 
@@ -88,7 +94,14 @@ impl Alerts {
         // Oldest first, as they are restored.
         let mut deliveries = self.deliveries.recent();
         deliveries.reverse();
-        json!({"alarms": alarms, "deliveries": deliveries})
+        let rules: Vec<Value> = self
+            .added
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(_, json)| json.clone())
+            .collect();
+        json!({"alarms": alarms, "deliveries": deliveries, "rules": rules})
     }
 }
 

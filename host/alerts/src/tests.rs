@@ -233,6 +233,20 @@ async fn an_alarms_state_and_the_deliveries_survive_a_restart() {
         alerts
     };
     let first = start();
+    // A rule added through the API: commands and files are refused there.
+    let command = json!({"name": "run", "pattern": {"source": ["aws.states"]}, "targets": [{"command": ["true"]}]});
+    let refused = first.put_rule(&command).unwrap_err();
+    assert!(refused.to_string().contains("only webhook"), "{refused}");
+    let taken = json!({"name": "order-failures", "pattern": {"source": ["aws.states"]}, "targets": [{"webhook": "http://127.0.0.1:9/x"}]});
+    assert!(
+        first
+            .put_rule(&taken)
+            .unwrap_err()
+            .to_string()
+            .contains("--alerts file")
+    );
+    let hook = json!({"name": "hook", "pattern": {"source": ["aws.states"]}, "targets": [{"webhook": "http://127.0.0.1:9/x"}]});
+    first.put_rule(&hook).unwrap();
     first.evaluate_alarms(&Figures(vec![one_failure()]), 100 * 60_000 + 2_000);
     assert_eq!(lines_of(&out, 1).await.len(), 1, "INSUFFICIENT_DATA → ALARM delivered");
     // Saved within a second of the change and of the delivery.
@@ -257,6 +271,12 @@ async fn an_alarms_state_and_the_deliveries_survive_a_restart() {
         "restored, not INSUFFICIENT_DATA again"
     );
     assert_eq!(described["deliveries"][0]["result"], "delivered", "{described}");
+    assert_eq!(
+        described["rules"][0]["name"], "hook",
+        "the added rule is kept: {described}"
+    );
+    assert_eq!(described["rules"][0]["origin"], "api");
+    assert!(second.delete_rule("hook") && !second.delete_rule("hook"));
     // Still ALARM on the same figures: no second announcement.
     second.evaluate_alarms(&Figures(vec![one_failure()]), 100 * 60_000 + 30_000);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -338,6 +338,8 @@ fn own_action(operation: &str, request: &Value) -> (String, String) {
         "GetMetricData" => ("cloudwatch:GetMetricData".into(), "*".into()),
         // Rules and alarms, and the events they match.
         "ListAlerts" | "FollowEvents" => ("events:ListRules".into(), "*".into()),
+        "PutAlertRule" => ("events:PutRule".into(), "*".into()),
+        "DeleteAlertRule" => ("events:DeleteRule".into(), "*".into()),
         // What an execution used is part of describing it.
         "GetExecutionUsage" => (
             "states:DescribeExecution".into(),

@@ -65,6 +65,8 @@ impl Service {
             "GetMetricData" => self.get_metric_data(parse(request)?),
             "GetExecutionUsage" => self.execution_usage(parse(request)?),
             "ListAlerts" => Ok(self.list_alerts()),
+            "PutAlertRule" => self.put_alert_rule(request),
+            "DeleteAlertRule" => self.delete_alert_rule(request),
             "FollowEvents" => self.follow_events(parse(request)?).await,
             "ListPlugins" => Ok(match &self.plugin_catalog {
                 Some(describe) => describe(),
@@ -83,7 +85,7 @@ impl Service {
                 format!(
                     "Operation '{other}' is not one of Stepyard's (ListTables, GetItem, ScanTable, \
                      GetExecutionLogs, DescribeLogGroups, SearchExecutions, CountExecutions, GetMetricData, GetExecutionUsage, ListPlugins, \
-                     LookupEvents, VerifyAuditTrail, ListAlerts, FollowEvents)"
+                     LookupEvents, VerifyAuditTrail, ListAlerts, PutAlertRule, DeleteAlertRule, FollowEvents)"
                 ),
             )),
         }

@@ -96,6 +96,8 @@ pub const STEPYARD_OPERATIONS: &[&str] = &[
     "LookupEvents",
     "VerifyAuditTrail",
     "ListAlerts",
+    "PutAlertRule",
+    "DeleteAlertRule",
     "FollowEvents",
 ];
 

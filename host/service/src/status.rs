@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Service, ServiceResult};
+use super::{Service, ServiceError, ServiceResult};
 use stepyard_store::ExecutionRecord;
 
 /// An execution's status as it changed.
@@ -52,6 +52,15 @@ pub trait StatusListener: Send + Sync {
     /// `Stepyard.FollowEvents`'s answer: the events after `after`,
     /// waiting up to `wait` for one.
     fn events_after(&self, after: u64, wait: Duration) -> ListenerFuture;
+    /// `Stepyard.PutAlertRule`: adds or replaces a rule given in the rules
+    /// file's shape; the error says what is wrong with it.
+    fn put_rule(&self, _rule: &Value) -> Result<(), String> {
+        Err("this server keeps no alert rules".into())
+    }
+    /// `Stepyard.DeleteAlertRule`: false when no added rule has that name.
+    fn delete_rule(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 #[derive(Deserialize)]
@@ -89,6 +98,34 @@ impl Service {
         match &self.listener {
             Some(listener) => listener.list_alerts(),
             None => json!({"rules": [], "alarms": [], "deliveries": []}),
+        }
+    }
+
+    pub(crate) fn put_alert_rule(&self, request: Value) -> ServiceResult<Value> {
+        let rule = request.get("rule").ok_or_else(|| {
+            ServiceError::new(
+                "ValidationException",
+                "PutAlertRule needs a rule: {name, pattern, targets}",
+            )
+        })?;
+        let listener = self
+            .listener
+            .as_ref()
+            .ok_or_else(|| ServiceError::new("ValidationException", "this server keeps no alert rules"))?;
+        listener
+            .put_rule(rule)
+            .map(|()| json!({}))
+            .map_err(|message| ServiceError::new("ValidationException", message))
+    }
+
+    pub(crate) fn delete_alert_rule(&self, request: Value) -> ServiceResult<Value> {
+        let name = request.get("name").and_then(Value::as_str).unwrap_or_default();
+        match &self.listener {
+            Some(listener) if listener.delete_rule(name) => Ok(json!({})),
+            _ => Err(ServiceError::new(
+                "ResourceNotFoundException",
+                format!("No rule named '{name}' was added through the API"),
+            )),
         }
     }
 

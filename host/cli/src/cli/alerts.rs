@@ -43,6 +43,14 @@ impl StatusListener for Listener {
         let alerts = self.0.clone();
         Box::pin(async move { alerts.events_after(after, wait).await })
     }
+
+    fn put_rule(&self, rule: &Value) -> Result<(), String> {
+        self.0.put_rule(rule).map_err(|e| e.to_string())
+    }
+
+    fn delete_rule(&self, name: &str) -> bool {
+        self.0.delete_rule(name)
+    }
 }
 
 /// Starts executions for `startExecution` targets, and reads the metrics

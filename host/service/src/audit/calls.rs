@@ -61,7 +61,11 @@ pub struct ApiCall<'a> {
 /// Whether an operation only reads: CloudTrail's `readOnly` (`Describe…`,
 /// `List…`, `Get…`, validation, and Stepyard's own operations, which all read).
 pub fn is_read_only(operation: &str, own: bool) -> bool {
-    own || ["Describe", "List", "Get", "Validate", "Search", "Count", "Lookup"]
+    if own {
+        // Stepyard's own operations read, but for the alert rules.
+        return !matches!(operation, "PutAlertRule" | "DeleteAlertRule");
+    }
+    ["Describe", "List", "Get", "Validate", "Search", "Count", "Lookup"]
         .iter()
         .any(|prefix| operation.starts_with(prefix))
 }
@@ -187,6 +191,7 @@ mod tests {
     fn reads_are_read_only_and_resources_are_typed() {
         assert!(is_read_only("DescribeExecution", false));
         assert!(is_read_only("ScanTable", true));
+        assert!(!is_read_only("PutAlertRule", true));
         assert!(!is_read_only("StopExecution", false));
         let r = resource("arn:aws:states:us-east-1:123456789012:execution:m:e", "1").unwrap();
         assert_eq!(r.kind, "AWS::StepFunctions::Execution");
