@@ -96,6 +96,16 @@ fn runs_at_once_all_finish_and_every_execution_is_stored() {
         .find(|s| s["metric"] == "ExecutionsStarted")
         .map(|s| s["summary"]["sampleCount"].clone());
     assert_eq!(started, Some(json!(runs)), "{metrics}");
+    // And the plugins' calls, per plugin.
+    let out = stepyard(&data).args(["metrics", "--json"]).output().unwrap();
+    let metrics: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let attempts = metrics["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["metric"] == "TaskAttempts" && s["plugin"] == "orderPlacement")
+        .map(|s| s["summary"]["sampleCount"].clone());
+    assert_eq!(attempts, Some(json!(runs)), "{metrics}");
 }
 
 #[test]

@@ -67,16 +67,29 @@ impl EnvArgs {
     /// failing on) plugins that do not load.
     pub(crate) fn open(&self) -> anyhow::Result<Env> {
         let (kv, logs) = self.stores()?;
-        self.load_plugins(kv, logs)
+        self.load_plugins(kv, logs, None)
     }
 
-    /// Loads the plugin folder over a database already open.
-    pub(crate) fn open_on(&self, store: Arc<RedbStore>) -> anyhow::Result<Env> {
-        self.load_plugins(store.clone(), store)
+    /// Loads the plugin folder over a database already open, counting
+    /// plugin calls (attempts, retries, CPU, memory) into `metrics`.
+    pub(crate) fn open_on(
+        &self,
+        store: Arc<RedbStore>,
+        metrics: Arc<stepyard_metrics::Metrics>,
+    ) -> anyhow::Result<Env> {
+        self.load_plugins(store.clone(), store, Some(metrics))
     }
 
-    fn load_plugins(&self, kv: Arc<dyn KvStore>, logs: Arc<dyn LogStore>) -> anyhow::Result<Env> {
-        let runtime = Runtime::new(Some(self.cache_dir()))?;
+    fn load_plugins(
+        &self,
+        kv: Arc<dyn KvStore>,
+        logs: Arc<dyn LogStore>,
+        metrics: Option<Arc<stepyard_metrics::Metrics>>,
+    ) -> anyhow::Result<Env> {
+        let mut runtime = Runtime::new(Some(self.cache_dir()))?;
+        if let Some(metrics) = metrics {
+            runtime = runtime.with_metrics(metrics);
+        }
         let host = PluginHost::load_dir(&runtime, &self.plugins, kv, logs);
         for p in host.problems() {
             eprintln!("warning: {p}");

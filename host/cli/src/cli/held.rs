@@ -80,16 +80,15 @@ pub(super) struct Holder {
 }
 
 impl Holder {
-    /// Starts the service over `store` with `tasks`, and serves it on a
-    /// loopback port. Call from inside the runtime that runs executions.
+    /// Starts the service over `store` with `tasks`, counting into
+    /// `metrics`, and serves it on a loopback port. Call from inside the runtime that runs executions.
     pub(super) async fn start(
         store: Arc<RedbStore>,
         tasks: Arc<dyn TaskInvoker>,
         clock: Arc<ScaledClock>,
+        metrics: Arc<stepyard_metrics::Metrics>,
         data: &Path,
     ) -> anyhow::Result<Holder> {
-        // Counted as `serve` counts, so `stepyard metrics` shows runs too.
-        let metrics = Arc::new(stepyard_metrics::Metrics::new());
         let service = Arc::new(Service::new(store.clone(), Arc::new(tasks), clock).with_metrics(metrics));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -158,7 +158,12 @@ fn run_held(
     execution_name: &str,
 ) -> anyhow::Result<ExitCode> {
     let (history, observer, watch) = observers(args);
-    let tasks = env.open_on(store.clone())?.registry(args.lambdas.as_deref())?;
+    // Counted as `serve` counts, plugin calls included, so `stepyard
+    // metrics` shows runs too.
+    let metrics = Arc::new(stepyard_metrics::Metrics::new());
+    let tasks = env
+        .open_on(store.clone(), metrics.clone())?
+        .registry(args.lambdas.as_deref())?;
     let runtime = runtime_for(args)?;
     if watch {
         println!("{machine_name}: execution {execution_name}");
@@ -167,7 +172,7 @@ fn run_held(
     let scale = if args.time_scale == 0.0 { 1.0 } else { args.time_scale };
     let outcome = runtime.block_on(async {
         let clock = Arc::new(ScaledClock::new(scale));
-        let holder = Holder::start(store, Arc::new(tasks), clock, &env.data).await?;
+        let holder = Holder::start(store, Arc::new(tasks), clock, metrics, &env.data).await?;
         let outcome = holder
             .run(machine_name, definition, &input, execution_name, observer)
             .await;
