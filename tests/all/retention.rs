@@ -23,12 +23,7 @@ fn closed_executions_expire_with_their_history_and_logs() {
     };
     let old = start(&server, "r-1");
     assert_eq!(ended(&server, &old)["status"], "SUCCEEDED");
-    assert!(
-        !server.own("GetExecutionLogs", json!({"executionArn": old}))["lines"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    wait_for_lines(&server, &old);
     server.stop();
     std::thread::sleep(std::time::Duration::from_millis(2500));
 
@@ -90,13 +85,9 @@ fn a_log_group_past_its_size_loses_its_oldest_lines_and_the_bytes_are_counted() 
         assert_eq!(ended(&server, &arn)["status"], "SUCCEEDED");
         // Lines are dated when first stored, and stored within 50 ms of
         // being written; reading them stores them now, so the second
-        // execution's lines are surely dated after the first's.
-        assert!(
-            !server.own("GetExecutionLogs", json!({"executionArn": arn}))["lines"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
+        // execution's lines are surely dated after the first's. (A plugin's
+        // lines reach the store just after its call: wait for them.)
+        wait_for_lines(&server, &arn);
         std::thread::sleep(std::time::Duration::from_millis(5));
         arns.push(arn);
     }
@@ -108,18 +99,7 @@ fn a_log_group_past_its_size_loses_its_oldest_lines_and_the_bytes_are_counted() 
     // Room for about one execution's lines: the older one's go at start.
     let size = format!("{}B", stored * 2 / 3);
     let server = Server::start(&data, &["--log-group-size", &size]);
-    // An execution without lines is answered ResourceNotFound.
-    let lines = |arn: &str| {
-        let target = "Stepyard.GetExecutionLogs";
-        let (status, answer) = try_target(server.addr, target, &json!({"executionArn": arn})).unwrap();
-        match status {
-            200 => answer["lines"].as_array().unwrap().len(),
-            _ => {
-                assert_eq!(answer["__type"], "ResourceNotFound", "{answer}");
-                0
-            }
-        }
-    };
+    let lines = |arn: &str| log_lines(&server, arn);
     let mut dropped = false;
     for _ in 0..100 {
         if lines(&arns[0]) == 0 {
@@ -140,4 +120,30 @@ fn a_log_group_past_its_size_loses_its_oldest_lines_and_the_bytes_are_counted() 
         .unwrap();
     assert!(bytes > 0 && bytes <= stored, "{bytes} of {stored}");
     server.stop();
+}
+
+/// How many log lines an execution has (an execution without lines is
+/// answered ResourceNotFound).
+fn log_lines(server: &Server, arn: &str) -> usize {
+    let target = "Stepyard.GetExecutionLogs";
+    let (status, answer) = try_target(server.addr, target, &json!({"executionArn": arn})).unwrap();
+    match status {
+        200 => answer["lines"].as_array().unwrap().len(),
+        _ => {
+            assert_eq!(answer["__type"], "ResourceNotFound", "{answer}");
+            0
+        }
+    }
+}
+
+/// Waits until an execution's log lines are stored (a plugin's lines reach
+/// the store just after its call, so maybe after the execution's end).
+fn wait_for_lines(server: &Server, arn: &str) {
+    for _ in 0..100 {
+        if log_lines(server, arn) > 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{arn} has no log lines after 5 s");
 }

@@ -31,6 +31,10 @@ pub(super) const USAGE: TableDefinition<(&str, u64), &str> = TableDefinition::ne
 #[derive(Default)]
 pub(super) struct PendingLines {
     lines: Mutex<Vec<(String, String)>>,
+    /// Drains handed to the writer and not yet committed: their lines have
+    /// left `lines` (taken when the writer applies the drain) but are not
+    /// yet visible to readers.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl PendingLines {
@@ -40,6 +44,12 @@ impl PendingLines {
 
     fn take(&self) -> Vec<(String, String)> {
         std::mem::take(&mut *self.lines.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether every line appended so far is committed.
+    fn is_settled(&self) -> bool {
+        self.in_flight.load(std::sync::atomic::Ordering::Acquire) == 0
+            && self.lines.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
 
     fn is_empty(&self) -> bool {
@@ -77,10 +87,13 @@ impl Drainer {
                         .0;
                     for (buffer, table) in [(&pending, LOGS), (&usage, USAGE)] {
                         if !buffer.is_empty() {
-                            let buffer = buffer.clone();
+                            buffer.in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                            let (taken, done) = (buffer.clone(), buffer.clone());
                             committer.submit(
-                                move |write| write_lines(write, table, buffer.take()),
-                                |_: Result<(), StoreError>| {},
+                                move |write| write_lines(write, table, taken.take()),
+                                move |_: Result<(), StoreError>| {
+                                    done.in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                                },
                             );
                         }
                     }
@@ -109,7 +122,9 @@ impl RedbStore {
     /// effort: when they cannot be written (a closed store, a full disk)
     /// the reader still gets what is stored.
     pub(super) fn flush_lines(&self) {
-        if self.pending_lines.is_empty() {
+        // Also through the writer while a drain is applied but not yet
+        // committed: the job below commits after it.
+        if self.pending_lines.is_settled() {
             return;
         }
         // Through the writer, after any drain already queued: when this
@@ -121,7 +136,7 @@ impl RedbStore {
     }
 
     fn flush_usage(&self) {
-        if self.pending_usage.is_empty() {
+        if self.pending_usage.is_settled() {
             return;
         }
         let pending = self.pending_usage.clone();
