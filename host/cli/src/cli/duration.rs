@@ -5,11 +5,8 @@ use std::time::Duration;
 /// `N` followed by `s`, `m`, `h` or `d`.
 pub(super) fn parse_age(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not an age such as 90s, 15m, 1h or 15d"))?;
+    let (n, unit) =
+        number_and_unit(text).ok_or_else(|| format!("'{text}' is not an age such as 90s, 15m, 1h or 15d"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -25,11 +22,7 @@ pub(super) fn parse_age(text: &str) -> Result<Duration, String> {
 /// `N` followed by `B`, `KiB`, `MiB` or `GiB` (or KB, MB, GB, in powers of 1,000).
 pub(super) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size such as 512MiB or 1GiB"))?;
+    let (n, unit) = number_and_unit(text).ok_or_else(|| format!("'{text}' is not a size such as 512MiB or 1GiB"))?;
     let bytes: u64 = match unit {
         "B" => 1,
         "KiB" => 1 << 10,
@@ -41,6 +34,13 @@ pub(super) fn parse_size(text: &str) -> Result<u64, String> {
         _ => return Err(format!("'{text}' needs a unit: B, KiB, MiB or GiB (e.g. 1GiB)")),
     };
     n.checked_mul(bytes).ok_or_else(|| format!("'{text}' is too large"))
+}
+
+/// The leading whole number of `text` and what follows it.
+fn number_and_unit(text: &str) -> Option<(u64, &str)> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    Some((number.parse().ok()?, unit))
 }
 
 #[cfg(test)]
