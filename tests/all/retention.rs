@@ -61,11 +61,7 @@ fn closed_executions_expire_with_their_history_and_logs() {
         server.own("GetItem", json!({"table": "orders", "key": "r-1"}))["item"]["value"]["status"],
         "CONFIRMED"
     );
-    let (_, metrics) = http_get(server.addr, "/metrics", &server.addr.to_string());
-    assert!(
-        metrics.contains(r#"stepyard_retention_dropped_total{kind="executions"} 1"#),
-        "{metrics}"
-    );
+    assert_eq!(dropped_counter(&server, "executions"), 1);
 }
 
 #[test]
@@ -112,14 +108,25 @@ fn a_log_group_past_its_size_loses_its_oldest_lines_and_the_bytes_are_counted() 
     assert!(lines(&arns[1]) > 0, "the newer execution's lines stayed");
     let described = server.ok("DescribeExecution", json!({"executionArn": arns[0]}));
     assert_eq!(described["status"], "SUCCEEDED", "the execution itself stays");
-    let (_, metrics) = http_get(server.addr, "/metrics", "localhost");
-    let bytes: u64 = metrics
-        .lines()
-        .find(|l| l.starts_with("stepyard_retention_dropped_total{kind=\"log_bytes\"}"))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap();
+    let bytes = dropped_counter(&server, "log_bytes");
     assert!(bytes > 0 && bytes <= stored, "{bytes} of {stored}");
     server.stop();
+}
+
+/// The `stepyard_retention_dropped_total` counter of `kind`. It moves just
+/// after the deletion commits, so a reader that saw the data go may look a
+/// moment before it does: wait up to five seconds for it to appear.
+fn dropped_counter(server: &Server, kind: &str) -> u64 {
+    let prefix = format!("stepyard_retention_dropped_total{{kind=\"{kind}\"}} ");
+    for _ in 0..100 {
+        let (_, metrics) = http_get(server.addr, "/metrics", "localhost");
+        let value = metrics.lines().find_map(|l| l.strip_prefix(&prefix)?.parse().ok());
+        if let Some(value) = value {
+            return value;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{prefix}is not reported");
 }
 
 /// How many log lines an execution has (an execution without lines is
