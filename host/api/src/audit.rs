@@ -1,8 +1,10 @@
 //! Every call the API answers goes to the audit trail (CloudTrail's
 //! analogue, `stepyard_service::audit`): who called ([`identity`]), from
-//! where, what was asked and what came of it, refusals included. The
-//! answer waits until its record is durable, so nothing is answered that
-//! the trail does not hold.
+//! where, what was asked and what came of it, refusals included. A
+//! change's answer waits until its record is durable, and the record
+//! commits in the change's own transaction (see
+//! [`stepyard_service::audit::AuditedCall`]), so nothing is answered, or
+//! kept after a crash, that the trail does not hold.
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -24,7 +24,7 @@ use audit::CallSeen;
 use auth::session::{CONSOLE_HEADER, Sessions, token_from_cookies};
 use auth::{AuthConfig, Principal, RequestParts};
 use stepyard_metrics::Metrics;
-use stepyard_service::audit::UserIdentity;
+use stepyard_service::audit::{AuditedCall, UserIdentity, is_read_only};
 use stepyard_service::{RoleCheck, Service, ServiceError};
 
 /// What the protocol prefixes operation names with.
@@ -199,10 +199,36 @@ async fn handle(
     extensions: Extensions,
     body: Bytes,
 ) -> Response {
+    if api.service.audit().is_none() {
+        return handle_call(api, method, uri, headers, extensions, body, None).await;
+    }
+    // An audited call runs as its own task: a client that hangs up must
+    // not cancel it between its change and its record.
+    let call = AuditedCall::new();
+    let work = call
+        .clone()
+        .scope(handle_call(api, method, uri, headers, extensions, body, Some(call)));
+    tokio::spawn(work).await.unwrap_or_else(|e| {
+        error_response(&ServiceError::new(
+            "InternalFailure",
+            format!("The call failed inside the server: {e}"),
+        ))
+    })
+}
+
+async fn handle_call(
+    api: Arc<Api>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    extensions: Extensions,
+    body: Bytes,
+    call: Option<AuditedCall>,
+) -> Response {
     let began = std::time::Instant::now();
     let request_id = stepyard_service::new_request_id();
     let mut seen = CallSeen::default();
-    let mut result = dispatch(&api, &method, &uri, &headers, &body, &mut seen).await;
+    let mut result = dispatch(&api, &method, &uri, &headers, &body, &mut seen, call.as_ref()).await;
     // A request without a target is no API call (a browser's stray GET).
     if !seen.operation.is_empty()
         && let Some(written) = api.record_call(&seen, &headers, &extensions, result.as_ref(), &request_id)
@@ -253,6 +279,7 @@ async fn dispatch(
     headers: &HeaderMap,
     body: &[u8],
     seen: &mut CallSeen,
+    call: Option<&AuditedCall>,
 ) -> Result<Value, ServiceError> {
     if method != Method::POST {
         return Err(ServiceError::new(
@@ -308,11 +335,24 @@ async fn dispatch(
     seen.action = action;
     seen.resource = resource;
     allowed?;
+    if let Some(call) = call
+        && commits_with_its_record(operation, own)
+    {
+        call.arm();
+    }
     if own {
         api.service.call_stepyard(operation, request).await
     } else {
         api.service.call(operation, request).await
     }
+}
+
+/// Whether an operation's change commits together with its audit record
+/// (see [`AuditedCall`]): every change but those that run an execution or a
+/// state inside the call, whose plugins' writes would hold every other
+/// writer until the call ends.
+fn commits_with_its_record(operation: &str, own: bool) -> bool {
+    !is_read_only(operation, own) && !matches!(operation, "StartSyncExecution" | "TestState")
 }
 
 /// The IAM action and resource of one of Stepyard's own operations: the

@@ -422,8 +422,16 @@ fn main() {
             reply,
             longest,
             slow,
+            hold,
+            bound,
+            unbound,
         } = commits_after;
         let (commits, writes) = (commits - commits_before.commits, writes - commits_before.writes);
+        let (hold, bound, unbound) = (
+            hold - commits_before.hold,
+            bound - commits_before.bound,
+            unbound - commits_before.unbound,
+        );
         let (apply, commit, reply) = (
             apply - commits_before.apply,
             commit - commits_before.commit,
@@ -487,6 +495,12 @@ fn main() {
             millis(longest),
             slow,
             SLOW_BATCH.as_millis()
+        );
+        println!(
+            "  audited changes            : {bound} committed with their record, {unbound} without (record later); \
+             batches waited {:.0} ms for records in all ({:.1} µs per execution, part of applying)",
+            millis(hold),
+            per_execution(hold)
         );
         if let Some(u) = usage {
             let cpu = u.user + u.system;

@@ -21,7 +21,9 @@ use tokio::sync::broadcast;
 use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::history::{HistoryEvent, HistoryObserver};
 use stepyard_interpreter::{CheckpointRef, Journal, JournalError};
-use stepyard_store::{ExecutionRecord, Level, LogLine, LogStore, RedbStore, Started, StoreError, StoredEvent};
+use stepyard_store::{
+    AuditedCall, ExecutionRecord, Level, LogLine, LogStore, RedbStore, Started, StoreError, StoredEvent,
+};
 
 use super::executions::event_json;
 use super::logging::Logging;
@@ -56,6 +58,9 @@ pub(crate) struct DurableJournal {
     failed: AtomicBool,
     /// A new execution not yet stored: the first write stores it.
     pending_start: Mutex<Option<ExecutionRecord>>,
+    /// The API call that started it, if audited: storing the start is that
+    /// call's change (see [`AuditedCall`]).
+    call: Option<AuditedCall>,
     start_outcome: tokio::sync::watch::Sender<Option<StartOutcome>>,
     /// Where followers (the console's live view) get each event as it is
     /// recorded, committed or not; made by the first follower, so an
@@ -108,6 +113,7 @@ impl DurableJournal {
             writing: tokio::sync::Mutex::new(()),
             failed: AtomicBool::new(false),
             pending_start: Mutex::new(None),
+            call: None,
             start_outcome: tokio::sync::watch::Sender::new(Some(StartOutcome::Stored(start_millis))),
             live: OnceLock::new(),
             logging: OnceLock::new(),
@@ -132,6 +138,9 @@ impl DurableJournal {
             writing: tokio::sync::Mutex::new(()),
             failed: AtomicBool::new(false),
             pending_start: Mutex::new(Some(record)),
+            // StartExecution's call: the start is its change, and commits
+            // with its audit record.
+            call: AuditedCall::current(),
             start_outcome: tokio::sync::watch::Sender::new(None),
             live: OnceLock::new(),
             logging: OnceLock::new(),
@@ -217,7 +226,12 @@ impl DurableJournal {
         checkpoint: Option<String>,
     ) -> Result<(), StoreError> {
         let arn = record.arn.clone();
-        let (outcome, result) = match self.store.start_execution(record, events, checkpoint).await {
+        let stored = self.store.start_execution(record, events, checkpoint);
+        let stored = match self.call.clone() {
+            Some(call) => call.scope(stored).await,
+            None => stored.await,
+        };
+        let (outcome, result) = match stored {
             Ok(Started::New(record)) => (StartOutcome::Stored(record.start_millis), Ok(())),
             Ok(Started::Existing(existing)) => (
                 StartOutcome::Exists(Box::new(existing)),

@@ -15,6 +15,7 @@
 //! mean is the interpreter's and the service's business.
 
 pub mod audit;
+pub mod audited_call;
 mod memory;
 mod merge;
 mod records;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use audit::{AuditLog, AuditRecord, AuditResource, UserIdentity};
+pub use audited_call::AuditedCall;
 use futures_util::future::BoxFuture;
 pub use memory::MemoryStore;
 pub(crate) use merge::merge;

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use super::{Service, ServiceError, ServiceResult, parse};
 use stepyard_store::AuditLog;
+pub use stepyard_store::AuditedCall;
 use stepyard_store::audit::{AuditEntry, AuditQuery};
 pub use stepyard_store::audit::{
     AuditRecord, AuditResource, ChainProblem, EVENT_VERSION, HIDDEN, UserIdentity, event_millis,

@@ -125,7 +125,9 @@ impl super::super::AuditLog for RedbStore {
             Ok(json) => json,
             Err(e) => return Box::pin(std::future::ready(Err(StoreError::Invalid(e.to_string())))),
         };
-        let done = self.committer.write_later(move |write| append_job(write, &json));
+        // The record of an audited call lets the batch holding its change
+        // commit (see `crate::audited_call`).
+        let done = self.committer.record_later(move |write| append_job(write, &json));
         Box::pin(async move { done.await.unwrap_or_else(|_| Err(io("the database is closed"))) })
     }
 

@@ -9,7 +9,7 @@ use super::{RedbStore, io, read_table};
 use crate::AuditLog;
 use crate::audit::*;
 
-fn record(name: &str, time: &str) -> AuditRecord {
+pub(super) fn record(name: &str, time: &str) -> AuditRecord {
     AuditRecord {
         event_version: EVENT_VERSION.to_owned(),
         user_identity: UserIdentity::anonymous(),

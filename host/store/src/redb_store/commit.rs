@@ -11,6 +11,13 @@
 //! the shared transaction untouched. A storage error aborts the whole batch,
 //! and every job in it gets the error: nothing of the batch is committed,
 //! nothing committed before it is lost.
+//!
+//! The writes of an armed [`AuditedCall`] are answered when applied, and
+//! their batch waits for the call's audit record before it commits (see
+//! [`crate::audited_call`]). Jobs of other callers that arrive meanwhile
+//! wait for the next batch, in the order they came.
+
+use std::collections::VecDeque;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -22,6 +29,7 @@ use redb::{Database, WriteTransaction};
 
 use super::super::StoreError;
 use super::page_log::SyncHandle;
+use crate::audited_call::{AuditedCall, HOLD_LIMIT};
 
 /// Most jobs one transaction takes (bounds a commit's size and latency).
 const MAX_BATCH: usize = 4096;
@@ -29,8 +37,25 @@ const MAX_BATCH: usize = 4096;
 /// Called with the commit's outcome.
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// Applies one job to the batch's transaction (`None`: there is none, the
-/// job only learns the error through its completion).
-type Job = Box<dyn FnOnce(Option<&WriteTransaction>) -> Applied + Send>;
+/// job only learns the error through its completion). With `held`, the
+/// job is answered at once, before the commit.
+type Apply = Box<dyn FnOnce(Option<&WriteTransaction>, bool) -> Applied + Send>;
+
+/// One write submitted to the writer.
+struct Job {
+    apply: Apply,
+    role: Role,
+}
+
+/// What a job is to an audited call.
+enum Role {
+    /// An ordinary write.
+    Plain,
+    /// A write of an armed call: held for its record.
+    Change(AuditedCall),
+    /// The call's audit record: its batch may commit.
+    Record(AuditedCall),
+}
 
 /// What applying a job gave.
 struct Applied {
@@ -57,6 +82,13 @@ pub struct CommitStats {
     pub longest: Duration,
     /// Batches that took longer than [`SLOW_BATCH`].
     pub slow: u64,
+    /// Time batches spent waiting for audit records (part of `apply`).
+    pub hold: Duration,
+    /// Audited calls whose change and record committed in one batch.
+    pub bound: u64,
+    /// Audited calls whose batch stopped waiting for their record
+    /// ([`HOLD_LIMIT`]): the change committed first, the record later.
+    pub unbound: u64,
 }
 
 /// A batch slower than this delays its writers noticeably (counted in
@@ -73,6 +105,9 @@ struct Counters {
     reply_nanos: AtomicU64,
     longest_nanos: AtomicU64,
     slow: AtomicU64,
+    hold_nanos: AtomicU64,
+    bound: AtomicU64,
+    unbound: AtomicU64,
 }
 
 impl Counters {
@@ -125,27 +160,64 @@ impl Committer {
             reply: time(&c.reply_nanos),
             longest: time(&c.longest_nanos),
             slow: c.slow.load(Ordering::Relaxed),
+            hold: time(&c.hold_nanos),
+            bound: c.bound.load(Ordering::Relaxed),
+            unbound: c.unbound.load(Ordering::Relaxed),
         }
     }
 
     /// Submits `apply`; `reply` gets its result once the batch committed
-    /// (or the commit's error).
+    /// (or the commit's error). A write of an armed [`AuditedCall`] (the
+    /// task's current one) gets it as soon as it is applied instead, and
+    /// its batch commits with the call's record.
     pub(crate) fn submit<R: Send + 'static>(
         &self,
         apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
         reply: impl FnOnce(Result<R, StoreError>) + Send + 'static,
     ) {
-        let job: Job = Box::new(move |txn| {
+        let role = AuditedCall::holding().map_or(Role::Plain, Role::Change);
+        self.submit_as(role, apply, reply, None);
+    }
+
+    /// Submits the audit record of the task's current call (see
+    /// [`submit`](Self::submit)): the batch holding the call's writes may
+    /// then commit.
+    pub(crate) fn submit_record<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        reply: impl FnOnce(Result<R, StoreError>) + Send + 'static,
+    ) {
+        let role = AuditedCall::holding().map_or(Role::Plain, Role::Record);
+        self.submit_as(role, apply, reply, None);
+    }
+
+    fn submit_as<R: Send + 'static>(
+        &self,
+        role: Role,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        reply: impl FnOnce(Result<R, StoreError>) + Send + 'static,
+        committed: Option<Box<dyn FnOnce() + Send>>,
+    ) {
+        let apply: Apply = Box::new(move |txn, held| {
             let result = match txn {
                 Some(txn) => apply(txn),
                 None => Err(StoreError::Io("not applied".into())),
             };
             let fatal = matches!(result, Err(StoreError::Io(_)));
-            Applied {
-                complete: Box::new(move |commit| reply(commit.and(result))),
-                fatal,
-            }
+            let complete: Completion = if held {
+                // The call goes on now; a failed commit reaches it through
+                // its record's answer.
+                reply(result);
+                Box::new(move |_| committed.into_iter().for_each(|f| f()))
+            } else {
+                Box::new(move |commit| {
+                    committed.into_iter().for_each(|f| f());
+                    reply(commit.and(result));
+                })
+            };
+            Applied { complete, fatal }
         });
+        let job = Job { apply, role };
         let sender = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let rejected = match sender {
             Some(tx) => tx.send(job).err().map(|e| e.0),
@@ -153,7 +225,7 @@ impl Committer {
         };
         if let Some(job) = rejected {
             // The writer is gone (shut down): answer without a transaction.
-            (job(None).complete)(Err(closed()));
+            ((job.apply)(None, false).complete)(Err(closed()));
         }
     }
 
@@ -178,6 +250,23 @@ impl Committer {
         rx.await.unwrap_or_else(|_| Err(closed()))
     }
 
+    /// Writes and awaits the answer (see [`submit`](Self::submit)), then
+    /// runs `committed` once the batch has committed (or failed to), even
+    /// when the answer came first: for caches of what was written.
+    pub(crate) async fn write_async_then<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        committed: impl FnOnce() + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let role = AuditedCall::holding().map_or(Role::Plain, Role::Change);
+        let reply = move |r| {
+            let _ = tx.send(r);
+        };
+        self.submit_as(role, apply, reply, Some(Box::new(committed)));
+        rx.await.unwrap_or_else(|_| Err(closed()))
+    }
+
     /// Submits a write; the receiver yields its result once committed.
     pub(crate) fn write_later<R: Send + 'static>(
         &self,
@@ -185,6 +274,20 @@ impl Committer {
     ) -> tokio::sync::oneshot::Receiver<Result<R, StoreError>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.submit(apply, move |r| {
+            let _ = tx.send(r);
+        });
+        rx
+    }
+
+    /// Submits the current call's audit record (see
+    /// [`submit_record`](Self::submit_record)); the receiver yields its
+    /// result once committed.
+    pub(crate) fn record_later<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> tokio::sync::oneshot::Receiver<Result<R, StoreError>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit_record(apply, move |r| {
             let _ = tx.send(r);
         });
         rx
@@ -216,21 +319,32 @@ fn closed() -> StoreError {
 const SYNCS_IN_FLIGHT: usize = 1;
 
 fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters, syncs: Option<&SyncHandle>) {
-    let mut batch: Vec<Job> = Vec::new();
-    while let Ok(first) = jobs.recv() {
+    // Jobs that came while a batch waited for records: the next batch's
+    // first, in the order they came.
+    let mut deferred: VecDeque<Job> = VecDeque::new();
+    loop {
+        let first = match deferred.pop_front() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
         if let Some(syncs) = syncs {
             syncs.wait_for_syncs_below(SYNCS_IN_FLIGHT);
         }
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let mut batch = Batch::begin(db);
+        batch.apply(first);
+        while batch.jobs < MAX_BATCH {
+            match deferred.pop_front().map_or_else(|| jobs.try_recv().ok(), Some) {
+                Some(job) => batch.apply(job),
+                None => break,
             }
         }
-        counters.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        batch.await_records(jobs, &mut deferred, counters);
+        counters.writes.fetch_add(batch.jobs as u64, Ordering::Relaxed);
         counters.commits.fetch_add(1, Ordering::Relaxed);
-        commit_batch(db, &mut batch, counters, syncs);
+        batch.commit(counters, syncs);
     }
     // Every writer has its answer before shutdown returns.
     if let Some(syncs) = syncs {
@@ -238,53 +352,136 @@ fn write_loop(db: &Database, jobs: &mpsc::Receiver<Job>, counters: &Counters, sy
     }
 }
 
-fn commit_batch(db: &Database, batch: &mut Vec<Job>, counters: &Counters, syncs: Option<&SyncHandle>) {
-    let started = Instant::now();
-    let txn = match db.begin_write() {
-        Ok(txn) => txn,
-        Err(e) => {
-            let error = StoreError::Io(format!("cannot begin a write: {e}"));
-            // The jobs never ran; answer each with the error.
-            for job in batch.drain(..) {
-                (job(None).complete)(Err(error.clone()));
+/// One transaction being filled.
+struct Batch {
+    /// `Err`: it could not begin; every job gets that error.
+    txn: Result<WriteTransaction, StoreError>,
+    completions: Vec<Completion>,
+    /// A job hit a storage error: the batch must not commit.
+    fatal: bool,
+    /// Calls whose writes it holds, waiting for their records.
+    waiting: Vec<AuditedCall>,
+    /// Calls whose record joined their change here.
+    bound: u64,
+    jobs: usize,
+    started: Instant,
+}
+
+impl Batch {
+    fn begin(db: &Database) -> Batch {
+        Batch {
+            txn: db
+                .begin_write()
+                .map_err(|e| StoreError::Io(format!("cannot begin a write: {e}"))),
+            completions: Vec::new(),
+            fatal: false,
+            waiting: Vec::new(),
+            bound: 0,
+            jobs: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn is_waiting_for(&self, call: &AuditedCall) -> bool {
+        self.waiting.iter().any(|w| w.same(call))
+    }
+
+    fn apply(&mut self, job: Job) {
+        self.jobs += 1;
+        let txn = self.txn.as_ref().ok();
+        let held = match &job.role {
+            // A settled call's writes (its batch stopped waiting) are
+            // ordinary; so is everything when there is no transaction.
+            Role::Change(call) if txn.is_some() && !call.is_settled() => {
+                if !self.is_waiting_for(call) {
+                    self.waiting.push(call.clone());
+                }
+                true
             }
-            return;
+            _ => false,
+        };
+        let applied = (job.apply)(txn, held);
+        self.fatal |= applied.fatal;
+        self.completions.push(applied.complete);
+        if let Role::Record(call) = &job.role {
+            if self.is_waiting_for(call) {
+                self.bound += 1;
+                self.waiting.retain(|w| !w.same(call));
+            }
+            call.settle();
         }
-    };
-    let mut completions = Vec::with_capacity(batch.len());
-    let mut fatal = false;
-    for job in batch.drain(..) {
-        let applied = job(Some(&txn));
-        fatal |= applied.fatal;
-        completions.push(applied.complete);
     }
-    let applied = Counters::lap(&counters.apply_nanos, started);
-    let outcome = if fatal {
-        let _ = txn.abort();
-        Err(StoreError::Io(
-            "a write in the same batch failed; nothing of the batch was saved".into(),
-        ))
-    } else {
-        txn.commit().map_err(|e| StoreError::Io(format!("cannot commit: {e}")))
-    };
-    let committed = Counters::lap(&counters.commit_nanos, applied);
-    let answer = move |outcome: Result<(), StoreError>| {
-        for complete in completions {
-            complete(outcome.clone());
+
+    /// Whether a job that came while the batch waits for records joins it:
+    /// the calls' own writes and records do, and ordinary writes while
+    /// there is room (the writer would idle otherwise). A new call's
+    /// change does not: it would make the batch wait longer; it starts the
+    /// next one, and every job after it waits behind it, in order.
+    fn takes_while_waiting(&self, job: &Job, deferring: bool) -> bool {
+        match &job.role {
+            Role::Change(call) | Role::Record(call) if self.is_waiting_for(call) => true,
+            Role::Change(_) => false,
+            Role::Plain | Role::Record(_) => !deferring && self.jobs < MAX_BATCH,
         }
-    };
-    match (syncs, outcome) {
-        (Some(syncs), Ok(())) => syncs.after_sync(Box::new(move |synced| {
-            answer(synced.map_err(|e| StoreError::Io(format!("cannot commit: {e}"))))
-        })),
-        (_, outcome) => answer(outcome),
     }
-    let done = Counters::lap(&counters.reply_nanos, committed);
-    let took = done - started;
-    counters
-        .longest_nanos
-        .fetch_max(took.as_nanos() as u64, Ordering::Relaxed);
-    if took > SLOW_BATCH {
-        counters.slow.fetch_add(1, Ordering::Relaxed);
+
+    /// Applies the records of the calls whose writes it holds as they come
+    /// (and other jobs, see [`takes_while_waiting`](Self::takes_while_waiting)),
+    /// until no record is missing or [`HOLD_LIMIT`] has passed.
+    fn await_records(&mut self, jobs: &mpsc::Receiver<Job>, deferred: &mut VecDeque<Job>, counters: &Counters) {
+        let since = Instant::now();
+        let deadline = since + HOLD_LIMIT;
+        while !self.waiting.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match jobs.recv_timeout(left) {
+                Ok(job) if self.takes_while_waiting(&job, !deferred.is_empty()) => self.apply(job),
+                Ok(job) => deferred.push_back(job),
+                Err(_) => break,
+            }
+        }
+        // Past the limit (or shutting down): commit without them; their
+        // records, when they come, are ordinary writes.
+        counters.unbound.fetch_add(self.waiting.len() as u64, Ordering::Relaxed);
+        for call in self.waiting.drain(..) {
+            call.settle();
+        }
+        counters.bound.fetch_add(self.bound, Ordering::Relaxed);
+        Counters::lap(&counters.hold_nanos, since);
+    }
+
+    fn commit(self, counters: &Counters, syncs: Option<&SyncHandle>) {
+        let started = self.started;
+        let applied = Counters::lap(&counters.apply_nanos, started);
+        let outcome = match self.txn {
+            Err(e) => Err(e),
+            Ok(txn) if self.fatal => {
+                let _ = txn.abort();
+                Err(StoreError::Io(
+                    "a write in the same batch failed; nothing of the batch was saved".into(),
+                ))
+            }
+            Ok(txn) => txn.commit().map_err(|e| StoreError::Io(format!("cannot commit: {e}"))),
+        };
+        let committed = Counters::lap(&counters.commit_nanos, applied);
+        let completions = self.completions;
+        let answer = move |outcome: Result<(), StoreError>| {
+            for complete in completions {
+                complete(outcome.clone());
+            }
+        };
+        match (syncs, outcome) {
+            (Some(syncs), Ok(())) => syncs.after_sync(Box::new(move |synced| {
+                answer(synced.map_err(|e| StoreError::Io(format!("cannot commit: {e}"))))
+            })),
+            (_, outcome) => answer(outcome),
+        }
+        let done = Counters::lap(&counters.reply_nanos, committed);
+        let took = done - started;
+        counters
+            .longest_nanos
+            .fetch_max(took.as_nanos() as u64, Ordering::Relaxed);
+        if took > SLOW_BATCH {
+            counters.slow.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }

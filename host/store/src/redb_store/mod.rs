@@ -10,6 +10,8 @@ mod audit;
 #[cfg(test)]
 mod audit_tests;
 mod audit_verify;
+#[cfg(test)]
+mod audited_call_tests;
 mod commit;
 mod executions;
 mod journal;
@@ -62,7 +64,7 @@ pub struct RedbStore {
     /// The secret that keys task tokens (see [`RedbStore::task_token_key`]).
     task_token_key: Arc<[u8]>,
     /// State machines as last read (see [`machine_cache::MachineCache`]).
-    machines: machine_cache::MachineCache,
+    machines: Arc<machine_cache::MachineCache>,
     /// Deletes audit records past their age, once asked to
     /// ([`RedbStore::keep_audit_for`]).
     audit_retention: Mutex<Option<audit::Retention>>,
@@ -167,7 +169,7 @@ impl RedbStore {
             pending_lines,
             pending_usage,
             task_token_key,
-            machines: machine_cache::MachineCache::default(),
+            machines: Arc::default(),
             audit_retention: Mutex::new(None),
         })
     }
