@@ -53,7 +53,17 @@ fn executions_states_tasks_and_requests_are_counted() {
         .to_owned();
     assert_eq!(ended(&server, &stolen)["status"], "FAILED");
 
-    let (status, text) = http_get(server.addr, "/metrics", &server.addr.to_string());
+    // An execution's end is visible a moment before its run task is gone
+    // from the running gauge: scrape until it is.
+    let scrape = || http_get(server.addr, "/metrics", &server.addr.to_string());
+    let (mut status, mut text) = scrape();
+    for _ in 0..100 {
+        if status != 200 || sample(&text, r#"stepyard_executions_running{state_machine="orders"}"#) == 0.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        (status, text) = scrape();
+    }
     assert_eq!(status, 200, "{text}");
     assert!(text.ends_with("# EOF\n"));
     assert_eq!(

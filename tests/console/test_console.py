@@ -591,7 +591,11 @@ class ConsoleWithAuth(ConsoleTest):
         self.one("[data-user=admin]")
         self.driver.get_log("browser")  # the reader's refusals were logged as failed requests
         self.open("/#/audit")
-        self.one("[data-testid=audit-records] tbody tr[data-event]")
+        # Rows, or the page's error (named in the failure if it comes).
+        self.wait(lambda: self.css("[data-testid=audit-records] tbody tr[data-event]")
+                  or self.css("[data-testid=audit-records] .error-text"), 10, "the audit page shows nothing")
+        problems = [e.text for e in self.css("[data-testid=audit-records] .error-text")]
+        self.assertEqual(problems, [], "the admin reads the trail")
         self.one("[data-testid=audit-denied]").click()
         row = "[data-testid=audit-records] tr[data-event=StopExecution][data-user=reader]"
         self.one(row)
