@@ -26,6 +26,20 @@ fn pass_result_replaces_the_effective_input_and_is_not_evaluated() {
 }
 
 #[test]
+fn parameters_may_be_any_json_value_and_templates_inside_an_array_are_evaluated() {
+    // The service accepts any JSON value as Parameters (deployed samples
+    // use an array); objects inside the array are templates too.
+    let def = r#"{"StartAt":"A","States":{
+        "A":{"Type":"Pass","Parameters":[{"id.$":"$.id"}, 3, "text"],"ResultPath":"$.list","Next":"B"},
+        "B":{"Type":"Pass","Parameters":"plain","ResultPath":"$.word","End":true}}}"#;
+    let out = run(def, json!({"id": "o-1"}));
+    assert_eq!(
+        out.output(),
+        &json!({"id": "o-1", "list": [{"id": "o-1"}, 3, "text"], "word": "plain"})
+    );
+}
+
+#[test]
 fn null_paths_discard_or_empty() {
     let def = r#"{"StartAt":"A","States":{
         "A":{"Type":"Pass","Result":"ignored","ResultPath":null,"Next":"B"},

@@ -130,7 +130,11 @@ pub(crate) fn result_path(parser: &mut Parser, obj: &Map<String, Value>, locatio
 /// A payload template (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath `Assign`).
 pub(crate) fn payload(parser: &mut Parser, value: &Value, key: &str, location: &str) -> Option<PayloadTemplate> {
     let loc = format!("{location}/{key}");
-    if !value.is_object() && key != "Assign" {
+    // The service takes any JSON value as `Parameters` (AWS loosened its
+    // own schema to match: numbers, strings, booleans, null and arrays are
+    // accepted, and objects inside an array are templates too); the other
+    // templates are key-value collections.
+    if !value.is_object() && key != "Assign" && key != "Parameters" {
         parser.schema(format!("The value for the field '{key}' must be an OBJECT"), &loc);
         return None;
     }
