@@ -389,20 +389,24 @@ impl Compiler<'_> {
                 self.pos = close + 1;
                 Ok(Operand::Str(parse::unescape(&raw)?))
             }
-            Some('t') | Some('f') => {
-                for (word, value) in [("true", true), ("false", false)] {
-                    if self.eat(word) {
-                        return Ok(Operand::Bool(value));
-                    }
+            // A bare word: `true`, `false` and `null` are those values;
+            // any other word is compared as the string it spells, as the
+            // service evaluates `[?(@.status==Failure)]` (deployed
+            // definitions rely on it).
+            Some(c) if c.is_ascii_alphabetic() => {
+                let begin = self.pos;
+                while self
+                    .current()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                {
+                    self.pos += 1;
                 }
-                Err("Expected boolean literal".to_owned())
-            }
-            Some('n') => {
-                if self.eat("null") {
-                    Ok(Operand::Null)
-                } else {
-                    Err("Expected <null> value".to_owned())
-                }
+                Ok(match self.text(begin, self.pos).as_str() {
+                    "true" => Operand::Bool(true),
+                    "false" => Operand::Bool(false),
+                    "null" => Operand::Null,
+                    word => Operand::Str(word.to_owned()),
+                })
             }
             Some(open @ ('{' | '[')) => {
                 let close_char = if open == '{' { '}' } else { ']' };

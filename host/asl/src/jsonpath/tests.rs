@@ -257,6 +257,30 @@ fn filters_compare_numbers_strings_and_paths() {
 }
 
 #[test]
+fn a_bare_word_in_a_filter_is_the_string_it_spells() {
+    let doc = store();
+    let titles = |filter: &str| select(&format!("$.store.book[?({filter})].title"), &doc).unwrap();
+    assert_eq!(titles("@.category==reference"), json!(["Sayings"]));
+    assert_eq!(titles("@.category != fiction"), json!(["Sayings"]));
+    assert_eq!(titles("reference == @.category"), json!(["Sayings"]));
+    // Words that begin like the literals are still words.
+    assert_eq!(titles("@.category == nullable"), json!([]));
+    assert_eq!(titles("@.category == fiction && @.price < 9"), json!(["Moby Dick"]));
+    // The literals themselves keep their meaning.
+    let doc = json!({"items": [{"ok": true, "v": null}, {"ok": false, "v": "null"}]});
+    let count = |filter: &str| {
+        select(&format!("$.items[?({filter})]"), &doc)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count("@.ok == true"), 1);
+    assert_eq!(count("@.ok == false"), 1);
+    assert_eq!(count("@.v == null"), 1);
+}
+
+#[test]
 fn filter_equality_follows_jayway_number_and_string_rules() {
     let doc = json!({"items": [{"v": 1}, {"v": 1.0}, {"v": "1"}, {"v": true}, {"v": null}, {"v": [1, 2]}]});
     let count = |filter: &str| match select(&format!("$.items[?({filter})]"), &doc).unwrap() {
