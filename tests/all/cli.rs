@@ -95,6 +95,25 @@ fn invalid_definitions_report_status_and_aws_message() {
 }
 
 #[test]
+fn an_integration_no_plugin_serves_is_refused_before_the_run_at_its_resource() {
+    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"Q","States":{
+        "Q":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:putItem","End":true}}}}}}"#;
+    let (v, code) = run_json(def, "[1]", &[]);
+    assert_eq!((v["status"].as_str(), code), (Some("INVALID_DEFINITION"), 1), "{v}");
+    assert_eq!(
+        v["diagnostics"][0]["location"],
+        "/States/M/ItemProcessor/States/Q/Resource"
+    );
+    assert!(
+        v["cause"]
+            .as_str()
+            .unwrap()
+            .contains("arn:aws:states:::dynamodb:putItem is not recognized"),
+        "{v}"
+    );
+}
+
+#[test]
 fn history_flag_adds_events() {
     let (v, _) = run_json(
         r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#,

@@ -97,6 +97,10 @@ impl TaskInvoker for CallbackInvoker {
     fn supports_heartbeats(&self, kind: &ResourceKind) -> bool {
         waits_for_token(kind) || self.inner.supports_heartbeats(kind)
     }
+
+    fn serves(&self, kind: &ResourceKind) -> bool {
+        self.inner.serves(kind)
+    }
 }
 
 #[derive(Deserialize)]

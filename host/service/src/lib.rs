@@ -44,6 +44,7 @@ pub use arn::Location;
 pub use error::ServiceError;
 use error::ServiceResult;
 pub use live::{LiveHistory, LiveUpdate};
+pub use machines::unserved_resources;
 pub use metric_data::DEFAULT_METRICS_RETENTION;
 pub use retention::DEFAULT_EXECUTION_RETENTION;
 pub use status::{ListenerFuture, StatusChange, StatusListener};

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use super::arn::{self, check_name};
 use super::logging::Logging;
 use super::{Service, ServiceError, ServiceResult, epoch, page_by_arn, page_size};
-use stepyard_asl::definition::StateMachine;
+use stepyard_asl::definition::{Diagnostic, InvalidDefinition, StateMachine, codes};
+use stepyard_interpreter::task::TaskInvoker;
 use stepyard_store::{StateMachineRecord, StoreError, Tag, VersionRecord};
 
 #[derive(Deserialize)]
@@ -144,9 +145,47 @@ fn check_role_arn(role_arn: &str) -> ServiceResult<()> {
     }
 }
 
-/// Parses a definition the way CreateStateMachine checks it.
-fn check_definition(definition: &str) -> ServiceResult<StateMachine> {
-    StateMachine::parse(definition).map_err(|invalid| ServiceError::new("InvalidDefinition", invalid.aws_message()))
+impl Service {
+    /// Parses a definition the way CreateStateMachine checks it, and refuses
+    /// resources this server cannot call (an integration no plugin stands
+    /// for) at their `Resource`.
+    fn check_definition(&self, definition: &str) -> ServiceResult<StateMachine> {
+        let invalid =
+            |diagnostics| ServiceError::new("InvalidDefinition", InvalidDefinition { diagnostics }.aws_message());
+        let machine = StateMachine::parse(definition).map_err(|e| invalid(e.diagnostics))?;
+        let unserved = self.unserved_resources(&machine);
+        if unserved.is_empty() {
+            Ok(machine)
+        } else {
+            Err(invalid(unserved))
+        }
+    }
+
+    fn unserved_resources(&self, machine: &StateMachine) -> Vec<Diagnostic> {
+        unserved_resources(machine, self.tasks.current().as_ref())
+    }
+}
+
+/// A diagnostic for each Task resource that `tasks` cannot serve, at its
+/// `Resource`, in AWS's words for a resource it does not recognise.
+pub fn unserved_resources(machine: &StateMachine, tasks: &dyn TaskInvoker) -> Vec<Diagnostic> {
+    machine
+        .task_resources()
+        .into_iter()
+        .filter(|(_, task)| !tasks.serves(&task.kind))
+        .map(|(location, task)| {
+            Diagnostic::error(
+                codes::SCHEMA_VALIDATION_FAILED,
+                format!(
+                    "The resource provided {} is not recognized. The value is not a valid resource ARN, \
+                     or the resource is not available in this region. (Stepyard serves Lambda functions and \
+                     arn:aws:states:::lambda:invoke, as plugins.)",
+                    task.resource
+                ),
+                location,
+            )
+        })
+        .collect()
 }
 
 fn tags(input: &[TagInput]) -> ServiceResult<Vec<Tag>> {
@@ -194,7 +233,7 @@ impl Service {
         check_name(&req.name)?;
         check_role_arn(&req.role_arn)?;
         let machine_type = machine_type(req.machine_type.as_deref())?;
-        check_definition(&req.definition)?;
+        self.check_definition(&req.definition)?;
         if let Some(logging) = &req.logging_configuration {
             Logging::parse(logging)?;
         }
@@ -275,7 +314,7 @@ impl Service {
             ));
         }
         if let Some(definition) = &req.definition {
-            check_definition(definition)?;
+            self.check_definition(definition)?;
         }
         if let Some(role) = &req.role_arn {
             check_role_arn(role)?;
@@ -458,7 +497,7 @@ impl Service {
         machine_type(req.machine_type.as_deref())?;
         let limit = page_size(req.max_results)?;
         let diagnostics = match StateMachine::parse(&req.definition) {
-            Ok(_) => Vec::new(),
+            Ok(machine) => self.unserved_resources(&machine),
             Err(invalid) => invalid.diagnostics,
         };
         let truncated = diagnostics.len() > limit;

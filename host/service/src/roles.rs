@@ -70,4 +70,8 @@ impl TaskInvoker for RoleGuard {
     fn supports_heartbeats(&self, kind: &ResourceKind) -> bool {
         self.inner.supports_heartbeats(kind)
     }
+
+    fn serves(&self, kind: &ResourceKind) -> bool {
+        self.inner.serves(kind)
+    }
 }

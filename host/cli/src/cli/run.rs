@@ -8,9 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
-use stepyard_asl::definition::StateMachine;
+use stepyard_asl::definition::{InvalidDefinition, StateMachine};
 use stepyard_interpreter::clock::ScaledClock;
 use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
+use stepyard_interpreter::task::TaskInvoker;
 use stepyard_interpreter::{ExecutionResult, ExecutionSpec, ExecutionStatus, Interpreter, MAX_PAYLOAD_BYTES, Services};
 
 use super::held::{self, Access, Holder};
@@ -61,23 +62,7 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
     }
     let machine = match StateMachine::parse(&text) {
         Ok(m) => Arc::new(m),
-        Err(invalid) => {
-            if args.json {
-                let out = json!({
-                    "status": "INVALID_DEFINITION",
-                    "error": "InvalidDefinition",
-                    "cause": invalid.aws_message(),
-                    "diagnostics": invalid.diagnostics,
-                });
-                println!("{out}");
-            } else {
-                eprintln!("{}: invalid definition", args.definition.display());
-                for d in &invalid.diagnostics {
-                    eprintln!("  {} {}: {}", d.location, d.code, d.message);
-                }
-            }
-            return Ok(ExitCode::from(1));
-        }
+        Err(invalid) => return Ok(report_invalid(&args, &invalid)),
     };
 
     let machine_name = super::client::machine_name(&args.definition);
@@ -91,7 +76,17 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
     let mut tries = 0;
     loop {
         match held::resolve(env)? {
-            Access::Held(store) => return run_held(&args, env, store, &text, input, &machine_name, &execution_name),
+            Access::Held(store) => {
+                return run_held(
+                    &args,
+                    env,
+                    store,
+                    (&text, &machine),
+                    input,
+                    &machine_name,
+                    &execution_name,
+                );
+            }
             Access::Remote(addr) => {
                 if tries == 0 && (args.time_scale != 1.0 || args.lambdas.is_some()) {
                     eprintln!(
@@ -152,7 +147,7 @@ fn run_held(
     args: &RunArgs,
     env: &super::EnvArgs,
     store: Arc<stepyard_store::RedbStore>,
-    definition: &str,
+    (definition, machine): (&str, &StateMachine),
     input: Value,
     machine_name: &str,
     execution_name: &str,
@@ -164,6 +159,9 @@ fn run_held(
     let tasks = env
         .open_on(store.clone(), metrics.clone())?
         .registry(args.lambdas.as_deref())?;
+    if let Some(refused) = refuse_unserved(args, machine, &tasks) {
+        return Ok(refused);
+    }
     let runtime = runtime_for(args)?;
     if watch {
         println!("{machine_name}: execution {execution_name}");
@@ -247,6 +245,9 @@ fn run_in_process(
         .context("cannot start the async runtime")?;
     let (history, observer, watch) = observers(args);
     let tasks = env.open()?.registry(args.lambdas.as_deref())?;
+    if let Some(refused) = refuse_unserved(args, &machine, &tasks) {
+        return Ok(refused);
+    }
     if watch {
         println!("{machine_name}: execution {execution_name}");
     }
@@ -401,4 +402,31 @@ fn run_remote(
         print_result(args, &result, None);
     }
     Ok(exit_code(&result))
+}
+
+/// As CreateStateMachine does: an integration no plugin serves is refused
+/// before the run, at its `Resource`, not when an execution reaches it.
+fn refuse_unserved(args: &RunArgs, machine: &StateMachine, tasks: &dyn TaskInvoker) -> Option<ExitCode> {
+    let unserved = stepyard_service::unserved_resources(machine, tasks);
+    (!unserved.is_empty()).then(|| report_invalid(args, &InvalidDefinition { diagnostics: unserved }))
+}
+
+/// Prints why a definition is invalid (one JSON object with `--json`, a
+/// line per problem otherwise); the exit code is 1.
+fn report_invalid(args: &RunArgs, invalid: &InvalidDefinition) -> ExitCode {
+    if args.json {
+        let out = json!({
+            "status": "INVALID_DEFINITION",
+            "error": "InvalidDefinition",
+            "cause": invalid.aws_message(),
+            "diagnostics": invalid.diagnostics,
+        });
+        println!("{out}");
+    } else {
+        eprintln!("{}: invalid definition", args.definition.display());
+        for d in &invalid.diagnostics {
+            eprintln!("  {} {}: {}", d.location, d.code, d.message);
+        }
+    }
+    ExitCode::from(1)
 }

@@ -11,7 +11,7 @@ mod registry;
 
 pub use registry::{CallOutcome, Function, FunctionError, Registry};
 
-use stepyard_asl::definition::ResourceKind;
+use stepyard_asl::definition::{IntegrationPattern, ResourceKind};
 
 use crate::clock::BoxFuture;
 
@@ -106,6 +106,27 @@ pub trait TaskInvoker: Send + Sync {
         let _ = kind;
         false
     }
+
+    /// Whether resources of `kind` can be called at all, so a definition
+    /// naming one it cannot serve is refused when it is created, at its
+    /// `Resource`, rather than failing each execution there. A Lambda
+    /// function counts as served even if none of that name is loaded yet:
+    /// AWS accepts it too, and fails the call. Invokers that do not say
+    /// serve everything.
+    fn serves(&self, kind: &ResourceKind) -> bool {
+        let _ = kind;
+        true
+    }
+}
+
+/// Whether `kind` is the `lambda:invoke` integration (with or without a
+/// task token: `.sync` does not exist for it).
+pub fn is_lambda_invoke(kind: &ResourceKind) -> bool {
+    matches!(
+        kind,
+        ResourceKind::Service { resource_type, resource, pattern }
+            if resource_type == "lambda" && resource == "invoke" && *pattern != IntegrationPattern::Sync
+    )
 }
 
 /// Where executions get their task invoker. An execution asks once, when
@@ -150,5 +171,9 @@ impl TaskInvoker for NoTasks {
             }
         };
         Box::pin(async move { Err(failure) })
+    }
+
+    fn serves(&self, kind: &ResourceKind) -> bool {
+        matches!(kind, ResourceKind::LambdaFunction { .. })
     }
 }

@@ -223,6 +223,12 @@ impl TaskInvoker for Registry {
             }
         })
     }
+
+    /// Lambda functions (by ARN or name) and the `lambda:invoke`
+    /// integration: what plugins stand for.
+    fn serves(&self, kind: &ResourceKind) -> bool {
+        matches!(kind, ResourceKind::LambdaFunction { .. }) || super::is_lambda_invoke(kind)
+    }
 }
 
 #[cfg(test)]
