@@ -68,7 +68,7 @@ fn a_failed_execution_reaches_a_webhook_that_comes_back_after_retries() {
     )
     .unwrap();
     let rules_arg = rules.to_str().unwrap();
-    let server = Server::start(&data, &["--time-scale", "0.05", "--alerts", rules_arg]);
+    let server = Server::start(&data, &["--time-scale", "0.2", "--alerts", rules_arg]);
     let orders = create(&server, "orders", &order_definition());
     let start = |name: &str, input: &str| {
         server.ok(
@@ -156,7 +156,8 @@ fn a_failed_execution_reaches_a_webhook_that_comes_back_after_retries() {
 
     // The file target took every status change, RUNNING included.
     let ok = start("paid", r#"{"order_id":"a-1","total":5}"#);
-    assert_eq!(ended(&server, &ok)["status"], "SUCCEEDED");
+    let end = ended(&server, &ok);
+    assert_eq!(end["status"], "SUCCEEDED", "{end:#}");
     std::thread::sleep(Duration::from_millis(200));
     let statuses: Vec<String> = std::fs::read_to_string(&all)
         .unwrap()

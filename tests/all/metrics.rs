@@ -26,7 +26,7 @@ fn executions_states_tasks_and_requests_are_counted() {
         std::fs::copy(source.join("test").join(f), plugins.join(f)).unwrap();
     }
     let data = temp_dir("metrics");
-    let server = Server::start_with_plugins(&data, &plugins, &["--time-scale", "0.05"]);
+    let server = Server::start_with_plugins(&data, &plugins, &["--time-scale", "0.2"]);
     let orders = create(&server, "orders", &order_definition());
     let start = |input: &str| {
         server.ok("StartExecution", json!({"stateMachineArn": orders, "input": input}))["executionArn"]
@@ -39,8 +39,9 @@ fn executions_states_tasks_and_requests_are_counted() {
         start(r#"{"order_id":"m-2","total":5,"payment":{"flaky_attempts":2}}"#),
         start(r#"{"order_id":"m-3","total":5,"payment":{"card":"declined"}}"#),
     ];
-    let statuses: Vec<Value> = runs.iter().map(|arn| ended(&server, arn)["status"].clone()).collect();
-    assert_eq!(statuses, ["SUCCEEDED", "SUCCEEDED", "FAILED"]);
+    let ends: Vec<Value> = runs.iter().map(|arn| ended(&server, arn)).collect();
+    let statuses: Vec<&Value> = ends.iter().map(|e| &e["status"]).collect();
+    assert_eq!(statuses, ["SUCCEEDED", "SUCCEEDED", "FAILED"], "{ends:#?}");
     let attack = r#"{"StartAt": "Steal", "States": {"Steal": {"Type": "Task",
         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hostile", "End": true}}}"#;
     let thief = create(&server, "thief", attack);

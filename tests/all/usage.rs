@@ -38,7 +38,7 @@ fn every_attempt_is_measured_and_summed_per_execution() {
     for f in ["hostile.wasm", "hostile.toml"] {
         std::fs::copy(source.join("test").join(f), plugins.join(f)).unwrap();
     }
-    let server = Server::start_with_plugins(&temp_dir("usage"), &plugins, &["--time-scale", "0.05"]);
+    let server = Server::start_with_plugins(&temp_dir("usage"), &plugins, &["--time-scale", "0.2"]);
     let orders = create(&server, "orders", &order_definition());
     let ok = start(&server, &orders, json!({"order_id": "u-1", "total": 5}));
     let flaky = start(

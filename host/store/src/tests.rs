@@ -368,15 +368,12 @@ fn start_seqs_continue_after_reopening_and_records_keep_their_definition() {
     assert_eq!((events, more), (vec![event(1)], false));
 }
 
-#[test]
-fn a_state_machine_read_after_each_change_is_the_changed_one() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let s = RedbStore::in_memory().unwrap();
-    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
-    let record = StateMachineRecord {
+/// A state machine record named `m` at `arn`, with `definition`.
+pub(crate) fn machine_record(arn: &str, definition: &str) -> StateMachineRecord {
+    StateMachineRecord {
         arn: arn.into(),
         name: "m".into(),
-        definition: "first".into(),
+        definition: definition.into(),
         role_arn: "role".into(),
         machine_type: "STANDARD".into(),
         creation_millis: 0,
@@ -386,7 +383,15 @@ fn a_state_machine_read_after_each_change_is_the_changed_one() {
         tracing_configuration: None,
         tags: Vec::new(),
         next_version: 1,
-    };
+    }
+}
+
+#[test]
+fn a_state_machine_read_after_each_change_is_the_changed_one() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let s = RedbStore::in_memory().unwrap();
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+    let record = machine_record(arn, "first");
     assert!(s.state_machine(arn).unwrap().is_none());
     rt.block_on(s.create_state_machine(record)).unwrap();
     // Read twice: the second read comes from the cache.

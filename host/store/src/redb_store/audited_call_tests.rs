@@ -14,20 +14,7 @@ const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
 const NOW: &str = "2026-01-02T03:04:05Z";
 
 fn machine(definition: &str) -> StateMachineRecord {
-    StateMachineRecord {
-        arn: ARN.into(),
-        name: "m".into(),
-        definition: definition.into(),
-        role_arn: "role".into(),
-        machine_type: "STANDARD".into(),
-        creation_millis: 0,
-        update_millis: 0,
-        revision_id: "r1".into(),
-        logging_configuration: None,
-        tracing_configuration: None,
-        tags: Vec::new(),
-        next_version: 1,
-    }
+    crate::tests::machine_record(ARN, definition)
 }
 
 fn runtime() -> tokio::runtime::Runtime {

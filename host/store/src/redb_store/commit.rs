@@ -57,6 +57,11 @@ enum Role {
     Record(AuditedCall),
 }
 
+/// A write made now: a change of the task's audited call, if it is held.
+fn current_change() -> Role {
+    AuditedCall::holding().map_or(Role::Plain, Role::Change)
+}
+
 /// What applying a job gave.
 struct Applied {
     complete: Completion,
@@ -175,20 +180,7 @@ impl Committer {
         apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
         reply: impl FnOnce(Result<R, StoreError>) + Send + 'static,
     ) {
-        let role = AuditedCall::holding().map_or(Role::Plain, Role::Change);
-        self.submit_as(role, apply, reply, None);
-    }
-
-    /// Submits the audit record of the task's current call (see
-    /// [`submit`](Self::submit)): the batch holding the call's writes may
-    /// then commit.
-    pub(crate) fn submit_record<R: Send + 'static>(
-        &self,
-        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
-        reply: impl FnOnce(Result<R, StoreError>) + Send + 'static,
-    ) {
-        let role = AuditedCall::holding().map_or(Role::Plain, Role::Record);
-        self.submit_as(role, apply, reply, None);
+        self.submit_as(current_change(), apply, reply, None);
     }
 
     fn submit_as<R: Send + 'static>(
@@ -258,38 +250,40 @@ impl Committer {
         apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
         committed: impl FnOnce() + Send + 'static,
     ) -> Result<R, StoreError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let role = AuditedCall::holding().map_or(Role::Plain, Role::Change);
-        let reply = move |r| {
-            let _ = tx.send(r);
-        };
-        self.submit_as(role, apply, reply, Some(Box::new(committed)));
+        let rx = self.later(current_change(), apply, Some(Box::new(committed)));
         rx.await.unwrap_or_else(|_| Err(closed()))
     }
 
-    /// Submits a write; the receiver yields its result once committed.
+    /// Submits a write; the receiver yields its result once committed
+    /// (see [`submit`](Self::submit) for an audited call's writes).
     pub(crate) fn write_later<R: Send + 'static>(
         &self,
         apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
     ) -> tokio::sync::oneshot::Receiver<Result<R, StoreError>> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit(apply, move |r| {
-            let _ = tx.send(r);
-        });
-        rx
+        self.later(current_change(), apply, None)
     }
 
-    /// Submits the current call's audit record (see
-    /// [`submit_record`](Self::submit_record)); the receiver yields its
+    /// Submits the audit record of the task's current call: the batch
+    /// holding the call's writes may then commit. The receiver yields its
     /// result once committed.
     pub(crate) fn record_later<R: Send + 'static>(
         &self,
         apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
     ) -> tokio::sync::oneshot::Receiver<Result<R, StoreError>> {
+        self.later(AuditedCall::holding().map_or(Role::Plain, Role::Record), apply, None)
+    }
+
+    fn later<R: Send + 'static>(
+        &self,
+        role: Role,
+        apply: impl FnOnce(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+        committed: Option<Box<dyn FnOnce() + Send>>,
+    ) -> tokio::sync::oneshot::Receiver<Result<R, StoreError>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit_record(apply, move |r| {
+        let reply = move |r| {
             let _ = tx.send(r);
-        });
+        };
+        self.submit_as(role, apply, reply, committed);
         rx
     }
 
