@@ -334,3 +334,5 @@ fn page_size(max_results: Option<i64>) -> ServiceResult<usize> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unserved_tests;

@@ -13,6 +13,18 @@ pub(super) const MACHINES: TableDefinition<&str, &str> = TableDefinition::new("s
 pub(super) const VERSIONS: TableDefinition<(&str, u64), &str> = TableDefinition::new("state_machine_versions");
 
 impl RedbStore {
+    /// Writes state machines (or versions) with `apply`, then empties the
+    /// machine cache once the batch has committed: also when the answer
+    /// came first (an audited call's write), so that a read in between
+    /// cannot refill it with the old record.
+    async fn write_machines<R: Send + 'static>(
+        &self,
+        apply: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let cache = self.machines.clone();
+        self.committer.write_async_then(apply, move || cache.invalidate()).await
+    }
+
     /// The state machine at `arn`.
     pub fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, StoreError> {
         if let Some(cached) = self.machines.get(arn) {
@@ -54,23 +66,15 @@ impl RedbStore {
         record: StateMachineRecord,
     ) -> Result<Option<StateMachineRecord>, StoreError> {
         let text = encode(&record)?;
-        let cache = self.machines.clone();
-        self.committer
-            .write_async_then(
-                move |txn| {
-                    if let Some(existing) = get_doc(txn, MACHINES, "state machine", &record.arn)? {
-                        return Ok(Some(existing));
-                    }
-                    let mut table = txn.open_table(MACHINES).map_err(io)?;
-                    table.insert(record.arn.as_str(), text.as_str()).map_err(io)?;
-                    Ok(None)
-                },
-                // After the commit, also when the answer came first (an
-                // audited call's write): a read in between must not refill
-                // the cache with the old record.
-                move || cache.invalidate(),
-            )
-            .await
+        self.write_machines(move |txn| {
+            if let Some(existing) = get_doc(txn, MACHINES, "state machine", &record.arn)? {
+                return Ok(Some(existing));
+            }
+            let mut table = txn.open_table(MACHINES).map_err(io)?;
+            table.insert(record.arn.as_str(), text.as_str()).map_err(io)?;
+            Ok(None)
+        })
+        .await
     }
 
     /// Changes a stored state machine with `change`, atomically. `None` if
@@ -81,59 +85,43 @@ impl RedbStore {
         change: impl FnOnce(&mut StateMachineRecord) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<Option<(StateMachineRecord, R)>, StoreError> {
         let arn = arn.to_owned();
-        let cache = self.machines.clone();
-        self.committer
-            .write_async_then(
-                move |txn| {
-                    let Some(mut record) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
-                        return Ok(None);
-                    };
-                    let result = change(&mut record)?;
-                    let text = encode(&record)?;
-                    let mut table = txn.open_table(MACHINES).map_err(io)?;
-                    table.insert(arn.as_str(), text.as_str()).map_err(io)?;
-                    Ok(Some((record, result)))
-                },
-                // After the commit, also when the answer came first (an
-                // audited call's write): a read in between must not refill
-                // the cache with the old record.
-                move || cache.invalidate(),
-            )
-            .await
+        self.write_machines(move |txn| {
+            let Some(mut record) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
+                return Ok(None);
+            };
+            let result = change(&mut record)?;
+            let text = encode(&record)?;
+            let mut table = txn.open_table(MACHINES).map_err(io)?;
+            table.insert(arn.as_str(), text.as_str()).map_err(io)?;
+            Ok(Some((record, result)))
+        })
+        .await
     }
 
     /// Deletes a state machine, its versions and aliases (executions stay).
     pub async fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
         let arn = arn.to_owned();
-        let cache = self.machines.clone();
-        self.committer
-            .write_async_then(
-                move |txn| {
-                    let existed = txn
-                        .open_table(MACHINES)
-                        .map_err(io)?
-                        .remove(arn.as_str())
-                        .map_err(io)?
-                        .is_some();
-                    let mut versions = txn.open_table(VERSIONS).map_err(io)?;
-                    let keys: Vec<u64> = versions
-                        .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
-                        .map_err(io)?
-                        .map(|e| e.map(|(k, _)| k.value().1))
-                        .collect::<Result<_, _>>()
-                        .map_err(io)?;
-                    for v in keys {
-                        versions.remove((arn.as_str(), v)).map_err(io)?;
-                    }
-                    super::aliases::delete_aliases_of(txn, &arn)?;
-                    Ok(existed)
-                },
-                // After the commit, also when the answer came first (an
-                // audited call's write): a read in between must not refill
-                // the cache with the old record.
-                move || cache.invalidate(),
-            )
-            .await
+        self.write_machines(move |txn| {
+            let existed = txn
+                .open_table(MACHINES)
+                .map_err(io)?
+                .remove(arn.as_str())
+                .map_err(io)?
+                .is_some();
+            let mut versions = txn.open_table(VERSIONS).map_err(io)?;
+            let keys: Vec<u64> = versions
+                .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
+                .map_err(io)?
+                .map(|e| e.map(|(k, _)| k.value().1))
+                .collect::<Result<_, _>>()
+                .map_err(io)?;
+            for v in keys {
+                versions.remove((arn.as_str(), v)).map_err(io)?;
+            }
+            super::aliases::delete_aliases_of(txn, &arn)?;
+            Ok(existed)
+        })
+        .await
     }
 
     /// Publishes the machine's current revision as a version, or returns the
@@ -145,48 +133,40 @@ impl RedbStore {
         make: impl FnOnce(&StateMachineRecord, u64) -> Result<VersionRecord, StoreError> + Send + 'static,
     ) -> Result<Option<VersionRecord>, StoreError> {
         let arn = arn.to_owned();
-        let cache = self.machines.clone();
-        self.committer
-            .write_async_then(
-                move |txn| {
-                    let Some(mut machine) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
-                        return Ok(None);
-                    };
-                    let latest = {
-                        let versions = txn.open_table(VERSIONS).map_err(io)?;
-                        let last = versions
-                            .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
-                            .map_err(io)?
-                            .next_back()
-                            .transpose()
-                            .map_err(io)?;
-                        last.map(|(_, v)| decode::<VersionRecord>("version", &arn, v.value()))
-                            .transpose()?
-                    };
-                    if let Some(latest) = latest.filter(|v| v.revision_id == machine.revision_id) {
-                        return Ok(Some(latest));
-                    }
-                    let version = machine.next_version;
-                    let record = make(&machine, version)?;
-                    machine.next_version += 1;
-                    let machine_text = encode(&machine)?;
-                    let version_text = encode(&record)?;
-                    txn.open_table(MACHINES)
-                        .map_err(io)?
-                        .insert(arn.as_str(), machine_text.as_str())
-                        .map_err(io)?;
-                    txn.open_table(VERSIONS)
-                        .map_err(io)?
-                        .insert((arn.as_str(), version), version_text.as_str())
-                        .map_err(io)?;
-                    Ok(Some(record))
-                },
-                // After the commit, also when the answer came first (an
-                // audited call's write): a read in between must not refill
-                // the cache with the old record.
-                move || cache.invalidate(),
-            )
-            .await
+        self.write_machines(move |txn| {
+            let Some(mut machine) = get_doc::<StateMachineRecord>(txn, MACHINES, "state machine", &arn)? else {
+                return Ok(None);
+            };
+            let latest = {
+                let versions = txn.open_table(VERSIONS).map_err(io)?;
+                let last = versions
+                    .range((arn.as_str(), 0)..=(arn.as_str(), u64::MAX))
+                    .map_err(io)?
+                    .next_back()
+                    .transpose()
+                    .map_err(io)?;
+                last.map(|(_, v)| decode::<VersionRecord>("version", &arn, v.value()))
+                    .transpose()?
+            };
+            if let Some(latest) = latest.filter(|v| v.revision_id == machine.revision_id) {
+                return Ok(Some(latest));
+            }
+            let version = machine.next_version;
+            let record = make(&machine, version)?;
+            machine.next_version += 1;
+            let machine_text = encode(&machine)?;
+            let version_text = encode(&record)?;
+            txn.open_table(MACHINES)
+                .map_err(io)?
+                .insert(arn.as_str(), machine_text.as_str())
+                .map_err(io)?;
+            txn.open_table(VERSIONS)
+                .map_err(io)?
+                .insert((arn.as_str(), version), version_text.as_str())
+                .map_err(io)?;
+            Ok(Some(record))
+        })
+        .await
     }
 
     /// Version `version` of the machine at `arn`.
