@@ -111,6 +111,19 @@ fn an_integration_no_plugin_serves_is_refused_before_the_run_at_its_resource() {
             .contains("arn:aws:states:::dynamodb:putItem is not recognized"),
         "{v}"
     );
+    // `validate` says so too.
+    let path = write_temp(&format!("{}.json", fastrand_name()), def);
+    let out = stepyard().args(["validate", "--json"]).arg(&path).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["result"].as_str(), out.status.code()),
+        (Some("FAIL"), Some(1)),
+        "{v}"
+    );
+    assert_eq!(
+        v["diagnostics"][0]["location"],
+        "/States/M/ItemProcessor/States/Q/Resource"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::task::Registry;
 
 #[derive(Debug, Args)]
 pub(super) struct ValidateArgs {
@@ -19,7 +20,9 @@ pub(super) struct ValidateArgs {
 pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let text = super::read_definition(&args.definition)?;
     let diagnostics = match StateMachine::parse(&text) {
-        Ok(_) => Vec::new(),
+        // As CreateStateMachine checks: also the resources no plugin can
+        // stand for (what plugins serve does not depend on which are loaded).
+        Ok(machine) => stepyard_service::unserved_resources(&machine, &Registry::new()),
         Err(invalid) => invalid.diagnostics,
     };
     let ok = diagnostics.is_empty();
