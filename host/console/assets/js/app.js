@@ -37,6 +37,12 @@ const ROUTES = [
 
 /** The page currently shown, so it can stop what it runs (live updates) when left. */
 let current = null;
+/**
+ * Counts route() calls. Pages load asynchronously, so an earlier address's
+ * page can finish loading after a later one's (signing in shows the start
+ * page while the user already follows a link): only the latest may mount.
+ */
+let routing = 0;
 
 function match(parts) {
   for (const [pattern, section, page] of ROUTES) {
@@ -58,13 +64,19 @@ async function route() {
   }
   current?.dispose?.();
   current = null;
+  const turn = ++routing;
   replace(main, h('div', { class: 'muted' }, 'Loading…'));
   try {
     const page = await found.page();
+    if (turn !== routing) {
+      page.dispose?.();
+      return;
+    }
     current = page;
     replace(main, page.element);
     page.mounted?.();
   } catch (e) {
+    if (turn !== routing) return;
     replace(main, h('div', { class: 'banner error' }, h('span', { class: 'title' }, e.code || 'Error'), h('span', {}, e.message)));
   }
 }
