@@ -48,6 +48,15 @@ impl ScaledClock {
         }
     }
 
+    /// A clock whose timeline starts at `wall` (a test's fixed start
+    /// time), so timestamps repeat from run to run in virtual time.
+    pub fn starting_at(wall: DateTime<Utc>, scale: f64) -> ScaledClock {
+        ScaledClock {
+            origin_wall: wall,
+            ..ScaledClock::new(scale)
+        }
+    }
+
     /// Real time.
     pub fn real() -> ScaledClock {
         ScaledClock::new(1.0)

@@ -26,6 +26,10 @@ pub(crate) struct Frame<'a> {
     pub entered_previous: u64,
     pub entered_at: chrono::DateTime<chrono::Utc>,
     pub retry_count: u32,
+    /// Which retriers this entry used (test coverage).
+    pub retry_trace: crate::outcomes::RetryTrace,
+    /// The Choice rule taken (`Some(None)`: `Default`).
+    pub choice_taken: Option<Option<usize>>,
     /// An upper bound of the state input's serialised size, when known; it
     /// lets the payload limit be checked without walking the whole output.
     pub input_bound: Option<usize>,
@@ -61,6 +65,8 @@ impl<'a> Frame<'a> {
             entered_previous,
             entered_at,
             retry_count: 0,
+            retry_trace: Default::default(),
+            choice_taken: None,
             input_bound: None,
             task_token: None,
             visit: 0,
@@ -68,10 +74,21 @@ impl<'a> Frame<'a> {
         }
     }
 
-    /// Starts another attempt (Retry): `$$.State.RetryCount` changes.
-    pub(crate) fn set_retry_count(&mut self, n: u32) {
-        self.retry_count = n;
-        self.context = OnceLock::new();
+    /// Asks the state's `Retry` rules about `failure`: the wait before
+    /// the next attempt, or `None` when the failure goes on. Another
+    /// attempt changes `$$.State.RetryCount`.
+    pub(crate) fn next_retry(
+        &mut self,
+        retry: &mut crate::retry::RetryState,
+        failure: &Failure,
+    ) -> Option<std::time::Duration> {
+        let delay = retry.next_delay(&self.state.retry, failure);
+        self.retry_trace = retry.trace;
+        if delay.is_some() {
+            self.retry_count = retry.total;
+            self.context = OnceLock::new();
+        }
+        delay
     }
 
     /// The context object, built on first use.

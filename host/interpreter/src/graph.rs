@@ -9,7 +9,7 @@ use super::events::{Cursor, MAX_HISTORY_EVENTS};
 use super::frame::Frame;
 use super::journal::CheckpointRef;
 use super::limits::{MAX_PAYLOAD_BYTES, exceeds_payload_limit, size_bound};
-use super::outcomes::{Outcome, Report, StateEnd, StateEnds};
+use super::outcomes::{Outcome, Report, Route, StateEnd, StateEnds, StateEntry};
 use super::scope::Scope;
 use super::states::{jsonata, jsonpath};
 use crate::clock::BoxFuture;
@@ -135,8 +135,19 @@ fn tell_end(
     };
     let outcome = match (result, report.caught) {
         (Err(_), _) => Outcome::Failed,
-        (Ok(_), true) => Outcome::CaughtError,
-        (Ok(_), false) => Outcome::Succeeded,
+        (Ok(_), Some(_)) => Outcome::CaughtError,
+        (Ok(_), None) => Outcome::Succeeded,
+    };
+    let route = match (result, report.caught, report.choice) {
+        (Err(_), _, _) => Route::Failed,
+        (Ok(_), Some(i), _) => Route::Catch(i),
+        (Ok(_), None, Some(Some(rule))) => Route::ChoiceRule(rule),
+        (Ok(_), None, Some(None)) => Route::ChoiceDefault,
+        (Ok(_), None, None) => Route::Onward,
+    };
+    let output = match result {
+        Ok(Step::Next(_, output, _) | Step::End(output)) => Some(output),
+        Err(_) => None,
     };
     listener.state_ended(&StateEnd {
         name: &state.name,
@@ -144,6 +155,10 @@ fn tell_end(
         outcome,
         duration: (exec.clock.now() - entered_at).to_std().unwrap_or_default(),
         retries: report.retries,
+        retry: report.retry,
+        route,
+        place: report.place.as_deref().unwrap_or_default(),
+        output,
     });
 }
 
@@ -202,6 +217,16 @@ async fn run_state(
 
     let mut frame = Frame::new(exec, state, scope, entered_id, entered_previous, entered_at);
     frame.visit = visit;
+    if let Some(listener) = exec.state_ends.filter(|l| l.wants_entries()) {
+        let place = frame.lineage();
+        listener.state_entered(&StateEntry {
+            name: &state.name,
+            place: &place,
+            branch: scope.lineage(),
+            input: &input,
+        });
+        report.place = Some(place);
+    }
     frame.assign_task_token();
     frame.input_bound = input_bound;
     let outcome = match &state.io {
@@ -223,6 +248,8 @@ async fn run_state(
         }
         Err(mut failure) => {
             report.retries = frame.retry_count;
+            report.retry = frame.retry_trace;
+            report.choice = frame.choice_taken;
             if failure.evaluation {
                 record_evaluation_failure(&frame, &failure, cursor);
                 // Recorded where it happened: a Map or Parallel state that
@@ -233,14 +260,17 @@ async fn run_state(
             let Some(raw_input) = raw_input else {
                 return Err(failure);
             };
-            let Some(catcher) = state.catch.iter().find(|c| failure.matches(&c.error_equals)) else {
+            let Some(index) = state.catch.iter().position(|c| failure.matches(&c.error_equals)) else {
                 return Err(failure);
             };
-            report.caught = true;
+            let catcher = &state.catch[index];
+            report.caught = Some(index);
             catch(&frame, catcher, &failure, raw_input)?
         }
     };
     report.retries = frame.retry_count;
+    report.retry = frame.retry_trace;
+    report.choice = frame.choice_taken;
     drop(frame);
 
     let Done {

@@ -31,7 +31,7 @@ pub use error::{Failure, names};
 pub use inspect::{Inspector, Stage};
 pub use journal::{Checkpoint, CheckpointRef, Interrupted, Journal, JournalError, Start};
 pub use limits::MAX_PAYLOAD_BYTES;
-pub use outcomes::{Outcome, StateEnd, StateEnds};
+pub use outcomes::{Outcome, RetryTrace, Route, StateEnd, StateEnds, StateEntry};
 
 use std::sync::{Arc, Mutex};
 

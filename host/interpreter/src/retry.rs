@@ -13,6 +13,8 @@ pub(crate) struct RetryState {
     attempts: Vec<u64>,
     /// Retries so far, across all retriers (`$$.State.RetryCount`).
     pub total: u32,
+    /// Which retriers were used, and which one ran out.
+    pub trace: crate::outcomes::RetryTrace,
 }
 
 impl RetryState {
@@ -29,7 +31,11 @@ impl RetryState {
             .find(|(_, r)| failure.matches(&r.error_equals))?;
         let done = self.attempts[i];
         if done >= retrier.max_attempts {
+            self.trace.exhausted = Some(i);
             return None;
+        }
+        if i < 64 {
+            self.trace.used |= 1 << i;
         }
         self.attempts[i] += 1;
         self.total += 1;
@@ -102,6 +108,8 @@ mod tests {
         // `a` is exhausted: the error is not handed to `b`.
         assert!(state.next_delay(&[a, b], &e).is_none());
         assert_eq!(state.total, 1);
+        assert_eq!(state.trace.used, 1);
+        assert_eq!(state.trace.exhausted, Some(0));
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub(crate) async fn run(
         StateKind::Map(m) => Some(map::run_jsonata(frame, m, &states, cursor).await?),
         StateKind::Choice(c) => {
             let (target, branch) = choice::decide_jsonata(frame, c, &states)?;
+            frame.choice_taken = Some(branch);
             next = Some(target);
             if let Some(b) = branch {
                 let rule = &c.choices[b];

@@ -68,6 +68,7 @@ pub(crate) async fn run(
         }
         StateKind::Choice(c) => {
             let next = choice::decide_jsonpath(frame, c, effective)?;
+            frame.choice_taken = Some(next.1);
             (effective.clone(), Some(next), false)
         }
         StateKind::Wait(w) => {

@@ -287,10 +287,9 @@ async fn run(
             }
             Err(failure) => failure,
         };
-        match retry.next_delay(&frame.state.retry, &failure) {
+        match frame.next_retry(&mut retry, &failure) {
             Some(delay) => {
                 exec.clock.sleep(delay).await;
-                frame.set_retry_count(retry.total);
             }
             None => {
                 // Only the final failure is recorded; a retry starts the state over.

@@ -180,10 +180,9 @@ pub(crate) async fn run(
                 failure
             }
         };
-        match retry.next_delay(&frame.state.retry, &failure) {
+        match frame.next_retry(&mut retry, &failure) {
             Some(delay) => {
                 exec.clock.sleep(delay).await;
-                frame.set_retry_count(retry.total);
             }
             None => return Err(failure),
         }
