@@ -41,6 +41,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("stepyard-alerts", &["stepyard-metrics"]),
+    ("stepyard-testkit", &["stepyard-asl", "stepyard-interpreter"]),
     (
         "stepyard-api",
         &["stepyard-service", "stepyard-policy", "stepyard-metrics"],
@@ -58,6 +59,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "stepyard-console",
             "stepyard-metrics",
             "stepyard-alerts",
+            "stepyard-testkit",
         ],
     ),
 ];

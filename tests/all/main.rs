@@ -23,6 +23,7 @@ mod runs_at_once;
 mod serve;
 mod support;
 mod terminal;
+mod testing;
 mod time;
 mod usage;
 mod validation;

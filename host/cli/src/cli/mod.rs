@@ -13,6 +13,7 @@ mod metrics;
 mod progress;
 mod run;
 mod serve;
+mod test;
 mod validate;
 
 pub(crate) use env::EnvArgs;
@@ -38,6 +39,9 @@ enum Command {
     Run(run::RunArgs),
     /// Check a definition the way CreateStateMachine does.
     Validate(validate::ValidateArgs),
+    /// Run workflow test suites: whole executions with per-state mocks, in
+    /// virtual time, with expectations, edge coverage and history snapshots.
+    Test(test::TestArgs),
     /// List the plugins of the plugin folder with their roles and limits.
     Plugins(inspect::PluginsArgs),
     /// Read the key-value tables plugins write.
@@ -73,6 +77,7 @@ pub(crate) fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args, &cli.env),
         Command::Validate(args) => validate::validate(args),
+        Command::Test(args) => test::test(args, &cli.env),
         Command::Plugins(args) => inspect::plugins(args, &cli.env),
         Command::Table(args) => inspect::table(args, &cli.env),
         Command::Logs(args) => inspect::logs(args, &cli.env),

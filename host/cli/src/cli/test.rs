@@ -1,0 +1,143 @@
+//! `stepyard test`: runs workflow test suites (see `stepyard-testkit`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use stepyard_interpreter::task::{NoTasks, TaskInvoker};
+use stepyard_testkit::coverage::Coverage;
+use stepyard_testkit::mock_config::MockConfig;
+use stepyard_testkit::suite::{MachineCache, find_suites};
+use stepyard_testkit::{Runner, Suite, report, run};
+
+#[derive(Debug, Args)]
+pub(super) struct TestArgs {
+    /// Suite files (`*.test.yaml`, `*.test.json`) or directories to search
+    /// (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Run only cases whose `FILE: CASE NAME` contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Print the results as one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Also write the results as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Report which states and edges (Choice rules, Catch and Retry rules)
+    /// the cases took.
+    #[arg(long)]
+    coverage: bool,
+    /// How coverage is printed.
+    #[arg(long, value_enum, default_value_t = CoverageFormat::Text, value_name = "FORMAT")]
+    coverage_format: CoverageFormat,
+    /// Fail when any state machine's coverage is below N percent.
+    #[arg(long, value_name = "N")]
+    min_coverage: Option<f64>,
+    /// Rewrite history snapshots that differ.
+    #[arg(long)]
+    update_snapshots: bool,
+    /// A Step Functions Local MockConfigFile for suites that name none.
+    #[arg(long, value_name = "FILE")]
+    mock_config: Option<PathBuf>,
+    /// Cases run at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CoverageFormat {
+    /// A figure per state machine and what is not covered.
+    Text,
+    /// The same as JSON (printed after the results).
+    Json,
+    /// An LCOV tracefile (states as lines, edges as branches).
+    Lcov,
+}
+
+pub(super) fn test(args: TestArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let files = find_suites(&paths).context("cannot search for suite files")?;
+    if files.is_empty() {
+        bail!(
+            "no suite files (*.test.yaml, *.test.json) under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mock_config = match &args.mock_config {
+        Some(path) => Some(MockConfig::load(path)?),
+        None => None,
+    };
+    let mut machines = MachineCache::default();
+    let mut suites = Vec::with_capacity(files.len());
+    for file in &files {
+        suites.push(Suite::load_with(file, &mut machines, mock_config.as_ref())?);
+    }
+    let runner = Runner {
+        real: real_plugins(env)?,
+        threads: args.jobs.unwrap_or_else(run::default_threads),
+        filter: args.filter.clone(),
+        update_snapshots: args.update_snapshots,
+    };
+    let results = runner.run(&suites);
+    let base = std::env::current_dir().unwrap_or_default();
+    let elapsed = started.elapsed();
+
+    let coverage = (args.coverage || args.min_coverage.is_some())
+        .then(|| Coverage::of(machines.machines().map(|m| &**m), results.iter().flat_map(|s| &s.cases)));
+    if args.json {
+        let mut out = report::json(&results, &base);
+        if let Some(c) = &coverage {
+            out["coverage"] = serde_json::to_value(c)?;
+        }
+        println!("{out}");
+    } else {
+        print!("{}", report::text(&results, &base, elapsed));
+    }
+    if let Some(file) = &args.junit {
+        std::fs::write(file, report::junit(&results, &base))
+            .with_context(|| format!("cannot write the JUnit report {}", file.display()))?;
+    }
+    let mut passed = run::all_passed(&results);
+    if let Some(c) = &coverage {
+        match (args.coverage, args.coverage_format) {
+            (false, _) => {}
+            (true, CoverageFormat::Text) if !args.json => print!("{}", c.text()),
+            (true, CoverageFormat::Json) if !args.json => println!("{}", serde_json::to_string_pretty(c)?),
+            (true, CoverageFormat::Lcov) => print!("{}", c.lcov()),
+            _ => {}
+        }
+        if let Some(min) = args.min_coverage {
+            let lowest = c.lowest_percent();
+            if lowest < min {
+                eprintln!("coverage {lowest:.1}% is below --min-coverage {min}");
+                passed = false;
+            }
+        }
+    }
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The plugin folder's plugins, for states without a mock (tables and logs
+/// in memory: a test never touches the data directory's database).
+fn real_plugins(env: &super::EnvArgs) -> anyhow::Result<Arc<dyn TaskInvoker>> {
+    if !env.plugins.is_dir() {
+        return Ok(Arc::new(NoTasks));
+    }
+    let memory = super::EnvArgs {
+        store: super::env::StoreKind::Memory,
+        ..env.clone()
+    };
+    Ok(Arc::new(memory.open()?.registry(None)?))
+}

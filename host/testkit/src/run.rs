@@ -1,0 +1,267 @@
+//! Running cases: each on a runtime of its own, in virtual time, several
+//! at once on worker threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use stepyard_asl::definition::StateMachine;
+use stepyard_interpreter::clock::ScaledClock;
+use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
+use stepyard_interpreter::task::TaskInvoker;
+use stepyard_interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
+
+use crate::expect::Unmet;
+use crate::mocks::{Invocation, Mock, MockInvoker};
+use crate::snapshot::{self, SnapshotOutcome};
+use crate::suite::{Case, Suite};
+use crate::trace::{Step, Trace};
+
+/// How a case came out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Every expectation met.
+    Passed,
+    /// Some expectation not met.
+    Failed(Vec<Unmet>),
+    /// It could not run (a forced Choice that does not parse, a runtime
+    /// that does not start).
+    Error(String),
+    /// `skip: true`, or left out by the filter.
+    Skipped,
+}
+
+/// One case's run.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The case's name.
+    pub name: String,
+    /// Its place in the suite file.
+    pub at: String,
+    /// The machine's origin (for coverage).
+    pub machine: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// How the execution ended, when it ran.
+    pub result: Option<ExecutionResult>,
+    /// Its steps, in path order.
+    pub steps: Vec<Step>,
+    /// Every task invocation, mocked or not.
+    pub invocations: Vec<Invocation>,
+    /// Choice states forced with `next` (their edges are not coverage).
+    pub forced: Vec<String>,
+    /// What happened to its snapshot, if it has one.
+    pub snapshot: Option<SnapshotOutcome>,
+    /// Real time the case took.
+    pub elapsed: Duration,
+}
+
+/// A suite's results.
+#[derive(Debug, Clone)]
+pub struct SuiteResult {
+    /// The suite file.
+    pub path: PathBuf,
+    /// Its cases' results, in file order.
+    pub cases: Vec<CaseResult>,
+}
+
+/// Runs suites.
+pub struct Runner {
+    /// The real plugins, for states without a mock.
+    pub real: Arc<dyn TaskInvoker>,
+    /// Worker threads (cases run in parallel).
+    pub threads: usize,
+    /// Only cases whose `suite file: case name` contains this run.
+    pub filter: Option<String>,
+    /// Rewrite snapshots that differ instead of failing.
+    pub update_snapshots: bool,
+}
+
+impl Runner {
+    /// Runs every case of `suites`, `threads` at a time.
+    pub fn run(&self, suites: &[Suite]) -> Vec<SuiteResult> {
+        let jobs: Vec<(usize, usize)> = suites
+            .iter()
+            .enumerate()
+            .flat_map(|(s, suite)| (0..suite.cases.len()).map(move |c| (s, c)))
+            .collect();
+        let next = AtomicUsize::new(0);
+        let mut slots: Vec<Vec<Option<CaseResult>>> = suites.iter().map(|s| vec![None; s.cases.len()]).collect();
+        let done = std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
+        std::thread::scope(|scope| {
+            for _ in 0..self.threads.max(1).min(jobs.len().max(1)) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(s, c)) = jobs.get(i) else { break };
+                        let result = self.run_case(&suites[s], &suites[s].cases[c]);
+                        done.lock().unwrap_or_else(|e| e.into_inner()).push((s, c, result));
+                    }
+                });
+            }
+        });
+        for (s, c, result) in done.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            slots[s][c] = Some(result);
+        }
+        suites
+            .iter()
+            .zip(slots)
+            .map(|(suite, cases)| SuiteResult {
+                path: suite.path.clone(),
+                cases: cases.into_iter().flatten().collect(),
+            })
+            .collect()
+    }
+
+    fn selected(&self, suite: &Suite, case: &Case) -> bool {
+        match &self.filter {
+            None => true,
+            Some(f) => format!("{}: {}", suite.path.display(), case.name).contains(f.as_str()),
+        }
+    }
+
+    /// Runs one case.
+    pub fn run_case(&self, suite: &Suite, case: &Case) -> CaseResult {
+        let started = Instant::now();
+        let mut out = CaseResult {
+            name: case.name.clone(),
+            at: case.at.clone(),
+            machine: case.machine.origin.clone(),
+            verdict: Verdict::Skipped,
+            result: None,
+            steps: Vec::new(),
+            invocations: Vec::new(),
+            forced: Vec::new(),
+            snapshot: None,
+            elapsed: Duration::ZERO,
+        };
+        if case.skip || !self.selected(suite, case) {
+            return out;
+        }
+        match self.execute(case) {
+            Err(e) => out.verdict = Verdict::Error(e),
+            Ok(ran) => {
+                let mut unmet = case.expect.evaluate(&ran.result, &ran.steps);
+                if case.snapshot {
+                    let outcome = snapshot::check(&suite.path, case, &ran.history, self.update_snapshots);
+                    if let SnapshotOutcome::Differs { file, differences } = &outcome {
+                        unmet.push(Unmet {
+                            expectation: "snapshot".into(),
+                            message: format!(
+                                "the history differs from {} (--update-snapshots rewrites it)",
+                                file.display()
+                            ),
+                            differences: differences.clone(),
+                        });
+                    }
+                    out.snapshot = Some(outcome);
+                }
+                out.verdict = if unmet.is_empty() {
+                    Verdict::Passed
+                } else {
+                    Verdict::Failed(unmet)
+                };
+                out.result = Some(ran.result);
+                out.steps = ran.steps;
+                out.invocations = ran.invocations;
+                out.forced = ran.forced;
+            }
+        }
+        out.elapsed = started.elapsed();
+        out
+    }
+
+    fn execute(&self, case: &Case) -> Result<Ran, String> {
+        let (machine, forced) = forced_machine(case)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .map_err(|e| format!("cannot start a runtime for the case: {e}"))?;
+        let trace = Arc::new(Trace::default());
+        let history = Arc::new(MemoryHistory::new());
+        let observer: Arc<dyn HistoryObserver> = if case.snapshot {
+            history.clone()
+        } else {
+            Arc::new(NoHistory)
+        };
+        let invoker = Arc::new(MockInvoker::new(Arc::new(case.mocks.clone()), self.real.clone()));
+        let result = runtime.block_on(async {
+            let services = Services {
+                tasks: invoker.clone(),
+                clock: Arc::new(ScaledClock::starting_at(case.start_time, 1.0)),
+                history: observer,
+            };
+            let interpreter = Interpreter::new(machine, services).with_state_ends(trace.clone());
+            let mut spec = ExecutionSpec::local(&case.machine.name, &case.execution_name, case.input.clone());
+            spec.start_time = Some(case.start_time);
+            interpreter.execute(&spec).await
+        });
+        // A real plugin's call abandoned at its timeout may still be winding down.
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        Ok(Ran {
+            result,
+            steps: trace.steps(),
+            history: history.events().iter().map(|e| e.to_json()).collect(),
+            invocations: invoker.invocations(),
+            forced,
+        })
+    }
+}
+
+struct Ran {
+    result: ExecutionResult,
+    steps: Vec<Step>,
+    history: Vec<serde_json::Value>,
+    invocations: Vec<Invocation>,
+    forced: Vec<String>,
+}
+
+/// The case's machine, with its forced Choices rewritten (parsed again).
+fn forced_machine(case: &Case) -> Result<(Arc<StateMachine>, Vec<String>), String> {
+    let forced: Vec<(&String, &String)> = case
+        .mocks
+        .iter()
+        .filter_map(|(state, m)| match m {
+            Mock::Next(target) => Some((state, target)),
+            _ => None,
+        })
+        .collect();
+    if forced.is_empty() {
+        return Ok((case.machine.model.clone(), Vec::new()));
+    }
+    let mut source = case.machine.source.clone();
+    for (state, target) in &forced {
+        source = crate::locate::force_choice(&source, state, target).map_err(|e| format!("mocks.{state}: {e}"))?;
+    }
+    let model = StateMachine::parse(&source.to_string()).map_err(|e| {
+        format!(
+            "the machine with its Choices forced is invalid: {}",
+            e.diagnostics
+                .iter()
+                .map(|d| format!("{} {}", d.location, d.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    Ok((Arc::new(model), forced.iter().map(|(s, _)| (*s).clone()).collect()))
+}
+
+/// The default number of worker threads: one per core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// Whether every case passed or was skipped.
+pub fn all_passed(results: &[SuiteResult]) -> bool {
+    results
+        .iter()
+        .flat_map(|s| &s.cases)
+        .all(|c| matches!(c.verdict, Verdict::Passed | Verdict::Skipped))
+}
+
+/// The suite file's name for reports (relative to `base` when under it).
+pub fn shown(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
+}
