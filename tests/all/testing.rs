@@ -461,6 +461,33 @@ cases:
     let (report, code) = test_json(&dir, &["--mock-config", "MockConfigFile.json"]);
     assert_eq!(code, 0, "{report:#}");
 
+    // `stepyard run` takes the same file and case.
+    let out = Command::new(env!("CARGO_BIN_EXE_stepyard"))
+        .current_dir(&dir)
+        .args([
+            "--plugins",
+            "/nonexistent",
+            "--data",
+            "data",
+            "run",
+            "LambdaSQSIntegration.asl.json",
+        ])
+        .args(["--mock-config", "MockConfigFile.json", "--test-case", "RetryPath"])
+        .args(["--json", "--history", "--time-scale", "0"])
+        .output()
+        .unwrap();
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["status"], "SUCCEEDED", "{run:#}");
+    assert_eq!(run["output"]["MessageId"], "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51");
+    let failures = run["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "TaskFailed")
+        .count();
+    assert_eq!(failures, 3, "{run:#}");
+    assert!(!dir.join("data/stepyard.redb").exists(), "a mocked run is not stored");
+
     // Without the file, a case that names a test case is refused at its place.
     let out = Command::new(env!("CARGO_BIN_EXE_stepyard"))
         .current_dir(&dir)

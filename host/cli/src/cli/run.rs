@@ -47,8 +47,18 @@ pub(super) struct RunArgs {
     /// Run on a `stepyard serve` at this URL instead of in this process:
     /// the state machine (named after the file) is created or updated there,
     /// then an execution started and waited for.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["time_scale", "lambdas"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["time_scale", "lambdas", "mock_config"])]
     endpoint: Option<String>,
+    /// A Step Functions Local MockConfigFile: the states that `--test-case`
+    /// maps answer with its mocked responses, the others with their
+    /// plugins. The run is not stored (tables and logs in memory, as with
+    /// `--store memory`).
+    #[arg(long, value_name = "FILE", requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case of `--mock-config` for this state machine (named after
+    /// the definition file).
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    test_case: Option<String>,
 }
 
 pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -70,7 +80,7 @@ pub(super) fn run(args: RunArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCod
         .name
         .clone()
         .unwrap_or_else(|| stepyard_asl::ids::random_uuid().to_string());
-    if env.store == super::env::StoreKind::Memory {
+    if env.store == super::env::StoreKind::Memory || args.mock_config.is_some() {
         return run_in_process(&args, env, machine, input, &machine_name, &execution_name);
     }
     let mut tries = 0;
@@ -244,8 +254,24 @@ fn run_in_process(
         .build()
         .context("cannot start the async runtime")?;
     let (history, observer, watch) = observers(args);
-    let tasks = env.open()?.registry(args.lambdas.as_deref())?;
-    if let Some(refused) = refuse_unserved(args, &machine, &tasks) {
+    let memory = super::EnvArgs {
+        store: super::env::StoreKind::Memory,
+        ..env.clone()
+    };
+    let registry: Arc<dyn TaskInvoker> = Arc::new(memory.open()?.registry(args.lambdas.as_deref())?);
+    let tasks: Arc<dyn TaskInvoker> = match (&args.mock_config, &args.test_case) {
+        (Some(file), Some(case)) => {
+            let config = stepyard_testkit::mock_config::MockConfig::load(file)?;
+            let mocks = config.mocks(machine_name, case)?;
+            Arc::new(stepyard_testkit::mocks::MockInvoker::new(Arc::new(mocks), registry))
+        }
+        _ => registry,
+    };
+    // Mocked states need no plugin: only what the mocks leave to plugins
+    // must be served.
+    if args.mock_config.is_none()
+        && let Some(refused) = refuse_unserved(args, &machine, &*tasks)
+    {
         return Ok(refused);
     }
     if watch {
@@ -255,7 +281,7 @@ fn run_in_process(
     let result = runtime.block_on(async {
         let scale = if virtual_time { 1.0 } else { args.time_scale };
         let services = Services {
-            tasks: Arc::new(tasks),
+            tasks,
             clock: Arc::new(ScaledClock::new(scale)),
             history: observer,
         };
