@@ -306,6 +306,18 @@ class WithoutAuth(unittest.TestCase):
         r = sfn.test_state(definition=ORDER, stateName="PlaceOrder", input=json.dumps({"order_id": "ts-1", "total": 1}))
         self.assertEqual((r["status"], r["nextState"]), ("SUCCEEDED", "ProcessPayment"), r)
         self.assertEqual(code_of(lambda: sfn.test_state(definition='{"Type": "Nope"}')), "InvalidDefinition")
+        # The November 2025 additions: mocks and the retry count so far.
+        r = sfn.test_state(definition=ORDER, stateName="PlaceOrder", input='{"order_id": "ts-2"}',
+                           mock={"errorOutput": {"error": "Lambda.ServiceException", "cause": "down"}},
+                           stateConfiguration={"retrierRetryCount": 1})
+        self.assertEqual((r["status"], r["inspectionData"]["errorDetails"]),
+                         ("RETRIABLE", {"retryIndex": 0, "retryBackoffIntervalSeconds": 2}), r)
+        r = sfn.test_state(definition=ORDER, stateName="ProcessPayment", input='{"order_id": "ts-2"}',
+                           mock={"errorOutput": {"error": "PaymentDeclined", "cause": "card"}})
+        self.assertEqual((r["status"], r["nextState"], r["inspectionData"]["errorDetails"]),
+                         ("CAUGHT_ERROR", "CancelOrder", {"catchIndex": 0}), r)
+        self.assertEqual(code_of(lambda: sfn.test_state(
+            definition=json.dumps(pass_state), mock={"result": "1"})), "ValidationException")
 
     def test_a_callback_task_waits_for_send_task_success(self):
         sfn = self.sfn

@@ -41,6 +41,23 @@ pub(crate) struct Frame<'a> {
     context: OnceLock<Value>,
 }
 
+/// Lays `overlay`'s fields over `base`, merging objects and replacing the rest.
+fn lay_over(base: &mut Value, overlay: &Value) {
+    match (base, overlay) {
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (k, v) in overlay {
+                match base.get_mut(k) {
+                    Some(existing) => lay_over(existing, v),
+                    None => {
+                        base.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay.clone(),
+    }
+}
+
 impl<'a> Frame<'a> {
     /// Shows `value` at `stage` of this state's data flow to the inspector, if any.
     pub(crate) fn inspect(&self, stage: super::Stage, value: &Value) {
@@ -128,6 +145,9 @@ impl<'a> Frame<'a> {
         }
         if let Some((index, value)) = item {
             ctx["Map"] = json!({"Item": {"Index": index, "Value": value}});
+        }
+        if let Some(overlay) = &spec.context_overlay {
+            lay_over(&mut ctx, overlay);
         }
         ctx
     }

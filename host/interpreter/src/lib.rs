@@ -81,6 +81,10 @@ pub struct ExecutionSpec {
     /// across a restart but cannot be derived from the execution's ARN.
     /// `None` (runs nobody else can answer): a plain hash of the entry.
     pub task_token_key: Option<std::sync::Arc<[u8]>>,
+    /// Fields laid over every context object the execution builds (`$$`),
+    /// object by object: TestState's `context`, and the `Map.Item` a state
+    /// tested on its own inside a Map gets.
+    pub context_overlay: Option<std::sync::Arc<Value>>,
 }
 
 impl ExecutionSpec {
@@ -99,6 +103,7 @@ impl ExecutionSpec {
             start_time: None,
             redrive_count: 0,
             task_token_key: None,
+            context_overlay: None,
         }
     }
 }

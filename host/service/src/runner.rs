@@ -117,6 +117,7 @@ impl Service {
             start_time: chrono::DateTime::from_timestamp_millis(origin),
             redrive_count: record.redrive_count,
             task_token_key: Some(self.store.task_token_key()),
+            context_overlay: None,
         }
     }
 
