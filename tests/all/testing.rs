@@ -557,3 +557,66 @@ fn the_projects_workflows_pass_their_suites_with_every_edge_covered() {
     assert!(stdout.contains("coverage workflows/order.asl.json: 100.0%"), "{stdout}");
     assert!(std::fs::read_to_string(&junit).unwrap().contains("failures=\"0\""));
 }
+
+#[test]
+fn serve_runs_arn_hash_case_with_the_mock_configs_test_case() {
+    let dir = workspace("serve-mock-config");
+    let config = write(&dir, "MockConfigFile.json", MOCK_CONFIG);
+    let plugins = dir.join("no-plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let server = crate::serve::Server::start_with_plugins(
+        &dir.join("data"),
+        &plugins,
+        &["--time-scale", "0.001", "--mock-config", config.to_str().unwrap()],
+    );
+    let machine = crate::serve::create(&server, "LambdaSQSIntegration", LAMBDA_SQS);
+    let started = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{machine}#RetryPath"), "name": "retried"}),
+    );
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    assert!(arn.ends_with(":execution:LambdaSQSIntegration:retried"), "{arn}");
+    let described = crate::serve::ended(&server, &arn);
+    assert_eq!(described["status"], "SUCCEEDED", "{described:#}");
+    let output: Value = serde_json::from_str(described["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["MessageId"], "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51");
+    let failures = crate::serve::history(&server, &arn)
+        .iter()
+        .filter(|e| e["type"] == "TaskFailed")
+        .count();
+    assert_eq!(failures, 3, "invocations 0, 1 and 2 threw");
+
+    let (status, answer) = server.call(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{machine}#NoSuchCase")}),
+    );
+    assert_eq!(
+        (status, answer["__type"].as_str().unwrap_or_default()),
+        (400, "ValidationException"),
+        "{answer}"
+    );
+    assert!(answer["message"].as_str().unwrap().contains("NoSuchCase"), "{answer}");
+    // Without a case the plugins answer, and there is none here.
+    let plain = server.ok("StartExecution", json!({"stateMachineArn": machine}));
+    let described = crate::serve::ended(&server, plain["executionArn"].as_str().unwrap());
+    assert_eq!(described["status"], "FAILED", "{described:#}");
+}
+
+#[test]
+fn without_a_mock_config_the_case_suffix_names_no_machine_as_on_aws() {
+    let dir = workspace("serve-no-mock-config");
+    let plugins = dir.join("no-plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let server = crate::serve::Server::start_with_plugins(&dir.join("data"), &plugins, &[]);
+    let machine = crate::serve::create(
+        &server,
+        "Plain",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+    );
+    let (status, answer) = server.call(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{machine}#HappyPath")}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(answer["__type"], "StateMachineDoesNotExist", "{answer}");
+}

@@ -162,7 +162,8 @@ impl Service {
         req: StartRequest,
         observer: Option<Arc<dyn HistoryObserver>>,
     ) -> ServiceResult<Value> {
-        let template = self.load_for_start(&req.state_machine_arn)?;
+        let (machine_arn, test_case) = self.split_test_case(&req.state_machine_arn)?;
+        let template = self.load_for_start(machine_arn)?;
         let name = req
             .name
             .clone()
@@ -172,12 +173,14 @@ impl Service {
         let now = self.now_millis();
         if template.machine_type == "EXPRESS" {
             let arn = self.here.express_execution_arn(&template.machine_name, &name);
-            let record = template.record(arn.clone(), name, input_text, now);
+            let mut record = template.record(arn.clone(), name, input_text, now);
+            record.test_case = test_case;
             self.run_express(record);
             return Ok(json!({"executionArn": arn, "startDate": epoch(now)}));
         }
         let arn = self.here.execution_arn(&template.machine_name, &name);
         let mut record = template.record(arn.clone(), name, input_text.clone(), now);
+        record.test_case = test_case;
         record.seq = self.store.next_execution_seq();
         // It runs at once and is stored with its first checkpoint; the
         // answer waits until that is durable.
@@ -217,7 +220,8 @@ impl Service {
     /// StartSyncExecution: an Express execution run to its end before the
     /// answer, not stored.
     pub(super) async fn start_sync_execution(self: &Arc<Self>, req: StartRequest) -> ServiceResult<Value> {
-        let template = self.load_for_start(&req.state_machine_arn)?;
+        let (machine_arn, test_case) = self.split_test_case(&req.state_machine_arn)?;
+        let template = self.load_for_start(machine_arn)?;
         if template.machine_type != "EXPRESS" {
             return Err(ServiceError::new(
                 "StateMachineTypeNotSupported",
@@ -232,12 +236,13 @@ impl Service {
         let (input_text, _) = check_input(req.input.as_deref())?;
         let now = self.now_millis();
         let arn = self.here.express_execution_arn(&template.machine_name, &name);
-        let record = template.record(arn.clone(), name.clone(), input_text.clone(), now);
+        let mut record = template.record(arn.clone(), name.clone(), input_text.clone(), now);
+        record.test_case = test_case;
         let machine = self
             .machine_for(&record)
             .map_err(|m| ServiceError::new("InvalidDefinition", m))?;
         let services = Services {
-            tasks: self.tasks_for(&record.role_arn),
+            tasks: self.tasks_for_record(&record),
             clock: self.clock.clone(),
             history: Arc::new(NoHistory),
         };
@@ -550,6 +555,7 @@ impl ExecutionRecordTemplate {
             revision_id: self.revision_id.clone(),
             machine_update_millis: self.update_millis,
             seq: 0,
+            test_case: None,
         }
     }
 }

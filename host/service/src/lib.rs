@@ -36,9 +36,9 @@ use serde_json::Value;
 
 use stepyard_asl::definition::StateMachine;
 use stepyard_interpreter::clock::Clock;
-use stepyard_interpreter::task::TaskSource;
+use stepyard_interpreter::task::{TaskInvoker, TaskSource};
 use stepyard_metrics::Metrics;
-use stepyard_store::RedbStore;
+use stepyard_store::{ExecutionRecord, RedbStore};
 
 pub use arn::Location;
 pub use error::ServiceError;
@@ -136,6 +136,19 @@ pub struct Service {
     audit: Option<audit::AuditSettings>,
     /// Hears status changes (the alerts), when anyone listens.
     listener: Option<Arc<dyn StatusListener>>,
+    /// Step Functions Local's test cases (`StartExecution` on `ARN#CASE`).
+    test_cases: Option<Arc<dyn TestCases>>,
+}
+
+/// Mocked test cases, as Step Functions Local's MockConfigFile gives them:
+/// `StartExecution` on `…:stateMachine:NAME#CASE` runs with the case's
+/// mocks in front of the plugins. (On AWS, `#` is part of the name and the
+/// machine does not exist; without test cases this service answers so too.)
+pub trait TestCases: Send + Sync {
+    /// An invoker that answers `machine`'s test case `case` in front of
+    /// `inner`; `Err` says why there is no such case. Called once per
+    /// execution, so invocations are counted per execution.
+    fn mocked(&self, machine: &str, case: &str, inner: Arc<dyn TaskInvoker>) -> Result<Arc<dyn TaskInvoker>, String>;
 }
 
 /// Describes the plugins behind a service's tasks, as JSON
@@ -161,7 +174,14 @@ impl Service {
             metrics: None,
             audit: Some(audit::AuditSettings::default()),
             listener: None,
+            test_cases: None,
         }
+    }
+
+    /// Serves `ARN#CASE` starts with `cases`' mocks.
+    pub fn with_test_cases(mut self, cases: Arc<dyn TestCases>) -> Service {
+        self.test_cases = Some(cases);
+        self
     }
 
     /// Counts executions and states into `metrics`.
@@ -245,9 +265,9 @@ impl Service {
 
     /// The task invoker for an execution running as `role_arn`: the
     /// current plugins, checked against the role when roles are enforced.
-    fn tasks_for(&self, role_arn: &str) -> Arc<dyn stepyard_interpreter::task::TaskInvoker> {
+    fn tasks_for(&self, role_arn: &str) -> Arc<dyn TaskInvoker> {
         let inner = self.tasks.current();
-        let checked: Arc<dyn stepyard_interpreter::task::TaskInvoker> = match &self.roles {
+        let checked: Arc<dyn TaskInvoker> = match &self.roles {
             None => inner,
             Some(roles) => Arc::new(roles::RoleGuard {
                 inner,
@@ -260,6 +280,38 @@ impl Service {
             inner: checked,
             callbacks: self.callbacks.clone(),
         })
+    }
+
+    /// The task invoker for `record`: [`Service::tasks_for`] its role, with
+    /// its test case's mocks in front when it has one.
+    fn tasks_for_record(&self, record: &ExecutionRecord) -> Arc<dyn TaskInvoker> {
+        let tasks = self.tasks_for(&record.role_arn);
+        match (&record.test_case, &self.test_cases) {
+            (Some(case), Some(cases)) => match cases.mocked(&record.machine_name, case, tasks.clone()) {
+                Ok(mocked) => mocked,
+                // Checked at the start; a configuration changed since then
+                // leaves the plugins to answer.
+                Err(_) => tasks,
+            },
+            _ => tasks,
+        }
+    }
+
+    /// Splits a started ARN's `#CASE`, when this service has test cases
+    /// (else the `#` stays part of the name, as on AWS); the case must exist.
+    fn split_test_case<'a>(&self, arn: &'a str) -> ServiceResult<(&'a str, Option<String>)> {
+        let (Some(cases), Some((machine_arn, case))) = (&self.test_cases, arn.rsplit_once('#')) else {
+            return Ok((arn, None));
+        };
+        // `…:stateMachine:NAME`, or a version's or alias's `…:NAME:QUALIFIER`.
+        let machine = machine_arn
+            .split_once(":stateMachine:")
+            .map(|(_, rest)| rest.split(':').next().unwrap_or(rest))
+            .unwrap_or_default();
+        cases
+            .mocked(machine, case, Arc::new(stepyard_interpreter::task::NoTasks))
+            .map_err(ServiceError::validation)?;
+        Ok((machine_arn, Some(case.to_owned())))
     }
 
     fn now_millis(&self) -> i64 {

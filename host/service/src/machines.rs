@@ -162,6 +162,11 @@ impl Service {
     }
 
     fn unserved_resources(&self, machine: &StateMachine) -> Vec<Diagnostic> {
+        // With mocked test cases (Step Functions Local's MockConfigFile), a
+        // definition may call what only its mocks answer, as there.
+        if self.test_cases.is_some() {
+            return Vec::new();
+        }
         unserved_resources(machine, self.tasks.current().as_ref())
     }
 }

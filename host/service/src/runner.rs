@@ -194,7 +194,7 @@ impl Service {
         });
         // The plugins as they are now, when the execution is accepted: it
         // keeps them even if the folder changes before its first task.
-        let tasks = self.tasks_for(&record.role_arn);
+        let tasks = self.tasks_for_record(&record);
         let this = self.clone();
         let arn = record.arn.clone();
         let (input, machine_arn) = (record.input.clone(), record.state_machine_arn.clone());
@@ -368,7 +368,7 @@ impl Service {
         tokio::spawn(async move {
             if let Ok(machine) = this.machine_for(&record) {
                 let services = Services {
-                    tasks: this.tasks_for(&record.role_arn),
+                    tasks: this.tasks_for_record(&record),
                     clock: this.clock.clone(),
                     history: Arc::new(NoHistory),
                 };

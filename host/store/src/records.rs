@@ -163,6 +163,10 @@ pub struct ExecutionRecord {
     /// Start order, assigned by the store (listing is newest first).
     #[serde(default)]
     pub seq: u64,
+    /// The mock configuration's test case it runs with (started as
+    /// `…:stateMachine:NAME#CASE` on a server with a MockConfigFile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_case: Option<String>,
 }
 
 /// What a listing shows of an execution: its record without the input,
@@ -228,6 +232,7 @@ impl ExecutionRecord {
             revision_id: self.revision_id.clone(),
             machine_update_millis: self.machine_update_millis,
             seq: self.seq,
+            test_case: self.test_case.clone(),
         }
     }
 }
@@ -296,6 +301,7 @@ mod tests {
             revision_id: "r1".into(),
             machine_update_millis: 1,
             seq: 9,
+            test_case: None,
         };
         let stored = serde_json::to_string(&record).unwrap();
         let summary: ExecutionSummary = serde_json::from_str(&stored).unwrap();

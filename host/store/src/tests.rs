@@ -319,6 +319,7 @@ fn execution(name: &str) -> ExecutionRecord {
         revision_id: "rev-1".into(),
         machine_update_millis: 0,
         seq: 0,
+        test_case: None,
     }
 }
 

@@ -74,6 +74,11 @@ pub(super) struct ServeArgs {
     /// commands, files, executions): a JSON file, see the README.
     #[arg(long, value_name = "FILE")]
     alerts: Option<PathBuf>,
+    /// A Step Functions Local MockConfigFile: StartExecution on
+    /// `…:stateMachine:NAME#CASE` runs with that test case's mocks in front
+    /// of the plugins.
+    #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<PathBuf>,
 }
 
 pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<ExitCode> {
@@ -133,6 +138,10 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
     let mut service = Service::new(store.clone(), folder, clock)
         .with_plugin_catalog(Arc::new(move || catalog.host().describe()))
         .with_audit(audit);
+    if let Some(file) = &args.mock_config {
+        let config = stepyard_testkit::mock_config::MockConfig::load(file)?;
+        service = service.with_test_cases(Arc::new(MockedCases(config)));
+    }
     if let Some(auth) = &auth {
         let here = Location {
             account: auth.account().to_owned(),
@@ -231,5 +240,23 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The MockConfigFile's test cases, for `ARN#CASE` starts.
+struct MockedCases(stepyard_testkit::mock_config::MockConfig);
+
+impl stepyard_service::TestCases for MockedCases {
+    fn mocked(
+        &self,
+        machine: &str,
+        case: &str,
+        inner: Arc<dyn stepyard_interpreter::task::TaskInvoker>,
+    ) -> Result<Arc<dyn stepyard_interpreter::task::TaskInvoker>, String> {
+        let mocks = self.0.mocks(machine, case).map_err(|e| e.to_string())?;
+        Ok(Arc::new(stepyard_testkit::mocks::MockInvoker::new(
+            Arc::new(mocks),
+            inner,
+        )))
     }
 }
