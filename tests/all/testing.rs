@@ -620,3 +620,65 @@ fn without_a_mock_config_the_case_suffix_names_no_machine_as_on_aws() {
     assert_eq!(status, 400);
     assert_eq!(answer["__type"], "StateMachineDoesNotExist", "{answer}");
 }
+
+#[test]
+fn invoke_calls_one_plugin_with_seeded_tables_and_shows_its_logs_and_usage() {
+    let dir = workspace("invoke");
+    let seed = write(
+        &dir,
+        "seed.json",
+        r#"{"orders": {"o-9": {"order_id": "o-9", "status": "PLACED", "total": 12}}}"#,
+    );
+    let invoke = |input: &str| {
+        Command::new(env!("CARGO_BIN_EXE_stepyard"))
+            .arg("--plugins")
+            .arg(crate::support::plugins_dir())
+            .arg("--cache")
+            .arg(crate::serve::shared_cache())
+            .args([
+                "invoke",
+                "paymentProcessing",
+                "--json",
+                "--input",
+                input,
+                "--table-seed",
+            ])
+            .arg(&seed)
+            .output()
+            .unwrap()
+    };
+    let out = invoke(r#"{"order_id": "o-9", "total": 12}"#);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["result"]["status"], "PAID", "{answer:#}");
+    assert_eq!(
+        answer["tables"]["orders"]["o-9"]["status"], "PAID",
+        "the seeded item was updated"
+    );
+    assert_eq!(answer["logs"][0]["message"], "payment captured");
+    assert_eq!(answer["usage"]["kvWrites"], 1, "{answer:#}");
+    assert!(answer["usage"]["runMs"].as_f64().unwrap() > 0.0);
+
+    // A declined card is the function's error; the exit code says so.
+    let out = invoke(r#"{"order_id": "o-9", "total": 12, "payment": {"card": "declined"}}"#);
+    assert_eq!(out.status.code(), Some(1));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["error"], "PaymentDeclined", "{answer:#}");
+    assert_eq!(
+        answer["tables"]["orders"]["o-9"]["status"], "PLACED",
+        "nothing was charged"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_stepyard"))
+        .arg("--plugins")
+        .arg(crate::support::plugins_dir())
+        .args(["--cache", "/tmp/stepyard-invoke-cache", "invoke", "noSuchFunction"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("noSuchFunction") && stderr.contains("paymentProcessing"),
+        "{stderr}"
+    );
+}

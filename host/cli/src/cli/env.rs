@@ -70,6 +70,14 @@ impl EnvArgs {
         self.load_plugins(kv, logs, None)
     }
 
+    /// Loads the plugin folder over a store in memory that the caller keeps
+    /// (to seed tables and read what the plugins wrote).
+    pub(crate) fn open_in_memory(&self) -> anyhow::Result<(Env, Arc<MemoryStore>)> {
+        let store = Arc::new(MemoryStore::new());
+        let env = self.load_plugins(store.clone(), store.clone(), None)?;
+        Ok((env, store))
+    }
+
     /// Loads the plugin folder over a database already open, counting
     /// plugin calls (attempts, retries, CPU, memory) into `metrics`.
     pub(crate) fn open_on(

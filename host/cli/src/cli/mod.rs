@@ -9,6 +9,7 @@ mod executions;
 mod graph;
 mod held;
 mod inspect;
+mod invoke;
 mod metrics;
 mod progress;
 mod run;
@@ -44,6 +45,9 @@ enum Command {
     Test(test::TestArgs),
     /// List the plugins of the plugin folder with their roles and limits.
     Plugins(inspect::PluginsArgs),
+    /// Call one plugin function outside any workflow (tables in memory):
+    /// its result or error, log lines, time and resources.
+    Invoke(invoke::InvokeArgs),
     /// Read the key-value tables plugins write.
     Table(inspect::TableArgs),
     /// Show the log lines plugins wrote during an execution.
@@ -79,6 +83,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Validate(args) => validate::validate(args),
         Command::Test(args) => test::test(args, &cli.env),
         Command::Plugins(args) => inspect::plugins(args, &cli.env),
+        Command::Invoke(args) => invoke::invoke(args, &cli.env),
         Command::Table(args) => inspect::table(args, &cli.env),
         Command::Logs(args) => inspect::logs(args, &cli.env),
         Command::Serve(args) => serve::serve(args, &cli.env),
