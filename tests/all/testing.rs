@@ -682,3 +682,37 @@ fn invoke_calls_one_plugin_with_seeded_tables_and_shows_its_logs_and_usage() {
         "{stderr}"
     );
 }
+
+#[test]
+fn uuids_and_times_repeat_from_run_to_run_of_a_case() {
+    let dir = workspace("fixed-ids");
+    write(
+        &dir,
+        "ids.asl.json",
+        r#"{"StartAt": "JsonPath", "States": {
+            "JsonPath": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()", "at.$": "$$.State.EnteredTime"}, "ResultPath": "$.p", "Next": "Later"},
+            "Later": {"Type": "Wait", "Seconds": 90, "Next": "Jsonata"},
+            "Jsonata": {"Type": "Pass", "QueryLanguage": "JSONata",
+                        "Output": "{% $merge([$states.input, {'uuid': $uuid(), 'now': $now()}]) %}", "End": true}}}"#,
+    );
+    write(
+        &dir,
+        "ids.test.yaml",
+        "stateMachine: ids.asl.json\ncontext: {startTime: \"2025-06-01T12:00:00Z\"}\ncases:\n  - name: one\n  - name: two\n",
+    );
+    let outputs = |report: &Value| -> (Value, Value) {
+        (
+            case(report, "one")["output"].clone(),
+            case(report, "two")["output"].clone(),
+        )
+    };
+    let (first, code) = test_json(&dir, &[]);
+    assert_eq!(code, 0, "{first:#}");
+    let (again, _) = test_json(&dir, &[]);
+    assert_eq!(outputs(&first), outputs(&again), "the same ids and times on every run");
+    let (one, two) = outputs(&first);
+    assert_ne!(one["p"]["id"], two["p"]["id"], "each case has ids of its own");
+    assert_ne!(one["p"]["id"], one["uuid"]);
+    assert_eq!(one["p"]["at"], "2025-06-01T12:00:00.000Z");
+    assert_eq!(one["now"], "2025-06-01T12:01:30.000Z", "90 s of virtual time later");
+}

@@ -252,7 +252,11 @@ impl<'a> Frame<'a> {
             scope: self.scope,
         };
         let now = self.exec.clock.now().timestamp_millis();
-        let env = Env::new().with_variables(&vars).aws_functions(true).now_millis(now);
+        let env = Env::new()
+            .with_variables(&vars)
+            .aws_functions(true)
+            .now_millis(now)
+            .uuid_source(stepyard_asl::ids::random_uuid_text);
         let input = states.get("input").unwrap_or(&Value::Null);
         template
             .evaluate(input, &env, field)

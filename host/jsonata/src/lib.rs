@@ -73,6 +73,7 @@ pub struct Env<'a> {
     aws: bool,
     now_millis: Option<i64>,
     time_limit: Option<std::time::Duration>,
+    uuid: Option<fn() -> String>,
 }
 
 impl<'a> Env<'a> {
@@ -108,6 +109,13 @@ impl<'a> Env<'a> {
     /// once at the start of each evaluation.
     pub fn now_millis(mut self, millis: i64) -> Env<'a> {
         self.now_millis = Some(millis);
+        self
+    }
+
+    /// Where `$uuid()` takes its UUIDs (the host's id source, which tests
+    /// can make repeatable). Defaults to random version 4 UUIDs.
+    pub fn uuid_source(mut self, source: fn() -> String) -> Env<'a> {
+        self.uuid = Some(source);
         self
     }
 }
@@ -151,6 +159,7 @@ impl Expression {
         };
         let mut ctx = eval::Ctx::new(input_val.clone(), env.variables, env.aws, now, &arena);
         ctx.deadline = env.time_limit.map(|l| std::time::Instant::now() + l);
+        ctx.uuid = env.uuid;
         let root = ctx.root();
         if let value::Value::JArray(_) = input_val {
             // jsonata-js wraps an array input so that `$` still denotes the whole array.

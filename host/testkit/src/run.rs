@@ -187,16 +187,21 @@ impl Runner {
             Arc::new(NoHistory)
         };
         let invoker = Arc::new(MockInvoker::new(Arc::new(case.mocks.clone()), self.real.clone()));
-        let result = runtime.block_on(async {
-            let services = Services {
-                tasks: invoker.clone(),
-                clock: Arc::new(ScaledClock::starting_at(case.start_time, 1.0)),
-                history: observer,
-            };
-            let interpreter = Interpreter::new(machine, services).with_state_ends(trace.clone());
-            let mut spec = ExecutionSpec::local(&case.machine.name, &case.execution_name, case.input.clone());
-            spec.start_time = Some(case.start_time);
-            interpreter.execute(&spec).await
+        // The case's ids (States.UUID(), $uuid(), request ids) repeat from
+        // run to run: drawn from its execution name on this thread.
+        let seed = fnv1a(case.execution_name.as_bytes());
+        let result = stepyard_asl::ids::with_fixed_ids(seed, || {
+            runtime.block_on(async {
+                let services = Services {
+                    tasks: invoker.clone(),
+                    clock: Arc::new(ScaledClock::starting_at(case.start_time, 1.0)),
+                    history: observer,
+                };
+                let interpreter = Interpreter::new(machine, services).with_state_ends(trace.clone());
+                let mut spec = ExecutionSpec::local(&case.machine.name, &case.execution_name, case.input.clone());
+                spec.start_time = Some(case.start_time);
+                interpreter.execute(&spec).await
+            })
         });
         // A real plugin's call abandoned at its timeout may still be winding down.
         runtime.shutdown_timeout(Duration::from_millis(100));
@@ -246,6 +251,13 @@ fn forced_machine(case: &Case) -> Result<(Arc<StateMachine>, Vec<String>), Strin
         )
     })?;
     Ok((Arc::new(model), forced.iter().map(|(s, _)| (*s).clone()).collect()))
+}
+
+/// FNV-1a: a hash that is the same on every machine and Rust version.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The default number of worker threads: one per core.

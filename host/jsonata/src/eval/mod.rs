@@ -55,6 +55,8 @@ pub(crate) struct Ctx<'a> {
     pub rng: Cell<Option<u64>>,
     /// When set, evaluation fails with a timeout once this instant has passed.
     pub deadline: Option<std::time::Instant>,
+    /// Where `$uuid()` comes from, when the caller says (else a random v4).
+    pub uuid: Option<fn() -> String>,
     steps: Cell<u32>,
 }
 
@@ -81,6 +83,7 @@ impl<'a> Ctx<'a> {
             eval_arena,
             rng: Cell::new(None),
             deadline: None,
+            uuid: None,
             steps: Cell::new(0),
         }
     }

@@ -108,8 +108,11 @@ pub(crate) fn random<'a>(ctx: &Ctx<'a>, args: Vec<Value<'a>>, _: &Value<'a>) -> 
     }
 }
 
-pub(crate) fn uuid<'a>(_: &Ctx<'a>, _: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
-    Ok(Value::string(uuid::Uuid::new_v4().to_string()))
+pub(crate) fn uuid<'a>(ctx: &Ctx<'a>, _: Vec<Value<'a>>, _: &Value<'a>) -> Result<Value<'a>> {
+    Ok(Value::string(match ctx.uuid {
+        Some(source) => source(),
+        None => uuid::Uuid::new_v4().to_string(),
+    }))
 }
 
 /// Owned JSON into an evaluation value.
