@@ -716,3 +716,81 @@ fn uuids_and_times_repeat_from_run_to_run_of_a_case() {
     assert_eq!(one["p"]["at"], "2025-06-01T12:00:00.000Z");
     assert_eq!(one["now"], "2025-06-01T12:01:30.000Z", "90 s of virtual time later");
 }
+
+#[test]
+fn suggest_finds_inputs_for_every_edge_of_a_twenty_rule_choice() {
+    let dir = workspace("suggest");
+    let rules = json!([
+        {"Variable": "$.n", "NumericEquals": 5},
+        {"Variable": "$.n", "NumericGreaterThan": 100},
+        {"Variable": "$.n", "NumericLessThan": -100},
+        {"Variable": "$.price", "NumericGreaterThanEquals": 50.5},
+        {"Variable": "$.price", "NumericLessThanEquals": 0.5},
+        {"Variable": "$.s", "StringEquals": "gold"},
+        {"Variable": "$.s", "StringMatches": "vip-*"},
+        {"Variable": "$.s", "StringGreaterThan": "zz"},
+        {"Variable": "$.flag", "BooleanEquals": true},
+        {"Variable": "$.at", "TimestampGreaterThan": "2030-01-01T00:00:00Z"},
+        {"Variable": "$.at", "TimestampLessThan": "2000-01-01T00:00:00Z"},
+        {"Variable": "$.at", "TimestampEquals": "2024-05-05T05:05:05Z"},
+        {"Variable": "$.opt", "IsPresent": true},
+        {"Variable": "$.nul", "IsNull": true},
+        {"Variable": "$.kind", "IsString": true},
+        {"Variable": "$.num", "IsNumeric": false},
+        {"And": [{"Variable": "$.a", "NumericGreaterThan": 1}, {"Variable": "$.b", "StringEquals": "y"}]},
+        {"Or": [{"Variable": "$.c", "BooleanEquals": true}, {"Variable": "$.d", "NumericEquals": 7}]},
+        {"Not": {"Variable": "$.e", "StringEquals": "keep"}},
+        {"Variable": "$.limit", "NumericGreaterThanPath": "$.cap"}
+    ]);
+    let mut states = serde_json::Map::new();
+    let mut choices = Vec::new();
+    for (i, rule) in rules.as_array().unwrap().iter().enumerate() {
+        let mut rule = rule.clone();
+        rule["Next"] = json!(format!("R{i}"));
+        choices.push(rule);
+        states.insert(format!("R{i}"), json!({"Type": "Pass", "End": true}));
+    }
+    states.insert(
+        "Route".into(),
+        json!({"Type": "Choice", "Choices": choices, "Default": "Other"}),
+    );
+    states.insert("Other".into(), json!({"Type": "Pass", "End": true}));
+    write(
+        &dir,
+        "route.asl.json",
+        &json!({"StartAt": "Route", "States": states}).to_string(),
+    );
+    let base = json!({"n": 0, "price": 10, "s": "plain", "flag": false, "at": "2020-01-01T00:00:00Z", "nul": 1,
+                      "kind": 1, "num": 1, "a": 0, "b": "n", "c": false, "d": 0, "e": "keep", "limit": 1, "cap": 10});
+    write(
+        &dir,
+        "route.test.json",
+        &json!({"stateMachine": "route.asl.json", "cases": [{"name": "ordinary", "input": base}]}).to_string(),
+    );
+    let (report, code) = test_json(&dir, &["--suggest"]);
+    assert_eq!(code, 0, "{report:#}");
+    let found = report["suggestions"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(found["unreached"], json!([]), "{found:#}");
+    let suggested = found["found"].as_array().unwrap();
+    let locations: Vec<&str> = suggested.iter().map(|s| s["location"].as_str().unwrap()).collect();
+    let wanted: Vec<String> = (0..20).map(|i| format!("/States/Route/Choices/{i}")).collect();
+    assert_eq!(locations, wanted);
+    assert!(suggested.iter().all(|s| s["fromStart"] == true), "{found:#}");
+
+    // The suggested inputs, as cases, cover every edge.
+    let cases: Vec<Value> = std::iter::once(json!({"name": "ordinary", "input": base}))
+        .chain(
+            suggested
+                .iter()
+                .enumerate()
+                .map(|(i, s)| json!({"name": format!("suggested {i}"), "input": s["input"]})),
+        )
+        .collect();
+    write(
+        &dir,
+        "route.test.json",
+        &json!({"stateMachine": "route.asl.json", "cases": cases}).to_string(),
+    );
+    let (report, code) = test_json(&dir, &["--min-coverage", "100"]);
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -25,6 +25,7 @@ pub mod mocks;
 pub mod report;
 pub mod run;
 pub mod snapshot;
+pub mod suggest;
 pub mod suite;
 pub mod trace;
 

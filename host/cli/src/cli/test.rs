@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use std::collections::BTreeMap;
 use stepyard_interpreter::task::{NoTasks, TaskInvoker};
+
 use stepyard_testkit::coverage::Coverage;
 use stepyard_testkit::mock_config::MockConfig;
+use stepyard_testkit::suggest::{Suggestions, suggest};
 use stepyard_testkit::suite::{MachineCache, find_suites};
 use stepyard_testkit::{Runner, Suite, report, run};
 
@@ -39,6 +42,10 @@ pub(super) struct TestArgs {
     /// Rewrite history snapshots that differ.
     #[arg(long)]
     update_snapshots: bool,
+    /// Propose inputs that take the Choice rules and Defaults no case took
+    /// (each checked by running it).
+    #[arg(long)]
+    suggest: bool,
     /// A Step Functions Local MockConfigFile for suites that name none.
     #[arg(long, value_name = "FILE")]
     mock_config: Option<PathBuf>,
@@ -94,12 +101,19 @@ pub(super) fn test(args: TestArgs, env: &super::EnvArgs) -> anyhow::Result<ExitC
     let base = std::env::current_dir().unwrap_or_default();
     let elapsed = started.elapsed();
 
-    let coverage = (args.coverage || args.min_coverage.is_some())
+    let coverage = (args.coverage || args.min_coverage.is_some() || args.suggest)
         .then(|| Coverage::of(machines.machines().map(|m| &**m), results.iter().flat_map(|s| &s.cases)));
+    let suggestions = match (&coverage, args.suggest) {
+        (Some(c), true) => Some(suggestions(c, &machines, &suites, &results, &runner)),
+        _ => None,
+    };
     if args.json {
         let mut out = report::json(&results, &base);
         if let Some(c) = &coverage {
             out["coverage"] = serde_json::to_value(c)?;
+        }
+        if let Some(found) = &suggestions {
+            out["suggestions"] = serde_json::to_value(found)?;
         }
         println!("{out}");
     } else {
@@ -117,6 +131,9 @@ pub(super) fn test(args: TestArgs, env: &super::EnvArgs) -> anyhow::Result<ExitC
             (true, CoverageFormat::Json) if !args.json => println!("{}", serde_json::to_string_pretty(c)?),
             (true, CoverageFormat::Lcov) => print!("{}", c.lcov()),
             _ => {}
+        }
+        if let Some(found) = suggestions.as_ref().filter(|_| !args.json) {
+            print_suggestions(found);
         }
         if let Some(min) = args.min_coverage {
             let lowest = c.lowest_percent();
@@ -140,4 +157,47 @@ fn real_plugins(env: &super::EnvArgs) -> anyhow::Result<Arc<dyn TaskInvoker>> {
         ..env.clone()
     };
     Ok(Arc::new(memory.open()?.registry(None)?))
+}
+
+/// `--suggest` for every machine with uncovered Choice edges.
+fn suggestions(
+    coverage: &Coverage,
+    machines: &MachineCache,
+    suites: &[Suite],
+    results: &[stepyard_testkit::SuiteResult],
+    runner: &Runner,
+) -> BTreeMap<String, Suggestions> {
+    let ran: Vec<(usize, usize, &stepyard_testkit::CaseResult)> = results
+        .iter()
+        .enumerate()
+        .flat_map(|(s, suite)| suite.cases.iter().enumerate().map(move |(i, case)| (s, i, case)))
+        .collect();
+    let mut all = BTreeMap::new();
+    for machine in machines.machines() {
+        let Some(covered) = coverage.machines.get(&machine.origin) else {
+            continue;
+        };
+        let found = suggest(covered, &machine.model, suites, &ran, runner);
+        if !found.found.is_empty() || !found.unreached.is_empty() {
+            all.insert(machine.origin.clone(), found);
+        }
+    }
+    all
+}
+
+fn print_suggestions(all: &BTreeMap<String, Suggestions>) {
+    for (machine, found) in all {
+        println!("suggestions for {machine}:");
+        for s in &found.found {
+            let whose = if s.from_start {
+                "execution input"
+            } else {
+                "input at the Choice"
+            };
+            println!("  {}: {whose} {} (from case '{}')", s.location, s.input, s.from_case);
+        }
+        for u in &found.unreached {
+            println!("  {}: {}", u.location, u.reason);
+        }
+    }
 }
