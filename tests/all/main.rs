@@ -24,6 +24,7 @@ mod serve;
 mod support;
 mod terminal;
 mod testing;
+mod testing_tools;
 mod time;
 mod usage;
 mod validation;

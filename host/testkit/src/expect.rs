@@ -61,6 +61,23 @@ pub struct Expectations {
     /// Per state (`Charge`, `Charge#2`, `Process[1].Charge`).
     #[serde(default)]
     pub states: BTreeMap<String, StateExpectation>,
+    /// Table items after the run (`{TABLE: {KEY: ITEM}}`, each item
+    /// compared partially; `null` for an item that must not exist).
+    #[serde(default)]
+    pub tables: crate::world::Tables,
+    /// Log lines the plugins wrote: each must match one line (partially:
+    /// `{message, level, state, plugin, fields}`), in any order.
+    #[serde(default)]
+    pub logs: Vec<Value>,
+}
+
+/// What the plugins left behind, read after the run.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// The items `tables` names (absent ones missing).
+    pub tables: crate::world::Tables,
+    /// Every log line of the execution.
+    pub logs: Vec<Value>,
 }
 
 /// What one state entry must show.
@@ -115,8 +132,14 @@ impl Expectations {
         }
     }
 
-    /// Every expectation `result` and `steps` do not meet.
-    pub fn evaluate(&self, result: &ExecutionResult, steps: &[Step]) -> Vec<Unmet> {
+    /// Whether the expectations read tables or logs (the case then needs a
+    /// world of its own).
+    pub fn reads_world(&self) -> bool {
+        !self.tables.is_empty() || !self.logs.is_empty()
+    }
+
+    /// Every expectation `result`, `steps` and `observed` do not meet.
+    pub fn evaluate(&self, result: &ExecutionResult, steps: &[Step], observed: &Observed) -> Vec<Unmet> {
         let mut unmet = Vec::new();
         let mut miss = |expectation: &str, message: String, differences: Vec<String>| {
             unmet.push(Unmet {
@@ -230,6 +253,32 @@ impl Expectations {
                 );
             }
         }
+        for (table, items) in &self.tables {
+            for (key, expected) in items {
+                let what = format!("tables.{table}.{key}");
+                let actual = observed.tables.get(table).and_then(|t| t.get(key));
+                match (expected, actual) {
+                    (Value::Null, None) => {}
+                    (Value::Null, Some(a)) => miss(&what, format!("the item exists: {}", brief(a)), vec![]),
+                    (_, None) => miss(&what, "the item does not exist".into(), vec![]),
+                    (e, Some(a)) => compare(&mut miss, &what, e, a, true),
+                }
+            }
+        }
+        for (i, expected) in self.logs.iter().enumerate() {
+            if !observed.logs.iter().any(|line| partial_match(expected, line)) {
+                let lines: Vec<String> = observed.logs.iter().take(10).map(brief).collect();
+                miss(
+                    &format!("logs[{i}]"),
+                    format!("no log line has {}", brief(expected)),
+                    if lines.is_empty() {
+                        vec!["(no log lines)".into()]
+                    } else {
+                        lines
+                    },
+                );
+            }
+        }
         unmet
     }
 }
@@ -254,7 +303,14 @@ fn compare(
         };
         miss(
             what,
-            format!("the {} {kind}", what.rsplit('.').next().unwrap_or(what)),
+            format!(
+                "the {} {kind}",
+                if what.starts_with("tables.") {
+                    "item"
+                } else {
+                    what.rsplit('.').next().unwrap_or(what)
+                }
+            ),
             differences(expected, actual, partial, 20),
         );
     }

@@ -28,6 +28,7 @@ pub mod snapshot;
 pub mod suggest;
 pub mod suite;
 pub mod trace;
+pub mod world;
 
 mod matching;
 

@@ -12,7 +12,7 @@ use stepyard_interpreter::history::{HistoryObserver, MemoryHistory, NoHistory};
 use stepyard_interpreter::task::TaskInvoker;
 use stepyard_interpreter::{ExecutionResult, ExecutionSpec, Interpreter, Services};
 
-use crate::expect::Unmet;
+use crate::expect::{Observed, Unmet};
 use crate::mocks::{Invocation, Mock, MockInvoker};
 use crate::snapshot::{self, SnapshotOutcome};
 use crate::suite::{Case, Suite};
@@ -68,8 +68,12 @@ pub struct SuiteResult {
 
 /// Runs suites.
 pub struct Runner {
-    /// The real plugins, for states without a mock.
+    /// The real plugins, for states without a mock (shared by the cases
+    /// that seed no tables and expect none).
     pub real: Arc<dyn TaskInvoker>,
+    /// Fresh plugins and tables for each case that seeds tables or expects
+    /// items or log lines; without one such cases fail to run.
+    pub world: Option<Arc<dyn crate::world::World>>,
     /// Worker threads (cases run in parallel).
     pub threads: usize,
     /// Only cases whose `suite file: case name` contains this run.
@@ -142,7 +146,7 @@ impl Runner {
         match self.execute(case) {
             Err(e) => out.verdict = Verdict::Error(e),
             Ok(ran) => {
-                let mut unmet = case.expect.evaluate(&ran.result, &ran.steps);
+                let mut unmet = case.expect.evaluate(&ran.result, &ran.steps, &ran.observed);
                 if case.snapshot {
                     let outcome = snapshot::check(&suite.path, case, &ran.history, self.update_snapshots);
                     if let SnapshotOutcome::Differs { file, differences } = &outcome {
@@ -186,7 +190,20 @@ impl Runner {
         } else {
             Arc::new(NoHistory)
         };
-        let invoker = Arc::new(MockInvoker::new(Arc::new(case.mocks.clone()), self.real.clone()));
+        let world = if !case.tables.is_empty() || case.expect.reads_world() {
+            let Some(world) = &self.world else {
+                return Err(
+                    "the case seeds tables or expects items or log lines, and no plugin folder is loaded".into(),
+                );
+            };
+            Some(world.case(&case.tables).map_err(|e| format!("tables: {e}"))?)
+        } else {
+            None
+        };
+        let real = world.as_ref().map_or_else(|| self.real.clone(), |w| w.tasks());
+        let invoker = Arc::new(MockInvoker::new(Arc::new(case.mocks.clone()), real));
+        let mut spec = ExecutionSpec::local(&case.machine.name, &case.execution_name, case.input.clone());
+        spec.start_time = Some(case.start_time);
         // The case's ids (States.UUID(), $uuid(), request ids) repeat from
         // run to run: drawn from its execution name on this thread.
         let seed = fnv1a(case.execution_name.as_bytes());
@@ -198,15 +215,18 @@ impl Runner {
                     history: observer,
                 };
                 let interpreter = Interpreter::new(machine, services).with_state_ends(trace.clone());
-                let mut spec = ExecutionSpec::local(&case.machine.name, &case.execution_name, case.input.clone());
-                spec.start_time = Some(case.start_time);
                 interpreter.execute(&spec).await
             })
         });
         // A real plugin's call abandoned at its timeout may still be winding down.
         runtime.shutdown_timeout(Duration::from_millis(100));
+        let observed = match &world {
+            None => Observed::default(),
+            Some(world) => observe(&**world, &case.expect, &spec.execution_arn),
+        };
         Ok(Ran {
             result,
+            observed,
             steps: trace.steps(),
             history: history.events().iter().map(|e| e.to_json()).collect(),
             invocations: invoker.invocations(),
@@ -217,10 +237,39 @@ impl Runner {
 
 struct Ran {
     result: ExecutionResult,
+    observed: Observed,
     steps: Vec<Step>,
     history: Vec<serde_json::Value>,
     invocations: Vec<Invocation>,
     forced: Vec<String>,
+}
+
+/// The items the case expects, and the execution's log lines. Lines are
+/// stored without waiting: a short grace lets the last ones land.
+fn observe(world: &dyn crate::world::CaseWorld, expect: &crate::expect::Expectations, execution_arn: &str) -> Observed {
+    let mut tables = crate::world::Tables::new();
+    for (table, items) in &expect.tables {
+        for key in items.keys() {
+            if let Some(item) = world.item(table, key) {
+                tables.entry(table.clone()).or_default().insert(key.clone(), item);
+            }
+        }
+    }
+    let mut logs = world.logs(execution_arn);
+    if !expect.logs.is_empty() {
+        for _ in 0..20 {
+            if expect
+                .logs
+                .iter()
+                .all(|e| logs.iter().any(|l| crate::matching::partial_match(e, l)))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            logs = world.logs(execution_arn);
+        }
+    }
+    Observed { tables, logs }
 }
 
 /// The case's machine, with its forced Choices rewritten (parsed again).

@@ -87,6 +87,9 @@ struct CaseFile {
     /// A test case of the MockConfigFile: its mocks come first, `mocks`
     /// replace them by state.
     test_case: Option<String>,
+    /// Table items the plugins start from: `{TABLE: {KEY: ITEM}}`.
+    #[serde(default)]
+    tables: crate::world::Tables,
     context: Option<ContextSpec>,
     #[serde(default)]
     expect: Expectations,
@@ -151,6 +154,8 @@ pub struct Case {
     pub execution_name: String,
     /// The execution's start.
     pub start_time: chrono::DateTime<chrono::Utc>,
+    /// Table items its plugins start from.
+    pub tables: crate::world::Tables,
     /// What must come out.
     pub expect: Expectations,
     /// Whether its history is compared with (or written to) a snapshot.
@@ -311,6 +316,7 @@ impl Suite {
                 mocks,
                 execution_name,
                 start_time,
+                tables: case.tables,
                 expect: case.expect,
                 snapshot: case.snapshot,
                 skip: case.skip,

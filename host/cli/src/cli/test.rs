@@ -93,6 +93,7 @@ pub(super) fn test(args: TestArgs, env: &super::EnvArgs) -> anyhow::Result<ExitC
     }
     let runner = Runner {
         real: real_plugins(env)?,
+        world: plugin_world(env)?,
         threads: args.jobs.unwrap_or_else(run::default_threads),
         filter: args.filter.clone(),
         update_snapshots: args.update_snapshots,
@@ -199,5 +200,80 @@ fn print_suggestions(all: &BTreeMap<String, Suggestions>) {
         for u in &found.unreached {
             println!("  {}: {}", u.location, u.reason);
         }
+    }
+}
+
+/// Fresh tables (in memory) and plugins over them for each case that
+/// seeds tables or expects items or log lines; one engine and compile cache
+/// for all of them.
+struct PluginWorld {
+    runtime: stepyard_runtime::Runtime,
+    plugins: PathBuf,
+}
+
+fn plugin_world(env: &super::EnvArgs) -> anyhow::Result<Option<Arc<dyn stepyard_testkit::world::World>>> {
+    if !env.plugins.is_dir() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(PluginWorld {
+        runtime: stepyard_runtime::Runtime::new(Some(env.cache_dir()))?,
+        plugins: env.plugins.clone(),
+    })))
+}
+
+impl stepyard_testkit::world::World for PluginWorld {
+    fn case(
+        &self,
+        tables: &stepyard_testkit::world::Tables,
+    ) -> Result<Box<dyn stepyard_testkit::world::CaseWorld>, String> {
+        use stepyard_store::KvStore;
+        let store = Arc::new(stepyard_store::MemoryStore::new());
+        for (table, items) in tables {
+            for (key, item) in items {
+                store
+                    .put(table, key, &item.to_string(), stepyard_store::Condition::Always)
+                    .map_err(|e| format!("{table}/{key}: {e}"))?;
+            }
+        }
+        let host = stepyard_runtime::PluginHost::load_dir(&self.runtime, &self.plugins, store.clone(), store.clone());
+        Ok(Box::new(CasePlugins {
+            tasks: Arc::new(host.registry()),
+            store,
+        }))
+    }
+}
+
+struct CasePlugins {
+    tasks: Arc<dyn TaskInvoker>,
+    store: Arc<stepyard_store::MemoryStore>,
+}
+
+impl stepyard_testkit::world::CaseWorld for CasePlugins {
+    fn tasks(&self) -> Arc<dyn TaskInvoker> {
+        self.tasks.clone()
+    }
+
+    fn item(&self, table: &str, key: &str) -> Option<serde_json::Value> {
+        use stepyard_store::KvStore;
+        let item = self.store.get(table, key).ok()??;
+        serde_json::from_str(&item.value).ok()
+    }
+
+    fn logs(&self, execution_arn: &str) -> Vec<serde_json::Value> {
+        use stepyard_store::LogStore;
+        self.store
+            .read(execution_arn)
+            .unwrap_or_default()
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "level": l.level.as_str(),
+                    "state": l.state_name,
+                    "plugin": l.source,
+                    "message": l.message,
+                    "fields": l.fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                })
+            })
+            .collect()
     }
 }
