@@ -486,3 +486,53 @@ fn uuids_and_times_repeat_from_run_to_run_of_a_case() {
     assert_eq!(one["p"]["at"], "2025-06-01T12:00:00.000Z");
     assert_eq!(one["now"], "2025-06-01T12:01:30.000Z", "90 s of virtual time later");
 }
+
+#[test]
+fn a_slow_mock_meets_the_tasks_timeout_in_virtual_time_and_variables_are_checked() {
+    let dir = workspace("delay");
+    write(
+        &dir,
+        "slow.asl.json",
+        r#"{"StartAt": "Call", "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:slow",
+                     "TimeoutSeconds": 30, "Assign": {"answer.$": "$.n", "fixed": "x"},
+                     "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TooSlow"}], "End": true},
+            "TooSlow": {"Type": "Fail", "Error": "TooSlow"}}}"#,
+    );
+    write(
+        &dir,
+        "slow.test.yaml",
+        r#"
+stateMachine: slow.asl.json
+cases:
+  - name: in time
+    mocks:
+      Call: {result: {n: 7}, delay: 29}
+    expect:
+      states:
+        Call: {variables: {answer: 7, fixed: x}}
+  - name: too slow
+    mocks:
+      Call: {result: {n: 7}, delay: 3600}
+    expect:
+      error: TooSlow
+      path: [Call, TooSlow]
+  - name: wrong variables
+    mocks:
+      Call: {result: {n: 8}}
+    expect:
+      states:
+        Call: {variables: {answer: 7}}
+"#,
+    );
+    let started = std::time::Instant::now();
+    let (report, code) = test_json(&dir, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(case(&report, "in time")["verdict"], "passed", "{report:#}");
+    assert_eq!(case(&report, "too slow")["verdict"], "passed", "{report:#}");
+    assert_eq!(unmet(&report, "wrong variables"), ["states.Call.variables"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "an hour took no real time"
+    );
+}

@@ -159,6 +159,7 @@ fn tell_end(
         route,
         place: report.place.as_deref().unwrap_or_default(),
         output,
+        assigned: report.assigned.as_ref(),
     });
 }
 
@@ -286,6 +287,9 @@ async fn run_state(
         assigned: assigned.clone(),
     });
     if let Some(vars) = assigned {
+        if report.place.is_some() {
+            report.assigned = Some(vars.clone());
+        }
         scope.assign(vars);
     }
     match (next, state.transition) {

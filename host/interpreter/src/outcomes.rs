@@ -78,6 +78,8 @@ pub struct StateEnd<'a> {
     pub place: &'a str,
     /// Its output, when it exited normally or through a `Catch`.
     pub output: Option<&'a serde_json::Value>,
+    /// The variables it assigned (`Assign`), for listeners that want entries.
+    pub assigned: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Receives every state's end, nested ones included.
@@ -108,4 +110,6 @@ pub(crate) struct Report {
     pub choice: Option<Option<usize>>,
     /// The entry's place, when the listener wants entries.
     pub place: Option<String>,
+    /// What it assigned, kept only when the listener wants entries.
+    pub assigned: Option<serde_json::Map<String, serde_json::Value>>,
 }

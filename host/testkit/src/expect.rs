@@ -93,6 +93,8 @@ pub struct StateExpectation {
     pub matching: Matching,
     /// Attempts it made (1 without retries).
     pub attempts: Option<u32>,
+    /// Variables it assigned (`Assign`), compared partially.
+    pub variables: Option<Value>,
 }
 
 /// One expectation a run did not meet.
@@ -242,6 +244,14 @@ impl Expectations {
                         vec![],
                     ),
                 }
+            }
+            if let Some(expected) = &want.variables {
+                let assigned = step
+                    .assigned
+                    .clone()
+                    .map(Value::Object)
+                    .unwrap_or(Value::Object(Default::default()));
+                compare(&mut miss, &format!("states.{key}.variables"), expected, &assigned, true);
             }
             if let Some(n) = want.attempts
                 && n != step.attempts

@@ -41,6 +41,14 @@ pub enum Response {
     },
     /// The real plugin answers.
     Plugin,
+    /// This answer, after `seconds` of the case's (virtual) time: a task
+    /// that takes long, to test `TimeoutSeconds` and what waits on it.
+    After {
+        /// How long the task takes.
+        seconds: f64,
+        /// What it then answers.
+        then: Box<Response>,
+    },
 }
 
 /// A state's mock, resolved.
@@ -146,6 +154,28 @@ fn response(value: &Value, at: &str) -> Result<Response, Problem> {
     let problem = |m: &str| Err((at.to_owned(), m.to_owned()));
     match value {
         Value::String(s) if s == "plugin" => Ok(Response::Plugin),
+        Value::Object(fields) if fields.contains_key("delay") => {
+            let seconds = match fields.get("delay").and_then(Value::as_f64) {
+                Some(s) if s >= 0.0 && s.is_finite() => s,
+                _ => {
+                    return Err((
+                        format!("{at}.delay"),
+                        "`delay` is a number of seconds, 0 or more".into(),
+                    ));
+                }
+            };
+            let mut rest = fields.clone();
+            rest.remove("delay");
+            let then = if rest.is_empty() {
+                Response::Plugin
+            } else {
+                response(&Value::Object(rest), at)?
+            };
+            Ok(Response::After {
+                seconds,
+                then: Box::new(then),
+            })
+        }
         Value::Object(fields) => {
             if let Some(extra) = fields
                 .keys()
@@ -153,7 +183,7 @@ fn response(value: &Value, at: &str) -> Result<Response, Problem> {
             {
                 return Err((
                     format!("{at}.{extra}"),
-                    "an answer has `result`, or `error` and `cause`".into(),
+                    "an answer has `result`, or `error` and `cause` (and `delay`)".into(),
                 ));
             }
             match (fields.get("result"), fields.get("error"), fields.get("cause")) {
@@ -245,6 +275,24 @@ impl MockInvoker {
     }
 }
 
+impl MockInvoker {
+    fn respond(&self, response: Response, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
+        match response {
+            Response::Return(v) => Box::pin(async move { Ok(v) }),
+            Response::Throw { error, cause } => Box::pin(async move { Err(TaskFailure { error, cause }) }),
+            Response::Plugin => self.real.invoke(request),
+            Response::After { seconds, then } => {
+                let answer = self.respond(*then, request);
+                Box::pin(async move {
+                    // Tokio time: virtual in a test case (a paused runtime).
+                    tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
+                    answer.await
+                })
+            }
+        }
+    }
+}
+
 impl TaskInvoker for MockInvoker {
     fn invoke(&self, request: TaskRequest) -> BoxFuture<'static, Result<Value, TaskFailure>> {
         let state = request.context.state_name.clone();
@@ -255,10 +303,11 @@ impl TaskInvoker for MockInvoker {
             *n - 1
         };
         let answer = self.answer(&state, number, &request.input);
-        let mocked = matches!(
-            answer,
-            Some(Ok(Response::Return(_) | Response::Throw { .. })) | Some(Err(_))
-        );
+        let mocked = match &answer {
+            Some(Ok(Response::After { then, .. })) => !matches!(**then, Response::Plugin),
+            Some(Ok(Response::Plugin)) | None => false,
+            Some(_) => true,
+        };
         lock(&self.invocations).push(Invocation {
             state,
             number,
@@ -266,10 +315,9 @@ impl TaskInvoker for MockInvoker {
             mocked,
         });
         match answer {
-            Some(Ok(Response::Return(v))) => Box::pin(async move { Ok(v) }),
-            Some(Ok(Response::Throw { error, cause })) => Box::pin(async move { Err(TaskFailure { error, cause }) }),
+            Some(Ok(response)) => self.respond(response, request),
             Some(Err(failure)) => Box::pin(async move { Err(failure) }),
-            Some(Ok(Response::Plugin)) | None => self.real.invoke(request),
+            None => self.real.invoke(request),
         }
     }
 

@@ -33,6 +33,8 @@ pub struct Step {
     pub retry: RetryTrace,
     /// How many attempts it made (retries + 1).
     pub attempts: u32,
+    /// The variables it assigned.
+    pub assigned: Option<serde_json::Map<String, Value>>,
     order: Vec<u64>,
 }
 
@@ -97,6 +99,7 @@ impl StateEnds for Trace {
             route: None,
             retry: RetryTrace::default(),
             attempts: 1,
+            assigned: None,
             order,
         });
         inner.by_place.insert(entered.place.to_owned(), index);
@@ -113,6 +116,7 @@ impl StateEnds for Trace {
         step.route = Some(ended.route);
         step.retry = ended.retry;
         step.attempts = ended.retries + 1;
+        step.assigned = ended.assigned.cloned();
     }
 }
 
