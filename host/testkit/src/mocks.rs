@@ -78,6 +78,33 @@ pub enum Mock {
 
 type Problem = (String, String);
 
+impl Response {
+    /// The results it returns (through `delay` too).
+    fn results(&self) -> Vec<&Value> {
+        match self {
+            Response::Return(v) => vec![v],
+            Response::After { then, .. } => then.results(),
+            Response::Throw { .. } | Response::Plugin => Vec::new(),
+        }
+    }
+}
+
+impl Mock {
+    /// Every result it can return.
+    pub fn results(&self) -> Vec<&Value> {
+        match self {
+            Mock::Fixed(r) => r.results(),
+            Mock::Numbered(by_number) => by_number.values().flat_map(Response::results).collect(),
+            Mock::When { rules, otherwise } => rules
+                .iter()
+                .flat_map(|(_, r)| r.results())
+                .chain(otherwise.results())
+                .collect(),
+            Mock::Next(_) | Mock::Invalid(_) => Vec::new(),
+        }
+    }
+}
+
 impl MockSpec {
     /// The mock this spec describes; a mistake comes with its place (`at`).
     pub fn resolve(&self, at: &str) -> Result<Mock, Problem> {

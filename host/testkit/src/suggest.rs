@@ -152,7 +152,7 @@ fn coverage_source(case: &Case) -> Value {
 }
 
 /// The state named `name` anywhere in `graph`.
-fn find_state<'a>(graph: &'a Graph, name: &str) -> Option<&'a State> {
+pub(crate) fn find_state<'a>(graph: &'a Graph, name: &str) -> Option<&'a State> {
     graph.states.iter().find_map(|s| {
         if s.name == name {
             return Some(s);

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
-use stepyard_asl::definition::StateMachine;
+use stepyard_asl::definition::{StateKind, StateMachine};
+use stepyard_interpreter::task::{FieldValidation, check_mocked_result};
 
 use crate::expect::Expectations;
 use crate::mocks::{Mock, MockSpec};
@@ -71,6 +72,9 @@ struct SuiteFile {
     /// The machine's name in the MockConfigFile (default: the definition
     /// file's name up to its first dot).
     state_machine_name: Option<String>,
+    /// How mocked results are checked against what their integration
+    /// returns: STRICT (the default, as TestState), PRESENT or NONE.
+    field_validation_mode: Option<String>,
     cases: Vec<CaseFile>,
 }
 
@@ -216,6 +220,15 @@ impl Suite {
             None => None,
         };
         let config = own_config.as_ref().or(mock_config);
+        let validation = match file.field_validation_mode.as_deref() {
+            None => FieldValidation::Strict,
+            Some(text) => FieldValidation::parse(text).ok_or_else(|| {
+                format(
+                    "fieldValidationMode".into(),
+                    format!("'{text}' is not one of STRICT, PRESENT, NONE"),
+                )
+            })?,
+        };
         let mut cases = Vec::with_capacity(file.cases.len());
         let mut names = std::collections::HashSet::new();
         for (i, case) in file.cases.into_iter().enumerate() {
@@ -279,7 +292,16 @@ impl Suite {
                             "`next` forces a Choice; a Task is mocked with result or error".into(),
                         ));
                     }
-                    ("Task", _) => {}
+                    ("Task", mock) => {
+                        let task = crate::suggest::find_state(&machine.model.graph, state).map(|s| &s.kind);
+                        if let Some(StateKind::Task(task)) = task {
+                            for result in mock.results() {
+                                check_mocked_result(&task.kind, result, validation).map_err(|e| {
+                                    format(place.clone(), format!("{e} (fieldValidationMode NONE skips the check)"))
+                                })?;
+                            }
+                        }
+                    }
                     (other, _) => {
                         return Err(format(
                             place,
@@ -478,85 +500,5 @@ fn parse_machine(suite: &Path, at: &str, origin: &str, name: String, text: &str)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    const MACHINE: &str = r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}"#;
-
-    fn temp() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("stepyard-suite-{}", stepyard_asl::ids::random_uuid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    #[test]
-    fn a_field_of_the_wrong_shape_is_named_with_its_path() {
-        let dir = temp();
-        write(&dir, "m.asl.json", MACHINE);
-        let suite = write(
-            &dir,
-            "a.test.yaml",
-            "stateMachine: m.asl.json\ncases:\n  - name: one\n    expect:\n      status: 3\n",
-        );
-        let e = Suite::load(&suite, &mut MachineCache::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("cases[0].expect.status"), "{e}");
-    }
-
-    #[test]
-    fn a_mock_for_a_state_the_machine_lacks_is_refused() {
-        let dir = temp();
-        write(&dir, "m.asl.json", MACHINE);
-        let suite = write(
-            &dir,
-            "a.test.yaml",
-            "stateMachine: m.asl.json\ncases:\n  - name: one\n    mocks:\n      Nope: {result: 1}\n",
-        );
-        let e = Suite::load(&suite, &mut MachineCache::default())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("cases[0].mocks.Nope") && e.contains("no state named 'Nope'"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn cases_take_the_suites_machine_mocks_and_context() {
-        let dir = temp();
-        write(&dir, "m.asl.json", MACHINE);
-        let suite = write(
-            &dir,
-            "a.test.json",
-            r#"{"stateMachine":"m.asl.json","mocks":{"A":{"result":1}},
-                "context":{"startTime":"2025-02-03T04:05:06Z"},
-                "cases":[{"name":"first case"},{"name":"two","mocks":{"A":{"result":2}}}]}"#,
-        );
-        let s = Suite::load(&suite, &mut MachineCache::default()).unwrap();
-        assert_eq!(s.cases.len(), 2);
-        assert_eq!(s.cases[0].execution_name, "first-case");
-        assert_eq!(s.cases[0].start_time.to_rfc3339(), "2025-02-03T04:05:06+00:00");
-        assert_eq!(s.cases[0].machine.name, "m");
-        assert!(
-            matches!(s.cases[1].mocks["A"], Mock::Fixed(crate::mocks::Response::Return(ref v)) if v == &serde_json::json!(2))
-        );
-    }
-
-    #[test]
-    fn an_invalid_machine_names_its_file_and_problem() {
-        let dir = temp();
-        write(&dir, "bad.asl.json", r#"{"StartAt":"A","States":{}}"#);
-        let suite = write(&dir, "a.test.yaml", "stateMachine: bad.asl.json\ncases: []\n");
-        let e = Suite::load(&suite, &mut MachineCache::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("bad.asl.json") && e.contains("invalid"), "{e}");
-    }
-}
+#[path = "suite_tests.rs"]
+mod tests;

@@ -8,8 +8,10 @@
 use serde_json::Value;
 
 mod registry;
+mod shapes;
 
 pub use registry::{CallOutcome, Function, FunctionError, Registry};
+pub use shapes::{FieldValidation, check_mocked_result};
 
 use stepyard_asl::definition::{IntegrationPattern, ResourceKind};
 

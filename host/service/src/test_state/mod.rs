@@ -25,9 +25,9 @@ use serde_json::{Map, Value, json};
 use super::{Service, ServiceError, ServiceResult};
 use outcome::{Ran, Shape, StageRecorder, Watcher};
 use prepare::{as_mocked_task, check_request, invalid, mock_answer, pick_state, targets};
-use stepyard_asl::definition::StateMachine;
+use stepyard_asl::definition::{StateKind, StateMachine};
 use stepyard_interpreter::clock::BoxFuture;
-use stepyard_interpreter::task::{TaskFailure, TaskInvoker, TaskRequest};
+use stepyard_interpreter::task::{FieldValidation, TaskFailure, TaskInvoker, TaskRequest, check_mocked_result};
 use stepyard_interpreter::{Checkpoint, ExecutionSpec, Inspector, Interpreter, Services, Start};
 
 #[derive(Deserialize)]
@@ -56,8 +56,7 @@ struct Mock {
     result: Option<String>,
     error_output: Option<MockError>,
     /// How strictly a mocked result is checked against the integration's
-    /// answer shape. The mode is checked, but results are not yet checked
-    /// against API models (every mode acts as `NONE`).
+    /// answer (`STRICT` by default; only lambda:invoke's is modelled).
     field_validation_mode: Option<String>,
 }
 
@@ -157,6 +156,17 @@ impl Service {
             StateMachine::from_value(&machine)
                 .map_err(|invalid_definition| invalid(invalid_definition.aws_message()))?,
         );
+        if let (Some(Ok(result)), Some(mock)) = (&answer, &req.mock) {
+            let mode = mock
+                .field_validation_mode
+                .as_deref()
+                .and_then(FieldValidation::parse)
+                .unwrap_or_default();
+            let tested = machine.graph.states.iter().find(|s| s.name == name);
+            if let Some(StateKind::Task(task)) = tested.map(|s| &s.kind) {
+                check_mocked_result(&task.kind, result, mode).map_err(ServiceError::validation)?;
+            }
+        }
 
         let role_arn = req
             .role_arn
@@ -445,5 +455,19 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, "ValidationException");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_mocked_lambda_invoke_result_must_fit_lambdas_response_unless_told_not_to() {
+        let bad = json!({"result": "{\"StatusCode\": \"200\", \"Payload\": {\"ok\": true}}"});
+        let e = test_state(json!({"definition": TASK, "mock": bad})).await.unwrap_err();
+        assert_eq!(e.code, "ValidationException");
+        assert!(e.message.contains("StatusCode"), "{}", e.message);
+        let mut lenient = bad.clone();
+        lenient["fieldValidationMode"] = json!("NONE");
+        let answer = test_state(json!({"definition": TASK, "input": "{\"order\": {\"id\": 1}}", "mock": lenient}))
+            .await
+            .unwrap();
+        assert_eq!(answer["status"], "SUCCEEDED", "{answer:#}");
     }
 }
