@@ -45,7 +45,8 @@ pub fn check_mocked_result(kind: &ResourceKind, result: &Value, mode: FieldValid
     let Value::Object(fields) = result else {
         return Err("The mocked result of lambda:invoke must be a JSON object (Lambda's Invoke response).".into());
     };
-    let kinds: [(&str, fn(&Value) -> bool, &str); 4] = [
+    type Fits = fn(&Value) -> bool;
+    let kinds: [(&str, Fits, &str); 4] = [
         (
             "StatusCode",
             |v| v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
