@@ -72,7 +72,7 @@ struct MockError {
 struct StateConfiguration {
     /// Retries already made by the retrier that takes the error.
     retrier_retry_count: Option<i64>,
-    /// Accepted; Map failure thresholds from it are not modelled yet.
+    /// Failed iterations of a mocked Map, held to its tolerated threshold.
     map_iteration_failure_count: Option<i64>,
     /// Accepted (names the inner state a Map's or Parallel's mocked error
     /// comes from); it changes nothing in the answer yet.
@@ -91,6 +91,40 @@ impl TaskInvoker for MockTasks {
         let answer = self.0.clone();
         Box::pin(async move { answer })
     }
+}
+
+/// `stateConfiguration.mapIterationFailureCount` for a mocked Map: more
+/// failures than its items is refused; past the Map's tolerated threshold
+/// (`ToleratedFailureCount`, `ToleratedFailurePercentage`), the Map fails
+/// as it would after running them.
+fn map_failures(
+    state: &Map<String, Value>,
+    answer: &mut Result<Value, TaskFailure>,
+    failures: i64,
+) -> ServiceResult<()> {
+    let Ok(Value::Array(items)) = answer else {
+        return Ok(());
+    };
+    let (failures, total) = (failures.max(0) as f64, items.len() as f64);
+    if failures > total {
+        return Err(ServiceError::validation(format!(
+            "mapIterationFailureCount ({failures}) must not exceed the number of items ({total})"
+        )));
+    }
+    let count = state.get("ToleratedFailureCount").and_then(Value::as_f64);
+    let percentage = state.get("ToleratedFailurePercentage").and_then(Value::as_f64);
+    if count.is_none() && percentage.is_none() {
+        return Ok(());
+    }
+    let within = count.is_some_and(|c| failures <= c)
+        || percentage.is_some_and(|p| total > 0.0 && failures * 100.0 / total <= p);
+    if !within {
+        *answer = Err(TaskFailure::new(
+            "States.ExceedToleratedFailureThreshold",
+            "The specified tolerated failure threshold was exceeded",
+        ));
+    }
+    Ok(())
 }
 
 impl Service {
@@ -132,10 +166,19 @@ impl Service {
                 _ => item,
             });
         }
-        let answer = match &req.mock {
+        let mut answer = match &req.mock {
             Some(mock) => Some(mock_answer(mock, &state)?),
             None => None,
         };
+        if let (Some(answer), Some(failures)) = (
+            answer.as_mut(),
+            req.state_configuration
+                .as_ref()
+                .and_then(|c| c.map_iteration_failure_count),
+        ) && state.get("Type").and_then(Value::as_str) == Some("Map")
+        {
+            map_failures(&state, answer, failures)?;
+        }
         if answer.is_some() && matches!(state.get("Type").and_then(Value::as_str), Some("Map" | "Parallel")) {
             state = as_mocked_task(&state);
         }
@@ -469,5 +512,27 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer["status"], "SUCCEEDED", "{answer:#}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_mocked_map_fails_when_its_iteration_failures_pass_the_threshold() {
+        let map = r#"{"Type": "Map", "ToleratedFailureCount": 1,
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+            "Catch": [{"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Next": "TooMany"}], "Next": "After"}"#;
+        let ask = |failures: i64| {
+            test_state(json!({"definition": map, "mock": {"result": "[1, 2, 3]"},
+                "stateConfiguration": {"mapIterationFailureCount": failures}}))
+        };
+        let answer = ask(1).await.unwrap();
+        assert_eq!(
+            (answer["status"].as_str(), answer["nextState"].as_str()),
+            (Some("SUCCEEDED"), Some("After")),
+            "{answer:#}"
+        );
+        let answer = ask(2).await.unwrap();
+        assert_eq!(answer["status"], "CAUGHT_ERROR", "{answer:#}");
+        assert_eq!(answer["error"], "States.ExceedToleratedFailureThreshold");
+        assert_eq!(answer["nextState"], "TooMany");
+        assert_eq!(ask(4).await.unwrap_err().code, "ValidationException");
     }
 }
