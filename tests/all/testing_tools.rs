@@ -376,3 +376,30 @@ fn cases_seed_tables_of_their_own_and_expect_items_and_log_lines() {
     let problem = case(&report, "paid 0")["problem"].as_str().unwrap().to_owned();
     assert!(problem.contains("no plugin folder"), "{problem}");
 }
+
+#[test]
+fn shrink_finds_the_smallest_input_that_fails_the_same_way() {
+    let dir = workspace("shrink");
+    write(
+        &dir,
+        "review.asl.json",
+        r#"{"StartAt": "Big", "States": {
+            "Big": {"Type": "Choice", "Choices": [{"Variable": "$.total", "NumericGreaterThan": 100, "Next": "Review"}], "Default": "Done"},
+            "Review": {"Type": "Fail", "Error": "NeedsReview"},
+            "Done": {"Type": "Succeed"}}}"#,
+    );
+    write(
+        &dir,
+        "review.test.json",
+        r#"{"stateMachine": "review.asl.json", "cases": [
+            {"name": "a big order", "input": {"order_id": "o-1", "total": 500, "items": [1, 2, 3], "note": {"gift": true}}},
+            {"name": "fine", "input": {"total": 5}}]}"#,
+    );
+    let (report, code) = test_json(&dir, &["--shrink"]);
+    assert_eq!(code, 1);
+    let shrunk = report["shrunk"].as_array().unwrap();
+    assert_eq!(shrunk.len(), 1, "{report:#}");
+    assert_eq!(shrunk[0]["case"], "a big order");
+    assert_eq!(shrunk[0]["fails"], "status");
+    assert_eq!(shrunk[0]["input"], json!({"total": 500}));
+}

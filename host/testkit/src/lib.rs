@@ -24,6 +24,7 @@ pub mod mock_config;
 pub mod mocks;
 pub mod report;
 pub mod run;
+pub mod shrink;
 pub mod snapshot;
 pub mod suggest;
 pub mod suite;

@@ -219,17 +219,11 @@ fn run_choice(machine: &Arc<StateMachine>, input: &Value) -> Option<Option<usize
 /// Whether the case, started with `input`, takes the edge.
 fn reaches_from_start(runner: &Runner, case: &Case, input: &Value, state: &str, wanted: Option<usize>) -> bool {
     let trial = Case {
-        name: case.name.clone(),
-        at: case.at.clone(),
-        machine: case.machine.clone(),
         input: input.clone(),
-        mocks: case.mocks.clone(),
-        execution_name: case.execution_name.clone(),
-        start_time: case.start_time,
-        tables: case.tables.clone(),
         expect: Default::default(),
         snapshot: false,
         skip: false,
+        ..case.clone()
     };
     let suite = Suite {
         path: Default::default(),

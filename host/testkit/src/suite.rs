@@ -142,7 +142,7 @@ pub struct Machine {
 }
 
 /// One case, ready to run.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Case {
     /// Its name.
     pub name: String,

@@ -46,6 +46,10 @@ pub(super) struct TestArgs {
     /// (each checked by running it).
     #[arg(long)]
     suggest: bool,
+    /// For each failing case, look for the smallest input that still fails
+    /// the same way (up to 200 runs per case).
+    #[arg(long)]
+    shrink: bool,
     /// A Step Functions Local MockConfigFile for suites that name none.
     #[arg(long, value_name = "FILE")]
     mock_config: Option<PathBuf>,
@@ -108,8 +112,21 @@ pub(super) fn test(args: TestArgs, env: &super::EnvArgs) -> anyhow::Result<ExitC
         (Some(c), true) => Some(suggestions(c, &machines, &suites, &results, &runner)),
         _ => None,
     };
+    let shrunk = if args.shrink {
+        shrink_failures(&suites, &results, &runner)
+    } else {
+        Vec::new()
+    };
     if args.json {
         let mut out = report::json(&results, &base);
+        if args.shrink {
+            out["shrunk"] = serde_json::Value::Array(
+                shrunk
+                    .iter()
+                    .map(|(file, case, s)| serde_json::json!({"file": run::shown(file, &base), "case": case, "input": s.input, "fails": s.fails, "runs": s.runs}))
+                    .collect(),
+            );
+        }
         if let Some(c) = &coverage {
             out["coverage"] = serde_json::to_value(c)?;
         }
@@ -119,6 +136,15 @@ pub(super) fn test(args: TestArgs, env: &super::EnvArgs) -> anyhow::Result<ExitC
         println!("{out}");
     } else {
         print!("{}", report::text(&results, &base, elapsed));
+        for (file, case, s) in &shrunk {
+            println!(
+                "{}: '{case}' still fails ({}) with the input {} (found in {} runs)",
+                run::shown(file, &base),
+                s.fails,
+                s.input,
+                s.runs
+            );
+        }
     }
     if let Some(file) = &args.junit {
         std::fs::write(file, report::junit(&results, &base))
@@ -276,4 +302,26 @@ impl stepyard_testkit::world::CaseWorld for CasePlugins {
             })
             .collect()
     }
+}
+
+/// `--shrink`: each failing case's smallest input that fails the same way.
+fn shrink_failures(
+    suites: &[Suite],
+    results: &[stepyard_testkit::SuiteResult],
+    runner: &Runner,
+) -> Vec<(PathBuf, String, stepyard_testkit::shrink::Shrunk)> {
+    let mut out = Vec::new();
+    for (suite, result) in suites.iter().zip(results) {
+        for (case, ran) in suite.cases.iter().zip(&result.cases) {
+            let stepyard_testkit::run::Verdict::Failed(unmet) = &ran.verdict else {
+                continue;
+            };
+            let Some(first) = unmet.first() else { continue };
+            let error = ran.result.as_ref().and_then(|r| r.error.as_deref());
+            if let Some(shrunk) = stepyard_testkit::shrink::shrink(runner, case, &first.expectation, error, 200) {
+                out.push((suite.path.clone(), case.name.clone(), shrunk));
+            }
+        }
+    }
+    out
 }
