@@ -403,3 +403,41 @@ fn shrink_finds_the_smallest_input_that_fails_the_same_way() {
     assert_eq!(shrunk[0]["fails"], "status");
     assert_eq!(shrunk[0]["input"], json!({"total": 500}));
 }
+
+#[test]
+fn a_mocked_callback_answers_at_a_virtual_moment_and_its_heartbeats_keep_it_alive() {
+    let dir = workspace("callback");
+    write(
+        &dir,
+        "approve.asl.json",
+        r#"{"StartAt": "Approve", "States": {"Approve": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "askApprover", "Payload": {"token.$": "$$.Task.Token"}},
+            "HeartbeatSeconds": 60, "TimeoutSeconds": 3600, "End": true}}}"#,
+    );
+    write(
+        &dir,
+        "approve.test.yaml",
+        r#"
+stateMachine: approve.asl.json
+cases:
+  - name: approved after five minutes of heartbeats
+    mocks:
+      Approve: {result: {approved: true}, delay: 300, heartbeats: [50, 100, 150, 200, 250]}
+    expect:
+      output: {approved: true}
+  - name: a silent approver times out on the heartbeat
+    mocks:
+      Approve: {result: {approved: true}, delay: 300}
+    expect:
+      error: States.HeartbeatTimeout
+  - name: an approver slower than the task's timeout
+    mocks:
+      Approve: {result: {approved: true}, delay: 7200, heartbeats: [50, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 650, 700, 750, 800, 850, 900, 950, 1000, 1050, 1100, 1150, 1200, 1250, 1300, 1350, 1400, 1450, 1500, 1550, 1600, 1650, 1700, 1750, 1800, 1850, 1900, 1950, 2000, 2050, 2100, 2150, 2200, 2250, 2300, 2350, 2400, 2450, 2500, 2550, 2600, 2650, 2700, 2750, 2800, 2850, 2900, 2950, 3000, 3050, 3100, 3150, 3200, 3250, 3300, 3350, 3400, 3450, 3500, 3550]}
+    expect:
+      error: States.Timeout
+"#,
+    );
+    let (report, code) = test_json(&dir, &[]);
+    assert_eq!(code, 0, "{report:#}");
+}

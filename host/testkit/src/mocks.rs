@@ -46,6 +46,9 @@ pub enum Response {
     After {
         /// How long the task takes.
         seconds: f64,
+        /// When (seconds from its start) it sends heartbeats
+        /// (`SendTaskHeartbeat`, for a callback's `HeartbeatSeconds`).
+        heartbeats: Vec<f64>,
         /// What it then answers.
         then: Box<Response>,
     },
@@ -193,6 +196,29 @@ fn response(value: &Value, at: &str) -> Result<Response, Problem> {
             };
             let mut rest = fields.clone();
             rest.remove("delay");
+            let heartbeats = match rest.remove("heartbeats") {
+                None => Vec::new(),
+                Some(Value::Array(times)) => {
+                    let mut times: Vec<f64> = times
+                        .iter()
+                        .map(|t| t.as_f64().filter(|t| *t >= 0.0 && t.is_finite()))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| {
+                            (
+                                format!("{at}.heartbeats"),
+                                "`heartbeats` lists seconds, 0 or more".to_owned(),
+                            )
+                        })?;
+                    times.sort_by(f64::total_cmp);
+                    times
+                }
+                Some(_) => {
+                    return Err((
+                        format!("{at}.heartbeats"),
+                        "`heartbeats` lists seconds, 0 or more".into(),
+                    ));
+                }
+            };
             let then = if rest.is_empty() {
                 Response::Plugin
             } else {
@@ -200,6 +226,7 @@ fn response(value: &Value, at: &str) -> Result<Response, Problem> {
             };
             Ok(Response::After {
                 seconds,
+                heartbeats,
                 then: Box::new(then),
             })
         }
@@ -308,11 +335,21 @@ impl MockInvoker {
             Response::Return(v) => Box::pin(async move { Ok(v) }),
             Response::Throw { error, cause } => Box::pin(async move { Err(TaskFailure { error, cause }) }),
             Response::Plugin => self.real.invoke(request),
-            Response::After { seconds, then } => {
+            Response::After {
+                seconds,
+                heartbeats,
+                then,
+            } => {
+                let heartbeat = request.heartbeat.clone();
                 let answer = self.respond(*then, request);
                 Box::pin(async move {
                     // Tokio time: virtual in a test case (a paused runtime).
-                    tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
+                    let start = tokio::time::Instant::now();
+                    for at in heartbeats.into_iter().filter(|t| *t < seconds) {
+                        tokio::time::sleep_until(start + std::time::Duration::from_secs_f64(at)).await;
+                        heartbeat.beat();
+                    }
+                    tokio::time::sleep_until(start + std::time::Duration::from_secs_f64(seconds)).await;
                     answer.await
                 })
             }
@@ -349,7 +386,15 @@ impl TaskInvoker for MockInvoker {
     }
 
     fn supports_heartbeats(&self, kind: &ResourceKind) -> bool {
-        self.real.supports_heartbeats(kind)
+        // A mocked callback can beat (`heartbeats`), as its worker could.
+        let callback = matches!(
+            kind,
+            ResourceKind::Service {
+                pattern: stepyard_asl::definition::IntegrationPattern::WaitForTaskToken,
+                ..
+            } | ResourceKind::Activity { .. }
+        );
+        callback || self.real.supports_heartbeats(kind)
     }
 
     fn serves(&self, kind: &ResourceKind) -> bool {
