@@ -93,6 +93,34 @@ impl TaskInvoker for MockTasks {
     }
 }
 
+/// A mocked Map's own DEBUG inspection fields: the items its `ItemsPath`
+/// selects (after `InputPath`), and its concurrency and tolerated failures
+/// as written (JSONPath fields; what cannot be read is left out).
+fn map_inspection(state: &Map<String, Value>, input: &Value) -> Map<String, Value> {
+    use stepyard_asl::jsonpath::JsonPath;
+    let select = |path: Option<&Value>, from: &Value| -> Option<Value> {
+        match path {
+            None => Some(from.clone()),
+            Some(Value::String(p)) => JsonPath::parse(p).ok()?.select(from).ok().map(|v| v.into_owned()),
+            Some(_) => None,
+        }
+    };
+    let mut out = Map::new();
+    if let Some(items) = select(state.get("InputPath"), input).and_then(|i| select(state.get("ItemsPath"), &i)) {
+        out.insert("afterItemsPath".into(), Value::String(items.to_string()));
+    }
+    for (field, key) in [
+        ("maxConcurrency", "MaxConcurrency"),
+        ("toleratedFailureCount", "ToleratedFailureCount"),
+        ("toleratedFailurePercentage", "ToleratedFailurePercentage"),
+    ] {
+        if let Some(v) = state.get(key).filter(|v| v.is_number()) {
+            out.insert(field.into(), v.clone());
+        }
+    }
+    out
+}
+
 /// `stateConfiguration.mapIterationFailureCount` for a mocked Map: more
 /// failures than its items is refused; past the Map's tolerated threshold
 /// (`ToleratedFailureCount`, `ToleratedFailurePercentage`), the Map fails
@@ -179,6 +207,11 @@ impl Service {
         {
             map_failures(&state, answer, failures)?;
         }
+        let debug_fields = if answer.is_some() && state.get("Type").and_then(Value::as_str) == Some("Map") {
+            map_inspection(&state, &input)
+        } else {
+            Map::new()
+        };
         if answer.is_some() && matches!(state.get("Type").and_then(Value::as_str), Some("Map" | "Parallel")) {
             state = as_mocked_task(&state);
         }
@@ -290,6 +323,7 @@ impl Service {
                 catch: catch.as_ref(),
                 retries_so_far,
                 stages,
+                debug_fields,
             },
         ))
     }
@@ -469,6 +503,7 @@ mod tests {
             "mock": {"result": "[\"a\", \"b\", \"c\"]"}, "inspectionLevel": "DEBUG"}))
         .await
         .unwrap();
+        assert_eq!(answer["inspectionData"]["afterItemsPath"], "[1,2]", "{answer:#}");
         assert_eq!(answer["status"], "SUCCEEDED", "{answer:#}");
         assert_eq!(answer["nextState"], "After");
         let output: serde_json::Value = serde_json::from_str(answer["output"].as_str().unwrap()).unwrap();

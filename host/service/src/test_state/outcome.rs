@@ -154,6 +154,9 @@ pub(super) struct Shape<'a> {
     /// `stateConfiguration.retrierRetryCount`.
     pub retries_so_far: u64,
     pub stages: Vec<(Stage, Value)>,
+    /// More DEBUG fields (a mocked Map's own: `afterItemsPath`,
+    /// `maxConcurrency`, the tolerated failures).
+    pub debug_fields: Map<String, Value>,
 }
 
 /// TestState's answer.
@@ -166,6 +169,9 @@ pub(super) fn answer(ran: Ran, shape: Shape<'_>) -> Value {
     if matches!(shape.inspection_level, Some("DEBUG" | "TRACE")) {
         for (stage, value) in &shape.stages {
             inspection[stage.field()] = value.to_string().into();
+        }
+        for (field, value) in shape.debug_fields {
+            inspection[field] = value;
         }
     }
     let error_name = ran.failure.as_ref().and_then(|(e, _)| e.clone()).unwrap_or_default();
