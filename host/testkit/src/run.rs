@@ -125,6 +125,29 @@ impl Runner {
         }
     }
 
+    /// Runs `case` with `input` instead of its own, whatever the filter
+    /// says and without its snapshot: a trial of `--suggest` or `--shrink`.
+    pub fn run_trial(&self, case: &Case, input: &serde_json::Value) -> CaseResult {
+        let trial = Case {
+            input: input.clone(),
+            snapshot: false,
+            skip: false,
+            ..case.clone()
+        };
+        let unfiltered = Runner {
+            real: self.real.clone(),
+            world: self.world.clone(),
+            threads: 1,
+            filter: None,
+            update_snapshots: false,
+        };
+        let nowhere = Suite {
+            path: PathBuf::new(),
+            cases: Vec::new(),
+        };
+        unfiltered.run_case(&nowhere, &trial)
+    }
+
     /// Runs one case.
     pub fn run_case(&self, suite: &Suite, case: &Case) -> CaseResult {
         let started = Instant::now();

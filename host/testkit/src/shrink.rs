@@ -12,7 +12,7 @@
 use serde_json::{Map, Value};
 
 use crate::run::{Runner, Verdict};
-use crate::suite::{Case, Suite};
+use crate::suite::Case;
 
 /// A smaller input that fails as the original did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -29,24 +29,8 @@ pub struct Shrunk {
 /// `fails` and its execution's error stays `error`, in at most `budget`
 /// runs. `None` when no smaller input fails the same way.
 pub fn shrink(runner: &Runner, case: &Case, fails: &str, error: Option<&str>, budget: usize) -> Option<Shrunk> {
-    let suite = Suite {
-        path: Default::default(),
-        cases: Vec::new(),
-    };
-    let unfiltered = Runner {
-        real: runner.real.clone(),
-        world: runner.world.clone(),
-        threads: 1,
-        filter: None,
-        update_snapshots: false,
-    };
     let still_fails = |input: &Value| {
-        let trial = Case {
-            input: input.clone(),
-            snapshot: false,
-            ..case.clone()
-        };
-        let ran = unfiltered.run_case(&suite, &trial);
+        let ran = runner.run_trial(case, input);
         let same_error = ran.result.as_ref().map(|r| r.error.as_deref()) == Some(error);
         match ran.verdict {
             Verdict::Failed(unmet) => same_error && unmet.first().is_some_and(|u| u.expectation == fails),

@@ -219,24 +219,10 @@ fn run_choice(machine: &Arc<StateMachine>, input: &Value) -> Option<Option<usize
 /// Whether the case, started with `input`, takes the edge.
 fn reaches_from_start(runner: &Runner, case: &Case, input: &Value, state: &str, wanted: Option<usize>) -> bool {
     let trial = Case {
-        input: input.clone(),
         expect: Default::default(),
-        snapshot: false,
-        skip: false,
         ..case.clone()
     };
-    let suite = Suite {
-        path: Default::default(),
-        cases: Vec::new(),
-    };
-    let unfiltered = Runner {
-        real: runner.real.clone(),
-        world: runner.world.clone(),
-        threads: 1,
-        filter: None,
-        update_snapshots: false,
-    };
-    let result = unfiltered.run_case(&suite, &trial);
+    let result = runner.run_trial(&trial, input);
     result.steps.iter().any(|s| {
         s.name == state
             && match (s.route, wanted) {
