@@ -20,7 +20,7 @@ use crate::mocks::{Mock, MockSpec};
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: PathBuf,
