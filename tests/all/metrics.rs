@@ -130,6 +130,27 @@ fn executions_states_tasks_and_requests_are_counted() {
         12.0
     );
     assert!(!text.contains("execution:"), "no execution ARN is a label");
+    // Two machines created and four executions started: six audited
+    // changes, each committed with its record or (past the hold limit)
+    // without. The counters follow the store's once a second.
+    let changes = |text: &str| -> f64 {
+        ["with_record", "record_later"]
+            .iter()
+            .filter_map(|kind| {
+                let series = format!("stepyard_audited_changes_total{{kind=\"{kind}\"}}");
+                text.lines()
+                    .find_map(|l| l.strip_prefix(series.as_str())?.trim().parse::<f64>().ok())
+            })
+            .sum()
+    };
+    for _ in 0..60 {
+        if changes(&text) >= 6.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        text = scrape().1;
+    }
+    assert!(changes(&text) >= 6.0, "{text}");
 
     // Without --auth, only loopback names are answered (DNS rebinding).
     let (refused, _) = http_get(server.addr, "/metrics", "attacker.example:80");

@@ -159,6 +159,7 @@ pub struct Metrics {
     api_duration: Family<OperationLabels, Histogram, DurationBuckets>,
     minutes: MinuteRollup,
     retention_dropped: Family<KindLabels, Counter>,
+    audited_changes: Family<KindLabels, Counter>,
     task_cpu: Family<PluginLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
     task_memory: Family<PluginLabels, Histogram, MemoryBuckets>,
     alert_deliveries: Family<DeliveryLabels, Counter>,
@@ -227,6 +228,7 @@ impl Metrics {
             api_duration: durations(),
             minutes: MinuteRollup::default(),
             retention_dropped: Family::default(),
+            audited_changes: Family::default(),
             task_cpu: Family::default(),
             task_memory: Family::new_with_constructor(MemoryBuckets),
             alert_deliveries: Family::default(),
@@ -324,7 +326,25 @@ impl Metrics {
             "Records deleted after their retention period, by kind",
             m.retention_dropped.clone(),
         );
+        r.register(
+            "audited_changes",
+            "API changes by how their audit record was committed: with_record (the same transaction) or record_later (the change waited past the hold limit and committed alone)",
+            m.audited_changes.clone(),
+        );
         m
+    }
+
+    /// Brings the audited-change counters up to the store's totals
+    /// (`bound`: committed with their record; `unbound`: the record came
+    /// in a later commit). Totals only grow; a smaller one is ignored.
+    pub fn audited_changes(&self, bound: u64, unbound: u64) {
+        for (kind, total) in [("with_record", bound), ("record_later", unbound)] {
+            let counter = self.audited_changes.get_or_create(&KindLabels { kind });
+            let seen = counter.get();
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
+        }
     }
 
     /// `count` records of `kind` (`executions`, `metric_minutes`…) were
@@ -537,6 +557,17 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audited_changes_follow_the_stores_totals_and_never_go_back() {
+        let m = Metrics::new();
+        m.audited_changes(5, 1);
+        m.audited_changes(3, 1);
+        m.audited_changes(7, 2);
+        let text = m.encode();
+        assert!(text.contains("stepyard_audited_changes_total{kind=\"with_record\"} 7"), "{text}");
+        assert!(text.contains("stepyard_audited_changes_total{kind=\"record_later\"} 2"), "{text}");
+    }
 
     #[test]
     fn figures_come_out_in_base_units_with_bounded_labels() {

@@ -177,6 +177,18 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
             max_bytes: Some(args.log_group_size),
         });
         alerts.run_alarms(through);
+        if let Some(metrics) = metrics.clone() {
+            // How audited changes committed, from the store's counters.
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    every.tick().await;
+                    let stats = store.commit_stats();
+                    metrics.audited_changes(stats.bound, stats.unbound);
+                }
+            });
+        }
         let address = listener.local_addr()?;
         // The CLI's `executions`/`history`/`describe` find the server here.
         let address_file = env.data.join(super::client::ADDRESS_FILE);
