@@ -565,8 +565,14 @@ mod tests {
         m.audited_changes(3, 1);
         m.audited_changes(7, 2);
         let text = m.encode();
-        assert!(text.contains("stepyard_audited_changes_total{kind=\"with_record\"} 7"), "{text}");
-        assert!(text.contains("stepyard_audited_changes_total{kind=\"record_later\"} 2"), "{text}");
+        assert!(
+            text.contains("stepyard_audited_changes_total{kind=\"with_record\"} 7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("stepyard_audited_changes_total{kind=\"record_later\"} 2"),
+            "{text}"
+        );
     }
 
     #[test]
