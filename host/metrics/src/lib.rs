@@ -112,6 +112,12 @@ struct DenialLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuotaLabels {
+    plugin: String,
+    quota: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ApiLabels {
     operation: String,
     code: String,
@@ -155,6 +161,8 @@ pub struct Metrics {
     task_run: Family<PluginLabels, Histogram, DurationBuckets>,
     task_queue: Family<PluginLabels, Histogram, DurationBuckets>,
     policy_denials: Family<DenialLabels, Counter>,
+    quota_exceeded: Family<QuotaLabels, Counter>,
+    plugin_lines_dropped: Family<PluginLabels, Counter>,
     api_requests: Family<ApiLabels, Counter>,
     api_duration: Family<OperationLabels, Histogram, DurationBuckets>,
     minutes: MinuteRollup,
@@ -224,6 +232,8 @@ impl Metrics {
             task_run: durations(),
             task_queue: durations(),
             policy_denials: Family::default(),
+            quota_exceeded: Family::default(),
+            plugin_lines_dropped: Family::default(),
             api_requests: Family::default(),
             api_duration: durations(),
             minutes: MinuteRollup::default(),
@@ -292,6 +302,16 @@ impl Metrics {
             "policy_denials",
             "Plugin calls to the host refused by the plugin's role",
             m.policy_denials.clone(),
+        );
+        r.register(
+            "plugin_quota_exceeded",
+            "Plugin calls stopped by a quota (Runtime.QuotaExceeded), by plugin and quota",
+            m.quota_exceeded.clone(),
+        );
+        r.register(
+            "plugin_log_lines_dropped",
+            "Log lines and denial records of plugins dropped by their quotas (each drop is also said in the log)",
+            m.plugin_lines_dropped.clone(),
         );
         r.register(
             "api_requests",
@@ -521,6 +541,25 @@ impl Metrics {
                 action: action.to_owned(),
             })
             .inc();
+    }
+
+    /// A plugin call was stopped by its `quota` (a manifest quota name).
+    pub fn quota_exceeded(&self, plugin: &str, quota: &str) {
+        self.quota_exceeded
+            .get_or_create(&QuotaLabels {
+                plugin: plugin.to_owned(),
+                quota: quota.to_owned(),
+            })
+            .inc();
+    }
+
+    /// `count` log lines or denial records of `plugin` were dropped by its quotas.
+    pub fn plugin_lines_dropped(&self, plugin: &str, count: u64) {
+        self.plugin_lines_dropped
+            .get_or_create(&PluginLabels {
+                plugin: plugin.to_owned(),
+            })
+            .inc_by(count);
     }
 
     /// An API request for `operation` was answered with `code` (`OK`, or the

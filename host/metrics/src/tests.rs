@@ -43,6 +43,8 @@ fn figures_come_out_in_base_units_with_bounded_labels() {
         Duration::from_millis(3),
     );
     m.policy_denied("hostile", "dynamodb:PutItem");
+    m.quota_exceeded("hostile", "log_lines_per_call");
+    m.plugin_lines_dropped("hostile", 7);
     m.api_request("StartExecution", "OK", Duration::from_millis(2));
     let text = m.encode();
     for line in [
@@ -53,6 +55,8 @@ fn figures_come_out_in_base_units_with_bounded_labels() {
         r#"stepyard_task_retries_total{state_machine="orders",state="Pay"} 2"#,
         r#"stepyard_task_attempts_total{state_machine="orders",state="Pay",plugin="paymentProcessing",outcome="failed"} 1"#,
         r#"stepyard_policy_denials_total{plugin="hostile",action="dynamodb:PutItem"} 1"#,
+        r#"stepyard_plugin_quota_exceeded_total{plugin="hostile",quota="log_lines_per_call"} 1"#,
+        r#"stepyard_plugin_log_lines_dropped_total{plugin="hostile"} 7"#,
         r#"stepyard_api_requests_total{operation="StartExecution",code="OK"} 1"#,
     ] {
         assert!(text.contains(line), "missing {line} in:\n{text}");

@@ -21,7 +21,8 @@ use stepyard_interpreter::task::{CallOutcome, FunctionError, TaskContext, TaskFa
 use stepyard_metrics::AttemptOutcome;
 use stepyard_store::{KvStore, Level, LogStore, TaskUsage};
 
-use super::usage::{Limiter, measuring_cpu};
+use super::engine::EPOCH_TICK;
+use super::usage::{ComputeTicks, Limiter, measuring_cpu};
 
 /// Bytes of stdout and stderr kept per call (the rest is dropped).
 const CAPTURED_OUTPUT_BYTES: usize = 64 * 1024;
@@ -109,6 +110,8 @@ pub(crate) async fn call(
             state.caller = caller;
             state.kv = kv;
             state.counters = Default::default();
+            state.quota_use = Default::default();
+            state.compute = Default::default();
             (store, Some(instance))
         }
         None => match new_store(plugin, caller, kv) {
@@ -116,7 +119,12 @@ pub(crate) async fn call(
             Err(outcome) => return outcome,
         },
     };
-    limit_time(&mut store, Duration::from_millis(timeout_ms));
+    let turn = limit_time(
+        &mut store,
+        Duration::from_millis(timeout_ms),
+        info.manifest.limits.cpu_ms,
+        plugin.compute_slots.clone(),
+    );
 
     let wit_context = wit::TaskContext {
         function_name: function.to_owned(),
@@ -164,8 +172,10 @@ pub(crate) async fn call(
             Some(instance),
         ),
         // A trapped instance is never reused: its state is unknown.
-        Err(e) => (trap_outcome(info, &e, timeout_ms), None),
+        Err(e) => (trap_outcome(info, &e, timeout_ms, store.data().compute), None),
     };
+    // A warm instance must not keep a compute turn while idle.
+    drop(turn.lock().unwrap_or_else(|e| e.into_inner()).take());
     let log_lines = finish(store.data_mut(), &outcome, info, logs);
     let peak_memory = store.data().limits.peak_memory;
     let ran = called.elapsed().saturating_sub(queued);
@@ -216,24 +226,67 @@ pub(crate) async fn call(
     outcome
 }
 
-/// Lets guest code run for `budget` of real time from now, yielding to the
-/// executor at every epoch tick. The budget is wall time, as a blocking
-/// call had: time spent waiting in host calls (a commit, a sleep) counts,
-/// and the guest is stopped at the first tick after the budget, once it
-/// runs wasm code again.
-fn limit_time(store: &mut Store<CallState>, budget: Duration) {
+/// A guest's turn to compute, held while it runs a slice once it has
+/// been found computing through whole ticks.
+type ComputeTurn = Arc<std::sync::Mutex<Option<OwnedSemaphorePermit>>>;
+
+/// Lets guest code run for `budget` of real time from now (and, with a
+/// CPU limit, for `cpu_ms` of computing), yielding to the executor at every
+/// epoch tick. The budget is wall time, as a blocking call had: time spent
+/// waiting in host calls (a commit, a sleep) counts, and the guest is
+/// stopped at the first tick after the budget, once it runs wasm code again.
+///
+/// A guest that computes through whole ticks without calling the host
+/// (a spinner, a long computation) must take one of the runtime's compute
+/// turns before each further slice: there are fewer turns than cores, so
+/// spinning plugins share what is left and never take every thread, and a
+/// well-behaved call beside them (which calls the host between short bursts,
+/// and so never waits for a turn) keeps its speed. The turn is given back at
+/// the next tick, and turns are handed out first come, first served.
+fn limit_time(
+    store: &mut Store<CallState>,
+    budget: Duration,
+    cpu_ms: Option<u64>,
+    compute_slots: Arc<Semaphore>,
+) -> ComputeTurn {
     let deadline = Instant::now() + budget;
+    let cpu_ticks = cpu_ms.map(|ms| ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1));
+    let turn: ComputeTurn = Arc::default();
+    let held = turn.clone();
     store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
+    store.epoch_deadline_callback(move |mut ctx| {
+        // Give back the turn of the slice that just ended.
+        drop(held.lock().unwrap_or_else(|e| e.into_inner()).take());
         if Instant::now() >= deadline {
             // Trap::Interrupt, which trap_outcome reports as States.Timeout.
             return Ok(UpdateDeadline::Interrupt);
         }
-        // tokio's yield lets the runtime poll its I/O and timers before
-        // resuming the guest (a plain wake-up would put it straight back
-        // in the run queue).
-        Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+        let compute = &mut ctx.data_mut().compute;
+        let computing = compute.tick();
+        if cpu_ticks.is_some_and(|max| compute.computing > max) {
+            compute.cpu_limit_reached = true;
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        if !computing {
+            // tokio's yield lets the runtime poll its I/O and timers before
+            // resuming the guest (a plain wake-up would put it straight back
+            // in the run queue).
+            return Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())));
+        }
+        let (slots, held) = (compute_slots.clone(), held.clone());
+        Ok(UpdateDeadline::YieldCustom(
+            1,
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                // A closed semaphore (never, while the runtime lives) lets
+                // the guest go on without a turn rather than hang.
+                if let Ok(permit) = slots.acquire_owned().await {
+                    *held.lock().unwrap_or_else(|e| e.into_inner()) = Some(permit);
+                }
+            }),
+        ))
     });
+    turn
 }
 
 /// A fresh store with the plugin's sandbox and limits.
@@ -267,7 +320,8 @@ fn new_store(plugin: &LoadedPlugin, caller: Caller, kv: Arc<dyn KvStore>) -> Res
         kv,
         audit: plugin.audit.clone(),
         logs: Vec::new(),
-        dropped_logs: 0,
+        quota_use: Default::default(),
+        compute: Default::default(),
         stdout,
         stderr,
         stdout_seen: 0,
@@ -358,10 +412,20 @@ fn output_outcome(info: &PluginInfo, output: &str) -> CallOutcome {
 }
 
 /// A call that did not return: what stopped it, in ASL terms.
-fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64) -> CallOutcome {
+fn trap_outcome(info: &PluginInfo, e: &wasmtime::Error, timeout_ms: u64, compute: ComputeTicks) -> CallOutcome {
     let label = info.label();
+    if let Some(quota) = e.downcast_ref::<crate::quota::QuotaExceeded>() {
+        return service_error(crate::quota::QUOTA_EXCEEDED, format!("{label} {quota}"));
+    }
     if let Some(trap) = e.downcast_ref::<Trap>() {
         return match trap {
+            Trap::Interrupt if compute.cpu_limit_reached => service_error(
+                stepyard_interpreter::names::TIMEOUT,
+                format!(
+                    "{label} computed for longer than its CPU limit of {} ms and was stopped",
+                    info.manifest.limits.cpu_ms.unwrap_or_default()
+                ),
+            ),
             Trap::Interrupt => service_error(
                 stepyard_interpreter::names::TIMEOUT,
                 format!("{label} ran longer than its time limit of {timeout_ms} ms and was stopped"),
@@ -403,17 +467,7 @@ fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs:
         let new = bytes.get(seen..).unwrap_or_default();
         let text = String::from_utf8_lossy(new);
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            state.logs.push(stepyard_store::LogLine {
-                timestamp: stepyard_asl::timestamp::format_millis(chrono::Utc::now()),
-                execution_arn: state.caller.execution_arn.clone(),
-                state_name: state.caller.state_name.clone(),
-                source: info.name.clone(),
-                level,
-                message: line.to_owned(),
-                fields: vec![("stream".to_owned(), stream.to_owned())],
-                entry: Some(state.caller.entry.clone()),
-                attempt: Some(state.caller.attempt),
-            });
+            state.printed_line(level, line, stream);
         }
         if stream == "stdout" {
             state.stdout_seen = bytes.len();
@@ -421,12 +475,32 @@ fn finish(state: &mut CallState, outcome: &CallOutcome, info: &PluginInfo, logs:
             state.stderr_seen = bytes.len();
         }
     }
-    if state.dropped_logs > 0 {
-        let n = std::mem::take(&mut state.dropped_logs);
+    let used = std::mem::take(&mut state.quota_use);
+    if used.dropped_lines > 0 {
+        let quota = info.manifest.quotas.log_lines_per_call;
         state.host_log(
             Level::Warn,
-            format!("{n} log lines from {} were dropped (limit per call)", info.label()),
+            format!(
+                "{} lines {} printed to stdout/stderr were dropped: past its quota of {quota} log lines per call",
+                used.dropped_lines,
+                info.label()
+            ),
         );
+    }
+    if used.unrecorded_denials > 0 {
+        state.host_log(
+            Level::Warn,
+            format!(
+                "{} more access denials of {} were not logged or audited (the first {} of a call are)",
+                used.unrecorded_denials,
+                info.label(),
+                crate::quota::MAX_DENIAL_RECORDS
+            ),
+        );
+    }
+    let dropped = used.dropped_lines + used.unrecorded_denials;
+    if let (Some(metrics), true) = (&state.caller.metrics, dropped > 0) {
+        metrics.plugin_lines_dropped(&info.name, dropped);
     }
     if let CallOutcome::ServiceError(f) = outcome {
         state.host_log(

@@ -40,6 +40,13 @@ fn describe_entry(entry: &Entry) -> Option<Value> {
             "memory_mb": limits.memory_bytes >> 20,
             "timeout_ms": limits.timeout_ms,
             "max_output_kb": limits.max_output_bytes >> 10,
+            "cpu_ms": limits.cpu_ms,
+        },
+        "quotas": {
+            "log_lines_per_call": manifest.quotas.log_lines_per_call,
+            "log_kb_per_call": manifest.quotas.log_bytes_per_call >> 10,
+            "table_writes_per_call": manifest.quotas.table_writes_per_call,
+            "table_write_kb_per_call": manifest.quotas.table_write_bytes_per_call >> 10,
         },
         "wasi": {
             "env": manifest.wasi.env.keys().collect::<Vec<_>>(),

@@ -56,10 +56,16 @@ pub struct Runtime {
     call_slots: Arc<tokio::sync::Semaphore>,
     /// Instance slots for idle warm instances ([`IDLE_SLOTS`]).
     idle_slots: Arc<tokio::sync::Semaphore>,
+    /// Turns for guests that compute without calling the host: one fewer
+    /// than the cores, so a spinning plugin never holds every core and
+    /// well-behaved calls (and the interpreter) always find one.
+    compute_slots: Arc<tokio::sync::Semaphore>,
     /// Where task attempts and policy denials are counted, if anywhere.
     metrics: Option<Arc<Metrics>>,
     /// Whether each attempt's time and resources are kept beside the history.
     record_usage: bool,
+    /// The most a manifest's `[quotas]` may ask for (the operator's setting).
+    quota_ceiling: crate::quota::Quotas,
 }
 
 impl Runtime {
@@ -84,8 +90,10 @@ impl Runtime {
             ticker,
             call_slots: Arc::new(tokio::sync::Semaphore::new(CALL_SLOTS)),
             idle_slots: Arc::new(tokio::sync::Semaphore::new(IDLE_SLOTS)),
+            compute_slots: Arc::new(tokio::sync::Semaphore::new(compute_slot_count())),
             metrics: None,
             record_usage: true,
+            quota_ceiling: crate::quota::Quotas::default(),
         })
     }
 
@@ -101,6 +109,17 @@ impl Runtime {
     pub fn with_usage(mut self, record: bool) -> Runtime {
         self.record_usage = record;
         self
+    }
+
+    /// Lets manifests raise their quotas up to `ceiling` (by default they
+    /// may only lower them), for plugins loaded from now on.
+    pub fn with_quota_ceiling(mut self, ceiling: crate::quota::Quotas) -> Runtime {
+        self.quota_ceiling = ceiling;
+        self
+    }
+
+    pub(crate) fn quota_ceiling(&self) -> &crate::quota::Quotas {
+        &self.quota_ceiling
     }
 
     pub(crate) fn record_usage(&self) -> bool {
@@ -120,6 +139,11 @@ impl Runtime {
     /// A token that keeps the epoch ticker running while it is held.
     pub(crate) fn ticker(&self) -> Arc<()> {
         self.ticker.clone()
+    }
+
+    /// The turns guests that compute for long take (see `call::limit_time`).
+    pub(crate) fn compute_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.compute_slots.clone()
     }
 
     /// The instance slots calls take turns on.
@@ -222,6 +246,12 @@ fn config(pooling: bool) -> Config {
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
     }
     c
+}
+
+/// One fewer than the machine's cores, and at least one.
+fn compute_slot_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cores.saturating_sub(1).max(1)
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until the runtime is dropped.

@@ -14,10 +14,14 @@ use stepyard_policy::Decision;
 use stepyard_policy::arn::{ACCOUNT, REGION, table_arn};
 use stepyard_store::{AuditLog, Condition, Item, KvStore, Level, LogLine, MAX_PAGE_ITEMS, StoreError};
 
-/// Caps on what one call may hand the host, so a hostile plugin cannot
-/// exhaust host memory through imports.
-const MAX_LOG_LINES: usize = 1000;
+use crate::quota::{MAX_DENIAL_RECORDS, QuotaExceeded, QuotaUse, table_write};
+
+/// Caps on one log line, so a hostile plugin cannot exhaust host memory
+/// or disk through its imports (the call's quotas bound the lines).
 const MAX_LOG_BYTES: usize = 8 * 1024;
+const MAX_LOG_FIELDS: usize = 32;
+const MAX_FIELD_NAME_BYTES: usize = 128;
+const MAX_FIELD_VALUE_BYTES: usize = 1024;
 
 /// What the host knows about the plugin making calls.
 pub(crate) struct Caller {
@@ -45,7 +49,10 @@ pub(crate) struct CallState {
     /// Where refused imports are recorded (the audit trail), if anywhere.
     pub audit: Option<Arc<dyn AuditLog>>,
     pub logs: Vec<LogLine>,
-    pub dropped_logs: usize,
+    /// What the call has used of its quotas.
+    pub quota_use: QuotaUse,
+    /// How the guest shares the CPU (see `call::limit_time`).
+    pub compute: super::usage::ComputeTicks,
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
     /// Bytes of stdout/stderr already turned into log lines (warm instances).
@@ -77,10 +84,19 @@ impl CallState {
             "User: arn:aws:sts::{ACCOUNT}:assumed-role/{}-role/{} is not authorized to perform: {action} on resource: {resource} {why}",
             self.caller.plugin.name, self.caller.function
         );
-        self.host_log(Level::Warn, format!("AccessDenied: {message}"));
         if let Some(metrics) = &self.caller.metrics {
             metrics.policy_denied(&self.caller.plugin.name, action);
         }
+        // A plugin looping on a refused call must not fill the log and the
+        // audit trail: past the first denials of a call they are counted,
+        // and the count is said once when the call ends.
+        let denials = &mut self.counters.denials;
+        *denials += 1;
+        if *denials > MAX_DENIAL_RECORDS {
+            self.quota_use.unrecorded_denials += 1;
+            return Err(message);
+        }
+        self.host_log(Level::Warn, format!("AccessDenied: {message}"));
         if let Some(audit) = &self.audit {
             // Queued now, written with the next group commit; the guest
             // need not wait for it (a refusal changes nothing).
@@ -89,17 +105,54 @@ impl CallState {
         Err(message)
     }
 
-    /// A line from the host itself (denials, traps), attributed to `stepyard`.
-    pub(crate) fn host_log(&mut self, level: Level, message: String) {
+    /// A line from the host itself (denials, traps, what was dropped),
+    /// attributed to `stepyard`. It never counts against the plugin's quotas.
+    pub(crate) fn host_log(&mut self, level: Level, mut message: String) {
+        truncate(&mut message, MAX_LOG_BYTES);
         self.push_log("stepyard".to_owned(), level, message, Vec::new());
     }
 
-    fn push_log(&mut self, source: String, level: Level, mut message: String, fields: Vec<(String, String)>) {
-        if self.logs.len() >= MAX_LOG_LINES {
-            self.dropped_logs += 1;
+    /// A line the plugin logged, capped and counted against its quotas.
+    fn plugin_log(
+        &mut self,
+        level: Level,
+        mut message: String,
+        fields: Vec<(String, String)>,
+    ) -> Result<(), QuotaExceeded> {
+        truncate(&mut message, MAX_LOG_BYTES);
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .take(MAX_LOG_FIELDS)
+            .map(|(mut k, mut v)| {
+                truncate(&mut k, MAX_FIELD_NAME_BYTES);
+                truncate(&mut v, MAX_FIELD_VALUE_BYTES);
+                (k, v)
+            })
+            .collect();
+        let bytes = message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let quotas = self.caller.plugin.manifest.quotas;
+        self.quota_use.log_line(bytes as u64, &quotas)?;
+        let source = self.caller.plugin.name.clone();
+        self.push_log(source, level, message, fields);
+        Ok(())
+    }
+
+    /// A line printed to stdout or stderr, kept while the line quota lasts
+    /// (the pipes are capped, so these are bounded anyway); how many lines
+    /// went past it is said when the call ends.
+    pub(crate) fn printed_line(&mut self, level: Level, message: &str, stream: &str) {
+        let quotas = self.caller.plugin.manifest.quotas;
+        if self.quota_use.log_line(message.len() as u64, &quotas).is_err() {
+            self.quota_use.dropped_lines += 1;
             return;
         }
+        let mut message = message.to_owned();
         truncate(&mut message, MAX_LOG_BYTES);
+        let source = self.caller.plugin.name.clone();
+        self.push_log(source, level, message, vec![("stream".to_owned(), stream.to_owned())]);
+    }
+
+    fn push_log(&mut self, source: String, level: Level, message: String, fields: Vec<(String, String)>) {
         self.logs.push(LogLine {
             timestamp: stepyard_asl::timestamp::format_millis(chrono::Utc::now()),
             execution_arn: self.caller.execution_arn.clone(),
@@ -118,12 +171,28 @@ impl CallState {
         self.counters.kv_read_bytes += bytes as u64;
     }
 
-    fn wrote(&mut self, bytes: usize) {
+    /// Counts a table write of `bytes`, or stops the call past its quota.
+    fn wrote(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        let quotas = self.caller.plugin.manifest.quotas;
+        let c = &self.counters;
+        if let Err(e) = table_write(c.kv_writes as u64, c.kv_write_bytes, bytes as u64, &quotas) {
+            return Err(self.quota_stop(e));
+        }
         self.counters.kv_writes += 1;
         self.counters.kv_write_bytes += bytes as u64;
+        Ok(())
+    }
+
+    /// The trap that stops a call past a quota, counted in the metrics.
+    fn quota_stop(&mut self, e: QuotaExceeded) -> wasmtime::Error {
+        if let Some(metrics) = &self.caller.metrics {
+            metrics.quota_exceeded(&self.caller.plugin.name, e.quota);
+        }
+        wasmtime::Error::new(e)
     }
 
     fn table_call(&mut self, action: &str, table: &str) -> Result<(), kv::KvError> {
+        self.compute.called_host();
         let arn = table_arn(table);
         self.authorize(action, &arn).map_err(kv::KvError::AccessDenied)
     }
@@ -166,22 +235,33 @@ impl kv::Host for CallState {
         Ok(found.map(item))
     }
 
-    async fn put(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
-        self.table_call("dynamodb:PutItem", &table)?;
-        self.wrote(key.len() + value.len());
-        self.kv
+    async fn put(&mut self, table: String, key: String, value: String) -> wasmtime::Result<Result<u64, kv::KvError>> {
+        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
+            return Ok(Err(e));
+        }
+        self.wrote(key.len() + value.len())?;
+        Ok(self
+            .kv
             .put_async(&table, &key, &value, Condition::Always)
             .await
-            .map_err(store_error)
+            .map_err(store_error))
     }
 
-    async fn put_if_absent(&mut self, table: String, key: String, value: String) -> Result<u64, kv::KvError> {
-        self.table_call("dynamodb:PutItem", &table)?;
-        self.wrote(key.len() + value.len());
-        self.kv
+    async fn put_if_absent(
+        &mut self,
+        table: String,
+        key: String,
+        value: String,
+    ) -> wasmtime::Result<Result<u64, kv::KvError>> {
+        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
+            return Ok(Err(e));
+        }
+        self.wrote(key.len() + value.len())?;
+        Ok(self
+            .kv
             .put_async(&table, &key, &value, Condition::Absent)
             .await
-            .map_err(store_error)
+            .map_err(store_error))
     }
 
     async fn put_if_version(
@@ -190,34 +270,47 @@ impl kv::Host for CallState {
         key: String,
         value: String,
         expected: u64,
-    ) -> Result<u64, kv::KvError> {
-        self.table_call("dynamodb:PutItem", &table)?;
-        self.wrote(key.len() + value.len());
-        self.kv
+    ) -> wasmtime::Result<Result<u64, kv::KvError>> {
+        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
+            return Ok(Err(e));
+        }
+        self.wrote(key.len() + value.len())?;
+        Ok(self
+            .kv
             .put_async(&table, &key, &value, Condition::Version(expected))
             .await
-            .map_err(store_error)
+            .map_err(store_error))
     }
 
-    async fn update(&mut self, table: String, key: String, changes: String) -> Result<kv::Item, kv::KvError> {
-        self.table_call("dynamodb:UpdateItem", &table)?;
+    async fn update(
+        &mut self,
+        table: String,
+        key: String,
+        changes: String,
+    ) -> wasmtime::Result<Result<kv::Item, kv::KvError>> {
+        if let Err(e) = self.table_call("dynamodb:UpdateItem", &table) {
+            return Ok(Err(e));
+        }
         let bytes = key.len() + changes.len();
         let changes = match serde_json::from_str::<Value>(&changes) {
             Ok(Value::Object(m)) => m,
-            _ => return Err(kv::KvError::Invalid("changes must be a JSON object".into())),
+            _ => return Ok(Err(kv::KvError::Invalid("changes must be a JSON object".into()))),
         };
-        self.wrote(bytes);
-        self.kv
+        self.wrote(bytes)?;
+        Ok(self
+            .kv
             .update_async(&table, &key, &changes)
             .await
             .map(item)
-            .map_err(store_error)
+            .map_err(store_error))
     }
 
-    async fn delete(&mut self, table: String, key: String) -> Result<bool, kv::KvError> {
-        self.table_call("dynamodb:DeleteItem", &table)?;
-        self.wrote(key.len());
-        self.kv.delete_async(&table, &key).await.map_err(store_error)
+    async fn delete(&mut self, table: String, key: String) -> wasmtime::Result<Result<bool, kv::KvError>> {
+        if let Err(e) = self.table_call("dynamodb:DeleteItem", &table) {
+            return Ok(Err(e));
+        }
+        self.wrote(key.len())?;
+        Ok(self.kv.delete_async(&table, &key).await.map_err(store_error))
     }
 
     fn query(
@@ -242,13 +335,14 @@ impl kv::Host for CallState {
 }
 
 impl log::Host for CallState {
-    fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
+    fn log(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {
+        self.compute.called_host();
         let group = format!(
             "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{}",
             self.caller.function
         );
         if self.authorize("logs:PutLogEvents", &group).is_err() {
-            return;
+            return Ok(());
         }
         let level = match level {
             log::Level::Trace => Level::Trace,
@@ -257,9 +351,7 @@ impl log::Host for CallState {
             log::Level::Warn => Level::Warn,
             log::Level::Error => Level::Error,
         };
-        let fields = fields.into_iter().take(32).collect();
-        let source = self.caller.plugin.name.clone();
-        self.push_log(source, level, message, fields);
+        self.plugin_log(level, message, fields).map_err(|e| self.quota_stop(e))
     }
 }
 

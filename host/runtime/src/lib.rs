@@ -10,20 +10,24 @@
 //! calls) from the pooling allocator. A broken plugin is reported with its
 //! path and reason and does not stop the others.
 //!
-//! A call is a future polled on the caller's runtime: guest code runs in
-//! slices of one epoch tick between yields, and table writes await their
-//! commit, so a call holds no thread of its own.
+//! A call is a future polled on the caller's runtime (or, when that has
+//! one thread, on the guest runtime's): guest code runs in slices of one
+//! epoch tick between yields, and table writes await their commit, so a
+//! call holds no thread of its own. Guests that compute through whole
+//! ticks take turns on fewer threads than there are cores.
 //!
 //! Must not depend on: the service, the API or the CLI. It implements the
 //! interpreter's task traits and uses the store only through its traits.
 
 mod call;
+mod check;
 mod denial;
 mod describe;
 mod engine;
 mod folder;
 mod host;
 mod manifest;
+mod quota;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -32,9 +36,11 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker};
 
+pub use check::{CheckReport, Finding, Severity, WIT_PACKAGE, check_plugin};
 pub use engine::{CALL_SLOTS, CacheOutcome, CompileError, IDLE_SLOTS, Runtime};
 pub use folder::PluginFolder;
 pub use manifest::{Limits, Manifest, ManifestError, Preopen, WasiGrants};
+pub use quota::{QUOTA_EXCEEDED, QUOTA_NAMES, Quotas};
 
 use stepyard_interpreter::clock::BoxFuture;
 use stepyard_interpreter::task::{CallOutcome, Function, Registry, TaskContext, TaskFailure};
@@ -48,12 +54,16 @@ pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "task-plugin",
+        // Writes and log lines count against the call's quotas: past one,
+        // the import traps (`trappable`) and the call ends with
+        // Runtime.QuotaExceeded.
         imports: {
-            "stepyard:plugin/kv.put": async,
-            "stepyard:plugin/kv.put-if-absent": async,
-            "stepyard:plugin/kv.put-if-version": async,
-            "stepyard:plugin/kv.update": async,
-            "stepyard:plugin/kv.delete": async,
+            "stepyard:plugin/kv.put": async | trappable,
+            "stepyard:plugin/kv.put-if-absent": async | trappable,
+            "stepyard:plugin/kv.put-if-version": async | trappable,
+            "stepyard:plugin/kv.update": async | trappable,
+            "stepyard:plugin/kv.delete": async | trappable,
+            "stepyard:plugin/log.log": trappable,
         },
         exports: { default: async },
     });
@@ -91,6 +101,8 @@ pub(crate) struct LoadedPlugin {
     _ticker: Arc<()>,
     /// The runtime's instance slots: a call holds one while it runs.
     pub call_slots: Arc<tokio::sync::Semaphore>,
+    /// The runtime's turns for guests that compute for long.
+    pub compute_slots: Arc<tokio::sync::Semaphore>,
     /// Where its calls and denials are counted, if anywhere.
     pub metrics: Option<Arc<stepyard_metrics::Metrics>>,
     /// Whether its attempts' usage is kept.
@@ -166,6 +178,7 @@ impl Entry {
                 engine::MAX_MEMORY_BYTES >> 20
             ));
         }
+        manifest.quotas.check_within(loader.runtime.quota_ceiling())?;
         let bytes = std::fs::read(&self.wasm_path).map_err(|e| format!("cannot read: {e}"))?;
         let (component, cache) = loader
             .runtime
@@ -193,6 +206,7 @@ impl Entry {
             warm,
             _ticker: loader.runtime.ticker(),
             call_slots: loader.runtime.call_slots(),
+            compute_slots: loader.runtime.compute_slots(),
             metrics: loader.runtime.metrics(),
             record_usage: loader.runtime.record_usage(),
             audit: loader.audit.clone(),
@@ -394,9 +408,23 @@ impl Function for PluginFunction {
                     }
                 }
             };
-            match plugin {
-                Ok(plugin) => call::call(&plugin, &function, &payload, &context, kv, &*logs).await,
-                Err(reason) => invalid_plugin(&entry, &reason),
+            let plugin = match plugin {
+                Ok(plugin) => plugin,
+                Err(reason) => return invalid_plugin(&entry, &reason),
+            };
+            if !caller_has_one_thread() {
+                return call::call(&plugin, &function, &payload, &context, kv, &*logs).await;
+            }
+            // On a one-thread runtime (`run`, which holds the database) the
+            // guest's slices would stall the interpreter and the store: run
+            // it on the guest runtime's threads instead.
+            let Some(guests) = guest_runtime() else {
+                return host_failure(&entry.name, &"cannot start the guest runtime");
+            };
+            let call = async move { call::call(&plugin, &function, &payload, &context, kv, &*logs).await };
+            match guests.spawn(call).await {
+                Ok(outcome) => outcome,
+                Err(e) => host_failure(&entry.name, &e),
             }
         })
     }
@@ -463,6 +491,30 @@ fn clock_is_paused() -> bool {
         std::hint::spin_loop();
     }
     true
+}
+
+/// Whether the caller runs on a current-thread runtime.
+fn caller_has_one_thread() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
+}
+
+/// The runtime guest code runs on when its caller has one thread: a worker
+/// per core, so calls run in parallel, and spinning guests take turns (see
+/// `call::limit_time`) on all but one of them.
+fn guest_runtime() -> Option<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(cores)
+                .thread_name("stepyard-guest")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .as_ref()
 }
 
 /// Drives a call to its end on the current thread, with the real-time

@@ -29,6 +29,8 @@ pub struct Manifest {
     pub role_document: Value,
     /// `[limits]`: memory, time and output size per call.
     pub limits: Limits,
+    /// `[quotas]`: what one call may make the host store (logs, table writes).
+    pub quotas: crate::quota::Quotas,
     /// `[wasi]`: the environment, directories and clocks it may see.
     pub wasi: WasiGrants,
     /// Keep warm instances between calls (`[instance] reuse = true`): much
@@ -42,8 +44,11 @@ pub struct Manifest {
 pub struct Limits {
     /// Linear memory, in bytes.
     pub memory_bytes: usize,
-    /// CPU and wall time per call; a state's smaller `TimeoutSeconds` wins.
+    /// Wall time per call; a state's smaller `TimeoutSeconds` wins.
     pub timeout_ms: u64,
+    /// Time the guest may spend computing per call (`cpu_seconds`), counted
+    /// in epoch ticks; `None`: only the wall time limits it.
+    pub cpu_ms: Option<u64>,
     /// Largest output accepted, in bytes.
     pub max_output_bytes: usize,
 }
@@ -53,6 +58,7 @@ impl Default for Limits {
         Limits {
             memory_bytes: (DEFAULT_MEMORY_MB as usize) << 20,
             timeout_ms: DEFAULT_TIMEOUT_SECONDS * 1000,
+            cpu_ms: None,
             max_output_bytes: (DEFAULT_MAX_OUTPUT_KB as usize) << 10,
         }
     }
@@ -98,6 +104,8 @@ struct Raw {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
+    quotas: BTreeMap<String, u64>,
+    #[serde(default)]
     wasi: RawWasi,
     #[serde(default)]
     instance: RawInstance,
@@ -115,6 +123,7 @@ struct RawInstance {
 struct RawLimits {
     memory_mb: Option<u64>,
     timeout_seconds: Option<f64>,
+    cpu_seconds: Option<f64>,
     max_output_kb: Option<u64>,
 }
 
@@ -150,6 +159,7 @@ impl Manifest {
             role: Policy::deny_all(),
             role_document: Value::Null,
             limits: Limits::default(),
+            quotas: crate::quota::Quotas::default(),
             wasi: WasiGrants::default(),
             reuse_instances: false,
         }
@@ -194,6 +204,12 @@ impl Manifest {
             }
             limits.timeout_ms = (s * 1000.0).round().max(1.0) as u64;
         }
+        if let Some(s) = raw.limits.cpu_seconds {
+            if !(s > 0.0 && s <= 900.0) {
+                return Err(format!("limits.cpu_seconds must be in (0, 900], got {s}"));
+            }
+            limits.cpu_ms = Some((s * 1000.0).round().max(1.0) as u64);
+        }
         if let Some(kb) = raw.limits.max_output_kb {
             if !(1..=256).contains(&kb) {
                 return Err(format!(
@@ -201,6 +217,10 @@ impl Manifest {
                 ));
             }
             limits.max_output_bytes = (kb as usize) << 10;
+        }
+        let mut quotas = crate::quota::Quotas::default();
+        for (name, value) in &raw.quotas {
+            quotas.set(name, *value).map_err(|e| format!("quotas: {e}"))?;
         }
         let mut preopens = Vec::new();
         for p in raw.wasi.preopens {
@@ -222,6 +242,7 @@ impl Manifest {
             role,
             role_document,
             limits,
+            quotas,
             wasi: WasiGrants {
                 env: raw.wasi.env,
                 preopens,
@@ -308,6 +329,21 @@ Resource = "arn:aws:dynamodb:*:*:table/orders"
         );
         let p = write("big.toml", "[limits]\nmax_output_kb = 1024\n");
         assert!(Manifest::load(&p, "x").unwrap_err().message.contains("max_output_kb"));
+        let p = write("quota-typo.toml", "[quotas]\nlog_line_per_call = 3\n");
+        let e = Manifest::load(&p, "x").unwrap_err();
+        assert!(e.message.contains("unknown quota 'log_line_per_call'"), "{e}");
+    }
+
+    #[test]
+    fn quotas_may_be_lowered_per_plugin() {
+        let p = write(
+            "quiet.toml",
+            "[quotas]\nlog_lines_per_call = 10\ntable_write_kb_per_call = 64\n",
+        );
+        let m = Manifest::load(&p, "quiet").unwrap();
+        assert_eq!(m.quotas.log_lines_per_call, 10);
+        assert_eq!(m.quotas.table_write_bytes_per_call, 64 << 10);
+        assert_eq!(m.quotas.table_writes_per_call, 1000, "the others keep their defaults");
     }
 
     #[test]

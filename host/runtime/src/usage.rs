@@ -49,6 +49,40 @@ impl ResourceLimiter for Limiter {
     }
 }
 
+/// How long a guest has computed without calling the host, in epoch
+/// ticks: what tells a spinning guest from one that computes a little
+/// between table calls.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ComputeTicks {
+    /// Ticks seen since the guest last called the host.
+    pub since_host_call: u32,
+    /// Ticks the guest spent computing in this call (each one it ran
+    /// through from start to end without calling the host).
+    pub computing: u64,
+    /// Whether the call was stopped for its CPU limit.
+    pub cpu_limit_reached: bool,
+}
+
+impl ComputeTicks {
+    /// The guest called the host: it is not spinning.
+    pub(crate) fn called_host(&mut self) {
+        self.since_host_call = 0;
+    }
+
+    /// An epoch tick found the guest running; whether it has now computed
+    /// through a whole tick without calling the host.
+    pub(crate) fn tick(&mut self) -> bool {
+        self.since_host_call = self.since_host_call.saturating_add(1);
+        // The first tick may come just after the guest started or came
+        // back from the host; the second one means a whole tick of work.
+        let computing = self.since_host_call >= 2;
+        if computing {
+            self.computing += 1;
+        }
+        computing
+    }
+}
+
 /// What one call did through its imports.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Counters {
@@ -56,6 +90,8 @@ pub(crate) struct Counters {
     pub kv_read_bytes: u64,
     pub kv_writes: u32,
     pub kv_write_bytes: u64,
+    /// Calls refused by the plugin's role.
+    pub denials: u64,
 }
 
 /// The CPU time this thread has used.

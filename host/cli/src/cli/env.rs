@@ -26,6 +26,18 @@ pub(crate) struct EnvArgs {
     /// Where compiled plugins are cached (default: DATA/cache).
     #[arg(long, value_name = "DIR", global = true)]
     pub cache: Option<PathBuf>,
+    /// The most a plugin manifest's `[quotas]` may ask for, as
+    /// NAME=VALUE,… (log_lines_per_call, log_kb_per_call,
+    /// table_writes_per_call, table_write_kb_per_call). Without it,
+    /// manifests may only lower the defaults.
+    #[arg(
+        long,
+        value_name = "QUOTAS",
+        global = true,
+        env = "STEPYARD_PLUGIN_QUOTA_CEILING",
+        value_parser = stepyard_runtime::Quotas::parse_list
+    )]
+    pub plugin_quota_ceiling: Option<stepyard_runtime::Quotas>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +55,15 @@ impl EnvArgs {
     /// The compiled-plugin cache directory.
     pub(crate) fn cache_dir(&self) -> PathBuf {
         self.cache.clone().unwrap_or_else(|| self.data.join("cache"))
+    }
+
+    /// The plugin runtime (engine, compile cache, the operator's quota ceiling).
+    pub(crate) fn runtime(&self) -> anyhow::Result<Runtime> {
+        let runtime = Runtime::new(Some(self.cache_dir()))?;
+        Ok(match self.plugin_quota_ceiling {
+            Some(ceiling) => runtime.with_quota_ceiling(ceiling),
+            None => runtime,
+        })
     }
 
     /// Opens the database in the data directory.
@@ -94,7 +115,7 @@ impl EnvArgs {
         logs: Arc<dyn LogStore>,
         metrics: Option<Arc<stepyard_metrics::Metrics>>,
     ) -> anyhow::Result<Env> {
-        let mut runtime = Runtime::new(Some(self.cache_dir()))?;
+        let mut runtime = self.runtime()?;
         if let Some(metrics) = metrics {
             runtime = runtime.with_metrics(metrics);
         }

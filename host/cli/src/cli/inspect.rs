@@ -34,6 +34,7 @@ pub(super) fn plugins(args: PluginsArgs, env: &EnvArgs) -> anyhow::Result<ExitCo
             );
             println!("    functions: {}", p["functions"]);
             println!("    limits:    {}", p["limits"]);
+            println!("    quotas:    {}", p["quotas"]);
             println!("    wasi:      {}", p["wasi"]);
             println!("    role:      {}", p["role"]);
         }

@@ -11,6 +11,7 @@ mod held;
 mod inspect;
 mod invoke;
 mod metrics;
+mod plugin;
 mod progress;
 mod run;
 mod serve;
@@ -45,6 +46,8 @@ enum Command {
     Test(test::TestArgs),
     /// List the plugins of the plugin folder with their roles and limits.
     Plugins(inspect::PluginsArgs),
+    /// Tools for plugin authors: `plugin check FILE`.
+    Plugin(plugin::PluginArgs),
     /// Call one plugin function outside any workflow (tables in memory):
     /// its result or error, log lines, time and resources.
     Invoke(invoke::InvokeArgs),
@@ -83,6 +86,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Validate(args) => validate::validate(args),
         Command::Test(args) => test::test(args, &cli.env),
         Command::Plugins(args) => inspect::plugins(args, &cli.env),
+        Command::Plugin(args) => plugin::plugin(args, &cli.env),
         Command::Invoke(args) => invoke::invoke(args, &cli.env),
         Command::Table(args) => inspect::table(args, &cli.env),
         Command::Logs(args) => inspect::logs(args, &cli.env),

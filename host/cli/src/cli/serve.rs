@@ -13,7 +13,7 @@ use stepyard_api::Api;
 use stepyard_api::auth::AuthConfig;
 use stepyard_interpreter::clock::ScaledClock;
 use stepyard_metrics::Metrics;
-use stepyard_runtime::{PluginFolder, Runtime};
+use stepyard_runtime::PluginFolder;
 use stepyard_service::audit::AuditSettings;
 use stepyard_service::{DEFAULT_EXECUTION_RETENTION, DEFAULT_METRICS_RETENTION, Location, Service};
 use stepyard_store::{AuditLog, RedbStore};
@@ -115,7 +115,7 @@ pub(super) fn serve(args: ServeArgs, env: &super::EnvArgs) -> anyhow::Result<Exi
         include_data: args.audit_data,
     });
     let metrics = (!args.no_metrics).then(|| Arc::new(Metrics::new()));
-    let mut plugin_runtime = Runtime::new(Some(env.cache_dir()))?.with_usage(!args.no_usage);
+    let mut plugin_runtime = env.runtime()?.with_usage(!args.no_usage);
     if let Some(metrics) = &metrics {
         plugin_runtime = plugin_runtime.with_metrics(metrics.clone());
     }

@@ -242,7 +242,7 @@ fn plugin_world(env: &super::EnvArgs) -> anyhow::Result<Option<Arc<dyn stepyard_
         return Ok(None);
     }
     Ok(Some(Arc::new(PluginWorld {
-        runtime: stepyard_runtime::Runtime::new(Some(env.cache_dir()))?,
+        runtime: env.runtime()?,
         plugins: env.plugins.clone(),
     })))
 }

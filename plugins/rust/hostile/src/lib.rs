@@ -3,7 +3,7 @@
 //! refuses ends in a `SandboxDenied` error naming what was refused.
 
 use serde_json::{Value, json};
-use stepyard_plugin_sdk::{Context, Plugin, TaskError, error, export_plugin, kv};
+use stepyard_plugin_sdk::{Context, Plugin, TaskError, error, export_plugin, kv, log};
 
 struct Hostile;
 
@@ -47,6 +47,36 @@ impl Plugin for Hostile {
                 Ok(_) => Ok(json!({"leaked": "connected"})),
                 Err(e) => Err(error("SandboxDenied", format!("connecting to 127.0.0.1:22 failed: {e}"))),
             },
+            // Floods the host with what it must store: `count` log lines
+            // with a 256 KiB field each, or `count` table writes.
+            "log_flood" => {
+                let big = "y".repeat(256 << 10);
+                for i in 0..count(&input) {
+                    log::info(&format!("line {i}"), &[("payload", &big)]);
+                }
+                Ok(json!({"logged": count(&input)}))
+            }
+            "write_flood" => {
+                for i in 0..count(&input) {
+                    kv::put("scratch", &format!("flood-{i}"), &json!({"i": i}))?;
+                }
+                Ok(json!({"written": count(&input)}))
+            }
+            // Loops on a call its role refuses.
+            "denial_flood" => {
+                for i in 0..count(&input) {
+                    let _ = kv::put("payments", &format!("p-{i}"), &json!({"stolen": true}));
+                }
+                Ok(json!({"tried": count(&input)}))
+            }
+            // Well-behaved: `count` small writes, each awaiting its commit.
+            "small_writes" => {
+                let tag = input.get("tag").and_then(Value::as_str).unwrap_or("w");
+                for i in 0..count(&input) {
+                    kv::put("scratch", &format!("{tag}-{i}"), &json!({"i": i}))?;
+                }
+                Ok(json!({"written": count(&input)}))
+            }
             other => Err(error("UnknownAttack", other.to_owned())),
         }
     }
@@ -54,6 +84,10 @@ impl Plugin for Hostile {
 
 // Unbounded on purpose: the host must stop it.
 #[allow(unconditional_recursion)]
+fn count(input: &Value) -> u64 {
+    input.get("count").and_then(Value::as_u64).unwrap_or(1000)
+}
+
 fn recurse(n: u64) -> u64 {
     // Only wasm locals, so the recursion exhausts the engine's call stack
     // (a trap) rather than Rust's shadow stack in linear memory.
