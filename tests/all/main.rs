@@ -16,6 +16,7 @@ mod logging;
 mod map_parallel;
 mod metrics;
 mod plugin_check;
+mod plugin_scaffold;
 mod plugin_slots;
 mod plugins;
 mod quotas;

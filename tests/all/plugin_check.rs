@@ -125,7 +125,7 @@ Resource = "arn:aws:dynamodb:*:*:table/scratch"
     assert!(
         warnings
             .iter()
-            .any(|(_, message)| message.contains("needs logs:PutLogEvents, which no statement allows")),
+            .any(|(_, message)| message.contains("need logs:PutLogEvents, which no statement allows")),
         "{warnings:?}"
     );
     let broken = &reports[1];

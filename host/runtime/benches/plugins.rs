@@ -107,6 +107,33 @@ fn invocation(c: &mut Criterion) {
         });
     }
     group.finish();
+    languages(c);
+}
+
+/// The same handler (`stepyard plugin new`'s greeting) in each language,
+/// fresh instance per call, when `STEPYARD_BENCH_LANG_DIR` names a plugin
+/// folder holding them (`scripts/bench-languages.sh` builds it).
+fn languages(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("STEPYARD_BENCH_LANG_DIR") else {
+        return;
+    };
+    let (host, _store) = host(Path::new(&dir));
+    host.load_all();
+    let names: Vec<String> = host.plugins().map(|p| p.name.clone()).collect();
+    let input = json!({"name": "Ada"});
+    let mut group = c.benchmark_group("plugin_call_language");
+    group.sample_size(20).measurement_time(Duration::from_secs(4));
+    for name in names {
+        let ctx = context(&name);
+        assert!(
+            matches!(host.call_blocking(&name, &input, &ctx), Some(CallOutcome::Ok(_))),
+            "{name}"
+        );
+        group.bench_function(format!("greet_fresh_{name}"), |b| {
+            b.iter(|| host.call_blocking(&name, &input, &ctx))
+        });
+    }
+    group.finish();
 }
 
 /// Order workflow executions per second: `concurrency` executions in flight

@@ -323,16 +323,25 @@ fn lint_role(document: &Value, host_calls: &[String], report: &mut CheckReport) 
             ));
         }
     }
-    for action in &needed {
-        let covered = granted.iter().any(|g| {
-            g == "*" || *g == action.to_ascii_lowercase() || stepyard_policy::Pattern::new(g, false).matches(action)
-        });
-        if !covered {
-            report.findings.push(warning(
-                manifest_place(report, "/role"),
-                format!("the code calls the host in a way that needs {action}, which no statement allows: those calls will be refused"),
-            ));
-        }
+    let refused: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|action| {
+            !granted.iter().any(|g| {
+                g == "*" || *g == action.to_ascii_lowercase() || stepyard_policy::Pattern::new(g, false).matches(action)
+            })
+        })
+        .collect();
+    if !refused.is_empty() {
+        // One finding: a component built from JavaScript imports every
+        // function of an interface it touches, used or not.
+        report.findings.push(warning(
+            manifest_place(report, "/role"),
+            format!(
+                "the component can call the host in ways that need {}, which no statement allows: such calls will be refused",
+                refused.join(", ")
+            ),
+        ));
     }
 }
 
