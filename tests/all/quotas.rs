@@ -18,19 +18,25 @@ use crate::support::{plugins_dir, two_worker_runtime};
 
 const HOSTILE: &str = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"hostile","End":true}}}"#;
 
-/// A folder with the hostile plugin, its manifest followed by `extra`.
-fn hostile_folder(extra: &str) -> PathBuf {
+/// A folder with the hostile plugin, its manifest followed by `extra`, with
+/// a time limit of `timeout_seconds` (floods get a long one: a thousand
+/// commits can take more than a second on a machine busy with other tests).
+fn hostile_folder(timeout_seconds: u32, extra: &str) -> PathBuf {
     let dir = temp_dir("quota");
     let src = plugins_dir();
     std::fs::copy(src.join("test/hostile.wasm"), dir.join("hostile.wasm")).unwrap();
     let manifest = std::fs::read_to_string(src.join("test/hostile.toml")).unwrap();
+    let manifest = manifest.replace(
+        "timeout_seconds = 1\n",
+        &format!("timeout_seconds = {timeout_seconds}\n"),
+    );
     std::fs::write(dir.join("hostile.toml"), format!("{manifest}\n{extra}")).unwrap();
     dir
 }
 
 /// The hostile plugin over a redb store (real commits) in a new folder.
-fn hostile_host(extra: &str) -> (PathBuf, Arc<RedbStore>, PluginHost) {
-    let dir = hostile_folder(extra);
+fn hostile_host(timeout_seconds: u32, extra: &str) -> (PathBuf, Arc<RedbStore>, PluginHost) {
+    let dir = hostile_folder(timeout_seconds, extra);
     let store = Arc::new(RedbStore::open(dir.join("stepyard.redb")).unwrap());
     let host = PluginHost::load_dir(runtime(), &dir, store.clone(), store.clone());
     host.load_all();
@@ -68,7 +74,7 @@ fn lines_of(store: &RedbStore, name: &str) -> Vec<stepyard_store::LogLine> {
 
 #[test]
 fn floods_end_with_the_quota_error_while_other_executions_go_on() {
-    let (dir, store, host) = hostile_host("");
+    let (dir, store, host) = hostile_host(60, "");
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     let rt = two_worker_runtime();
     let (logs, writes, denials, fine) = rt.block_on(async {
@@ -157,7 +163,7 @@ fn floods_end_with_the_quota_error_while_other_executions_go_on() {
 
 #[test]
 fn a_manifest_lowers_its_quotas_and_raises_them_only_under_the_operators_ceiling() {
-    let (_dir, store, host) = hostile_host("[quotas]\nlog_lines_per_call = 10\n");
+    let (_dir, store, host) = hostile_host(60, "[quotas]\nlog_lines_per_call = 10\n");
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     let rt = two_worker_runtime();
     let out = rt.block_on(attack(
@@ -190,7 +196,7 @@ fn a_manifest_lowers_its_quotas_and_raises_them_only_under_the_operators_ceiling
 
     // Raising a quota past the host's ceiling is refused when it loads…
     let raised = "[quotas]\ntable_writes_per_call = 5000\n";
-    let dir = hostile_folder(raised);
+    let dir = hostile_folder(60, raised);
     let store = Arc::new(RedbStore::open(dir.join("stepyard.redb")).unwrap());
     let host = PluginHost::load_dir(runtime(), &dir, store.clone(), store.clone());
     host.load_all();
@@ -262,7 +268,7 @@ fn alone_and_beside_spinners(
 
 #[test]
 fn spinning_plugins_do_not_slow_a_well_behaved_one() {
-    let (_dir, _store, host) = hostile_host("");
+    let (_dir, _store, host) = hostile_host(1, "");
     let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
     // As in `run` (one thread for the interpreter and the store) and as
     // in `serve` (two workers on this machine).
@@ -282,7 +288,7 @@ fn spinning_plugins_do_not_slow_a_well_behaved_one() {
 
 #[test]
 fn a_cpu_limit_stops_a_computing_plugin_before_its_time_limit() {
-    let dir = hostile_folder("");
+    let dir = hostile_folder(1, "");
     // The same plugin with a CPU limit of 0.2 s under a 1 s time limit.
     let manifest = std::fs::read_to_string(dir.join("hostile.toml"))
         .unwrap()

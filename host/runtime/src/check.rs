@@ -139,15 +139,7 @@ const LOGS_ACTIONS: &[&str] = &[
 
 /// Checks the component at `wasm_path` and the manifest beside it.
 pub fn check_plugin(runtime: &Runtime, wasm_path: &Path) -> CheckReport {
-    let name = wasm_path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    let manifest_path = ["toml", "json"]
-        .iter()
-        .map(|ext| wasm_path.with_extension(ext))
-        .find(|p| p.is_file());
+    let (name, manifest_path) = crate::name_and_manifest(wasm_path);
     let mut report = CheckReport {
         name: name.clone(),
         wasm_path: wasm_path.to_path_buf(),

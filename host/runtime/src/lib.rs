@@ -262,15 +262,7 @@ impl PluginHost {
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
             .map(|wasm_path| {
-                let name = wasm_path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                let manifest_path = ["toml", "json"]
-                    .iter()
-                    .map(|ext| wasm_path.with_extension(ext))
-                    .find(|p| p.is_file());
+                let (name, manifest_path) = name_and_manifest(&wasm_path);
                 let manifest = match &manifest_path {
                     Some(p) => Manifest::load(p, &name).map_err(|e| e.to_string()),
                     None => Ok(Manifest::default_for(&name)),
@@ -357,6 +349,21 @@ impl PluginHost {
         }
         registry
     }
+}
+
+/// A plugin's name (the file stem of `NAME.wasm`) and its manifest,
+/// `NAME.toml` or `NAME.json` beside it, if there is one.
+pub(crate) fn name_and_manifest(wasm_path: &Path) -> (String, Option<PathBuf>) {
+    let name = wasm_path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let manifest_path = ["toml", "json"]
+        .iter()
+        .map(|ext| wasm_path.with_extension(ext))
+        .find(|p| p.is_file());
+    (name, manifest_path)
 }
 
 fn invalid_plugin(entry: &Entry, reason: &str) -> CallOutcome {
