@@ -183,6 +183,26 @@ impl CallState {
         Ok(())
     }
 
+    /// A put of any kind: checked against the role, counted against the
+    /// quotas, then awaited until durable.
+    async fn put_with(
+        &mut self,
+        table: String,
+        key: String,
+        value: String,
+        condition: Condition,
+    ) -> wasmtime::Result<Result<u64, kv::KvError>> {
+        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
+            return Ok(Err(e));
+        }
+        self.wrote(key.len() + value.len())?;
+        Ok(self
+            .kv
+            .put_async(&table, &key, &value, condition)
+            .await
+            .map_err(store_error))
+    }
+
     /// The trap that stops a call past a quota, counted in the metrics.
     fn quota_stop(&mut self, e: QuotaExceeded) -> wasmtime::Error {
         if let Some(metrics) = &self.caller.metrics {
@@ -236,15 +256,7 @@ impl kv::Host for CallState {
     }
 
     async fn put(&mut self, table: String, key: String, value: String) -> wasmtime::Result<Result<u64, kv::KvError>> {
-        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
-            return Ok(Err(e));
-        }
-        self.wrote(key.len() + value.len())?;
-        Ok(self
-            .kv
-            .put_async(&table, &key, &value, Condition::Always)
-            .await
-            .map_err(store_error))
+        self.put_with(table, key, value, Condition::Always).await
     }
 
     async fn put_if_absent(
@@ -253,15 +265,7 @@ impl kv::Host for CallState {
         key: String,
         value: String,
     ) -> wasmtime::Result<Result<u64, kv::KvError>> {
-        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
-            return Ok(Err(e));
-        }
-        self.wrote(key.len() + value.len())?;
-        Ok(self
-            .kv
-            .put_async(&table, &key, &value, Condition::Absent)
-            .await
-            .map_err(store_error))
+        self.put_with(table, key, value, Condition::Absent).await
     }
 
     async fn put_if_version(
@@ -271,15 +275,7 @@ impl kv::Host for CallState {
         value: String,
         expected: u64,
     ) -> wasmtime::Result<Result<u64, kv::KvError>> {
-        if let Err(e) = self.table_call("dynamodb:PutItem", &table) {
-            return Ok(Err(e));
-        }
-        self.wrote(key.len() + value.len())?;
-        Ok(self
-            .kv
-            .put_async(&table, &key, &value, Condition::Version(expected))
-            .await
-            .map_err(store_error))
+        self.put_with(table, key, value, Condition::Version(expected)).await
     }
 
     async fn update(
