@@ -52,12 +52,12 @@ for app in plugins/python/*/app.py; do
   name=$(basename "$dir")
   target="plugins/$(cat "$dir/PLUGIN_NAME").wasm"
   stamp="$dir/.build-stamp"
-  sum=$(cat "$app" wit/*.wit "$venv/bin/componentize-py" | sha256sum | cut -d' ' -f1)
+  sum=$(cat "$app" plugins/python/sdk/stepyard.py wit/*.wit "$venv/bin/componentize-py" | sha256sum | cut -d' ' -f1)
   if [ -f "$target" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
     continue
   fi
   echo "   building $name" >&2
-  (cd "$dir" && "$root/$venv/bin/componentize-py" -d "$root/wit" -w task-plugin componentize app -o "$root/$target.tmp" >&2)
+  (cd "$dir" && "$root/$venv/bin/componentize-py" -d "$root/wit" -w task-plugin componentize -p . -p "$root/plugins/python/sdk" app -o "$root/$target.tmp" >&2)
   mv "$target.tmp" "$target"
   echo "$sum" > "$stamp"
 done

@@ -29,6 +29,7 @@ impl Lang {
 const WIT: &str = include_str!("../../../../../wit/plugin.wit");
 const RUST_SDK: &str = include_str!("../../../../../plugins/rust/sdk/src/lib.rs");
 const JS_SDK: &str = include_str!("../../../../../plugins/js/sdk/stepyard.js");
+const PYTHON_SDK: &str = include_str!("../../../../../plugins/python/sdk/stepyard.py");
 
 macro_rules! template {
     ($path:literal) => {
@@ -116,7 +117,10 @@ pub(crate) fn scaffold(name: &str, lang: Lang, dir: &Path) -> anyhow::Result<Vec
                 RUST_SDK.replace("\"../../../wit\"", "\"../wit\""),
             ));
         }
-        Lang::Python => files.push(("app.py".into(), fill(template!("python/app.py")))),
+        Lang::Python => {
+            files.push(("app.py".into(), fill(template!("python/app.py"))));
+            files.push(("stepyard.py".into(), PYTHON_SDK.into()));
+        }
         Lang::Js => {
             files.push(("app.js".into(), fill(template!("js/app.js"))));
             files.push(("stepyard.js".into(), JS_SDK.into()));
