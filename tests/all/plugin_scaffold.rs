@@ -157,3 +157,84 @@ fn a_folder_that_is_not_a_project_is_refused_with_its_path() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists and is not empty"));
 }
+
+/// `value` with every number as a float: Rust writes `5.0` where
+/// JavaScript writes `5`, the same JSON number.
+fn numbers_as_floats(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(items) => Value::Array(items.iter().map(numbers_as_floats).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), numbers_as_floats(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn the_order_workflow_runs_on_javascript_plugins_as_on_rust_ones() {
+    use std::sync::Arc;
+    use stepyard_runtime::PluginHost;
+    use stepyard_store::{KvStore, MemoryStore};
+
+    let work = temp_dir("order-js");
+    let dist = work.join("dist");
+    let project = repo_root().join("plugins/js/order");
+    ok(
+        stepyard(&work.join("cache"))
+            .args(["plugin", "build"])
+            .arg(&project)
+            .arg("--out")
+            .arg(&dist)
+            .output()
+            .unwrap(),
+        "plugin build plugins/js/order",
+    );
+    let lambdas: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(project.join("lambdas.json")).unwrap()).unwrap();
+    let definition = std::fs::read_to_string(repo_root().join("workflows/order.asl.json")).unwrap();
+    let inputs = [
+        json!({"order_id": "o-1", "total": 42.5, "items": [{"sku": "A-1", "qty": 2}]}),
+        json!({"order_id": "o-2", "total": 5, "payment": {"card": "declined"}}),
+        json!({"order_id": "o-3", "total": 5, "payment": {"flaky_attempts": 2}}),
+        json!({"order_id": "o-4", "total": -1}),
+    ];
+    // Each language on tables of its own; the same execution name, so the
+    // same idempotency keys (and so the same payment ids and tracking numbers).
+    let run_all = |dir: &Path, aliases: &[(&String, &String)]| {
+        let store = Arc::new(MemoryStore::new());
+        let host = PluginHost::load_dir(crate::plugins::runtime(), dir, store.clone(), store.clone());
+        host.load_all();
+        assert!(host.problems().is_empty(), "{:?}", host.problems());
+        let mut registry = host.registry();
+        for (function, plugin) in aliases {
+            registry.alias((*function).clone(), (*plugin).clone());
+        }
+        let registry = Arc::new(registry);
+        let outcomes: Vec<Value> = inputs
+            .iter()
+            .map(|input| {
+                let out = crate::support::run_with_invoker(&definition, input.clone(), registry.clone());
+                // A Lambda error's cause carries a random requestId.
+                let cause = match out.result.cause.as_deref().map(serde_json::from_str::<Value>) {
+                    Some(Ok(Value::Object(mut fields))) => {
+                        fields.remove("requestId");
+                        Value::Object(fields)
+                    }
+                    _ => json!(out.result.cause),
+                };
+                json!({"output": out.result.output, "error": out.result.error, "cause": cause,
+                       "events": out.event_types()})
+            })
+            .collect();
+        let items: Vec<Value> = ["o-1", "o-2", "o-3"]
+            .iter()
+            .map(|id| serde_json::from_str(&store.get("orders", id).unwrap().unwrap().value).unwrap())
+            .collect();
+        (numbers_as_floats(&json!(outcomes)), numbers_as_floats(&json!(items)))
+    };
+    let js = run_all(&dist, &lambdas.iter().collect::<Vec<_>>());
+    let rust = run_all(crate::support::plugins_dir(), &[]);
+    assert_eq!(js.0, rust.0, "the executions differ");
+    assert_eq!(js.1, rust.1, "the orders table differs");
+    assert_eq!(js.1[0]["status"], "CONFIRMED");
+    assert_eq!(js.1[1]["status"], "CANCELLED");
+}
