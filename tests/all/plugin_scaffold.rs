@@ -171,13 +171,25 @@ fn numbers_as_floats(value: &Value) -> Value {
 
 #[test]
 fn the_order_workflow_runs_on_javascript_plugins_as_on_rust_ones() {
+    same_as_rust("plugins/js/order");
+}
+
+#[test]
+fn the_order_workflow_runs_on_python_plugins_as_on_rust_ones() {
+    same_as_rust("plugins/python/order");
+}
+
+/// Builds the order plugins of `project` (another language) and runs the
+/// order workflow on them and on the Rust plugins: outputs, events, ids and
+/// table items must be the same.
+fn same_as_rust(project: &str) {
     use std::sync::Arc;
     use stepyard_runtime::PluginHost;
     use stepyard_store::{KvStore, MemoryStore};
 
-    let work = temp_dir("order-js");
+    let work = temp_dir("order-language");
     let dist = work.join("dist");
-    let project = repo_root().join("plugins/js/order");
+    let project = repo_root().join(project);
     ok(
         stepyard(&work.join("cache"))
             .args(["plugin", "build"])
@@ -186,7 +198,7 @@ fn the_order_workflow_runs_on_javascript_plugins_as_on_rust_ones() {
             .arg(&dist)
             .output()
             .unwrap(),
-        "plugin build plugins/js/order",
+        "plugin build",
     );
     let lambdas: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&std::fs::read_to_string(project.join("lambdas.json")).unwrap()).unwrap();
@@ -231,10 +243,10 @@ fn the_order_workflow_runs_on_javascript_plugins_as_on_rust_ones() {
             .collect();
         (numbers_as_floats(&json!(outcomes)), numbers_as_floats(&json!(items)))
     };
-    let js = run_all(&dist, &lambdas.iter().collect::<Vec<_>>());
+    let other = run_all(&dist, &lambdas.iter().collect::<Vec<_>>());
     let rust = run_all(crate::support::plugins_dir(), &[]);
-    assert_eq!(js.0, rust.0, "the executions differ");
-    assert_eq!(js.1, rust.1, "the orders table differs");
-    assert_eq!(js.1[0]["status"], "CONFIRMED");
-    assert_eq!(js.1[1]["status"], "CANCELLED");
+    assert_eq!(other.0, rust.0, "the executions differ");
+    assert_eq!(other.1, rust.1, "the orders table differs");
+    assert_eq!(other.1[0]["status"], "CONFIRMED");
+    assert_eq!(other.1[1]["status"], "CANCELLED");
 }

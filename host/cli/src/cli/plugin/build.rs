@@ -256,9 +256,32 @@ fn build_python(dir: &Path, partial: &Path) -> anyhow::Result<()> {
     let mut build = Command::new(&tool);
     build
         .current_dir(dir)
-        .args(["-d", "wit", "-w", "task-plugin", "componentize", "app", "-o"])
-        .arg(std::path::absolute(partial)?);
+        .args(["-d", "wit", "-w", "task-plugin", "componentize", "-p", "."]);
+    // The guest sees only the folders on its path: a module linked into
+    // the project from elsewhere (the repository's SDK) is found where it is.
+    for linked in linked_modules(dir)? {
+        build.arg("-p").arg(linked);
+    }
+    build.args(["app", "-o"]).arg(std::path::absolute(partial)?);
     run(build, "componentize-py")
+}
+
+/// The folders of the `*.py` files in `dir` that are symbolic links to files elsewhere.
+fn linked_modules(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut folders = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && path.extension().is_some_and(|e| e == "py") {
+            let target = std::fs::canonicalize(&path).with_context(|| format!("{} is a broken link", path.display()))?;
+            if let Some(folder) = target.parent()
+                && !folders.iter().any(|f: &PathBuf| f == folder)
+            {
+                folders.push(folder.to_path_buf());
+            }
+        }
+    }
+    Ok(folders)
 }
 
 fn build_js(dir: &Path, lang: Lang, partial: &Path) -> anyhow::Result<()> {
