@@ -1,0 +1,1 @@
+../sdk/stepyard.py
