@@ -11,9 +11,9 @@ function pythonFloat(x) {
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
   const [mantissa, exp] = x.toExponential().split('e');
   const e = Number(exp);
-  if (e >= -5 && e < 16) {
+  if (e >= -4 && e < 16) {
+    // JavaScript writes these positionally too (it switches at 1e-7 and 1e21).
     const s = String(x);
-    if (/e/.test(s)) return x.toFixed(Math.max(0, -e + mantissa.replace(/[-.]/g, '').length - 1));
     return s.includes('.') ? s : `${s}.0`;
   }
   return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
