@@ -287,6 +287,40 @@ fn spinning_plugins_do_not_slow_a_well_behaved_one() {
 }
 
 #[test]
+fn a_computing_plugin_that_then_sleeps_does_not_keep_its_turn() {
+    let (_dir, _store, host) = hostile_host(10, "");
+    let tasks: Arc<dyn TaskInvoker> = Arc::new(host.registry());
+    let rt = two_worker_runtime();
+    // About a tenth of a second of computing: long enough to need turns.
+    let work = json!({"attack": "compute", "count": 100_000_000u64});
+    let (alone, beside) = rt.block_on(async {
+        let started = Instant::now();
+        let out = attack(tasks.clone(), "compute-alone".into(), work.clone()).await;
+        assert!(out.output.is_some(), "{:?} {:?}", out.error, out.cause);
+        let alone = started.elapsed();
+        // Another guest computes (taking turns), then sleeps three seconds
+        // in the host: its turn must not be kept through the sleep.
+        let sleeper = tokio::spawn(attack(
+            tasks.clone(),
+            "sleeper".into(),
+            json!({"attack": "compute_then_sleep", "count": 100_000_000u64}),
+        ));
+        tokio::time::sleep(alone + Duration::from_millis(200)).await;
+        let started = Instant::now();
+        let out = attack(tasks.clone(), "compute-beside".into(), work).await;
+        assert!(out.output.is_some(), "{:?} {:?}", out.error, out.cause);
+        let beside = started.elapsed();
+        assert!(sleeper.await.unwrap().output.is_some());
+        (alone, beside)
+    });
+    eprintln!("{alone:?} alone, {beside:?} beside a sleeping guest that had a turn");
+    assert!(
+        beside < alone * 3 + Duration::from_millis(500),
+        "{alone:?} alone, {beside:?} beside a sleeping guest that had a turn"
+    );
+}
+
+#[test]
 fn a_cpu_limit_stops_a_computing_plugin_before_its_time_limit() {
     let dir = hostile_folder(1, "");
     // The same plugin with a CPU limit of 0.2 s under a 1 s time limit.

@@ -175,7 +175,7 @@ pub(crate) async fn call(
         Err(e) => (trap_outcome(info, &e, timeout_ms, store.data().compute), None),
     };
     // A warm instance must not keep a compute turn while idle.
-    drop(turn.lock().unwrap_or_else(|e| e.into_inner()).take());
+    drop(turn.lock().unwrap_or_else(|e| e.into_inner()).1.take());
     let log_lines = finish(store.data_mut(), &outcome, info, logs);
     let peak_memory = store.data().limits.peak_memory;
     let ran = called.elapsed().saturating_sub(queued);
@@ -227,8 +227,9 @@ pub(crate) async fn call(
 }
 
 /// A guest's turn to compute, held while it runs a slice once it has
-/// been found computing through whole ticks.
-type ComputeTurn = Arc<std::sync::Mutex<Option<OwnedSemaphorePermit>>>;
+/// been found computing through whole ticks: the slice's number and the
+/// permit.
+type ComputeTurn = Arc<std::sync::Mutex<(u64, Option<OwnedSemaphorePermit>)>>;
 
 /// Lets guest code run for `budget` of real time from now (and, with a
 /// CPU limit, for `cpu_ms` of computing), yielding to the executor at every
@@ -242,7 +243,9 @@ type ComputeTurn = Arc<std::sync::Mutex<Option<OwnedSemaphorePermit>>>;
 /// spinning plugins share what is left and never take every thread, and a
 /// well-behaved call beside them (which calls the host between short bursts,
 /// and so never waits for a turn) keeps its speed. The turn is given back at
-/// the next tick, and turns are handed out first come, first served.
+/// the next tick, or after one tick of wall time at the latest (a guest
+/// that took a turn and then waits in a host call, a sleep say, must not
+/// keep it), and turns are handed out first come, first served.
 fn limit_time(
     store: &mut Store<CallState>,
     budget: Duration,
@@ -256,7 +259,7 @@ fn limit_time(
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |mut ctx| {
         // Give back the turn of the slice that just ended.
-        drop(held.lock().unwrap_or_else(|e| e.into_inner()).take());
+        drop(held.lock().unwrap_or_else(|e| e.into_inner()).1.take());
         if Instant::now() >= deadline {
             // Trap::Interrupt, which trap_outcome reports as States.Timeout.
             return Ok(UpdateDeadline::Interrupt);
@@ -281,7 +284,19 @@ fn limit_time(
                 // A closed semaphore (never, while the runtime lives) lets
                 // the guest go on without a turn rather than hang.
                 if let Ok(permit) = slots.acquire_owned().await {
-                    *held.lock().unwrap_or_else(|e| e.into_inner()) = Some(permit);
+                    let slice = {
+                        let mut turn = held.lock().unwrap_or_else(|e| e.into_inner());
+                        turn.0 += 1;
+                        turn.1 = Some(permit);
+                        turn.0
+                    };
+                    tokio::spawn(async move {
+                        tokio::time::sleep(EPOCH_TICK).await;
+                        let mut turn = held.lock().unwrap_or_else(|e| e.into_inner());
+                        if turn.0 == slice {
+                            turn.1 = None;
+                        }
+                    });
                 }
             }),
         ))

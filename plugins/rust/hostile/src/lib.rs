@@ -69,6 +69,14 @@ impl Plugin for Hostile {
                 }
                 Ok(json!({"tried": count(&input)}))
             }
+            // Computes for `count` iterations (heavy, but finite).
+            "compute" => Ok(json!({"sum": compute(count(&input))})),
+            // Computes, then sleeps three seconds inside the host.
+            "compute_then_sleep" => {
+                let sum = compute(count(&input));
+                std::thread::sleep(std::time::Duration::from_secs(3));
+                Ok(json!({"sum": sum}))
+            }
             // Well-behaved: `count` small writes, each awaiting its commit.
             "small_writes" => {
                 let tag = input.get("tag").and_then(Value::as_str).unwrap_or("w");
@@ -84,6 +92,14 @@ impl Plugin for Hostile {
 
 // Unbounded on purpose: the host must stop it.
 #[allow(unconditional_recursion)]
+fn compute(n: u64) -> u64 {
+    let mut x: u64 = 0;
+    for i in 0..n {
+        x = std::hint::black_box(x.wrapping_add(i));
+    }
+    x
+}
+
 fn count(input: &Value) -> u64 {
     input.get("count").and_then(Value::as_u64).unwrap_or(1000)
 }

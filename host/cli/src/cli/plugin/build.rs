@@ -273,7 +273,8 @@ fn linked_modules(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         let path = entry?.path();
         let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
         if is_link && path.extension().is_some_and(|e| e == "py") {
-            let target = std::fs::canonicalize(&path).with_context(|| format!("{} is a broken link", path.display()))?;
+            let target =
+                std::fs::canonicalize(&path).with_context(|| format!("{} is a broken link", path.display()))?;
             if let Some(folder) = target.parent()
                 && !folders.iter().any(|f: &PathBuf| f == folder)
             {
