@@ -226,6 +226,12 @@ pub(crate) async fn call(
     outcome
 }
 
+/// The longest a guest keeps a compute turn: a few ticks, so a computing
+/// guest always gives it back at its next tick first (were this one tick,
+/// the timer could free the turn while the guest still computes, and two
+/// spinners would run at once).
+const TURN_AT_MOST: Duration = Duration::from_millis(EPOCH_TICK.as_millis() as u64 * 3);
+
 /// A guest's turn to compute, held while it runs a slice once it has
 /// been found computing through whole ticks: the slice's number and the
 /// permit.
@@ -243,9 +249,9 @@ type ComputeTurn = Arc<std::sync::Mutex<(u64, Option<OwnedSemaphorePermit>)>>;
 /// spinning plugins share what is left and never take every thread, and a
 /// well-behaved call beside them (which calls the host between short bursts,
 /// and so never waits for a turn) keeps its speed. The turn is given back at
-/// the next tick, or after one tick of wall time at the latest (a guest
-/// that took a turn and then waits in a host call, a sleep say, must not
-/// keep it), and turns are handed out first come, first served.
+/// the next tick, or after [`TURN_AT_MOST`] of wall time (a guest that took
+/// a turn and then waits in a host call, a sleep say, must not keep it),
+/// and turns are handed out first come, first served.
 fn limit_time(
     store: &mut Store<CallState>,
     budget: Duration,
@@ -291,7 +297,7 @@ fn limit_time(
                         turn.0
                     };
                     tokio::spawn(async move {
-                        tokio::time::sleep(EPOCH_TICK).await;
+                        tokio::time::sleep(TURN_AT_MOST).await;
                         let mut turn = held.lock().unwrap_or_else(|e| e.into_inner());
                         if turn.0 == slice {
                             turn.1 = None;
