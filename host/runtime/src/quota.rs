@@ -172,27 +172,31 @@ impl fmt::Display for QuotaExceeded {
 
 impl std::error::Error for QuotaExceeded {}
 
+/// `tried` against `limit`: an error naming `quota` when it is past it.
+fn within(quota: &'static str, what: &'static str, tried: u64, limit: u64) -> Result<(), QuotaExceeded> {
+    if tried > limit {
+        return Err(QuotaExceeded {
+            quota,
+            tried,
+            limit,
+            what,
+        });
+    }
+    Ok(())
+}
+
 impl QuotaUse {
     /// Counts one plugin log line of `bytes`; an error once past a quota.
     pub(crate) fn log_line(&mut self, bytes: u64, quotas: &Quotas) -> Result<(), QuotaExceeded> {
         let lines = self.log_lines + 1;
-        if lines > quotas.log_lines_per_call {
-            return Err(QuotaExceeded {
-                quota: "log_lines_per_call",
-                tried: lines,
-                limit: quotas.log_lines_per_call,
-                what: "log lines",
-            });
-        }
         let total = self.log_bytes + bytes;
-        if total > quotas.log_bytes_per_call {
-            return Err(QuotaExceeded {
-                quota: "log_kb_per_call",
-                tried: total,
-                limit: quotas.log_bytes_per_call,
-                what: "bytes of log lines",
-            });
-        }
+        within("log_lines_per_call", "log lines", lines, quotas.log_lines_per_call)?;
+        within(
+            "log_kb_per_call",
+            "bytes of log lines",
+            total,
+            quotas.log_bytes_per_call,
+        )?;
         self.log_lines = lines;
         self.log_bytes = total;
         Ok(())
@@ -202,23 +206,18 @@ impl QuotaUse {
 /// Counts one table write of `bytes` on top of `writes` and `written`
 /// (the call's counters so far); an error once past a quota.
 pub(crate) fn table_write(writes: u64, written: u64, bytes: u64, quotas: &Quotas) -> Result<(), QuotaExceeded> {
-    if writes + 1 > quotas.table_writes_per_call {
-        return Err(QuotaExceeded {
-            quota: "table_writes_per_call",
-            tried: writes + 1,
-            limit: quotas.table_writes_per_call,
-            what: "table writes",
-        });
-    }
-    if written + bytes > quotas.table_write_bytes_per_call {
-        return Err(QuotaExceeded {
-            quota: "table_write_kb_per_call",
-            tried: written + bytes,
-            limit: quotas.table_write_bytes_per_call,
-            what: "bytes of table writes",
-        });
-    }
-    Ok(())
+    within(
+        "table_writes_per_call",
+        "table writes",
+        writes + 1,
+        quotas.table_writes_per_call,
+    )?;
+    within(
+        "table_write_kb_per_call",
+        "bytes of table writes",
+        written + bytes,
+        quotas.table_write_bytes_per_call,
+    )
 }
 
 #[cfg(test)]
